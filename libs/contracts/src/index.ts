@@ -1,0 +1,18 @@
+export * from './errors';
+export * from './validation';
+export * from './envelope';
+export * from './streams';
+export * from './event-definition';
+export * from './upcasters';
+export * from './catalogue';
+export * from './subjects';
+export * from './services';
+export * from './ids';
+export * from './commands/envelope';
+export * from './commands/registry.commands';
+export { ingestionEvents } from './events/ingestion.events';
+export { featureStoreEvents } from './events/feature-store.events';
+export { trainingEvents } from './events/training.events';
+export { registryEvents } from './events/registry.events';
+export { servingEvents } from './events/serving.events';
+export { monitoringEvents } from './events/monitoring.events';

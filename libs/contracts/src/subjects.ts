@@ -1,0 +1,53 @@
+import { categoryOf } from './streams';
+import type { ServiceName } from './services';
+
+/**
+ * Every NATS subject and message pattern of the platform. Nothing else in the
+ * code base spells a subject as a string literal.
+ */
+const cmd = <S extends ServiceName, N extends string>(service: S, name: N) => `mlp.cmd.${service}.${name}` as const;
+const qry = <S extends ServiceName, N extends string>(service: S, name: N) => `mlp.qry.${service}.${name}` as const;
+
+export const subjects = {
+  cmd: {
+    registry: {
+      createModel: cmd('registry', 'create-model'),
+      describeModel: cmd('registry', 'describe-model'),
+      tagModel: cmd('registry', 'tag-model'),
+    },
+  },
+  qry: {
+    /** Every service answers ping: the transport half of readiness. */
+    ping: (service: ServiceName) => qry(service, 'ping'),
+    registry: {
+      getModel: qry('registry', 'get-model'),
+      listModels: qry('registry', 'list-models'),
+    },
+    monitoring: {
+      getMonitor: qry('monitoring', 'get-monitor'),
+    },
+  },
+  /** Event store on JetStream: one subject per aggregate stream, grouped by category. */
+  evt: {
+    stream: 'MLP_EVENTS',
+    prefix: 'mlp.evt',
+    forStream: (stream: string) => `mlp.evt.${categoryOf(stream)}.${stream}`,
+    forCategory: (category: string) => `mlp.evt.${category}.>`,
+    all: 'mlp.evt.>',
+  },
+  /** High-volume telemetry, never aggregate events. */
+  tel: {
+    stream: 'MLP_TELEMETRY',
+    predictions: (model: string) => `mlp.tel.predictions.${model}`,
+    feedback: (model: string) => `mlp.tel.feedback.${model}`,
+    all: 'mlp.tel.>',
+  },
+  /** Streaming ingestion source. */
+  data: (dataset: string) => `mlp.data.${dataset}`,
+} as const;
+
+/** `mlp.cmd.registry.create-model` → `registry`: used to route TCP clients in embedded mode. */
+export function serviceOfSubject(subject: string): ServiceName | undefined {
+  const m = /^mlp\.(?:cmd|qry)\.([a-z-]+)\./.exec(subject);
+  return m ? (m[1] as ServiceName) : undefined;
+}
