@@ -23,6 +23,7 @@ J
 cat > "$dir/tsconfig.json" <<J
 {
   "extends": "${up}tsconfig.base.json",
+  "compilerOptions": { "types": ["node", "jest"] },
   "include": ["src/**/*.ts"]
 }
 J

@@ -1,0 +1,13 @@
+export * from './event-store';
+export * from './errors';
+export * from './append-plan';
+export * from './base-event-store';
+export * from './decider';
+export * from './command-handler';
+export * from './process-manager';
+export * from './code-version';
+export * from './create-event-store';
+export { MemoryEventStore, MemoryCheckpointStore } from './memory/memory-event-store';
+export { SqliteEventStore } from './sqlite/sqlite-event-store';
+export { JetStreamEventStore, type JetStreamEventStoreOptions } from './nats/jetstream-event-store';
+export { EsdbEventStore } from './eventstoredb/esdb-event-store';

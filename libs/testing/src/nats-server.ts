@@ -1,0 +1,63 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'nats';
+import { freePort } from './free-port';
+
+export interface NatsServerHandle {
+  url: string;
+  port: number;
+  storeDir: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real `nats-server -js` on a free port with a fresh store dir and
+ * waits until it accepts connections. Every test suite gets its own.
+ */
+export async function startNatsServer(options: { binary?: string; args?: string[] } = {}): Promise<NatsServerHandle> {
+  const port = await freePort();
+  const storeDir = mkdtempSync(join(tmpdir(), 'mlp-nats-'));
+  const child = spawn(options.binary ?? process.env.NATS_SERVER_BIN ?? 'nats-server', [
+    '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, ...(options.args ?? []),
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`nats-server exited (${code}): ${stderr.slice(-500)}`))),
+  );
+  exited.catch(() => undefined);
+  const url = `nats://127.0.0.1:${port}`;
+
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      const nc = await Promise.race([connect({ servers: url, reconnect: false }), exited]);
+      await nc.close();
+      break;
+    } catch (err) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`nats-server did not start on ${url}: ${(err as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  return {
+    url,
+    port,
+    storeDir,
+    process: child,
+    async stop() {
+      if (child.exitCode === null) {
+        const done = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await done;
+      }
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
