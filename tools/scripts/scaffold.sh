@@ -14,7 +14,6 @@ cat > "$dir/project.json" <<J
   "projectType": "library",
   "tags": [$tagjson],
   "targets": {
-    "lint": {},
     "test": {},
     "typecheck": {}
   }

@@ -66,9 +66,10 @@ export function validateEventData<T extends EventType>(type: T, data: unknown): 
   }
   const result = def.schema.safeParse(data);
   if (!result.success) {
+    const issues = toFieldIssues(result.error).map((i) => ({ ...i, path: i.path ? `data.${i.path}` : 'data' }));
     throw new ValidationError(
-      `event ${type} v${def.schemaVersion} has invalid data`,
-      toFieldIssues(result.error).map((i) => ({ ...i, path: i.path ? `data.${i.path}` : 'data' })),
+      `event ${type} v${def.schemaVersion} has invalid data: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      issues,
     );
   }
   return result.data as EventData<T>;

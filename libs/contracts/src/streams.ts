@@ -5,7 +5,7 @@ import { ValidationError } from './errors';
  * category that subscriptions filter on. Names travel as NATS subject tokens,
  * so they exclude '.', '*', '>' and whitespace.
  */
-const STREAM_NAME = /^[a-z][a-z0-9_]*(-[A-Za-z0-9_\-]+)?$/;
+const STREAM_NAME = /^[a-z][a-z0-9_]*(-[A-Za-z0-9_-]+)?$/;
 export const MAX_STREAM_NAME_LENGTH = 200;
 
 export function assertStreamName(stream: string): void {
@@ -24,7 +24,7 @@ export function categoryOf(stream: string): string {
   return dash === -1 ? stream : stream.slice(0, dash);
 }
 
-const ID_PART = /^[A-Za-z0-9_\-]+$/;
+const ID_PART = /^[A-Za-z0-9_-]+$/;
 function named(category: string) {
   return (id: string): string => {
     if (!ID_PART.test(id)) {

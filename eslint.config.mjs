@@ -1,0 +1,38 @@
+import nx from '@nx/eslint-plugin';
+
+/**
+ * Module boundaries (CONVENTIONS.md): app → anything; adapter → port,
+ * contracts, util; port → contracts, util; contracts → util; util → util;
+ * testing only from specs and e2e.
+ */
+const depConstraints = (testingAllowed) => [
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['*'] },
+  { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:port', 'type:contracts', 'type:util', ...(testingAllowed ? ['type:testing'] : [])] },
+  { sourceTag: 'type:port', onlyDependOnLibsWithTags: ['type:port', 'type:contracts', 'type:util', ...(testingAllowed ? ['type:testing'] : [])] },
+  { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
+  { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', ...(testingAllowed ? ['type:testing'] : [])] },
+  { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['*'] },
+  ...(testingAllowed ? [] : [{ sourceTag: '*', notDependOnLibsWithTags: ['type:testing'] }]),
+];
+
+const specFiles = ['**/*.spec.ts', '**/contract/**/*.ts', 'e2e/**/*.ts', 'tools/bench/**/*.ts'];
+
+export default [
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  { ignores: ['**/dist', '**/node_modules', '**/tmp', '**/.nx', '**/*.js', '**/*.mjs', '.mlp'] },
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': ['error', { enforceBuildableLibDependency: false, allow: [], depConstraints: depConstraints(false) }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: specFiles,
+    rules: {
+      '@nx/enforce-module-boundaries': ['error', { enforceBuildableLibDependency: false, allow: [], depConstraints: depConstraints(true) }],
+    },
+  },
+];

@@ -1,0 +1,96 @@
+import { deterministicId, type RecordedEvent } from '@mlp/contracts';
+import { MemoryEventStore } from './memory/memory-event-store';
+import { runProcessManager, type ProcessManager } from './process-manager';
+import { testEvent } from './contract/event-store.contract';
+
+async function waitFor(predicate: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const created = (name: string) =>
+  testEvent('RegisteredModelCreated', { name, description: '', tags: {} }, { schemaVersion: 2, correlationId: `corr-${name}` });
+
+function monitorManager(calls: RecordedEvent[] = []): ProcessManager {
+  return {
+    name: 'monitors',
+    filter: { category: 'model' },
+    canHandle: (e) => e.type === 'RegisteredModelCreated',
+    handle: async (e, ctx) => {
+      calls.push(e);
+      const name = (e.data as { name: string }).name;
+      await ctx.append(`monitor-${name}`, [{ type: 'MonitorCreated', data: { model: name, sourceEventId: e.id } }]);
+    },
+  };
+}
+
+describe('runProcessManager', () => {
+  it('reacts with causation, correlation and a deterministic id, and checkpoints', async () => {
+    const store = new MemoryEventStore({ pollIntervalMs: 10 });
+    const source = created('churn');
+    await store.appendToStream('model-churn', [source]);
+    const pm = await runProcessManager(store, monitorManager());
+    await pm.caughtUp;
+    const [reaction] = await store.readStream('monitor-churn');
+    expect(reaction).toMatchObject({
+      id: deterministicId('monitors', source.id, '0'),
+      type: 'MonitorCreated',
+      causationId: source.id,
+      correlationId: 'corr-churn',
+      actor: 'process-manager:monitors',
+      data: { model: 'churn', sourceEventId: source.id, policy: {} },
+    });
+    expect(await store.checkpoints().load('monitors')).toBe(1);
+
+    await store.appendToStream('model-fraud', [created('fraud')]);
+    await waitFor(async () => store.streamExists('monitor-fraud'));
+    await pm.stop();
+  });
+
+  it('handling the same event twice (crash before checkpoint) stores the reaction once', async () => {
+    const store = new MemoryEventStore({ pollIntervalMs: 10 });
+    await store.appendToStream('model-churn', [created('churn')]);
+    const calls: RecordedEvent[] = [];
+    const first = await runProcessManager(store, monitorManager(calls));
+    await first.caughtUp;
+    await first.stop();
+    // Simulate the crash window: the reaction is stored, the checkpoint is lost.
+    await store.checkpoints().save('monitors', 0);
+    const second = await runProcessManager(store, monitorManager(calls));
+    await second.caughtUp;
+    await second.stop();
+    expect(calls).toHaveLength(2);
+    expect(await store.readStream('monitor-churn')).toHaveLength(1);
+  });
+
+  it('resumes from its checkpoint after a restart and handles only new events', async () => {
+    const store = new MemoryEventStore({ pollIntervalMs: 10 });
+    await store.appendToStream('model-a', [created('a')]);
+    const calls: RecordedEvent[] = [];
+    const first = await runProcessManager(store, monitorManager(calls));
+    await first.caughtUp;
+    await first.stop();
+    await store.appendToStream('model-b', [created('b')]);
+    const second = await runProcessManager(store, monitorManager(calls));
+    await second.caughtUp;
+    await second.stop();
+    expect(calls.map((e) => (e.data as { name: string }).name)).toEqual(['a', 'b']);
+  });
+
+  it('retries a failing handler, then stops without advancing the checkpoint', async () => {
+    const store = new MemoryEventStore({ pollIntervalMs: 10 });
+    await store.appendToStream('model-a', [created('a')]);
+    let attempts = 0;
+    const pm = await runProcessManager(
+      store,
+      { ...monitorManager(), handle: async () => void (attempts++, (() => { throw new Error('down'); })()) },
+      { maxAttempts: 3, retryDelayMs: 1 },
+    );
+    await expect(pm.done).rejects.toThrow('down');
+    expect(attempts).toBe(3);
+    expect(await store.checkpoints().load('monitors')).toBeUndefined();
+  });
+});
