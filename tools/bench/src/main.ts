@@ -1,0 +1,24 @@
+import { benchEventStore } from './eventstore.bench';
+
+/** `npm run bench [-- <name>...]`: every bench prints figures against a baseline from the same run. */
+const benches: Record<string, () => Promise<void>> = {
+  eventstore: benchEventStore,
+};
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((w) => !benches[w]);
+  if (unknown.length > 0) {
+    console.error(`unknown bench ${unknown.join(', ')}; known: ${Object.keys(benches).join(', ')}`);
+    process.exit(2);
+  }
+  for (const name of wanted.length > 0 ? wanted : Object.keys(benches)) await benches[name]();
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
