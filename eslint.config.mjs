@@ -3,16 +3,18 @@ import nx from '@nx/eslint-plugin';
 /**
  * Module boundaries (CONVENTIONS.md): app → anything; adapter → port,
  * contracts, util; port → contracts, util; contracts → util; util → util;
- * testing only from specs and e2e.
+ * testing only from specs and e2e. One addition: `type:kit` (service-kit)
+ * composes adapters into a service runtime, so it may use adapters and only
+ * apps may use it.
  */
 const depConstraints = (testingAllowed) => [
   { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['*'] },
+  { sourceTag: 'type:kit', onlyDependOnLibsWithTags: ['type:adapter', 'type:port', 'type:contracts', 'type:util', ...(testingAllowed ? ['type:testing'] : [])] },
   { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:port', 'type:contracts', 'type:util', ...(testingAllowed ? ['type:testing'] : [])] },
   { sourceTag: 'type:port', onlyDependOnLibsWithTags: ['type:port', 'type:contracts', 'type:util', ...(testingAllowed ? ['type:testing'] : [])] },
   { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
   { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', ...(testingAllowed ? ['type:testing'] : [])] },
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['*'] },
-  ...(testingAllowed ? [] : [{ sourceTag: '*', notDependOnLibsWithTags: ['type:testing'] }]),
 ];
 
 const specFiles = ['**/*.spec.ts', '**/contract/**/*.ts', 'e2e/**/*.ts', 'tools/bench/**/*.ts'];
@@ -26,6 +28,9 @@ export default [
     rules: {
       '@nx/enforce-module-boundaries': ['error', { enforceBuildableLibDependency: false, allow: [], depConstraints: depConstraints(false) }],
       '@typescript-eslint/no-non-null-assertion': 'off',
+      // Nx counts spec imports in the project graph, so a tag rule would flag every
+      // dependant of a library whose specs use @mlp/testing: restrict the import itself.
+      'no-restricted-imports': ['error', { paths: [{ name: '@mlp/testing', message: 'test helpers are for specs, contract suites, e2e and benches only' }] }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
@@ -33,6 +38,7 @@ export default [
     files: specFiles,
     rules: {
       '@nx/enforce-module-boundaries': ['error', { enforceBuildableLibDependency: false, allow: [], depConstraints: depConstraints(true) }],
+      'no-restricted-imports': 'off',
     },
   },
 ];

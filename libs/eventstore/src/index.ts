@@ -11,3 +11,4 @@ export { MemoryEventStore, MemoryCheckpointStore } from './memory/memory-event-s
 export { SqliteEventStore } from './sqlite/sqlite-event-store';
 export { JetStreamEventStore, type JetStreamEventStoreOptions } from './nats/jetstream-event-store';
 export { EsdbEventStore } from './eventstoredb/esdb-event-store';
+export * from './projection';

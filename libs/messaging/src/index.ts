@@ -1,0 +1,6 @@
+export * from './request-context';
+export * from './messaging-config';
+export * from './transport-options';
+export * from './rpc-errors';
+export * from './mlp-client';
+export * from './messaging.module';

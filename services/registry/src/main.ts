@@ -1,0 +1,4 @@
+import { runStandalone } from '@mlp/service-kit';
+import { registryService } from './index';
+
+runStandalone(registryService);
