@@ -1,0 +1,4 @@
+import { runStandalone } from '@mlp/service-kit';
+import { featureStoreService } from './index';
+
+runStandalone(featureStoreService);

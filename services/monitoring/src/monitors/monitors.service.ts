@@ -1,0 +1,54 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { NotFoundError, subjects, type RegisteredModelView } from '@mlp/contracts';
+import { ProjectionRunner, runProcessManager, type EventStore, type RunningProcessManager } from '@mlp/eventstore';
+import { MLP_CLIENT, type MlpClient } from '@mlp/messaging';
+import { EVENT_STORE, SERVICE_LOGGER, type Logger } from '@mlp/service-kit';
+import { monitorCreationProcessManager } from './monitor-creation.process-manager';
+import { MonitorsProjection, type MonitorView } from './monitors.projection';
+
+/** Runs the monitor-creation process manager and serves the monitors read model. */
+@Injectable()
+export class MonitorsService implements OnModuleInit, OnModuleDestroy {
+  readonly projection = new MonitorsProjection();
+  private readonly runner: ProjectionRunner;
+  private manager?: RunningProcessManager;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(MLP_CLIENT) private readonly client: MlpClient,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+  ) {
+    this.runner = new ProjectionRunner(store, this.projection);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.runner.start();
+    this.manager = await runProcessManager(this.store, monitorCreationProcessManager, {
+      onError: (err, event, attempt) =>
+        this.logger.error({ err, eventId: event.id, attempt }, `${monitorCreationProcessManager.name} failed on ${event.type}`),
+    });
+    this.manager.done.catch((err: unknown) => this.logger.error({ err }, `${monitorCreationProcessManager.name} stopped`));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.manager?.stop();
+    await this.runner.stop();
+  }
+
+  get(model: string): MonitorView {
+    const monitor = this.projection.get(model);
+    if (!monitor) throw new NotFoundError(`no monitor for model '${model}'`, { code: 'MONITOR_NOT_FOUND' });
+    return monitor;
+  }
+
+  list(): MonitorView[] {
+    return this.projection.list();
+  }
+
+  /** The monitor plus the registry's view of its model, fetched over the transport (NATS or TCP). */
+  async describe(model: string): Promise<MonitorView & { registeredModel: RegisteredModelView }> {
+    const monitor = this.get(model);
+    const registeredModel = await this.client.send<RegisteredModelView>(subjects.qry.registry.getModel, { name: model });
+    return { ...monitor, registeredModel };
+  }
+}

@@ -1,0 +1,4 @@
+import { runStandalone } from '@mlp/service-kit';
+import { servingService } from './index';
+
+runStandalone(servingService);

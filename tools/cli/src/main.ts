@@ -1,0 +1,51 @@
+import { DomainError, ValidationError } from '@mlp/contracts';
+import { CliError } from './api';
+import { models } from './commands/models';
+import { up } from './commands/up';
+
+const USAGE = `mlp: the event-sourced ML platform
+
+usage: mlp <command> [--json]
+  up [--no-demo]                 start all six services in this process (embedded: SQLite events, files under MLP_HOME)
+  models                         list registered models
+  models <name>                  show one registered model
+  models create <name> [--description text] [--tag key=value]...
+
+The CLI talks to the embedded ports (7101-7106); MLP_<SERVICE>_URL points it elsewhere.`;
+
+async function main(argv: string[]): Promise<void> {
+  const json = argv.includes('--json');
+  const args = argv.filter((a) => a !== '--json');
+  const [command, ...rest] = args;
+  switch (command) {
+    case 'up':
+      process.env.LOG_LEVEL ??= 'warn'; // the table and demo lines, not Nest's start-up chatter
+      await up({ json, demo: !rest.includes('--no-demo') });
+      return;
+    case 'models':
+      await models(rest, json);
+      process.exit(0);
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return;
+    default:
+      console.error(`unknown command '${command}'\n\n${USAGE}`);
+      process.exit(2);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ValidationError) {
+    console.error(`error: ${err.message}`);
+    for (const d of err.details ?? []) console.error(`  ${d.path || '(input)'}: ${d.message}`);
+  } else if (err instanceof DomainError || err instanceof CliError || err instanceof Error) {
+    console.error(`error: ${err.message}`);
+  } else {
+    console.error(`error: ${String(err)}`);
+  }
+  process.exit(1);
+});
