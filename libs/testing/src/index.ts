@@ -2,3 +2,4 @@ export * from './nats-server';
 export * from './s3-server';
 export * from './decider-spec';
 export * from './free-port';
+export * from './processes';

@@ -1,8 +1,10 @@
 import { benchEventStore } from './eventstore.bench';
+import { benchStartup } from './startup.bench';
 
 /** `npm run bench [-- <name>...]`: every bench prints figures against a baseline from the same run. */
 const benches: Record<string, () => Promise<void>> = {
   eventstore: benchEventStore,
+  startup: benchStartup,
 };
 
 async function main(): Promise<void> {

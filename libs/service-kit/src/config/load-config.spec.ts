@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ValidationError, defaultPorts } from '@mlp/contracts';
 import { loadConfig } from './load-config';
@@ -8,8 +9,9 @@ describe('loadConfig', () => {
     const config = loadConfig(baseConfigSchema, {});
     expect(config).toMatchObject({
       MLP_HOME: '.mlp',
-      EVENTSTORE_URL: 'sqlite://.mlp/events.db',
-      ARTIFACTS_URL: 'file://.mlp/artifacts',
+      // Absolute, so the URL parsers never see a relative path.
+      EVENTSTORE_URL: `sqlite://${resolve('.mlp/events.db')}`,
+      ARTIFACTS_URL: `file://${resolve('.mlp/artifacts')}`,
       MLP_TRANSPORT: 'tcp',
       NATS_URL: 'nats://127.0.0.1:4222',
       LOG_LEVEL: 'info',

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defaultPorts, envKey, serviceNames, type ServiceName } from '@mlp/contracts';
 import { messagingConfigShape, portNumber, type EnvKeyOf } from '@mlp/messaging';
@@ -41,8 +42,8 @@ export function serviceConfigSchema<E extends z.ZodRawShape = Record<never, neve
     const config = parsed as unknown as { MLP_HOME: string; EVENTSTORE_URL?: string; ARTIFACTS_URL?: string };
     return {
       ...config,
-      EVENTSTORE_URL: config.EVENTSTORE_URL ?? `sqlite://${config.MLP_HOME}/events.db`,
-      ARTIFACTS_URL: config.ARTIFACTS_URL ?? `file://${config.MLP_HOME}/artifacts`,
+      EVENTSTORE_URL: config.EVENTSTORE_URL ?? `sqlite://${resolve(config.MLP_HOME, 'events.db')}`,
+      ARTIFACTS_URL: config.ARTIFACTS_URL ?? `file://${resolve(config.MLP_HOME, 'artifacts')}`,
     } as unknown as WithDerivedDefaults<Parsed>;
   });
 }

@@ -36,6 +36,11 @@ export function eventStoreReadiness(runtime: PlatformRuntime): ReadinessCheck {
   return { name: 'eventstore', check: () => runtime.eventStore.ping() };
 }
 
+/** A real round trip to the artifact store (bucket or directory reachable). */
+export function artifactsReadiness(runtime: PlatformRuntime): ReadinessCheck {
+  return { name: 'artifacts', check: async () => void (await runtime.artifacts.exists('health/probe')) };
+}
+
 /**
  * Boots one service on its adapters: config from env (validated), event
  * store and artifact store chosen by URL scheme, transport, readiness checks
@@ -60,7 +65,7 @@ export async function startService(definition: ServiceDefinition, options: Start
       config,
       httpPort: options.httpPort,
       logger: options.logger,
-      readiness: (app) => [eventStoreReadiness(runtime), transportReadiness(app.get<MlpClient>(MLP_CLIENT), definition.service)],
+      readiness: (app) => [eventStoreReadiness(runtime), artifactsReadiness(runtime), transportReadiness(app.get<MlpClient>(MLP_CLIENT), definition.service)],
     });
   } catch (err) {
     if (ownsEventStore) await eventStore.close().catch(() => undefined);

@@ -45,15 +45,18 @@ async function demo(json: boolean): Promise<void> {
     description: 'created by npm start',
     tags: { source: 'demo' },
   });
-  let monitor: unknown;
+  let monitor: { model: string; sourceEventId: string; registeredModel: RegisteredModelView } | undefined;
   for (let i = 0; i < 50 && !monitor; i++) {
-    monitor = await call('monitoring', 'GET', `/monitors/${name}`).catch(() => undefined);
+    monitor = await call<typeof monitor>('monitoring', 'GET', `/monitors/${name}`).catch(() => undefined);
     if (!monitor) await new Promise((r) => setTimeout(r, 100));
   }
   if (json) printJson({ demo: { model, monitor } });
   else {
     console.log(`\ndemo: registered model '${model.name}' (revision ${model.revision})`);
-    console.log(monitor ? `demo: monitoring created its monitor: ${JSON.stringify(monitor)}` : 'demo: monitor not created within 5 s');
+    if (monitor) {
+      console.log(`demo: monitoring reacted to event ${monitor.sourceEventId} and created the monitor of '${monitor.model}'`);
+      console.log(`demo: monitoring read '${monitor.registeredModel.name}' back from the registry over the transport: "${monitor.registeredModel.description}"`);
+    } else console.log('demo: monitor not created within 5 s');
   }
   if (!monitor) throw new Error('demo failed: monitoring did not react to the new model');
 }

@@ -1,0 +1,162 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { envKey, serviceNames, subjects, type RecordedEvent, type RegisteredModelView, type ServiceName } from '@mlp/contracts';
+import { JetStreamEventStore } from '@mlp/eventstore';
+import { MlpClient } from '@mlp/messaging';
+import {
+  eventually,
+  freePort,
+  spawnTs,
+  startNatsServer,
+  startS3Server,
+  waitForHttp,
+  type NatsServerHandle,
+  type RunningS3Server,
+  type SpawnedProcess,
+} from '@mlp/testing';
+
+/**
+ * Distributed mode for real: six services as six processes, commands and
+ * queries over NATS, events in JetStream, artifacts on an S3 server.
+ */
+describe('distributed platform (six processes, NATS, JetStream, S3)', () => {
+  jest.setTimeout(120_000);
+  let nats: NatsServerHandle;
+  let s3: RunningS3Server;
+  let home: string;
+  let env: NodeJS.ProcessEnv;
+  const ports = {} as Record<ServiceName, number>;
+  const processes = {} as Record<ServiceName, SpawnedProcess>;
+  let events: JetStreamEventStore;
+  let client: MlpClient;
+
+  const url = (service: ServiceName, path: string) => `http://127.0.0.1:${ports[service]}${path}`;
+  const start = (service: ServiceName) => (processes[service] = spawnTs(`services/${service}/src/main.ts`, [], env));
+  const ready = (service: ServiceName) => waitForHttp(url(service, '/health/ready'), { process: processes[service], timeoutMs: 60_000 });
+
+  beforeAll(async () => {
+    [nats, s3] = await Promise.all([startNatsServer(), startS3Server()]);
+    home = mkdtempSync(join(tmpdir(), 'mlp-e2e-'));
+    env = {
+      MLP_HOME: home,
+      MLP_TRANSPORT: 'nats',
+      NATS_URL: nats.url,
+      EVENTSTORE_URL: nats.url,
+      ARTIFACTS_URL: 's3://mlp-e2e',
+      S3_ENDPOINT: s3.endpoint,
+      S3_ACCESS_KEY: s3.accessKey,
+      S3_SECRET_KEY: s3.secretKey,
+      LOG_LEVEL: 'warn',
+    };
+    for (const service of serviceNames) {
+      ports[service] = await freePort();
+      env[`MLP_${envKey(service)}_PORT`] = String(ports[service]);
+    }
+    for (const service of serviceNames) start(service);
+    await Promise.all(serviceNames.map(ready));
+    events = await JetStreamEventStore.connect({ servers: nats.url });
+    client = new MlpClient({ MLP_TRANSPORT: 'nats', NATS_URL: nats.url } as never);
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await events?.close();
+    await Promise.all(Object.values(processes).map((p) => p.kill('SIGKILL')));
+    await Promise.all([nats?.stop(), s3?.stop()]);
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  const createModel = async (name: string) => {
+    const res = await fetch(url('registry', '/models'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-correlation-id': `e2e-${name}` },
+      body: JSON.stringify({ name, description: `model ${name}`, tags: { e2e: 'yes' } }),
+    });
+    expect(res.status).toBe(201);
+    return (await res.json()) as RegisteredModelView;
+  };
+  const monitorEvents = (name: string): Promise<RecordedEvent[]> => events.readStream(`monitor-${name}`);
+
+  it('answers health, metrics and docs on every service', async () => {
+    for (const service of serviceNames) {
+      expect((await fetch(url(service, '/health/live'))).status).toBe(200);
+      const ready = (await (await fetch(url(service, '/health/ready'))).json()) as { info: Record<string, unknown> };
+      expect(Object.keys(ready.info).sort()).toEqual(['artifacts', 'eventstore', 'transport']);
+      expect(await (await fetch(url(service, '/metrics'))).text()).toContain('process_cpu_user_seconds_total');
+      expect((await fetch(url(service, '/docs-json'))).status).toBe(200);
+    }
+  });
+
+  it('creates a model over HTTP, queries it over NATS, and monitoring reacts in its own stream', async () => {
+    const created = await createModel('churn');
+    expect(created).toMatchObject({ name: 'churn', description: 'model churn', tags: { e2e: 'yes' }, revision: 0 });
+
+    // The same registry, asked over NATS by a client that is not the registry.
+    const viaNats = await client.send<RegisteredModelView>(subjects.qry.registry.getModel, { name: 'churn' });
+    expect(viaNats).toEqual(created);
+
+    // Monitoring's process manager appended MonitorCreated, caused by the registry's event.
+    const [source] = await events.readStream('model-churn');
+    const [reaction] = await eventually(async () => {
+      const e = await monitorEvents('churn');
+      return e.length > 0 && e;
+    }, 20_000, 'MonitorCreated for churn');
+    expect(reaction).toMatchObject({
+      type: 'MonitorCreated',
+      causationId: source.id,
+      correlationId: 'e2e-churn',
+      data: { model: 'churn', sourceEventId: source.id },
+    });
+
+    // Monitoring's HTTP answer includes the registry's view, fetched over NATS.
+    const monitor = await eventually(async () => {
+      const res = await fetch(url('monitoring', '/monitors/churn'));
+      return res.ok && ((await res.json()) as { registeredModel: RegisteredModelView });
+    });
+    expect(monitor.registeredModel).toEqual(created);
+  });
+
+  it('returns field-level 4xx errors across the wire', async () => {
+    const bad = await fetch(url('registry', '/models'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'has spaces', tags: 'no' }),
+    });
+    expect(bad.status).toBe(400);
+    const body = (await bad.json()) as { code: string; details: { path: string }[] };
+    expect(body.code).toBe('VALIDATION_FAILED');
+    expect(body.details.map((d) => d.path).sort()).toEqual(['name', 'tags']);
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+/);
+
+    const duplicate = await fetch(url('registry', '/models'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'churn' }),
+    });
+    expect(duplicate.status).toBe(409);
+    await expect(client.send(subjects.qry.registry.getModel, { name: 'absent' })).rejects.toMatchObject({ name: 'NotFoundError' });
+  });
+
+  it('monitoring killed with -9 catches up on the missed event exactly once after restart', async () => {
+    await processes.monitoring.kill('SIGKILL');
+    await createModel('fraud');
+    // Nobody reacted while monitoring was down.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await monitorEvents('fraud')).toHaveLength(0);
+
+    start('monitoring');
+    await ready('monitoring');
+    const reactions = await eventually(async () => {
+      const e = await monitorEvents('fraud');
+      return e.length > 0 && e;
+    }, 30_000, 'MonitorCreated for fraud');
+    // Give a duplicate every chance to appear before counting.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await monitorEvents('fraud')).toHaveLength(1);
+    expect(reactions[0].type).toBe('MonitorCreated');
+    expect(await monitorEvents('churn')).toHaveLength(1);
+    const all = await events.readAll({ filter: { category: 'monitor' } });
+    expect(all.map((e) => (e.data as { model: string }).model).sort()).toEqual(['churn', 'fraud']);
+  });
+});
