@@ -41,4 +41,11 @@ export default [
       'no-restricted-imports': 'off',
     },
   },
+  {
+    // The embedded launcher is the one composition root that runs the six apps in one process.
+    files: ['tools/cli/src/embedded.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': ['error', { enforceBuildableLibDependency: false, allow: ['@mlp/service-*'], depConstraints: depConstraints(false) }],
+    },
+  },
 ];
