@@ -24,6 +24,18 @@ export interface EventStoreOptions {
 
 export const DEFAULT_PAGE = 1000;
 
+/** A promise settled from outside; rejections are marked handled (callers may never await it). */
+export function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
 export function matchesFilter(filter: EventFilter | undefined, stream: string): boolean {
   return !filter || filter === 'all' || categoryOf(stream) === filter.category;
 }
@@ -92,13 +104,7 @@ export abstract class BaseEventStore implements EventStore {
     let wake: (() => void) | undefined;
     const onAppend = () => wake?.();
     this.appended.on('append', onAppend);
-    let markCaughtUp!: () => void;
-    let failCaughtUp!: (err: unknown) => void;
-    const caughtUp = new Promise<void>((resolve, reject) => {
-      markCaughtUp = resolve;
-      failCaughtUp = reject;
-    });
-    caughtUp.catch(() => undefined);
+    const { promise: caughtUp, resolve: markCaughtUp, reject: failCaughtUp } = deferred();
 
     const run = async () => {
       let next = (options.fromCheckpoint ?? 0) + 1;

@@ -13,7 +13,7 @@ import {
   type NatsError,
 } from 'nats';
 import { InfrastructureError, subjects, type NewEvent, type RecordedEvent } from '@mlp/contracts';
-import { BaseEventStore, DEFAULT_PAGE, type EventStoreOptions } from '../base-event-store';
+import { BaseEventStore, DEFAULT_PAGE, deferred, type EventStoreOptions } from '../base-event-store';
 import type {
   AppendOptions,
   AppendResult,
@@ -294,13 +294,7 @@ export class JetStreamEventStore extends BaseEventStore {
     const start = (options.fromCheckpoint ?? 0) + 1;
     let closed = false;
     let messages: { close(): Promise<void | Error> } | undefined;
-    let markCaughtUp!: () => void;
-    let failCaughtUp!: (err: unknown) => void;
-    const caughtUp = new Promise<void>((resolve, reject) => {
-      markCaughtUp = resolve;
-      failCaughtUp = reject;
-    });
-    caughtUp.catch(() => undefined);
+    const { promise: caughtUp, resolve: markCaughtUp, reject: failCaughtUp } = deferred();
 
     const run = async () => {
       const backlog = await this.fetchRange(filter, start, DEFAULT_PAGE);

@@ -87,19 +87,22 @@ export async function startService(definition: ServiceDefinition, options: Start
 /** `main.ts` of a service: start, log where, stop cleanly on SIGINT/SIGTERM, exit 1 with a clear message on failure. */
 export function runStandalone(definition: ServiceDefinition): void {
   startService(definition).then(
-    (started) => {
-      const stop = () => {
-        started.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    },
+    (started) => closeOnSignals(() => started.close()),
     (err: unknown) => {
       console.error(`${definition.service} failed to start: ${(err as Error)?.message ?? String(err)}`);
       process.exit(1);
     },
   );
+}
+
+/** Closes on the first SIGINT/SIGTERM, then exits 0 (or 1 if closing failed). */
+export function closeOnSignals(close: () => Promise<void>): void {
+  const stop = () => {
+    close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RegisteredModelView } from '@mlp/contracts';
+import { closeOnSignals } from '@mlp/service-kit';
 import { startEmbedded, type EmbeddedPlatform } from '../embedded';
 import { call } from '../api';
 import { printJson, printTable } from '../output';
@@ -22,14 +23,7 @@ export async function up(options: UpOptions): Promise<EmbeddedPlatform> {
   }
   if (options.demo) await demo(options.json);
   if (!options.json) console.log('Ctrl-C stops the platform.');
-  const stop = () => {
-    platform.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  closeOnSignals(() => platform.close());
   return platform;
 }
 
