@@ -3,9 +3,9 @@ import nx from '@nx/eslint-plugin';
 /**
  * Module boundaries (CONVENTIONS.md): app → anything; adapter → port,
  * contracts, util; port → contracts, util; contracts → util; util → util;
- * testing only from specs and e2e. One addition: `type:kit` (service-kit)
+ * testing only from specs and e2e. Two additions: `type:kit` (service-kit)
  * composes adapters into a service runtime, so it may use adapters and only
- * apps may use it.
+ * apps may use it; util may use contracts (for its error types).
  */
 const depConstraints = (testingAllowed) => [
   { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['*'] },
@@ -13,7 +13,8 @@ const depConstraints = (testingAllowed) => [
   { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:port', 'type:contracts', 'type:util', ...(testingAllowed ? ['type:testing'] : [])] },
   { sourceTag: 'type:port', onlyDependOnLibsWithTags: ['type:port', 'type:contracts', 'type:util', ...(testingAllowed ? ['type:testing'] : [])] },
   { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
-  { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', ...(testingAllowed ? ['type:testing'] : [])] },
+  // util may also use contracts: its errors (ValidationError with field details) are the shared vocabulary.
+  { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts', ...(testingAllowed ? ['type:testing'] : [])] },
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['*'] },
 ];
 

@@ -1,0 +1,166 @@
+import { FieldIssue, ValidationError } from '@mlp/contracts';
+import { Document, LineCounter, Node, Scalar, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
+import { ColumnSpec, DatasetSchema } from './dataset-schema';
+import { ObservedColumn } from './observed-column';
+import { SchemaIssue, dottedPath, validateDatasetSchema } from './schema-validation';
+
+/**
+ * Parses a dataset schema YAML document. Every error names the place:
+ * `schema.yaml:7:14 columns.amount.min: expected number, received "ten"`; the
+ * ValidationError details carry one FieldIssue per problem (dotted path, and
+ * a message that ends with the line and column).
+ */
+export function parseSchemaYaml(text: string, source = 'schema.yaml'): DatasetSchema {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const located = doc.errors.map((err) => {
+      const { line, col } = lineCounter.linePos(err.pos[0]);
+      return { line, col, path: '', message: `YAML syntax error: ${firstLine(err.message)}` };
+    });
+    throw toValidationError(source, located);
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (err) {
+    // e.g. "Excessive alias count" for an alias bomb
+    throw toValidationError(source, [{ line: 1, col: 1, path: '', message: `YAML error: ${(err as Error).message}` }]);
+  }
+  const result = validateDatasetSchema(value);
+  if (result.ok) return result.schema;
+  const located = result.issues
+    .map((issue) => ({ ...locate(doc, lineCounter, issue), path: dottedPath(issue.path), message: issue.message }))
+    .sort((a, b) => a.line - b.line || a.col - b.col);
+  throw toValidationError(source, located);
+}
+
+interface LocatedIssue {
+  line: number;
+  col: number;
+  path: string;
+  message: string;
+}
+
+function toValidationError(source: string, issues: LocatedIssue[]): ValidationError {
+  const lines = issues.map((i) => `${source}:${i.line}:${i.col} ${i.path ? `${i.path}: ` : ''}${i.message}`);
+  const details: FieldIssue[] = issues.map((i) => ({ path: i.path, message: `${i.message} (line ${i.line}, column ${i.col})` }));
+  const message = lines.length === 1 ? lines[0] : `${lines.length} problems in ${source}:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+  return new ValidationError(message, details);
+}
+
+/** yaml's messages end with " at line N, column M" (and a code excerpt when pretty): keep the sentence. */
+function firstLine(message: string): string {
+  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/**
+ * Finds where an issue's path points in the document: the value when it
+ * exists, the key when the problem is the key itself or the value is empty,
+ * else the deepest existing ancestor's key.
+ */
+function locate(doc: Document, lineCounter: LineCounter, issue: SchemaIssue): { line: number; col: number } {
+  let node: unknown = doc.contents;
+  let anchor = rangeOf(node) ?? 0; // deepest position found so far
+  let keyOffset: number | undefined; // key of the last step, when it was a mapping entry
+  let found = true;
+  for (const segment of issue.path) {
+    const pair = isMap(node) ? node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment)) : undefined;
+    if (pair) {
+      keyOffset = rangeOf(pair.key);
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number' && segment < node.items.length) {
+      keyOffset = undefined;
+      node = node.items[segment];
+    } else {
+      found = false;
+      break;
+    }
+    anchor = keyOffset ?? rangeOf(node) ?? anchor;
+  }
+  const valueOffset = found && issue.target !== 'key' ? rangeOf(node) : undefined;
+  return lineCounter.linePos(valueOffset ?? keyOffset ?? anchor);
+}
+
+/** Start offset of a node with some source text. */
+function rangeOf(node: unknown): number | undefined {
+  if (isPair(node)) return rangeOf(node.key);
+  const range = (node as Node | null | undefined)?.range;
+  if (!range) return undefined;
+  return range[1] > range[0] ? range[0] : undefined;
+}
+
+const specKeyOrder: (keyof ColumnSpec)[] = ['type', 'required', 'nullable', 'unique', 'min', 'max', 'values', 'pattern', 'maxMissingFraction', 'description'];
+
+/**
+ * Writes a schema as editable YAML: one flow mapping per column, defaults
+ * left out. `observed` facts (range, missing, distinct, frequent values) go
+ * into a comment after each column and are not constraints.
+ */
+export function schemaToYaml(schema: DatasetSchema, observed: Record<string, ObservedColumn> = {}): string {
+  const columns: Record<string, Record<string, unknown>> = {};
+  for (const [name, spec] of Object.entries(schema.columns)) {
+    const out: Record<string, unknown> = {};
+    for (const key of specKeyOrder) {
+      const value = spec[key];
+      if (value === undefined) continue;
+      if ((key === 'required' || key === 'unique') && value === false) continue;
+      out[key] = value;
+    }
+    columns[name] = out;
+  }
+  const top: Record<string, unknown> = { dataset: schema.dataset };
+  if (schema.primaryKey !== undefined) top.primaryKey = schema.primaryKey;
+  top.columns = columns;
+  const checks = Object.fromEntries(Object.entries(schema.checks ?? {}).filter(([, v]) => v !== undefined));
+  if (Object.keys(checks).length > 0) top.checks = checks;
+
+  const doc = new Document(top);
+  doc.commentBefore = [
+    ` Dataset schema for "${schema.dataset}".`,
+    ' Constraints are enforced on ingestion. Comments after a column show what was',
+    ' observed in the sample: facts, not constraints. Edit freely.',
+  ].join('\n');
+  const primaryKey = doc.get('primaryKey', true);
+  if (isSeq(primaryKey)) primaryKey.flow = true;
+  const columnsNode = doc.get('columns', true);
+  if (isMap(columnsNode)) {
+    for (const pair of columnsNode.items) {
+      if (!isMap(pair.value)) continue;
+      pair.value.flow = true;
+      const facts = isScalar(pair.key) ? observed[String(pair.key.value)] : undefined;
+      if (facts) pair.value.comment = ` ${describeObserved(facts)}`;
+    }
+  }
+  // Keep every column on one line: multi-line strings are written double-quoted.
+  visit(doc, {
+    Scalar(_key, node: Scalar) {
+      if (typeof node.value === 'string' && /[\n\r]/.test(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+/** One comment line: `observed: 0.5 to 99, 3/200 missing (1.5%), 57 distinct, top "a", "b"`. */
+export function describeObserved(facts: ObservedColumn): string {
+  const parts: string[] = [];
+  if (facts.min !== undefined || facts.max !== undefined) parts.push(`${fmt(facts.min)} to ${fmt(facts.max)}`);
+  parts.push(facts.missing === 0 ? `none missing of ${facts.rows}` : `${facts.missing}/${facts.rows} missing (${percent(facts.missing, facts.rows)})`);
+  parts.push(`${facts.distinct} distinct`);
+  if (facts.maxLength !== undefined) parts.push(`max length ${facts.maxLength}`);
+  if (facts.sourceType) parts.push(`source ${facts.sourceType}`);
+  if (facts.sample && facts.sample.length > 0) {
+    parts.push(`top ${facts.sample.slice(0, 5).map((v) => JSON.stringify(v.length > 24 ? `${v.slice(0, 23)}…` : v)).join(', ')}`);
+  }
+  return `observed: ${parts.join(', ')}`.replace(/[\r\n]/g, ' ');
+}
+
+function fmt(value: number | string | undefined): string {
+  if (value === undefined) return '?';
+  if (typeof value === 'string') return value;
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
+}
+
+function percent(part: number, whole: number): string {
+  return whole > 0 ? `${Number(((100 * part) / whole).toFixed(1))}%` : '0%';
+}

@@ -1,0 +1,47 @@
+import { mkdirSync } from 'node:fs';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+export interface Duck {
+  run(sql: string): Promise<void>;
+  all<T = Record<string, unknown>>(sql: string): Promise<T[]>;
+  one<T = Record<string, unknown>>(sql: string): Promise<T>;
+  close(): void;
+}
+
+/**
+ * A private in-memory DuckDB for one job. It spills to `tempDir` past its
+ * memory limit, so large inputs stay within bounded memory.
+ */
+export async function openDuck(tempDir: string, options: { threads?: number; memoryLimit?: string } = {}): Promise<Duck> {
+  mkdirSync(tempDir, { recursive: true });
+  const instance = await DuckDBInstance.create(':memory:', {
+    threads: String(options.threads ?? 2),
+    memory_limit: options.memoryLimit ?? process.env.MLP_DUCKDB_MEMORY_LIMIT ?? '1GB',
+    temp_directory: tempDir,
+    preserve_insertion_order: 'true',
+  });
+  const connection: DuckDBConnection = await instance.connect();
+  return {
+    async run(sql) {
+      const t = Date.now();
+      await connection.run(sql);
+      if (process.env.MLP_DUCK_TRACE) console.error(`${Date.now() - t}ms ${sql.replace(/\s+/g, ' ').slice(0, 110)}`);
+    },
+    async all<T>(sql: string) {
+      const t = Date.now();
+      const reader = await connection.runAndReadAll(sql);
+      if (process.env.MLP_DUCK_TRACE) console.error(`${Date.now() - t}ms ${sql.replace(/\s+/g, ' ').slice(0, 110)}`);
+      return reader.getRowObjectsJson() as T[];
+    },
+    async one<T>(sql: string) {
+      const t = Date.now();
+      const reader = await connection.runAndReadAll(sql);
+      if (process.env.MLP_DUCK_TRACE) console.error(`${Date.now() - t}ms ${sql.replace(/\s+/g, ' ').slice(0, 110)}`);
+      return reader.getRowObjectsJson()[0] as T;
+    },
+    close() {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}

@@ -1,0 +1,187 @@
+import type { ColumnSpec, ColumnType, DatasetSchema, QuarantineReasonCode } from '@mlp/data';
+import { storageType } from '@mlp/data';
+import type { StagedColumn } from './read-source';
+import { ident, literal } from './sql';
+
+/** One way a value can fail, as SQL over the row's raw and typed values. */
+interface Check {
+  code: QuarantineReasonCode;
+  column: string;
+  /** True when the row fails. */
+  when: string;
+  /** SQL string expression explaining the failure. */
+  message: string;
+}
+
+/**
+ * A declared column, evaluated in three levels so each cast runs once:
+ * `rawSql` over `src` is aliased `raw` (`"__r<i>"`), `typedSql` over that
+ * alias is aliased by the column's name, and checks refer to both aliases.
+ */
+export interface ColumnPlan {
+  name: string;
+  spec: ColumnSpec;
+  /** Source type, or null when the file lacks the column. */
+  sourceType: string | null;
+  /** The raw value over `src` (NULL when missing or blank). */
+  rawSql: string;
+  /** Alias of the raw value. */
+  raw: string;
+  /** The value in its storage type, over the `raw` alias (NULL when it does not convert). */
+  typedSql: string;
+}
+
+export interface ValidationPlan {
+  columns: ColumnPlan[];
+  /** Columns of the file the schema does not declare: kept as read. */
+  extra: StagedColumn[];
+  /** Declared columns the file lacks. */
+  missing: string[];
+  checks: Check[];
+  /** Columns whose combined value must be unique (primary key, then each unique column). */
+  keys: string[][];
+}
+
+const numericSource = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL)/;
+const integerSource = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/;
+
+function rawExpr(col: StagedColumn | undefined): string {
+  if (!col) return 'NULL';
+  const c = ident(col.name);
+  return col.type === 'VARCHAR' ? `NULLIF(trim(${c}), '')` : c;
+}
+
+/** `raw` is the alias of the raw value; the result never re-reads `src`. */
+
+/** Conversion to the storage type; NULL when the value does not convert. */
+function typedExpr(type: ColumnType, col: StagedColumn | undefined, raw: string): string {
+  const target = storageType[type];
+  if (!col) return `NULL::${target}`;
+  if (col.type === target) return raw;
+  if (col.type === 'VARCHAR') {
+    switch (type) {
+      case 'int':
+        return `CASE WHEN regexp_full_match(${raw}, '[+-]?[0-9]+') THEN TRY_CAST(${raw} AS BIGINT) END`;
+      case 'float':
+        return `TRY_CAST(${raw} AS DOUBLE)`;
+      case 'bool':
+        return `TRY_CAST(${raw} AS BOOLEAN)`;
+      case 'date':
+        return `TRY_CAST(${raw} AS DATE)`;
+      case 'datetime':
+        return `TRY_CAST(${raw} AS TIMESTAMP)`;
+      default:
+        return raw;
+    }
+  }
+  if (type === 'int' && !integerSource.test(col.type)) {
+    return numericSource.test(col.type) ? `CASE WHEN ${raw} = trunc(${raw}) THEN TRY_CAST(${raw} AS BIGINT) END` : `TRY_CAST(${raw} AS BIGINT)`;
+  }
+  if (type === 'string' || type === 'category') return `CAST(${raw} AS VARCHAR)`;
+  return `TRY_CAST(${raw} AS ${target})`;
+}
+
+function boundLiteral(type: ColumnType, value: number | string): string {
+  if (type === 'date') return `DATE ${literal(String(value))}`;
+  if (type === 'datetime') return `TIMESTAMP ${literal(String(value))}`;
+  return literal(Number(value));
+}
+
+const show = (expr: string) => `coalesce(CAST(${expr} AS VARCHAR), 'null')`;
+
+/**
+ * Compiles a schema into DuckDB SQL against the staged `src` table: the typed
+ * projection of every declared column and the checks that quarantine a row.
+ */
+export function planValidation(schema: DatasetSchema, staged: StagedColumn[]): ValidationPlan {
+  const byName = new Map(staged.map((c) => [c.name, c]));
+  const columns: ColumnPlan[] = [];
+  const checks: Check[] = [];
+  for (const [i, [name, spec]] of Object.entries(schema.columns).entries()) {
+    const col = byName.get(name);
+    const raw = `"__r${i}"`;
+    const typedSql = typedExpr(spec.type, col, raw);
+    const typed = ident(name);
+    columns.push({ name, spec, sourceType: col?.type ?? null, rawSql: rawExpr(col), raw, typedSql });
+    const mustHave = spec.required || spec.nullable === false;
+    if (mustHave) checks.push({ code: 'missing_required', column: name, when: `${raw} IS NULL`, message: literal(`${name} is required`) });
+    const convertible = spec.type !== 'string' && spec.type !== 'category';
+    if (col && convertible && typedSql !== raw) {
+      const temporal = spec.type === 'date' || spec.type === 'datetime';
+      checks.push({
+        code: temporal ? 'unparseable_date' : 'wrong_type',
+        column: name,
+        when: `${raw} IS NOT NULL AND ${typed} IS NULL`,
+        message: `${literal(`expected ${spec.type}, got `)} || ${show(raw)}`,
+      });
+    }
+    const bounds: string[] = [];
+    if (spec.min !== undefined) bounds.push(`${typed} < ${boundLiteral(spec.type, spec.min)}`);
+    if (spec.max !== undefined) bounds.push(`${typed} > ${boundLiteral(spec.type, spec.max)}`);
+    if (bounds.length > 0) {
+      const range = `[${spec.min ?? '-∞'}, ${spec.max ?? '∞'}]`;
+      checks.push({
+        code: 'out_of_range',
+        column: name,
+        when: `(${bounds.join(' OR ')})`,
+        message: `${show(typed)} || ${literal(` is outside ${range}`)}`,
+      });
+    }
+    if (spec.values && spec.values.length > 0) {
+      checks.push({
+        code: 'unknown_category',
+        column: name,
+        when: `${raw} IS NOT NULL AND CAST(${raw} AS VARCHAR) NOT IN (${spec.values.map(literal).join(', ')})`,
+        message: `${literal('unknown category ')} || ${show(raw)}`,
+      });
+    }
+    if (spec.pattern) {
+      checks.push({
+        code: 'pattern_mismatch',
+        column: name,
+        when: `${raw} IS NOT NULL AND NOT regexp_matches(CAST(${raw} AS VARCHAR), ${literal(spec.pattern)})`,
+        message: `${show(raw)} || ${literal(` does not match ${spec.pattern}`)}`,
+      });
+    }
+  }
+  const keys: string[][] = [];
+  if (schema.primaryKey && schema.primaryKey.length > 0) keys.push(schema.primaryKey);
+  for (const [name, spec] of Object.entries(schema.columns)) {
+    if (spec.unique && !(keys[0]?.length === 1 && keys[0][0] === name)) keys.push([name]);
+  }
+  return {
+    columns,
+    extra: staged.filter((c) => !(c.name in schema.columns)),
+    missing: Object.keys(schema.columns).filter((n) => !byName.has(n)),
+    checks,
+    keys,
+  };
+}
+
+/** Level 1 over `src`: row key, raw values, and the undeclared columns as read. */
+export function rawProjection(plan: ValidationPlan, rowKey: string): string {
+  return [`${rowKey} AS __k`, ...plan.columns.map((c) => `${c.rawSql} AS ${c.raw}`), ...plan.extra.map((c) => ident(c.name))].join(', ');
+}
+
+/** Level 2 over level 1: everything, plus each declared column in its storage type. */
+export function typedProjection(plan: ValidationPlan): string {
+  return ['*', ...plan.columns.map((c) => `${c.typedSql} AS ${ident(c.name)}`)].join(', ');
+}
+
+/** SQL of the condition "this row fails some value check" (keys excluded), over level 2. */
+export function anyCheckFails(plan: ValidationPlan): string {
+  return plan.checks.length === 0 ? 'FALSE' : plan.checks.map((c) => `coalesce(${c.when}, FALSE)`).join(' OR ');
+}
+
+/** SQL list of reason structs for a failing row, duplicate keys included via the `__dup_<i>` flags. */
+export function reasonsList(plan: ValidationPlan): string {
+  const items = plan.checks.map(
+    (c) => `CASE WHEN coalesce(${c.when}, FALSE) THEN {'code': ${literal(c.code)}, 'column': ${literal(c.column)}, 'message': ${c.message}} END`,
+  );
+  plan.keys.forEach((key, i) =>
+    items.push(
+      `CASE WHEN __dup_${i} THEN {'code': 'duplicate_key', 'column': ${literal(key.join(','))}, 'message': ${literal(`duplicate ${key.join(', ')}: an earlier row has the same value`)}} END`,
+    ),
+  );
+  return items.length === 0 ? '[]' : `list_filter([${items.join(', ')}], x -> x IS NOT NULL)`;
+}
