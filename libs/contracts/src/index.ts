@@ -16,3 +16,4 @@ export { trainingEvents } from './events/training.events';
 export { registryEvents } from './events/registry.events';
 export { servingEvents } from './events/serving.events';
 export { monitoringEvents } from './events/monitoring.events';
+export * from './commands/ingestion.commands';

@@ -10,6 +10,11 @@ const qry = <S extends ServiceName, N extends string>(service: S, name: N) => `m
 
 export const subjects = {
   cmd: {
+    ingestion: {
+      registerDataset: cmd('ingestion', 'register-dataset'),
+      declareSchema: cmd('ingestion', 'declare-schema'),
+      startIngestion: cmd('ingestion', 'start-ingestion'),
+    },
     registry: {
       createModel: cmd('registry', 'create-model'),
       describeModel: cmd('registry', 'describe-model'),
@@ -19,6 +24,11 @@ export const subjects = {
   qry: {
     /** Every service answers ping: the transport half of readiness. */
     ping: (service: ServiceName) => qry(service, 'ping'),
+    ingestion: {
+      listDatasets: qry('ingestion', 'list-datasets'),
+      getDataset: qry('ingestion', 'get-dataset'),
+      getIngestion: qry('ingestion', 'get-ingestion'),
+    },
     registry: {
       getModel: qry('registry', 'get-model'),
       listModels: qry('registry', 'list-models'),
@@ -42,8 +52,12 @@ export const subjects = {
     feedback: (model: string) => `mlp.tel.feedback.${model}`,
     all: 'mlp.tel.>',
   },
-  /** Streaming ingestion source. */
-  data: (dataset: string) => `mlp.data.${dataset}`,
+  /** Streaming ingestion: JetStream stream MLP_DATA, one subject per dataset. */
+  data: {
+    stream: 'MLP_DATA',
+    forDataset: (dataset: string) => `mlp.data.${dataset}`,
+    all: 'mlp.data.>',
+  },
 } as const;
 
 /** `mlp.cmd.registry.create-model` → `registry`: used to route TCP clients in embedded mode. */

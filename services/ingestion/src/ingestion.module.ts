@@ -1,5 +1,12 @@
 import { Module } from '@nestjs/common';
+import { DatasetsController } from './datasets/datasets.controller';
+import { DatasetsService } from './datasets/datasets.service';
+import { INGESTION_CONFIG, loadIngestionConfig } from './jobs/ingestion-config';
+import { IngestionJobsService } from './jobs/ingestion-jobs.service';
 
-/** Ingestion: sources, validation, dataset versions. Boots with health, metrics, docs and ping; its capabilities arrive with the ingestion issue. */
-@Module({})
+/** Ingestion: sources → validation → dataset versions (Parquet) + quarantine + quality reports. */
+@Module({
+  controllers: [DatasetsController],
+  providers: [{ provide: INGESTION_CONFIG, useFactory: () => loadIngestionConfig() }, IngestionJobsService, DatasetsService],
+})
 export class IngestionModule {}

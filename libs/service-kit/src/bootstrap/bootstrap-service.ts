@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { InfrastructureError, type ServiceName } from '@mlp/contracts';
 import { rpcPort, rpcPortVar, transportOptions } from '@mlp/messaging';
 import { httpPortVar, type BaseConfig } from '../config/service-config';
@@ -47,10 +48,12 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   const metrics = new HttpMetrics(service);
   const readiness = new ReadinessChecks();
 
-  const app = await NestFactory.create(
+  const app = await NestFactory.create<NestExpressApplication>(
     ServiceKitModule.forRoot({ service, module: options.module, logger, metrics, readiness }),
-    { logger: new PinoNestLogger(logger), abortOnError: false, forceCloseConnections: true },
+    // Only JSON bodies are parsed; every other body (uploads, YAML, NDJSON) reaches its handler as a stream.
+    { logger: new PinoNestLogger(logger), abortOnError: false, forceCloseConnections: true, bodyParser: false },
   );
+  app.useBodyParser('json', { limit: '10mb' });
   let started = false;
   try {
     // Before Nest's body parser and routes, so every request is timed and correlated.

@@ -17,6 +17,8 @@ export interface CsvOptions {
   escape?: string;
   /** Default true. */
   header?: boolean;
+  /** Strings read as missing besides the empty field. */
+  nullValues?: string[];
 }
 
 export interface SourceFile {
@@ -105,6 +107,7 @@ async function stageCsv(duck: Duck, file: SourceFile): Promise<StagedSource> {
     `delim = ${literal(o.delimiter ?? (file.format === 'tsv' ? '\t' : ','))}`,
     ...(o.quote !== undefined ? [`quote = ${literal(o.quote)}`] : ["quote = '\"'"]),
     ...(o.escape !== undefined ? [`escape = ${literal(o.escape)}`] : []),
+    ...(o.nullValues && o.nullValues.length > 0 ? [`nullstr = [${['', ...o.nullValues].map(literal).join(', ')}]`] : []),
   ].join(', ');
   await duck.run(`CREATE TABLE src AS SELECT * FROM read_csv(${literal(file.path)}, ${options})`);
   const headerLines = header ? 1 : 0;
