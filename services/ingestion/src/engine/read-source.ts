@@ -127,9 +127,11 @@ async function stageNdjson(duck: Duck, path: string): Promise<StagedSource> {
         rejects_table = 'ndjson_rejects', rejects_scan = 'ndjson_scans')
       WHERE l IS NOT NULL AND trim(l) <> '')`);
   await duck.run(`ALTER TABLE lines ADD COLUMN ok BOOLEAN`);
-  await duck.run(`UPDATE lines SET ok = json_valid(l) AND json_type(l::JSON) = 'OBJECT'`);
+  await duck.run(`UPDATE lines SET ok = CASE WHEN json_valid(l) THEN json_type(l::JSON) = 'OBJECT' ELSE FALSE END`);
   const keys = await duck.all<{ k: string }>(
-    `SELECT k FROM (SELECT unnest(json_keys(l::JSON)) AS k, n FROM lines WHERE ok) GROUP BY k ORDER BY min(n)`,
+    // Columns in order of first appearance: by line, then by position inside the object.
+    `SELECT k FROM (SELECT unnest(json_keys(l::JSON)) AS k, unnest(range(len(json_keys(l::JSON))::BIGINT)) AS i, n FROM lines WHERE ok)
+     GROUP BY k ORDER BY min(n * 100000 + i)`,
   );
   const select = keys.length > 0 ? keys.map(({ k }) => `json_extract_string(l, ${literal(`$.${JSON.stringify(k)}`)}) AS ${ident(k)}`).join(', ') : '';
   await duck.run(`CREATE TABLE src AS SELECT ${select || 'NULL::VARCHAR AS __empty'} FROM lines WHERE ok ORDER BY n`);

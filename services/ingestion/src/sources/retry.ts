@@ -148,18 +148,23 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: () =>
 export function describeError(err: Error): string {
   const parts: string[] = [];
   let current: unknown = err;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+  for (let depth = 0; depth < 5 && isErrorLike(current); depth++) {
     const code = (current as { code?: unknown }).code;
     const inner = (current as { errors?: unknown }).errors;
-    const text = current.message || (Array.isArray(inner) && inner[0] instanceof Error ? inner[0].message : '') || (typeof code === 'string' ? code : current.name);
+    const text = current.message || (Array.isArray(inner) && isErrorLike(inner[0]) ? inner[0].message : '') || (typeof code === 'string' ? code : current.name);
     if (!parts.some((p) => p.includes(text))) parts.push(text);
     current = current.cause;
   }
   return parts.join(': ');
 }
 
+/** Error by shape, not instanceof: errors from another realm (Node's fetch under a test VM) are errors too. */
+function isErrorLike(value: unknown): value is Error {
+  return value instanceof Error || (typeof value === 'object' && value !== null && typeof (value as Error).message === 'string');
+}
+
 function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
+  return isErrorLike(value) ? value : new Error(String(value));
 }
 
 function validatePolicy(policy: RetryPolicy): void {

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { ValidationError } from '@mlp/contracts';
+import { DomainError, InfrastructureError, ValidationError } from '@mlp/contracts';
 import { detectFormat } from '@mlp/data';
 import type { InputFormat } from '../engine/read-source';
 import type { AcquiredSource } from './acquired-source';
 import { HashingFileWriter, type DigestResult } from './content-digest';
-import { HttpStatusError, withRetry, type OnRetry, type RetryPolicy } from './retry';
+import { describeError, HttpStatusError, withRetry, type OnRetry, type RetryPolicy } from './retry';
 import { checkFormat, formatFromContentType, formatFromName } from './source-format';
 
 export interface UrlSourceOptions {
@@ -67,12 +67,16 @@ export async function urlSource(url: string, workDir: string, opts: UrlSourceOpt
   await mkdir(workDir, { recursive: true });
   const base = join(workDir, `url-${randomUUID()}`);
 
+  const label = `download of ${redactUrl(target)}`;
   const { digest, contentType } = await withRetry(
     () => download(target, headers, `${base}.part`, { description, timeoutMs, maxBytes: opts.maxBytes }),
     opts.retry,
     opts.onRetry,
-    { label: `download of ${redactUrl(target)}` },
-  );
+    { label },
+  ).catch((err: Error) => {
+    if (err instanceof DomainError) throw err;
+    throw new InfrastructureError(`${label} failed: ${err.message}`, { code: 'DOWNLOAD_FAILED', cause: err });
+  });
 
   let resolved: InputFormat;
   try {
@@ -154,7 +158,9 @@ async function download(
     await writer.discard();
     // An abort surfaces as AbortError or as the reason depending on where it hit: report the reason.
     if (controller.signal.aborted && controller.signal.reason === idle) throw idle;
-    throw err;
+    if (err instanceof DomainError) throw err;
+    // fetch says only "fetch failed": name the cause (`fetch failed: connect ECONNREFUSED …`), keep it for isRetryable.
+    throw new Error(describeError(err as Error), { cause: err });
   } finally {
     clearTimeout(timer);
     controller.abort(); // releases the connection if the body was not fully read
