@@ -1,12 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { envKey, serviceNames, subjects, type RecordedEvent, type RegisteredModelView, type ServiceName } from '@mlp/contracts';
+import { createArtifactStore } from '@mlp/artifacts';
+import { envKey, serviceNames, subjects, type IngestionOutcome, type RecordedEvent, type RegisteredModelView, type ServiceName } from '@mlp/contracts';
 import { JetStreamEventStore } from '@mlp/eventstore';
 import { MlpClient } from '@mlp/messaging';
 import {
   eventually,
   freePort,
+  repoRoot,
   spawnTs,
   startNatsServer,
   startS3Server,
@@ -136,6 +139,28 @@ describe('distributed platform (six processes, NATS, JetStream, S3)', () => {
     });
     expect(duplicate.status).toBe(409);
     await expect(client.send(subjects.qry.registry.getModel, { name: 'absent' })).rejects.toMatchObject({ name: 'NotFoundError' });
+  });
+
+  it('ingests a file over HTTP into S3-backed versions, visible over NATS', async () => {
+    const schema = readFileSync(join(repoRoot, 'examples/data/penguins.schema.yaml'), 'utf8');
+    const declared = await fetch(url('ingestion', '/datasets/penguins/schema'), { method: 'PUT', headers: { 'content-type': 'text/yaml' }, body: schema });
+    expect(declared.status).toBe(200);
+    const res = await fetch(url('ingestion', '/datasets/penguins/ingestions'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ source: { kind: 'file', path: join(repoRoot, 'examples/data/penguins.csv') }, csv: { nullValues: ['NA'] }, wait: true }),
+    });
+    const outcome = (await res.json()) as IngestionOutcome;
+    expect(outcome).toMatchObject({ version: 1, rows: 344, accepted: 342, quarantined: 2, reasons: { missing_required: 2 } });
+
+    // The Parquet artifact is in the S3 bucket, content-addressed.
+    const s3store = createArtifactStore('s3://mlp-e2e', { S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY: s3.accessKey, S3_SECRET_KEY: s3.secretKey });
+    const parquet = await s3store.getBuffer(outcome.artifact!);
+    expect(createHash('sha256').update(parquet).digest('hex')).toBe(outcome.sha256);
+    expect(parquet.subarray(0, 4).toString()).toBe('PAR1');
+
+    const viaNats = await client.send<{ versions: { version: number; accepted: number }[] }>(subjects.qry.ingestion.getDataset, { name: 'penguins' });
+    expect(viaNats.versions.map((v) => [v.version, v.accepted])).toEqual([[1, 342]]);
   });
 
   it('monitoring killed with -9 catches up on the missed event exactly once after restart', async () => {

@@ -17,3 +17,4 @@ export { registryEvents } from './events/registry.events';
 export { servingEvents } from './events/serving.events';
 export { monitoringEvents } from './events/monitoring.events';
 export * from './commands/ingestion.commands';
+export * from './commands/push.commands';

@@ -1,10 +1,12 @@
 import { benchEventStore } from './eventstore.bench';
 import { benchStartup } from './startup.bench';
+import { benchIngest } from './ingest.bench';
 
 /** `npm run bench [-- <name>...]`: every bench prints figures against a baseline from the same run. */
 const benches: Record<string, () => Promise<void>> = {
   eventstore: benchEventStore,
   startup: benchStartup,
+  ingest: benchIngest,
 };
 
 async function main(): Promise<void> {

@@ -74,11 +74,11 @@ export async function processFile(file: SourceFile, options: ProcessOptions): Pr
 
     const acceptedFile = join(options.workDir, 'accepted.parquet');
     const outputColumns = [...plan.columns.map((c) => ident(c.name)), ...plan.extra.map((c) => ident(c.name))];
-    await duck.run(`CREATE VIEW accepted AS SELECT ${outputColumns.join(', ') || 'NULL AS __empty'} FROM checked WHERE NOT __bad`);
+    await duck.run(`CREATE VIEW accepted AS SELECT ${outputColumns.join(', ') || 'NULL AS __empty'} FROM checked ANTI JOIN bad USING (__k)`);
     await duck.run(`COPY (SELECT * FROM accepted) TO ${literal(acceptedFile)} (FORMAT PARQUET)`);
 
     const quarantine = await writeQuarantine(duck, plan, staged, join(options.workDir, 'quarantine.parquet'));
-    const counts = await duck.one<{ parsed: string; bad: string }>(`SELECT count(*) AS parsed, count(*) FILTER (WHERE __bad) AS bad FROM checked`);
+    const counts = await duck.one<{ parsed: string; bad: string }>(`SELECT (SELECT count(*) FROM checked) AS parsed, (SELECT count(*) FROM bad) AS bad`);
     const accepted = Number(counts.parsed) - Number(counts.bad);
     const rows = accepted + quarantine.count;
 
@@ -108,18 +108,26 @@ export async function processFile(file: SourceFile, options: ProcessOptions): Pr
   }
 }
 
-/** `checked`: the typed row plus `__bad` (some check fails or a key repeats) and one `__dup_<i>` flag per key. */
+/**
+ * `checked`: the typed row plus `__fail` (some value check fails); `dup_<i>`:
+ * rows repeating key i (later occurrences); `bad`: every row to quarantine.
+ * Keys are checked in their own narrow pass: a window over the wide row costs
+ * far more than one over (row, key).
+ */
 async function checkRows(duck: Duck, plan: ValidationPlan, staged: StagedSource): Promise<void> {
   const typed = plan.columns.map((c) => ident(c.name));
   const extra = plan.extra.map((c) => ident(c.name));
-  const dups = plan.keys.map((key, i) => {
+  const level3 = ['__k', ...typed, ...extra, `(${anyCheckFails(plan)}) AS __fail`].join(', ');
+  await duck.run(`CREATE TABLE checked AS SELECT ${level3} FROM (
+    SELECT ${typedProjection(plan)} FROM (SELECT ${rawProjection(plan, staged.rowKey)} FROM src))`);
+  for (const [i, key] of plan.keys.entries()) {
     const cols = key.map(ident);
-    return `(${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')} AND row_number() OVER (PARTITION BY ${cols.join(', ')} ORDER BY __k) > 1) AS __dup_${i}`;
-  });
-  const level3 = ['__k', ...typed, ...extra, `(${anyCheckFails(plan)}) AS __fail`, ...dups].join(', ');
-  const bad = ['__fail', ...plan.keys.map((_, i) => `__dup_${i}`)].join(' OR ');
-  await duck.run(`CREATE TABLE checked AS SELECT *, (${bad}) AS __bad FROM (
-    SELECT ${level3} FROM (SELECT ${typedProjection(plan)} FROM (SELECT ${rawProjection(plan, staged.rowKey)} FROM src)))`);
+    await duck.run(`CREATE TABLE dup_${i} AS SELECT __k FROM (
+      SELECT __k, row_number() OVER (PARTITION BY ${cols.join(', ')} ORDER BY __k) AS rn FROM checked
+      WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')}) WHERE rn > 1`);
+  }
+  const dupUnion = plan.keys.map((_, i) => ` UNION SELECT __k FROM dup_${i}`).join('');
+  await duck.run(`CREATE TABLE bad AS SELECT __k FROM checked WHERE __fail${dupUnion}`);
 }
 
 /**
@@ -138,8 +146,11 @@ async function writeQuarantine(
   const rawJson = srcColumns.length > 0 ? `to_json({${srcColumns.map((n) => `${literal(n)}: ${ident(n)}`).join(', ')}})::VARCHAR` : `'{}'`;
   await duck.run(`CREATE TABLE failed AS
     SELECT l.__k, l.__raw AS raw, ${reasonsList(plan)} AS reasons
-    FROM (SELECT ${typedProjection(plan)} FROM (SELECT ${rawProjection(plan, staged.rowKey)}, ${rawJson} AS __raw FROM src)) l
-    JOIN (SELECT __k${dupFlags.map((f) => `, ${f}`).join('')} FROM checked WHERE __bad) b ON l.__k = b.__k`);
+    FROM (SELECT ${typedProjection(plan)} FROM (SELECT ${rawProjection(plan, staged.rowKey)}, ${rawJson} AS __raw FROM src
+      WHERE ${staged.rowKey} IN (SELECT __k FROM bad))) l
+    JOIN (SELECT bad.__k${dupFlags.map((f, i) => `, d${i}.__k IS NOT NULL AS ${f}`).join('')} FROM bad${plan.keys
+      .map((_, i) => ` LEFT JOIN dup_${i} d${i} ON d${i}.__k = bad.__k`)
+      .join('')}) b ON l.__k = b.__k`);
 
   // k-th parsed row → its position among all rows: k plus the rejected rows before it.
   await duck.run(`CREATE TABLE reject_index AS

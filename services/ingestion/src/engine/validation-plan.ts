@@ -61,7 +61,8 @@ function typedExpr(type: ColumnType, col: StagedColumn | undefined, raw: string)
   if (col.type === 'VARCHAR') {
     switch (type) {
       case 'int':
-        return `CASE WHEN regexp_full_match(${raw}, '[+-]?[0-9]+') THEN TRY_CAST(${raw} AS BIGINT) END`;
+        // DuckDB rounds '1.5' to 2 when casting to BIGINT: a decimal point or exponent is not an int.
+        return `CASE WHEN NOT (contains(${raw}, '.') OR contains(${raw}, 'e') OR contains(${raw}, 'E')) THEN TRY_CAST(${raw} AS BIGINT) END`;
       case 'float':
         return `TRY_CAST(${raw} AS DOUBLE)`;
       case 'bool':

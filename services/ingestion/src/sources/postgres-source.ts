@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Client, types as pgTypes, type CustomTypesConfig, type FieldDef } from 'pg';
 import Cursor from 'pg-cursor';
@@ -82,7 +82,7 @@ export async function postgresSource(opts: PostgresSourceOptions, workDir: strin
       { label: `postgres query (${origin})` },
     );
   } catch (err) {
-    throw toDomainError(err, description);
+    throw toDomainError(err, origin, description);
   }
 
   const path = `${base}.ndjson`;
@@ -128,7 +128,7 @@ async function readConnectionString(connection: PostgresSourceOptions['connectio
         { path: 'connection.env', message: `${env} is not set` },
       ]);
     }
-    return { connectionString: value, origin: `env ${env}` };
+    return { connectionString: checkConnectionString(value, `env ${env}`), origin: `env ${env}` };
   }
   const path = file as string;
   let text: string;
@@ -141,21 +141,39 @@ async function readConnectionString(connection: PostgresSourceOptions['connectio
   }
   const value = text.trim();
   if (!value) throw new ValidationError(`connection secrets file ${path} is empty`, [{ path: 'connection.file', message: `${path} is empty` }]);
-  return { connectionString: value, origin: `file ${path}` };
+  return { connectionString: checkConnectionString(value, `file ${path}`), origin: `file ${path}` };
+}
+
+/** node-postgres takes URLs (and socket paths); a libpq `key=value` string would be misread as a relative URL. */
+function checkConnectionString(value: string, origin: string): string {
+  if (/^(postgres|postgresql):\/\//i.test(value) || value.startsWith('socket:') || value.startsWith('/')) return value;
+  throw new ValidationError(`the connection string in ${origin} must be a postgres:// or postgresql:// URL`, [
+    { path: origin.startsWith('env') ? 'connection.env' : 'connection.file', message: 'not a postgres:// URL' },
+  ]);
 }
 
 /** The strings that must not leak: the connection string, its password and its decoded password. */
 function secretsOf(connectionString: string): string[] {
   const secrets = [connectionString];
+  const password = /^[a-z]+:\/\/[^/@]*?:([^/@]*)@/i.exec(connectionString)?.[1]; // also when the URL does not parse
+  if (password) secrets.push(password, safeDecode(password));
   try {
     const url = new URL(connectionString);
-    if (url.password) secrets.push(url.password, decodeURIComponent(url.password));
+    if (url.password) secrets.push(url.password, safeDecode(url.password));
+    const query = url.searchParams.get('password');
+    if (query) secrets.push(query);
   } catch {
-    // key=value form: take the password value
+    // not a URL: the whole string is still redacted
   }
-  const kv = /(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/i.exec(connectionString);
-  if (kv) secrets.push(kv[1], kv[1].replace(/^'|'$/g, ''));
   return [...new Set(secrets.filter((s) => s.length >= 3))].sort((a, b) => b.length - a.length);
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function redact(text: string, secrets: string[]): string {
@@ -199,10 +217,15 @@ function sanitize(err: unknown, secrets: string[]): Error {
 }
 
 /** Final errors: a bad query or value is the user's input (ValidationError); the rest is infrastructure. */
-function toDomainError(err: unknown, description: string): Error {
+function toDomainError(err: unknown, origin: string, description: string): Error {
   if (!(err instanceof PostgresFailure)) return err as Error; // ValidationError, or retries spent (already safe)
   const extra = [err.detail, err.hint ? `hint: ${err.hint}` : undefined].filter(Boolean).join('; ');
   const message = `postgres query failed: ${err.message}${extra ? ` (${extra})` : ''}`;
+  if (err.code === 'ERR_INVALID_URL') {
+    return new ValidationError(`the connection string in ${origin} is not a valid URL`, [
+      { path: 'connection', message: 'not a valid URL' },
+    ]);
+  }
   const cls = err.code?.slice(0, 2);
   // 42 syntax/undefined names/permissions, 22 bad data or watermark value, 25006 the query tried to write.
   if (cls === '42' || cls === '22' || err.code === '25006') {
@@ -230,11 +253,10 @@ async function readRows(req: ReadRequest): Promise<{ digest: DigestResult; rows:
   });
   // A connection lost while idle is emitted as 'error'; the next query then fails.
   client.on('error', () => undefined);
+  await rm(req.path, { force: true }); // a previous attempt's leftovers, if its cleanup failed
   const writer = await HashingFileWriter.create(req.path);
-  let connected = false;
   try {
     await client.connect();
-    connected = true;
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const cursor = client.query(new Cursor(req.sql, req.params, { rowMode: 'array', types: exactTypes }));
     let fields: FieldDef[] | undefined;
@@ -266,7 +288,7 @@ async function readRows(req: ReadRequest): Promise<{ digest: DigestResult; rows:
     await writer.discard();
     throw err;
   } finally {
-    if (connected) await client.end().catch(() => undefined);
+    await client.end().catch(() => undefined);
   }
 }
 
