@@ -3,7 +3,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { ArtifactStore } from '@mlp/artifacts';
 import {
   DomainError,
@@ -64,7 +64,7 @@ function resumable(spec: Record<string, unknown>): boolean {
  * start-up from their events.
  */
 @Injectable()
-export class IngestionJobsService implements OnModuleInit, OnModuleDestroy {
+export class IngestionJobsService implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
   readonly datasets = new DatasetsProjection();
   readonly jobs = new IngestionJobsProjection();
   private readonly datasetsRunner: ProjectionRunner;
@@ -89,6 +89,11 @@ export class IngestionJobsService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    await Promise.allSettled(this.active.values());
+  }
+
+  /** After every module's onModuleDestroy: final push/stream flushes still need the read models. */
+  async onApplicationShutdown(): Promise<void> {
     await Promise.allSettled(this.active.values());
     await Promise.all([this.datasetsRunner.stop(), this.jobsRunner.stop()]);
   }

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { pushSourceUri, type IngestionOutcome, type PushRowsResult } from '@mlp/contracts';
+import { InfrastructureError, pushSourceUri, type IngestionOutcome, type PushRowsResult } from '@mlp/contracts';
 import { parseDatasetSchema } from '@mlp/data';
 import { commandMetadata, SERVICE_CONFIG, SERVICE_LOGGER, type BaseConfig, type Logger } from '@mlp/service-kit';
 import { IngestionJobsService } from '../jobs/ingestion-jobs.service';
@@ -104,7 +104,9 @@ export class PushService implements OnApplicationBootstrap, OnModuleDestroy {
     const reasons = await validatePushedRows(dataset, lines, declared ? parseDatasetSchema(declared) : undefined);
     const state = this.state(dataset);
     const rotated = await this.locked(state, async () => {
-      await state.spool.append(lines);
+      await state.spool.append(lines).catch((cause: unknown) => {
+        throw new InfrastructureError(`cannot write the push spool of '${dataset}': ${(cause as Error).message}`, { cause, code: 'SPOOL_WRITE_FAILED' });
+      });
       state.current += lines.length;
       if (state.current >= this.config.MLP_PUSH_FLUSH_ROWS) return this.rotate(state);
       if (!state.timer) state.timer = setTimeout(() => void this.flushOnTimer(state), this.config.MLP_PUSH_FLUSH_MS).unref();

@@ -31,11 +31,9 @@ interface Held<M> {
   lines: PushedLine[];
 }
 
-/** What a flush does with the held messages, given the highest stream sequence already stored. */
+/** What a flush ingests, given the highest stream sequence already stored. */
 export interface FlushPlan<M> {
-  /** Already in a stored version: ack without ingesting. */
-  skip: M[];
-  /** To ingest, in stream order. */
+  /** In stream order. */
   keep: Held<M>[];
   rows: number;
   range: { first: number; last: number } | null;
@@ -73,13 +71,24 @@ export class StreamBatch<M> {
     return this.rowCount;
   }
 
+  /** Removes the messages at or below `seq` (already stored) and returns their deliveries, to ack. */
+  dropUpTo(seq: number): M[] {
+    const dropped: M[] = [];
+    for (const [s, h] of this.held) {
+      if (s > seq) continue;
+      this.held.delete(s);
+      this.rowCount -= h.lines.length;
+      dropped.push(h.msg);
+    }
+    if (this.held.size === 0) this.firstAt = null;
+    return dropped;
+  }
+
   plan(storedLast: number): FlushPlan<M> {
-    const all = [...this.held.values()].sort((a, b) => a.seq - b.seq);
-    const skip = all.filter((h) => h.seq <= storedLast).map((h) => h.msg);
-    const keep = all.filter((h) => h.seq > storedLast);
+    const keep = [...this.held.values()].filter((h) => h.seq > storedLast).sort((a, b) => a.seq - b.seq);
     const rows = keep.reduce((n, h) => n + h.lines.length, 0);
     const range = keep.length > 0 ? { first: keep[0].seq, last: keep[keep.length - 1].seq } : null;
-    return { skip, keep, rows, range };
+    return { keep, rows, range };
   }
 
   /** Every held delivery (to ack after the version is stored). */
