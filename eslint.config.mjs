@@ -43,10 +43,10 @@ export default [
     },
   },
   {
-    // The embedded launcher is the one composition root that runs the six apps in one process.
-    files: ['tools/cli/src/embedded.ts'],
+    // Composition roots that run service code in-process: the embedded launcher and the benches.
+    files: ['tools/cli/src/embedded.ts', 'tools/bench/**/*.ts'],
     rules: {
-      '@nx/enforce-module-boundaries': ['error', { enforceBuildableLibDependency: false, allow: ['@mlp/service-*'], depConstraints: depConstraints(false) }],
+      '@nx/enforce-module-boundaries': ['error', { enforceBuildableLibDependency: false, allow: ['@mlp/service-*'], depConstraints: depConstraints(true) }],
     },
   },
 ];

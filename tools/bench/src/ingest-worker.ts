@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parseSchemaYaml } from '@mlp/data';
-import { processFile } from '../../../services/ingestion/src/engine/process-file';
+import { processFile } from '@mlp/service-ingestion';
 
 /** One measurement in a fresh process, so peak RSS (VmHWM) is this run's alone. */
 function peakRssMb(): number {

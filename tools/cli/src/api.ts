@@ -10,27 +10,53 @@ export function serviceUrl(service: ServiceName, env: NodeJS.ProcessEnv = proces
 
 export class CliError extends Error {}
 
+/** Wrong arguments: exit code 2, like an unknown command. */
+export class UsageError extends CliError {}
+
+/** The hint given when a service does not answer. */
+export function unreachable(service: ServiceName, env: NodeJS.ProcessEnv = process.env): CliError {
+  return new CliError(
+    `nothing answers at ${serviceUrl(service, env)} (${service}). Start the platform with \`npm start\` or \`npx mlp up\`, ` +
+      `or point MLP_${envKey(service)}_URL at a running ${service} service.`,
+  );
+}
+
+/** A reply's JSON; a domain error comes back typed, anything else non-2xx as a CliError. */
+export function parseReply<T>(status: number, text: string, method: string, url: string): T {
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    throw new CliError(`${method} ${url} answered HTTP ${status} with a body that is not JSON: ${text.slice(0, 200)}`);
+  }
+  if (status < 200 || status >= 300) {
+    if (isErrorPayload(parsed)) throw errorFromPayload(parsed);
+    throw new CliError(`${method} ${url} failed with HTTP ${status}`);
+  }
+  return parsed as T;
+}
+
 /** JSON over HTTP to a service; domain errors come back typed, a dead platform gets a hint. */
 export async function call<T>(service: ServiceName, method: string, path: string, body?: unknown, env = process.env): Promise<T> {
+  return send<T>(service, method, path, body === undefined ? undefined : { text: JSON.stringify(body), contentType: 'application/json' }, env);
+}
+
+/** A text body (YAML specs) over HTTP to a service. */
+export async function callText<T>(service: ServiceName, method: string, path: string, text: string, contentType: string, env = process.env): Promise<T> {
+  return send<T>(service, method, path, { text, contentType }, env);
+}
+
+async function send<T>(service: ServiceName, method: string, path: string, body: { text: string; contentType: string } | undefined, env: NodeJS.ProcessEnv): Promise<T> {
   const url = `${serviceUrl(service, env)}${path}`;
   let response: Response;
   try {
     response = await fetch(url, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: body === undefined ? {} : { 'content-type': body.contentType },
+      body: body?.text,
     });
   } catch {
-    throw new CliError(
-      `nothing answers at ${serviceUrl(service, env)} (${service}). Start the platform with \`npm start\` or \`npx mlp up\`, ` +
-        `or point MLP_${envKey(service)}_URL at a running ${service} service.`,
-    );
+    throw unreachable(service, env);
   }
-  const text = await response.text();
-  const parsed: unknown = text ? JSON.parse(text) : undefined;
-  if (!response.ok) {
-    if (isErrorPayload(parsed)) throw errorFromPayload(parsed);
-    throw new CliError(`${method} ${url} failed with HTTP ${response.status}`);
-  }
-  return parsed as T;
+  return parseReply<T>(response.status, await response.text(), method, url);
 }

@@ -1,5 +1,7 @@
 import { DomainError, ValidationError } from '@mlp/contracts';
-import { CliError } from './api';
+import { CliError, UsageError } from './api';
+import { datasets } from './commands/datasets';
+import { ingest } from './commands/ingest';
 import { models } from './commands/models';
 import { up } from './commands/up';
 
@@ -10,6 +12,14 @@ usage: mlp <command> [--json]
   models                         list registered models
   models <name>                  show one registered model
   models create <name> [--description text] [--tag key=value]...
+  ingest <file|url> --dataset <name> [--schema schema.yaml] [--format csv|tsv|ndjson|json|parquet|arrow]
+         [--delimiter ,] [--no-header] [--null NA]... [--infer-schema out.yaml]
+                                 ingest a file (streamed, progress bar over 1 MB) or URL into a dataset;
+                                 exit 0 accepted/duplicate, 1 failed, 3 rejected by the dataset's checks.
+                                 --infer-schema only writes an editable schema inferred from the file
+  datasets                       list datasets with their latest version
+  datasets <name>                its versions: status, rows, quarantined, schema changes, failed checks
+  datasets <name> --version N    a version's quality report: per-column stats, checks, quarantine reasons
 
 The CLI talks to the embedded ports (7101-7106); MLP_<SERVICE>_URL points it elsewhere.`;
 
@@ -26,6 +36,13 @@ async function main(argv: string[]): Promise<void> {
       await models(rest, json);
       process.exit(0);
       return;
+    case 'ingest':
+      process.exit(await ingest(rest, json));
+      return;
+    case 'datasets':
+      await datasets(rest, json);
+      process.exit(0);
+      return;
     case undefined:
     case 'help':
     case '--help':
@@ -39,6 +56,10 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    console.error(`error: ${err.message}`);
+    process.exit(2);
+  }
   if (err instanceof ValidationError) {
     console.error(`error: ${err.message}`);
     for (const d of err.details ?? []) console.error(`  ${d.path || '(input)'}: ${d.message}`);

@@ -21,9 +21,10 @@ const report: Omit<QualityReport, 'checks'> = {
   quarantined: 12,
   reasons: { wrong_type: 12 },
   columns: [
-    { name: 'id', type: 'int', count: 200, missing: 0, missingFraction: 0, distinct: 200 },
-    { name: 'amount', type: 'float', count: 200, missing: 21, missingFraction: 0.105, distinct: 150 },
-    { name: 'purpose', type: 'category', count: 200, missing: 50, missingFraction: 0.25, distinct: 4 },
+    // Column statistics describe the 188 accepted rows: count (present) + missing = 188.
+    { name: 'id', type: 'int', count: 188, missing: 0, missingFraction: 0, distinct: 188 },
+    { name: 'amount', type: 'float', count: 167, missing: 21, missingFraction: 21 / 188, distinct: 150 },
+    { name: 'purpose', type: 'category', count: 141, missing: 47, missingFraction: 0.25, distinct: 4 },
   ],
 };
 
@@ -35,18 +36,18 @@ describe('evaluateChecks', () => {
       { check: 'minRows', passed: true, value: 188, threshold: 150, message: '188 accepted rows, at least 150 required' },
       // 12 / 200 = 0.06 > 0.05
       { check: 'maxQuarantinedFraction', passed: false, value: 0.06, threshold: 0.05, message: '12 of 200 rows quarantined (6%), above the maximum 5%' },
-      { check: 'maxMissingFraction', column: 'id', passed: true, value: 0, threshold: 0.25, message: 'column "id": 0 of 200 values missing (0%), within the maximum 25%' },
-      // the column override (0.1) wins over the dataset's 0.25: 21 / 200 = 0.105
-      { check: 'maxMissingFraction', column: 'amount', passed: false, value: 0.105, threshold: 0.1, message: 'column "amount": 21 of 200 values missing (10.5%), above the maximum 10%' },
-      // exactly at the limit passes: 50 / 200 = 0.25
-      { check: 'maxMissingFraction', column: 'purpose', passed: true, value: 0.25, threshold: 0.25, message: 'column "purpose": 50 of 200 values missing (25%), within the maximum 25%' },
+      { check: 'maxMissingFraction', column: 'id', passed: true, value: 0, threshold: 0.25, message: 'column "id": 0 of 188 values missing (0%), within the maximum 25%' },
+      // the column override (0.1) wins over the dataset's 0.25: 21 / 188 = 0.1117
+      { check: 'maxMissingFraction', column: 'amount', passed: false, value: 21 / 188, threshold: 0.1, message: 'column "amount": 21 of 188 values missing (11.17%), above the maximum 10%' },
+      // exactly at the limit passes: 47 / 188 = 0.25
+      { check: 'maxMissingFraction', column: 'purpose', passed: true, value: 0.25, threshold: 0.25, message: 'column "purpose": 47 of 188 values missing (25%), within the maximum 25%' },
     ]);
   });
 
-  it('computes missing fractions on all rows, quarantined included', () => {
+  it('computes missing fractions on the rows the column statistics describe', () => {
     const onlyAmount: DatasetSchema = { ...schema, columns: { amount: schema.columns.amount }, checks: {} };
-    // 21 missing of 200 rows (not of the 188 accepted: that would be 0.1117)
-    expect(evaluateChecks(onlyAmount, report)[0]).toMatchObject({ value: 21 / 200 });
+    // 21 missing of the 188 accepted rows described (not of all 200 rows: that would be 0.105)
+    expect(evaluateChecks(onlyAmount, report)[0]).toMatchObject({ value: 21 / 188 });
   });
 
   it('fails minRows on accepted rows, not on all rows', () => {

@@ -9,7 +9,8 @@ import { CheckResult, QualityReport } from './quality-report';
  * 2. `minRows`: accepted rows ≥ checks.minRows.
  * 3. `maxQuarantinedFraction`: quarantined / rows ≤ the limit.
  * 4. `maxMissingFraction`, per declared column present in the report (schema
- *    order): missing / all rows ≤ the column's limit, else the dataset's.
+ *    order): missing / rows described by the column's statistics (the accepted
+ *    rows) ≤ the column's limit, else the dataset's.
  *
  * A limit that is not declared is not checked. Without a schema only missing
  * columns are reported, as optional.
@@ -63,7 +64,9 @@ export function evaluateChecks(
     const threshold = spec.maxMissingFraction ?? maxMissingFraction;
     const column = reported.get(name);
     if (threshold === undefined || !column || missing.has(name)) continue;
-    const value = fraction(column.missing, report.rows);
+    // Column statistics describe the rows they were computed on (the accepted ones).
+    const described = column.count + column.missing;
+    const value = fraction(column.missing, described);
     const passed = value <= threshold;
     results.push({
       check: 'maxMissingFraction',
@@ -71,7 +74,7 @@ export function evaluateChecks(
       passed,
       value,
       threshold,
-      message: `column "${name}": ${column.missing} of ${report.rows} values missing (${percent(value)}), ${limitWords(passed)} ${percent(threshold)}`,
+      message: `column "${name}": ${column.missing} of ${described} values missing (${percent(value)}), ${limitWords(passed)} ${percent(threshold)}`,
     });
   }
   return results;

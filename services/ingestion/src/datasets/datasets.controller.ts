@@ -38,7 +38,16 @@ const uploadQuerySchema = z.object({
   wait: z.enum(['true', 'false']).default('true'),
   delimiter: csvOptionsSchema.shape.delimiter,
   header: z.enum(['true', 'false']).optional(),
+  /** Repeatable: strings read as missing, e.g. ?null=NA&null=n/a */
+  null: z.union([z.string().max(20), z.array(z.string().max(20)).max(20)]).optional(),
 });
+
+/** CSV options from the upload query, or undefined when none is given. */
+function csvFromQuery(q: z.infer<typeof uploadQuerySchema>) {
+  const nullValues = q.null === undefined ? undefined : [q.null].flat();
+  if (!q.delimiter && !q.header && !nullValues) return undefined;
+  return { delimiter: q.delimiter, header: q.header === undefined ? undefined : q.header === 'true', nullValues };
+}
 
 /** Datasets, schemas, versions and ingestion jobs over HTTP and NATS. */
 @ApiTags('datasets')
@@ -111,7 +120,7 @@ export class DatasetsController {
         dataset,
         source: { kind: 'upload', path, uri: `upload:${q.filename ?? 'body'}` },
         format: q.format,
-        csv: q.delimiter || q.header ? { delimiter: q.delimiter, header: q.header === undefined ? undefined : q.header === 'true' } : undefined,
+        csv: csvFromQuery(q),
         meta: commandMetadata(),
       });
       const cleanup = done.finally(() => rm(dir, { recursive: true, force: true }));
@@ -138,7 +147,7 @@ export class DatasetsController {
       const path = join(dir, q.filename ? q.filename.replace(/[^A-Za-z0-9._-]/g, '_') : 'sample');
       await saveBody(req, path, this.config.MLP_INGEST_MAX_UPLOAD_BYTES);
       const source = await localFileSource(path, { format: q.format });
-      const inferred = await inferFileSchema({ path, format: source.format, csv: q.delimiter ? { delimiter: q.delimiter } : undefined }, dataset, dir);
+      const inferred = await inferFileSchema({ path, format: source.format, csv: csvFromQuery(q) }, dataset, dir);
       return { yaml: schemaToYaml(inferred.schema, inferred.observed), schema: inferred.schema, candidateKeys: inferred.candidateKeys };
     } finally {
       await rm(dir, { recursive: true, force: true });

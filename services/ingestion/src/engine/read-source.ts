@@ -1,9 +1,12 @@
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { RecordBatchReader } from 'apache-arrow';
 import { ValidationError, InfrastructureError } from '@mlp/contracts';
 import type { Duck } from './duck';
 import { ident, literal } from './sql';
+import { columnNames, csvColumns, normalizeLineEndings, rowNumbersOfLines } from './csv-layout';
+import { join } from 'node:path';
 
 /** Position of a row of a `src` table among the rows the reader parsed (1-based). */
 const TABLE_ROW_KEY = 'rowid + 1';
@@ -69,10 +72,11 @@ export async function stageSource(duck: Duck, file: SourceFile, workDir: string)
     switch (file.format) {
       case 'csv':
       case 'tsv':
-        return await stageCsv(duck, file);
+        return await stageCsv(duck, file, workDir);
       case 'ndjson':
         return await stageNdjson(duck, file.path);
       case 'json':
+        await assertCompleteJsonArray(file.path);
         return await stageTyped(duck, `read_json(${literal(file.path)}, format = 'array', records = true)`);
       case 'parquet':
         // A view: Parquet is read where it is needed, and knows each row's position.
@@ -83,9 +87,8 @@ export async function stageSource(duck: Duck, file: SourceFile, workDir: string)
     }
   } catch (err) {
     if (err instanceof ValidationError || err instanceof InfrastructureError) throw err;
-    throw new ValidationError(`cannot read ${file.format} input: ${(err as Error).message.split('\n')[0]}`, [
-      { path: 'source', message: (err as Error).message.split('\n')[0] },
-    ]);
+    const reason = (err as Error).message.split('\n')[0].split(file.path).join('<input>');
+    throw new ValidationError(`cannot read ${file.format} input: ${reason}`, [{ path: 'source', message: reason }]);
   }
 }
 
@@ -94,27 +97,55 @@ async function describe(duck: Duck, table: string): Promise<StagedColumn[]> {
   return rows.filter((r) => !r.column_name.startsWith('__') && r.column_name !== 'file_row_number').map((r) => ({ name: r.column_name, type: r.column_type }));
 }
 
-async function stageCsv(duck: Duck, file: SourceFile): Promise<StagedSource> {
+async function stageCsv(duck: Duck, file: SourceFile, workDir: string): Promise<StagedSource> {
   const o = file.csv ?? {};
   const header = o.header ?? true;
+  const delimiter = o.delimiter ?? (file.format === 'tsv' ? '\t' : ',');
+  const quote = o.quote ?? '"';
+  // Columns come from our own read of the first line: no sniffing, so one damaged row cannot fail the file.
+  const names = await csvColumns(file.path, { delimiter, quote, header });
   const options = [
-    'all_varchar = true',
-    `header = ${header}`,
-    "store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_scans'",
-    'strict_mode = true',
-    'max_line_size = 10000000',
-    'null_padding = false',
-    `delim = ${literal(o.delimiter ?? (file.format === 'tsv' ? '\t' : ','))}`,
-    ...(o.quote !== undefined ? [`quote = ${literal(o.quote)}`] : ["quote = '\"'"]),
-    ...(o.escape !== undefined ? [`escape = ${literal(o.escape)}`] : []),
-    ...(o.nullValues && o.nullValues.length > 0 ? [`nullstr = [${['', ...o.nullValues].map(literal).join(', ')}]`] : []),
+      'auto_detect = false',
+      `columns = {${names.map((n) => `${literal(n)}: 'VARCHAR'`).join(', ')}}`,
+      `header = ${header}`,
+      "store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_scans'",
+      'strict_mode = true',
+      'max_line_size = 10000000',
+      'null_padding = false',
+      `delim = ${literal(delimiter)}`,
+      `quote = ${literal(quote)}`,
+      `escape = ${literal(o.escape ?? quote)}`,
+      ...(o.nullValues && o.nullValues.length > 0 ? [`nullstr = [${['', ...o.nullValues].map(literal).join(', ')}]`] : []),
   ].join(', ');
-  await duck.run(`CREATE TABLE src AS SELECT * FROM read_csv(${literal(file.path)}, ${options})`);
-  const headerLines = header ? 1 : 0;
-  await duck.run(`INSERT INTO rejects
-    SELECT line - ${headerLines}, line, any_value(csv_line),
-      list({'code': ${REJECT_CODE_SQL}, 'column': column_name, 'message': error_message})
-    FROM csv_rejects GROUP BY line`);
+  let path = file.path;
+  try {
+    await duck.run(`CREATE TABLE src AS SELECT * FROM read_csv(${literal(path)}, ${options})`);
+  } catch {
+    // DuckDB's strict reader fails on mixed \n / \r\n line endings: read a copy with one kind.
+    path = join(workDir, 'normalized.csv');
+    await normalizeLineEndings(file.path, path);
+    await duck.run('DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_scans');
+    await duck.run(`CREATE TABLE src AS SELECT * FROM read_csv(${literal(path)}, ${options})`);
+  }
+  const rejected = await duck.all<{ line: string }>('SELECT DISTINCT line FROM csv_rejects');
+  if (rejected.length > 0) {
+    const lines = rejected.map((r) => Number(r.line)).sort((a, b) => a - b);
+    const rowOf = await rowNumbersOfLines(path, lines, { quote, header });
+    // Keep row numbers strictly increasing and inside 1..rows even when the file is too damaged for the
+    // line mapping to be exact: the j-th rejected row lies between row j and (parsed rows + j).
+    const parsed = Number((await duck.one<{ n: string }>('SELECT count(*) AS n FROM src')).n);
+    let previous = 0;
+    const rows = lines.map((line, j) => {
+      previous = Math.min(Math.max(rowOf.get(line) ?? 0, previous + 1), parsed + j + 1);
+      return `(${line}, ${previous})`;
+    });
+    await duck.run('CREATE TABLE reject_rows (line BIGINT, row_index BIGINT)');
+    await duck.run(`INSERT INTO reject_rows VALUES ${rows.join(', ')}`);
+    await duck.run(`INSERT INTO rejects
+      SELECT any_value(r.row_index), e.line, any_value(ltrim(e.csv_line, chr(13) || chr(10))),
+        list({'code': ${REJECT_CODE_SQL}, 'column': e.column_name, 'message': e.error_message})
+      FROM csv_rejects e JOIN reject_rows r ON r.line = e.line GROUP BY e.line`);
+  }
   return { columns: await describe(duck, 'src'), rowKey: TABLE_ROW_KEY, text: true };
 }
 
@@ -125,7 +156,7 @@ async function stageNdjson(duck: Duck, path: string): Promise<StagedSource> {
       SELECT l FROM read_csv(${literal(path)}, columns = {'l': 'VARCHAR'}, header = false, delim = '\x1f', quote = '', escape = '',
         auto_detect = false, strict_mode = false, max_line_size = 10000000, store_rejects = true,
         rejects_table = 'ndjson_rejects', rejects_scan = 'ndjson_scans')
-      WHERE l IS NOT NULL AND trim(l) <> '')`);
+      WHERE l IS NOT NULL AND trim(l, ' ' || chr(9) || chr(13)) <> '')`);
   await duck.run(`ALTER TABLE lines ADD COLUMN ok BOOLEAN`);
   await duck.run(`UPDATE lines SET ok = CASE WHEN json_valid(l) THEN json_type(l::JSON) = 'OBJECT' ELSE FALSE END`);
   const keys = await duck.all<{ k: string }>(
@@ -133,16 +164,34 @@ async function stageNdjson(duck: Duck, path: string): Promise<StagedSource> {
     `SELECT k FROM (SELECT unnest(json_keys(l::JSON)) AS k, unnest(range(len(json_keys(l::JSON))::BIGINT)) AS i, n FROM lines WHERE ok)
      GROUP BY k ORDER BY min(n * 100000 + i)`,
   );
-  const select = keys.length > 0 ? keys.map(({ k }) => `json_extract_string(l, ${literal(`$.${JSON.stringify(k)}`)}) AS ${ident(k)}`).join(', ') : '';
+  const names = columnNames(keys.map(({ k }) => k));
+  // JSON Pointer paths address any key, even '' or ones with dots and quotes.
+  const pointer = (k: string) => `/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  const select = keys.map(({ k }, i) => `json_extract_string(l, ${literal(pointer(k))}) AS ${ident(names[i])}`).join(', ');
   await duck.run(`CREATE TABLE src AS SELECT ${select || 'NULL::VARCHAR AS __empty'} FROM lines WHERE ok ORDER BY n`);
   await duck.run(`INSERT INTO rejects
     SELECT n, n, l, [{'code': 'malformed_row', 'column': NULL, 'message': 'not a JSON object'}] FROM lines WHERE NOT ok`);
   // Lines the line reader itself refused (invalid UTF-8, over-long): no row index among data rows, so they go last.
   await duck.run(`INSERT INTO rejects
-    SELECT (SELECT count(*) FROM lines) + row_number() OVER (ORDER BY line), line, any_value(csv_line),
+    SELECT (SELECT count(*) FROM lines) + row_number() OVER (ORDER BY line), NULL, any_value(csv_line),
       list({'code': ${REJECT_CODE_SQL}, 'column': NULL, 'message': error_message})
     FROM ndjson_rejects GROUP BY line`);
   return { columns: await describe(duck, 'src'), rowKey: TABLE_ROW_KEY, text: true };
+}
+
+/** DuckDB reads a cut-off array as far as it goes; a truncated file must fail instead. */
+async function assertCompleteJsonArray(path: string): Promise<void> {
+  const { size } = statSync(path);
+  const handle = await openFile(path, 'r');
+  try {
+    const tail = Buffer.alloc(Math.min(size, 256));
+    await handle.read(tail, 0, tail.length, size - tail.length);
+    if (!/\]\s*$/.test(tail.toString('latin1'))) {
+      throw new ValidationError('the JSON array is incomplete: the file does not end with "]"', [{ path: 'source', message: 'truncated JSON array' }]);
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Typed formats keep their types; the row key is the file order. */

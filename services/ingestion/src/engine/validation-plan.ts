@@ -61,10 +61,11 @@ function typedExpr(type: ColumnType, col: StagedColumn | undefined, raw: string)
   if (col.type === 'VARCHAR') {
     switch (type) {
       case 'int':
-        // DuckDB rounds '1.5' to 2 when casting to BIGINT: a decimal point or exponent is not an int.
-        return `CASE WHEN NOT (contains(${raw}, '.') OR contains(${raw}, 'e') OR contains(${raw}, 'E')) THEN TRY_CAST(${raw} AS BIGINT) END`;
+        // DuckDB's BIGINT cast rounds '1.5' and reads '0x10': only plain digits are ints.
+        return `CASE WHEN regexp_full_match(${raw}, '[+-]?[0-9]+') THEN TRY_CAST(${raw} AS BIGINT) END`;
       case 'float':
-        return `TRY_CAST(${raw} AS DOUBLE)`;
+        // DuckDB reads '1_000' as 1000; a digit separator is not a number here.
+        return `CASE WHEN NOT contains(${raw}, '_') THEN TRY_CAST(${raw} AS DOUBLE) END`;
       case 'bool':
         return `TRY_CAST(${raw} AS BOOLEAN)`;
       case 'date':

@@ -4,6 +4,7 @@ import { closeOnSignals } from '@mlp/service-kit';
 import { startEmbedded, type EmbeddedPlatform } from '../embedded';
 import { call } from '../api';
 import { printJson, printTable } from '../output';
+import { demoIngestion } from './demo-ingestion';
 
 export interface UpOptions {
   json: boolean;
@@ -28,9 +29,10 @@ export async function up(options: UpOptions): Promise<EmbeddedPlatform> {
 }
 
 /**
- * The slice every later issue grows into the full pipeline: a model is
+ * The slices every later issue grows into the full pipeline: a model is
  * registered over HTTP, the registry's event reaches monitoring's process
- * manager, and monitoring answers with the registry's view fetched over RPC.
+ * manager, and monitoring answers with the registry's view fetched over RPC;
+ * then the bundled penguins data is ingested like `mlp ingest` does it.
  */
 async function demo(json: boolean): Promise<void> {
   const name = `demo-${randomUUID().slice(0, 8)}`;
@@ -44,13 +46,15 @@ async function demo(json: boolean): Promise<void> {
     monitor = await call<typeof monitor>('monitoring', 'GET', `/monitors/${name}`).catch(() => undefined);
     if (!monitor) await new Promise((r) => setTimeout(r, 100));
   }
-  if (json) printJson({ demo: { model, monitor } });
-  else {
+  if (!json) {
     console.log(`\ndemo: registered model '${model.name}' (revision ${model.revision})`);
     if (monitor) {
       console.log(`demo: monitoring reacted to event ${monitor.sourceEventId} and created the monitor of '${monitor.model}'`);
       console.log(`demo: monitoring read '${monitor.registeredModel.name}' back from the registry over the transport: "${monitor.registeredModel.description}"`);
     } else console.log('demo: monitor not created within 5 s');
   }
+  const ingestion = await demoIngestion(json);
+  if (json) printJson({ demo: { model, monitor, ingestion: ingestion.json } });
+  else for (const line of ingestion.lines) console.log(`demo: ${line}`);
   if (!monitor) throw new Error('demo failed: monitoring did not react to the new model');
 }

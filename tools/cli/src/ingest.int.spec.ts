@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { envKey, serviceNames } from '@mlp/contracts';
+import type { QualityReport } from '@mlp/data';
+import { freePort, repoRoot } from '@mlp/testing';
+import { startEmbedded, type EmbeddedPlatform } from './embedded';
+
+const penguins = join(repoRoot, 'examples/data/penguins.csv');
+const penguinsSchema = join(repoRoot, 'examples/data/penguins.schema.yaml');
+
+/** `mlp …` as a child process (asynchronously: the platform answers from this process). */
+function mlp(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'tools/cli/bin/mlp.js'), ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** `mlp ingest` and `mlp datasets` against the embedded platform started in this process. */
+describe('mlp ingest and mlp datasets (embedded platform)', () => {
+  jest.setTimeout(120_000);
+  let home: string;
+  let env: NodeJS.ProcessEnv;
+  let platform: EmbeddedPlatform;
+
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'mlp-cli-ingest-'));
+    env = { MLP_HOME: home, LOG_LEVEL: 'silent', EVENTSTORE_URL: '', ARTIFACTS_URL: '', MLP_TRANSPORT: '', MLP_PROGRESS: '0' };
+    for (const service of serviceNames) {
+      env[`MLP_${envKey(service)}_PORT`] = String(await freePort());
+      env[`MLP_${envKey(service)}_RPC_PORT`] = String(await freePort());
+      env[`MLP_${envKey(service)}_URL`] = ''; // an inherited override would point the CLI elsewhere
+    }
+    platform = await startEmbedded({ ...process.env, ...env });
+  });
+
+  afterAll(async () => {
+    await platform?.close();
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  let first: { status: number | null; stdout: string; stderr: string };
+
+  it('ingests the penguins file, prints exactly the agreed JSON, and the second time says duplicate', async () => {
+    first = await mlp(['ingest', penguins, '--dataset', 'penguins', '--schema', penguinsSchema, '--null', 'NA', '--json'], env);
+    const out = JSON.parse(first.stdout);
+    expect(Object.keys(out)).toEqual(['dataset', 'version', 'status', 'rows', 'accepted', 'quarantined', 'artifact', 'sha256', 'quarantineArtifact']);
+    expect(out).toMatchObject({ dataset: 'penguins', version: 1, rows: 344 });
+    expect(out.accepted + out.quarantined).toBe(out.rows);
+    expect(out.artifact).toBe(`sha256/${out.sha256}`);
+    expect(['accepted', 'rejected']).toContain(out.status);
+    expect(first.status).toBe(out.status === 'accepted' ? 0 : 3);
+    expect(first.stderr).toBe('');
+
+    const again = await mlp(['ingest', penguins, '--dataset', 'penguins', '--null', 'NA', '--json'], env);
+    expect(again.status).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual({ ...out, status: 'duplicate' });
+
+    const human = await mlp(['ingest', penguins, '--dataset', 'penguins'], env);
+    expect(human.status).toBe(0);
+    expect(human.stdout.split('\n')[0]).toBe('dataset penguins: duplicate of version 1 (the same bytes were ingested before; no new version)');
+  });
+
+  it('passes --null NA to the service: only the two rows with nothing measured are quarantined', () => {
+    expect(JSON.parse(first.stdout)).toMatchObject({ status: 'accepted', rows: 344, accepted: 342, quarantined: 2 });
+    expect(first.status).toBe(0);
+  });
+
+  it('shows the quality report of a version as JSON and as a table', async () => {
+    const json = await mlp(['datasets', 'penguins', '--version', '1', '--json'], env);
+    expect(json.status).toBe(0);
+    const report = JSON.parse(json.stdout) as QualityReport;
+    expect(report.rows).toBe(344);
+    expect(report.accepted + report.quarantined).toBe(344);
+    expect(report.columns.map((c) => c.name)).toEqual(['species', 'island', 'bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g', 'sex']);
+    expect(report.checks.map((c) => c.check)).toContain('maxQuarantinedFraction');
+
+    const table = await mlp(['datasets', 'penguins', '--version', '1'], env);
+    const lines = table.stdout.split('\n');
+    expect(lines[0]).toMatch(/^penguins v1: (accepted|rejected), 344 rows: \d+ accepted, \d+ quarantined$/);
+    expect(lines[1]).toMatch(/^NAME +TYPE +COUNT +MISSING +DISTINCT +MIN +MAX +MEAN +STD +TOP VALUES$/);
+    expect(lines.find((l) => l.startsWith('species '))).toMatch(/category .*Adelie \d+, Gentoo \d+, Chinstrap \d+$/);
+    expect(lines).toContain('checks:');
+
+    const list = await mlp(['datasets', '--json'], env);
+    expect((JSON.parse(list.stdout) as { name: string }[]).map((d) => d.name)).toContain('penguins');
+    const versions = await mlp(['datasets', 'penguins'], env);
+    expect(versions.stdout.split('\n')[1]).toMatch(/^VERSION +STATUS +ROWS +ACCEPTED +QUARANTINED +SCHEMA CHANGES +FAILED CHECKS +CREATED$/);
+  });
+
+  it('reports schema errors with their file, line and field, and exits 1', async () => {
+    const bad = join(home, 'bad.schema.yaml');
+    writeFileSync(bad, 'dataset: penguins\ncolumns:\n  species: {type: category, values: [Adelie]}\n  bill_length_mm: {type: float, min: ten}\n');
+    const r = await mlp(['ingest', penguins, '--dataset', 'penguins', '--schema', bad], env);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`error: invalid dataset schema in ${bad}:\n  ${bad}:4:38 columns.bill_length_mm.min: expected number, received "ten"\n`);
+  });
+
+  it('writes an inferred schema and ingests nothing', async () => {
+    const out = join(home, 'inferred.yaml');
+    const r = await mlp(['ingest', penguins, '--dataset', 'birds', '--infer-schema', out], env);
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe(`wrote the inferred schema of 'birds' (7 columns) to ${out}`);
+    const list = await mlp(['datasets', '--json'], env);
+    expect((JSON.parse(list.stdout) as { name: string }[]).map((d) => d.name)).not.toContain('birds');
+  });
+});
