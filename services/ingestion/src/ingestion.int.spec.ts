@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { Client } from 'pg';
 import { FsArtifactStore } from '@mlp/artifacts';
 import { envKey, serviceNames, subjects, type IngestionOutcome } from '@mlp/contracts';
 import { SqliteEventStore } from '@mlp/eventstore';
@@ -207,6 +210,67 @@ describe('ingestion service (in process, SQLite events, files)', () => {
     const listed = await client.send<{ datasets: { name: string }[] }>(subjects.qry.ingestion.listDatasets, {});
     expect(listed.datasets.map((d) => d.name)).toEqual(expect.arrayContaining(['rpc', 'transactions', 'drift']));
     await expect(client.send(subjects.qry.ingestion.getDataset, { name: 'nope' })).rejects.toMatchObject({ name: 'NotFoundError' });
+  });
+
+  it('retries a failing URL source, recording each retry as an event', async () => {
+    let calls = 0;
+    const server = createServer((req, res) => {
+      calls++;
+      if (calls <= 2) {
+        res.writeHead(503).end('busy');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/csv' }).end('id,v\n1,a\n2,b\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const res = await http('/datasets/flaky/ingestions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ source: { kind: 'url', url: `http://127.0.0.1:${port}/data.csv` }, wait: true }),
+      });
+      const outcome = (await res.json()) as IngestionOutcome;
+      expect(outcome).toMatchObject({ status: 'accepted', rows: 2 });
+      const job = await store.readStream(`ingestion-${outcome.jobId}`);
+      expect(job.map((e) => e.type)).toEqual(['IngestionStarted', 'IngestionRetried', 'IngestionRetried', 'IngestionCompleted']);
+      expect(job[1].data).toMatchObject({ attempt: 1, error: expect.stringMatching(/503/) });
+      expect(calls).toBe(3);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('ingests only newer PostgreSQL rows on the next run (watermark)', async () => {
+    const table = `mlp_int_${process.pid}_${Date.now()}`;
+    const pg = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
+    await pg.connect();
+    process.env.MLP_INT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+    try {
+      await pg.query(`CREATE TABLE ${table} (id int, amount float8, updated_at timestamptz)`);
+      await pg.query(`INSERT INTO ${table} VALUES (1, 10.5, '2024-01-01T00:00:00Z'), (2, 20, '2024-01-02T00:00:00Z')`);
+      const ingest = async () => {
+        const res = await http('/datasets/pgdata/ingestions', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            source: { kind: 'postgres', query: `SELECT id, amount, updated_at FROM ${table}`, connection: { env: 'MLP_INT_PG_URL' }, watermarkColumn: 'updated_at' },
+            wait: true,
+          }),
+        });
+        return (await res.json()) as IngestionOutcome;
+      };
+      expect(await ingest()).toMatchObject({ status: 'accepted', version: 1, rows: 2 });
+      await pg.query(`INSERT INTO ${table} VALUES (3, 30, '2024-01-03T00:00:00Z')`);
+      expect(await ingest()).toMatchObject({ status: 'accepted', version: 2, rows: 1 });
+      const versions = (await store.readStream('dataset-pgdata')).filter((e) => e.type === 'DatasetVersionIngested').map((e) => e.data as { watermark: string; source: { uri: string } });
+      expect(versions.map((v) => v.watermark)).toEqual([expect.stringMatching(/^2024-01-02T00:00:00/), expect.stringMatching(/^2024-01-03T00:00:00/)]);
+      expect(JSON.stringify(versions)).not.toContain('postgres://');
+    } finally {
+      await pg.query(`DROP TABLE IF EXISTS ${table}`);
+      await pg.end();
+      delete process.env.MLP_INT_PG_URL;
+    }
   });
 
   it('validates request bodies with field-level errors', async () => {
