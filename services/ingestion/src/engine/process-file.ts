@@ -74,7 +74,7 @@ export async function processFile(file: SourceFile, options: ProcessOptions): Pr
 
     const acceptedFile = join(options.workDir, 'accepted.parquet');
     const outputColumns = [...plan.columns.map((c) => ident(c.name)), ...plan.extra.map((c) => ident(c.name))];
-    await duck.run(`CREATE VIEW accepted AS SELECT ${outputColumns.join(', ') || 'NULL AS __empty'} FROM checked ANTI JOIN bad USING (__k)`);
+    await duck.run(`CREATE VIEW accepted AS SELECT ${outputColumns.join(', ') || 'NULL AS __empty'} FROM checked WHERE NOT __fail`);
     await duck.run(`COPY (SELECT * FROM accepted) TO ${literal(acceptedFile)} (FORMAT PARQUET)`);
 
     const quarantine = await writeQuarantine(duck, plan, staged, join(options.workDir, 'quarantine.parquet'));
@@ -128,6 +128,8 @@ async function checkRows(duck: Duck, plan: ValidationPlan, staged: StagedSource)
   }
   const dupUnion = plan.keys.map((_, i) => ` UNION SELECT __k FROM dup_${i}`).join('');
   await duck.run(`CREATE TABLE bad AS SELECT __k FROM checked WHERE __fail${dupUnion}`);
+  // Fold the (few) duplicates into __fail so "accepted" is a plain filter, not an anti-join per query.
+  if (plan.keys.length > 0) await duck.run(`UPDATE checked SET __fail = TRUE WHERE __k IN (SELECT __k FROM bad) AND NOT __fail`);
 }
 
 /**
