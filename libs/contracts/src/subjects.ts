@@ -15,6 +15,11 @@ export const subjects = {
       declareSchema: cmd('ingestion', 'declare-schema'),
       startIngestion: cmd('ingestion', 'start-ingestion'),
     },
+    featureStore: {
+      applyFeatureViews: cmd('feature-store', 'apply-feature-views'),
+      materialize: cmd('feature-store', 'materialize'),
+      buildTrainingSet: cmd('feature-store', 'build-training-set'),
+    },
     registry: {
       createModel: cmd('registry', 'create-model'),
       describeModel: cmd('registry', 'describe-model'),
@@ -32,6 +37,11 @@ export const subjects = {
     registry: {
       getModel: qry('registry', 'get-model'),
       listModels: qry('registry', 'list-models'),
+    },
+    featureStore: {
+      getOnlineFeatures: qry('feature-store', 'get-online-features'),
+      listFeatureViews: qry('feature-store', 'list-feature-views'),
+      getFeatureView: qry('feature-store', 'get-feature-view'),
     },
     monitoring: {
       getMonitor: qry('monitoring', 'get-monitor'),

@@ -11,8 +11,8 @@ import { schemaHash, type DatasetSchema } from '@mlp/data';
 import { handleCommand, type EventStore } from '@mlp/eventstore';
 import { ARTIFACT_STORE, EVENT_STORE } from '@mlp/service-kit';
 import { IngestionJobsService } from '../jobs/ingestion-jobs.service';
-import { openDuck } from '../engine/duck';
-import { literal } from '../engine/sql';
+import { openDuck } from '@mlp/duckdb';
+import { literal } from '@mlp/duckdb';
 import { datasetDecider } from './dataset.decide';
 import type { DatasetView } from './datasets.projection';
 

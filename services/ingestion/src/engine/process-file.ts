@@ -8,12 +8,12 @@ import {
   type QualityReport,
   type QuarantineReasonCode,
 } from '@mlp/data';
-import { openDuck, type Duck } from './duck';
+import { openDuck, type Duck } from '@mlp/duckdb';
 import { profileColumns } from './profile';
 import { stageSource, type SourceFile, type StagedSource } from './read-source';
 import { anyCheckFails, planValidation, rawProjection, reasonsList, typedProjection, type ValidationPlan } from './validation-plan';
-import { columnStats } from './column-stats';
-import { ident, literal } from './sql';
+import { columnStats } from '@mlp/duckdb';
+import { ident, literal } from '@mlp/duckdb';
 
 export interface ProcessOptions {
   dataset: string;

@@ -1,7 +1,7 @@
 import type { ColumnProfile } from '@mlp/data';
-import type { Duck } from './duck';
+import type { Duck } from '@mlp/duckdb';
 import type { StagedColumn } from './read-source';
-import { ident } from './sql';
+import { ident } from '@mlp/duckdb';
 
 const TOP_VALUES = 50;
 

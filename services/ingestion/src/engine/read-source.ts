@@ -3,8 +3,8 @@ import { open as openFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { RecordBatchReader } from 'apache-arrow';
 import { ValidationError, InfrastructureError } from '@mlp/contracts';
-import type { Duck } from './duck';
-import { ident, literal } from './sql';
+import type { Duck } from '@mlp/duckdb';
+import { ident, literal } from '@mlp/duckdb';
 import { columnNames, csvColumns, normalizeLineEndings, rowNumbersOfLines } from './csv-layout';
 import { join } from 'node:path';
 

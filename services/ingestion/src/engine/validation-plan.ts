@@ -1,7 +1,7 @@
 import type { ColumnSpec, ColumnType, DatasetSchema, QuarantineReasonCode } from '@mlp/data';
 import { storageType } from '@mlp/data';
 import type { StagedColumn } from './read-source';
-import { ident, literal } from './sql';
+import { ident, literal } from '@mlp/duckdb';
 
 /** One way a value can fail, as SQL over the row's raw and typed values. */
 interface Check {

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PushRowReason, PushRowRejection } from '@mlp/contracts';
 import type { DatasetSchema } from '@mlp/data';
-import { openDuck } from '../engine/duck';
+import { openDuck } from '@mlp/duckdb';
 import { processFile } from '../engine/process-file';
-import { literal } from '../engine/sql';
+import { literal } from '@mlp/duckdb';
 import { lineIssue, type PushedLine } from './push-rows';
 
 /**

@@ -1,0 +1,3 @@
+export * from './duck';
+export * from './sql';
+export * from './column-stats';
