@@ -38,7 +38,8 @@ export default [
   {
     files: specFiles,
     rules: {
-      '@nx/enforce-module-boundaries': ['error', { enforceBuildableLibDependency: false, allow: [], depConstraints: depConstraints(true) }],
+      // Specs may compose services in one process (e.g. ingestion feeding the feature store).
+      '@nx/enforce-module-boundaries': ['error', { enforceBuildableLibDependency: false, allow: ['@mlp/service-*'], depConstraints: depConstraints(true) }],
       'no-restricted-imports': 'off',
     },
   },

@@ -18,3 +18,4 @@ export { servingEvents } from './events/serving.events';
 export { monitoringEvents } from './events/monitoring.events';
 export * from './commands/ingestion.commands';
 export * from './commands/push.commands';
+export * from './commands/feature-store.commands';

@@ -1,5 +1,35 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { createOnlineStore, type OnlineStore } from './online';
+import { ONLINE_STORE } from './online/online-store.token';
+import { FEATURE_STORE_CONFIG, loadFeatureStoreConfig, type FeatureStoreConfig } from './feature-store-config';
+import { FeatureViewsService } from './views/feature-views.service';
+import { MaterializationService } from './materialization/materialization.service';
+import { AutoMaterializeProcessManager } from './materialization/auto-materialize.process-manager';
+import { OnlineFeaturesService } from './retrieval/online-features.service';
+import { TrainingSetsService } from './retrieval/training-sets.service';
+import { FeatureStoreController } from './feature-store.controller';
 
-/** Feature store: feature views, materialization, offline and online retrieval. Boots with health, metrics, docs and ping; capabilities arrive with the feature-store issue. */
-@Module({})
+/** Closes the online store when the app stops. */
+@Injectable()
+class OnlineStoreLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(ONLINE_STORE) private readonly online: OnlineStore) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.online.close();
+  }
+}
+
+/** Feature store: feature views, materialization, online store, point-in-time training sets. */
+@Module({
+  controllers: [FeatureStoreController],
+  providers: [
+    { provide: FEATURE_STORE_CONFIG, useFactory: () => loadFeatureStoreConfig() },
+    { provide: ONLINE_STORE, useFactory: (c: FeatureStoreConfig) => createOnlineStore(c.onlineStoreUrl), inject: [FEATURE_STORE_CONFIG] },
+    OnlineStoreLifecycle,
+    FeatureViewsService,
+    MaterializationService,
+    AutoMaterializeProcessManager,
+    OnlineFeaturesService,
+    TrainingSetsService,
+  ],
+})
 export class FeatureStoreModule {}

@@ -1,0 +1,154 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ArtifactStore } from '@mlp/artifacts';
+import { NotFoundError, streams, type CommandMetadata } from '@mlp/contracts';
+import { columnStats, ident, literal, openDuck, type Duck } from '@mlp/duckdb';
+import { handleCommand, type EventStore } from '@mlp/eventstore';
+import { columnTypeOfDuckDb } from '@mlp/data';
+import { featureViewSql, eventTimestampColumn, type EntitySpec, type FeatureViewSpec } from '@mlp/ml';
+import { ARTIFACT_STORE, EVENT_STORE } from '@mlp/service-kit';
+import { featureViewDecider } from '../views/feature-view.decide';
+import { latestVersion, type Materialization, type ViewVersion } from '../views/feature-view';
+import { ONLINE_STORE } from '../online/online-store.token';
+import type { OnlineRow, OnlineStore } from '../online';
+import { datasetVersions, resolveDatasetVersion, type DatasetVersion } from './dataset-versions';
+import { FeatureViewsService } from '../views/feature-views.service';
+
+export interface MaterializeResult {
+  materialization: Materialization;
+  /** False when this view version was already materialized from these dataset bytes. */
+  created: boolean;
+}
+
+/**
+ * Computes a view's feature table with DuckDB from its source dataset's
+ * Parquet (point in time: window aggregates see only rows at or before each
+ * row), stores it as a content-addressed Parquet, pushes the latest row per
+ * entity to the online store, and records FeatureViewMaterialized last. A crash
+ * before that event leaves the previous materialization as it was; running
+ * again is idempotent.
+ */
+@Injectable()
+export class MaterializationService {
+  private readonly running = new Map<string, Promise<MaterializeResult>>();
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
+    @Inject(ONLINE_STORE) private readonly online: OnlineStore,
+    private readonly views: FeatureViewsService,
+  ) {}
+
+  /** One materialization per view at a time; a second call waits for the first. */
+  materialize(name: string, meta: CommandMetadata, datasetVersion?: number): Promise<MaterializeResult> {
+    const key = `${name}@${datasetVersion ?? 'latest'}`;
+    const existing = this.running.get(key);
+    if (existing) return existing;
+    const run = this.run(name, meta, datasetVersion).finally(() => this.running.delete(key));
+    this.running.set(key, run);
+    return run;
+  }
+
+  private async run(name: string, meta: CommandMetadata, pinned?: number): Promise<MaterializeResult> {
+    const state = this.views.state(name);
+    const view = latestVersion(state);
+    if (!view || state.status !== 'Defined') throw new NotFoundError(`feature view '${name}' does not exist`, { code: 'VIEW_NOT_FOUND' });
+    const spec = view.spec as unknown as FeatureViewSpec;
+    const target = await resolveDatasetVersion(this.store, view.source.dataset, pinned ?? view.source.version);
+    const covered = view.source.mode === 'append' ? (await datasetVersions(this.store, view.source.dataset)).filter((v) => v.status === 'accepted' && v.version <= target.version) : [target];
+    const previous = [...state.materializations].reverse().find((m) => m.version === view.version && m.datasetVersion === target.version && m.datasetSha256 === target.sha256);
+    if (previous) return { materialization: previous, created: false };
+
+    const materializationId = randomUUID();
+    const workDir = join(tmpdir(), `mlp-materialize-${materializationId}`);
+    await mkdir(workDir, { recursive: true });
+    const duck = await openDuck(join(workDir, 'duck'));
+    try {
+      const sources = await Promise.all(covered.map((v, i) => this.download(v.artifactKey, join(workDir, `source-${i}.parquet`))));
+      await duck.run(`CREATE VIEW source AS SELECT * FROM read_parquet([${sources.map(literal).join(', ')}], union_by_name = true)`);
+      const entity: EntitySpec = { name: view.entity.name, joinKeys: view.entity.joinKeys };
+      await duck.run(`CREATE TABLE features AS ${featureViewSql(spec, entity, { sourceTable: 'source' })}`);
+      const offline = join(workDir, 'features.parquet');
+      await duck.run(`COPY features TO ${literal(offline)} (FORMAT PARQUET)`);
+      const { size } = await stat(offline);
+      const offlineArtifact = await this.artifacts.put(createReadStream(offline), { contentType: 'application/vnd.apache.parquet', size });
+      const rows = Number((await duck.one<{ n: string }>('SELECT count(*) AS n FROM features')).n);
+      const watermark = (await duck.one<{ w: string | null }>(`SELECT CAST(max(${ident(eventTimestampColumn)}) AS VARCHAR) AS w FROM features`)).w;
+      // Per-feature statistics: the drift baseline of models trained on these features.
+      const featureNames = new Set(spec.features.map((f) => f.name));
+      const described = await duck.all<{ column_name: string; column_type: string }>('DESCRIBE features');
+      const stats = await columnStats(
+        duck,
+        'features',
+        described.filter((c) => featureNames.has(c.column_name)).map((c) => ({ name: c.column_name, type: columnTypeOfDuckDb(c.column_type) })),
+      );
+      const statsArtifact = await this.artifacts.put(Buffer.from(JSON.stringify({ view: name, version: view.version, ...stats })), { contentType: 'application/json' });
+      const onlineRows = view.online ? await this.pushOnline(duck, view, materializationId) : 0;
+
+      const materialization: Materialization = {
+        name,
+        version: view.version,
+        materializationId,
+        dataset: view.source.dataset,
+        datasetVersion: target.version,
+        datasetSha256: target.sha256,
+        datasetVersions: covered.map((v) => v.version),
+        offlineArtifactKey: offlineArtifact.key,
+        offlineSha256: offlineArtifact.sha256,
+        rows,
+        onlineRows,
+        statsArtifactKey: statsArtifact.key,
+        watermark,
+        computedRows: rows,
+      };
+      const result = await handleCommand(this.store, streams.featureView(name), featureViewDecider, { type: 'RecordMaterialization', materialization }, meta);
+      await this.views.waitFor(result.position);
+      return { materialization, created: result.events.length > 0 };
+    } finally {
+      duck.close();
+      await rm(workDir, { recursive: true, force: true });
+    }
+  }
+
+  /** The latest row per entity, written monotonically (older rows never overwrite newer ones). */
+  private async pushOnline(duck: Duck, view: ViewVersion, materializationId: string): Promise<number> {
+    const keys = view.entity.joinKeys.map(ident).join(', ');
+    const latest = await duck.all<Record<string, unknown>>(
+      `SELECT * EXCLUDE (__rn) FROM (SELECT *, row_number() OVER (PARTITION BY ${keys} ORDER BY ${ident(eventTimestampColumn)} DESC) AS __rn FROM features) WHERE __rn = 1`,
+    );
+    const features = ((view.spec as { features?: { name: string }[] }).features ?? []).map((f) => f.name);
+    const rows: OnlineRow[] = latest.map((r) => ({
+      entityKey: this.online.entityKey(view.entity.joinKeys, r),
+      eventTimestamp: toIso(r[eventTimestampColumn]),
+      values: Object.fromEntries(features.map((f) => [f, normalize(r[f])])),
+      materializationId,
+    }));
+    for (let i = 0; i < rows.length; i += 1000) await this.online.write(view.name, rows.slice(i, i + 1000));
+    return rows.length;
+  }
+
+  private async download(key: string, path: string): Promise<string> {
+    await pipeline(await this.artifacts.get(key), createWriteStream(path));
+    return path;
+  }
+}
+
+function toIso(value: unknown): string {
+  const text = String(value);
+  return /Z$|[+-]\d\d:?\d\d$/.test(text) ? new Date(text).toISOString() : new Date(`${text.replace(' ', 'T')}Z`).toISOString();
+}
+
+function normalize(value: unknown): OnlineRow['values'][string] {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number' || typeof value === 'boolean') return Number.isFinite(value as number) || typeof value === 'boolean' ? value : null;
+  const n = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : undefined;
+  return n !== undefined && Number.isSafeInteger(n) ? n : String(value);
+}
+
+export type { DatasetVersion };
