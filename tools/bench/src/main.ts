@@ -1,12 +1,16 @@
 import { benchEventStore } from './eventstore.bench';
 import { benchStartup } from './startup.bench';
 import { benchIngest } from './ingest.bench';
+import { benchFeaturesOffline } from './features-offline.bench';
+import { benchFeaturesOnline } from './features-online.bench';
 
 /** `npm run bench [-- <name>...]`: every bench prints figures against a baseline from the same run. */
 const benches: Record<string, () => Promise<void>> = {
   eventstore: benchEventStore,
   startup: benchStartup,
   ingest: benchIngest,
+  'features-offline': benchFeaturesOffline,
+  'features-online': benchFeaturesOnline,
 };
 
 async function main(): Promise<void> {
