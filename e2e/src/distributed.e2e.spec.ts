@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createArtifactStore } from '@mlp/artifacts';
-import { envKey, serviceNames, subjects, type IngestionOutcome, type RecordedEvent, type RegisteredModelView, type ServiceName } from '@mlp/contracts';
+import { envKey, serviceNames, subjects, type IngestionOutcome, type OnlineFeaturesResponse, type RecordedEvent, type RegisteredModelView, type ServiceName } from '@mlp/contracts';
 import { JetStreamEventStore } from '@mlp/eventstore';
 import { MlpClient } from '@mlp/messaging';
 import {
@@ -161,6 +161,34 @@ describe('distributed platform (six processes, NATS, JetStream, S3)', () => {
 
     const viaNats = await client.send<{ versions: { version: number; accepted: number }[] }>(subjects.qry.ingestion.getDataset, { name: 'penguins' });
     expect(viaNats.versions.map((v) => [v.version, v.accepted])).toEqual([[1, 342]]);
+  });
+
+  it('auto-materializes a feature view from a new dataset version and serves it online over NATS (JetStream KV)', async () => {
+    const csv = ['txn_id,customer_id,amount,ts', 't1,c1,10,2024-01-01 00:00:00', 't2,c1,30,2024-01-02 00:00:00', 't3,c2,5,2024-01-03 00:00:00'].join('\n');
+    const views = [
+      'entities:',
+      '  - {name: customer, joinKeys: [customer_id]}',
+      'featureViews:',
+      '  - name: spend',
+      '    entity: customer',
+      '    source: {dataset: txns}',
+      '    timestamp: ts',
+      '    online: true',
+      '    features:',
+      '      - {name: amount_sum_7d, agg: sum, column: amount, window: 7d}',
+    ].join('\n');
+    // The view needs the dataset's schema: ingest v1 first, then define the view; v2 triggers the process manager.
+    await fetch(url('ingestion', '/datasets/txns/upload?format=csv'), { method: 'PUT', body: csv });
+    const applied = await fetch(url('feature-store', '/feature-views'), { method: 'PUT', headers: { 'content-type': 'text/yaml' }, body: views });
+    expect(applied.status).toBe(200);
+    await fetch(url('ingestion', '/datasets/txns/upload?format=csv'), { method: 'PUT', body: `${csv}\nt4,c2,7,2024-01-04 00:00:00` });
+    const result = await eventually(async () => {
+      const r = await client.send<OnlineFeaturesResponse>(subjects.qry.featureStore.getOnlineFeatures, { features: ['spend'], entities: { customer_id: ['c1', 'c2'] } });
+      return r.results[1].features['spend:amount_sum_7d'].value === 12 && r;
+    }, 30_000, 'online features after the automatic materialization');
+    expect(result.results[0].features['spend:amount_sum_7d']).toMatchObject({ value: 40, status: 'present' });
+    const view = (await (await fetch(url('feature-store', '/feature-views/spend'))).json()) as { materializations: { datasetVersion: number }[] };
+    expect(view.materializations.map((m) => m.datasetVersion)).toContain(2);
   });
 
   it('monitoring killed with -9 catches up on the missed event exactly once after restart', async () => {
