@@ -18,6 +18,7 @@ import { FeatureViewsService } from './views/feature-views.service';
 import { MaterializationService } from './materialization/materialization.service';
 import { OnlineFeaturesService } from './retrieval/online-features.service';
 import { TrainingSetsService } from './retrieval/training-sets.service';
+import { checkSkewSchema, SkewCheckService } from './retrieval/skew-check.service';
 
 const viewName = (name: string) => parseOrThrow(getRegisteredModelSchema, { name }, 'path').name;
 
@@ -41,6 +42,7 @@ export class FeatureStoreController {
     private readonly materializations: MaterializationService,
     private readonly online: OnlineFeaturesService,
     private readonly trainingSets: TrainingSetsService,
+    private readonly skew: SkewCheckService,
   ) {}
 
   @Put('feature-views')
@@ -67,6 +69,14 @@ export class FeatureStoreController {
   async materialize(@Param('name') name: string, @Body() body: unknown) {
     const dto = parseOrThrow(materializeSchema, { ...(typeof body === 'object' && body ? body : {}), name: viewName(name) }, 'request');
     return this.materializations.materialize(dto.name, commandMetadata(), dto.datasetVersion);
+  }
+
+  @Post('feature-views/:name/check-skew')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Compare online values with the offline table at the same event time, for a sample of entities ({sample?, tolerance?})' })
+  @ZodBody(checkSkewSchema)
+  checkSkew(@Param('name') name: string, @Body() body: unknown) {
+    return this.skew.checkSkew(viewName(name), parseOrThrow(checkSkewSchema, typeof body === 'object' && body ? body : {}, 'request'));
   }
 
   @Get('feature-views/:name/versions/:version/lineage')

@@ -157,4 +157,43 @@ describe('feature store (in process, with ingestion)', () => {
     }, 20_000, 'the automatic materialization');
     expect(lineage.datasetVersions.map((d) => d.version)).toEqual([1, 2]);
   });
+
+  it('materializes an append source incrementally, to the same bytes as a full recomputation', async () => {
+    const [ingestion, fs] = services;
+    const put = (body: string) => fetch(url(ingestion, '/datasets/clicks/upload?format=csv'), { method: 'PUT', body });
+    const day = (d: number, h = 0) => `2024-03-${String(d).padStart(2, '0')} ${String(h).padStart(2, '0')}:00:00`;
+    const v1 = ['user_id,clicks,ts', ...Array.from({ length: 40 }, (_, i) => `u${i % 4},${i},${day(1 + Math.floor(i / 4))}`)].join('\n');
+    const v2 = ['user_id,clicks,ts', ...Array.from({ length: 12 }, (_, i) => `u${i % 4},${100 + i},${day(12 + Math.floor(i / 4), 6)}`)].join('\n');
+    const views = (name: string) => `entities:
+  - {name: user, joinKeys: [user_id]}
+featureViews:
+  - name: ${name}
+    entity: user
+    source: {dataset: clicks, mode: append}
+    timestamp: ts
+    online: true
+    features:
+      - {name: clicks_sum_3d, agg: sum, column: clicks, window: 3d}
+      - {name: clicks_max_7d, agg: max, column: clicks, window: 7d}
+`;
+    await put(v1);
+    await fetch(url(fs, '/feature-views'), { method: 'PUT', headers: { 'content-type': 'text/yaml' }, body: views('clicks_inc') });
+    const first = (await (await fetch(url(fs, '/feature-views/clicks_inc/materialize'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as {
+      materialization: { rows: number; computedRows: number };
+    };
+    expect(first.materialization).toMatchObject({ rows: 40, computedRows: 40 });
+    await put(v2);
+    const inc = await eventually(async () => {
+      const state = (await (await fetch(url(fs, '/feature-views/clicks_inc'))).json()) as { materializations: { datasetVersions: number[]; rows: number; computedRows: number; offlineSha256: string }[] };
+      return state.materializations.find((m) => m.datasetVersions.includes(2));
+    }, 20_000, 'the incremental materialization');
+    expect(inc).toMatchObject({ datasetVersions: [1, 2], rows: 52, computedRows: 12 });
+
+    await fetch(url(fs, '/feature-views'), { method: 'PUT', headers: { 'content-type': 'text/yaml' }, body: views('clicks_full') });
+    const full = (await (await fetch(url(fs, '/feature-views/clicks_full/materialize'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as {
+      materialization: { rows: number; computedRows: number; offlineSha256: string };
+    };
+    expect(full.materialization).toMatchObject({ rows: 52, computedRows: 52 });
+    expect(inc.offlineSha256).toBe(full.materialization.offlineSha256);
+  });
 });

@@ -7,6 +7,7 @@ import { MaterializationService } from './materialization/materialization.servic
 import { AutoMaterializeProcessManager } from './materialization/auto-materialize.process-manager';
 import { OnlineFeaturesService } from './retrieval/online-features.service';
 import { TrainingSetsService } from './retrieval/training-sets.service';
+import { SkewCheckService } from './retrieval/skew-check.service';
 import { FeatureStoreController } from './feature-store.controller';
 
 /** Closes the online store when the app stops. */
@@ -30,6 +31,7 @@ class OnlineStoreLifecycle implements OnApplicationShutdown {
     AutoMaterializeProcessManager,
     OnlineFeaturesService,
     TrainingSetsService,
+    SkewCheckService,
   ],
 })
 export class FeatureStoreModule {}

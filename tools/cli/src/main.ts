@@ -1,6 +1,7 @@
 import { DomainError, ValidationError } from '@mlp/contracts';
 import { CliError, UsageError } from './api';
 import { datasets } from './commands/datasets';
+import { features } from './commands/features';
 import { ingest } from './commands/ingest';
 import { models } from './commands/models';
 import { up } from './commands/up';
@@ -20,6 +21,18 @@ usage: mlp <command> [--json]
   datasets                       list datasets with their latest version
   datasets <name>                its versions: status, rows, quarantined, schema changes, failed checks
   datasets <name> --version N    a version's quality report: per-column stats, checks, quarantine reasons
+  features apply <featureviews.yaml> [--force]
+                                 define or update feature views (a breaking change to a view in use needs --force)
+  features list                  feature views with their latest materialization
+  features describe <view>       a view's features, versions and materializations
+  features materialize <view> [--dataset-version N]
+  features get <view> --entity key=value [--entity key=value]... [--feature f]...
+                                 online values with their event time and status (present, missing, expired)
+  features check-skew <view> [--sample N]
+                                 compare online values with the offline table at the same event time; exit 3 on skew
+  features training-set --entities <dataset[:version]|file.parquet|file.csv> --timestamp <column>
+         --features <view[:feature],...> --output <file.parquet|file.csv>
+                                 a point-in-time training set (a local entities file is ingested as <name>-entities first)
 
 The CLI talks to the embedded ports (7101-7106); MLP_<SERVICE>_URL points it elsewhere.`;
 
@@ -42,6 +55,9 @@ async function main(argv: string[]): Promise<void> {
     case 'datasets':
       await datasets(rest, json);
       process.exit(0);
+      return;
+    case 'features':
+      process.exit(await features(rest, json));
       return;
     case undefined:
     case 'help':

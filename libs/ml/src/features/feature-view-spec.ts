@@ -39,6 +39,11 @@ export interface SourceRef {
   dataset: string;
   /** Pinned dataset version; absent = the latest accepted version. */
   version?: number;
+  /**
+   * snapshot (default): each dataset version is the whole table; append: versions add rows, and the
+   * view reads their union (materialized incrementally when new rows come after the last watermark).
+   */
+  mode?: 'snapshot' | 'append';
 }
 
 export const rowTransforms = ['log1p', 'clip', 'bucketize', 'hour', 'weekday', 'month', 'poly', 'interaction', 'ratio'] as const;
@@ -266,6 +271,7 @@ export const featureSpecSchema: z.ZodType<FeatureSpec> = z.unknown().transform((
 const sourceShape = z.strictObject({
   dataset: datasetName,
   version: z.number().int('version must be a whole number').positive('version must be positive').optional(),
+  mode: z.enum(['snapshot', 'append']).optional(),
 });
 
 const viewShape = z.strictObject({
@@ -281,6 +287,7 @@ const viewShape = z.strictObject({
 export const featureViewSpecSchema = viewShape.transform((v): FeatureViewSpec => {
   const view: FeatureViewSpec = { name: v.name, entity: v.entity, source: { dataset: v.source.dataset }, timestamp: v.timestamp, online: v.online, features: v.features };
   if (v.source.version !== undefined) view.source.version = v.source.version;
+  if (v.source.mode !== undefined) view.source.mode = v.source.mode;
   if (v.ttl !== undefined) {
     view.ttl = v.ttl;
     view.ttlSeconds = durationSeconds(v.ttl);

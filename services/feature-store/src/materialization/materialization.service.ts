@@ -14,7 +14,7 @@ import { columnTypeOfDuckDb } from '@mlp/data';
 import { featureViewSql, eventTimestampColumn, type EntitySpec, type FeatureViewSpec } from '@mlp/ml';
 import { ARTIFACT_STORE, EVENT_STORE } from '@mlp/service-kit';
 import { featureViewDecider } from '../views/feature-view.decide';
-import { latestVersion, type Materialization, type ViewVersion } from '../views/feature-view';
+import { latestVersion, type FeatureViewState, type Materialization, type ViewVersion } from '../views/feature-view';
 import { ONLINE_STORE } from '../online/online-store.token';
 import type { OnlineRow, OnlineStore } from '../online';
 import { datasetVersions, resolveDatasetVersion, type DatasetVersion } from './dataset-versions';
@@ -70,10 +70,35 @@ export class MaterializationService {
     await mkdir(workDir, { recursive: true });
     const duck = await openDuck(join(workDir, 'duck'));
     try {
-      const sources = await Promise.all(covered.map((v, i) => this.download(v.artifactKey, join(workDir, `source-${i}.parquet`))));
-      await duck.run(`CREATE VIEW source AS SELECT * FROM read_parquet([${sources.map(literal).join(', ')}], union_by_name = true)`);
       const entity: EntitySpec = { name: view.entity.name, joinKeys: view.entity.joinKeys };
-      await duck.run(`CREATE TABLE features AS ${featureViewSql(spec, entity, { sourceTable: 'source' })}`);
+      const base = view.source.mode === 'append' ? this.incrementalBase(state, view.version, covered) : undefined;
+      const sourcesOf = async (versions: DatasetVersion[], tag: string) =>
+        Promise.all(versions.map((v, i) => this.download(v.artifactKey, join(workDir, `${tag}-${i}.parquet`))));
+      let computedRows: number;
+      if (base) {
+        // Append source, new rows all after the previous watermark: compute only the new rows, with the
+        // previous rows inside the longest window as context, and keep the previous feature rows as they are.
+        const [previousFeatures] = await Promise.all([this.download(base.materialization.offlineArtifactKey, join(workDir, 'previous.parquet'))]);
+        const oldSources = await sourcesOf(covered.filter((v) => base.materialization.datasetVersions.includes(v.version)), 'old');
+        const newSources = await sourcesOf(covered.filter((v) => !base.materialization.datasetVersions.includes(v.version)), 'new');
+        const ts = ident(view.timestampColumn);
+        const watermark = literal(base.materialization.watermark!);
+        await duck.run(`CREATE VIEW new_rows AS SELECT * FROM read_parquet([${newSources.map(literal).join(', ')}], union_by_name = true)`);
+        const late = Number((await duck.one<{ n: string }>(`SELECT count(*) AS n FROM new_rows WHERE CAST(${ts} AS TIMESTAMP) <= TIMESTAMP ${watermark}`)).n);
+        if (late === 0) {
+          await duck.run(`CREATE VIEW source AS
+            SELECT * FROM read_parquet([${oldSources.map(literal).join(', ')}], union_by_name = true)
+              WHERE CAST(${ts} AS TIMESTAMP) > TIMESTAMP ${watermark} - INTERVAL ${base.maxWindowSeconds} SECOND
+            UNION ALL BY NAME SELECT * FROM new_rows`);
+          await duck.run(`CREATE TABLE computed AS SELECT * FROM (${featureViewSql(spec, entity, { sourceTable: 'source' })}) WHERE ${ident(eventTimestampColumn)} > TIMESTAMP ${watermark}`);
+          computedRows = Number((await duck.one<{ n: string }>('SELECT count(*) AS n FROM computed')).n);
+          await duck.run(`CREATE TABLE features AS SELECT * FROM read_parquet(${literal(previousFeatures)}) UNION ALL BY NAME SELECT * FROM computed ORDER BY ALL`);
+        } else {
+          computedRows = await this.computeAll(duck, spec, entity, [...oldSources, ...newSources]);
+        }
+      } else {
+        computedRows = await this.computeAll(duck, spec, entity, await sourcesOf(covered, 'source'));
+      }
       const offline = join(workDir, 'features.parquet');
       await duck.run(`COPY features TO ${literal(offline)} (FORMAT PARQUET)`);
       const { size } = await stat(offline);
@@ -105,7 +130,7 @@ export class MaterializationService {
         onlineRows,
         statsArtifactKey: statsArtifact.key,
         watermark,
-        computedRows: rows,
+        computedRows,
       };
       const result = await handleCommand(this.store, streams.featureView(name), featureViewDecider, { type: 'RecordMaterialization', materialization }, meta);
       await this.views.waitFor(result.position);
@@ -114,6 +139,25 @@ export class MaterializationService {
       duck.close();
       await rm(workDir, { recursive: true, force: true });
     }
+  }
+
+  /** Full recomputation over every covered source file. */
+  private async computeAll(duck: Duck, spec: FeatureViewSpec, entity: EntitySpec, sources: string[]): Promise<number> {
+    await duck.run(`CREATE VIEW source AS SELECT * FROM read_parquet([${sources.map(literal).join(', ')}], union_by_name = true)`);
+    await duck.run(`CREATE TABLE features AS ${featureViewSql(spec, entity, { sourceTable: 'source' })}`);
+    return Number((await duck.one<{ n: string }>('SELECT count(*) AS n FROM features')).n);
+  }
+
+  /** The previous materialization of this view version that an append can extend, if any. */
+  private incrementalBase(state: FeatureViewState, version: number, covered: DatasetVersion[]) {
+    if (state.status !== 'Defined') return undefined;
+    const previous = [...state.materializations].reverse().find((m) => m.version === version);
+    if (!previous || previous.watermark === null) return undefined;
+    const coveredVersions = new Set(covered.map((v) => v.version));
+    if (!previous.datasetVersions.every((v) => coveredVersions.has(v)) || previous.datasetVersions.length >= covered.length) return undefined;
+    const spec = latestVersion(state)!.spec as unknown as FeatureViewSpec;
+    const windows = spec.features.map((f) => (f.kind === 'aggregation' ? f.windowSeconds : 0));
+    return { materialization: previous, maxWindowSeconds: Math.max(0, ...windows) };
   }
 
   /** The latest row per entity, written monotonically (older rows never overwrite newer ones). */

@@ -111,7 +111,7 @@ export class FeatureViewsService implements OnModuleInit, OnApplicationShutdown 
           name: view.name,
           entity: { name: entity.name, joinKeys: entity.joinKeys },
           timestampColumn: view.timestamp,
-          source: { dataset: view.source.dataset, version: view.source.version, mode: (view.source as { mode?: 'snapshot' | 'append' }).mode ?? 'snapshot' },
+          source: { dataset: view.source.dataset, version: view.source.version, mode: view.source.mode ?? 'snapshot' },
           spec: view as unknown as Record<string, unknown>,
           specHash: viewHash(view),
           ttlSeconds: view.ttlSeconds ?? null,

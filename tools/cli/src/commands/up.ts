@@ -5,6 +5,7 @@ import { startEmbedded, type EmbeddedPlatform } from '../embedded';
 import { call } from '../api';
 import { printJson, printTable } from '../output';
 import { demoIngestion } from './demo-ingestion';
+import { demoFeatures } from './demo-features';
 
 export interface UpOptions {
   json: boolean;
@@ -32,7 +33,9 @@ export async function up(options: UpOptions): Promise<EmbeddedPlatform> {
  * The slices every later issue grows into the full pipeline: a model is
  * registered over HTTP, the registry's event reaches monitoring's process
  * manager, and monitoring answers with the registry's view fetched over RPC;
- * then the bundled penguins data is ingested like `mlp ingest` does it.
+ * then the bundled penguins data is ingested like `mlp ingest` does it, and
+ * the synthetic card transactions feed the `customer_spend` feature view
+ * (ingested, views applied, materialized, looked up online).
  */
 async function demo(json: boolean): Promise<void> {
   const name = `demo-${randomUUID().slice(0, 8)}`;
@@ -54,7 +57,9 @@ async function demo(json: boolean): Promise<void> {
     } else console.log('demo: monitor not created within 5 s');
   }
   const ingestion = await demoIngestion(json);
-  if (json) printJson({ demo: { model, monitor, ingestion: ingestion.json } });
-  else for (const line of ingestion.lines) console.log(`demo: ${line}`);
+  if (!json) for (const line of ingestion.lines) console.log(`demo: ${line}`);
+  const features = await demoFeatures(json);
+  if (json) printJson({ demo: { model, monitor, ingestion: ingestion.json, features: features.json } });
+  else for (const line of features.lines) console.log(`demo: ${line}`);
   if (!monitor) throw new Error('demo failed: monitoring did not react to the new model');
 }
