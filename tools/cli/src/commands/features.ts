@@ -168,7 +168,8 @@ export function entitiesDatasetName(path: string): string {
     .replace(/[^A-Za-z0-9_-]+/g, '-')
     .replace(/-{2,}/g, '-')
     .replace(/^[-_]+/, '')
-    .slice(0, 100 - '-entities'.length);
+    .slice(0, 100 - '-entities'.length)
+    .replace(/-+$/, '');
   return `${stem || 'file'}-entities`;
 }
 
