@@ -187,6 +187,13 @@ describe('distributed platform (six processes, NATS, JetStream, S3)', () => {
       return r.results[1].features['spend:amount_sum_7d'].value === 12 && r;
     }, 30_000, 'online features after the automatic materialization');
     expect(result.results[0].features['spend:amount_sum_7d']).toMatchObject({ value: 40, status: 'present' });
+    // The serving process fetches the same features from the feature store over NATS.
+    const viaServing = await fetch(url('serving', '/v1/online-features'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ features: ['spend:amount_sum_7d'], entities: { customer_id: ['c2'] } }),
+    });
+    expect(((await viaServing.json()) as OnlineFeaturesResponse).results[0].features['spend:amount_sum_7d'].value).toBe(12);
     const view = (await (await fetch(url('feature-store', '/feature-views/spend'))).json()) as { materializations: { datasetVersion: number }[] };
     expect(view.materializations.map((m) => m.datasetVersion)).toContain(2);
   });

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { FeatureLookupController } from './features/feature-lookup.controller';
 
-/** Serving: V2 inference, rollouts, auth, rate limits. Boots with health, metrics, docs and ping; capabilities arrive with the serving issue. */
-@Module({})
+/** Serving: online feature lookup through the feature store; V2 inference, rollouts, auth and rate limits arrive with the serving issue. */
+@Module({ controllers: [FeatureLookupController] })
 export class ServingModule {}
