@@ -1,10 +1,8 @@
 import { FieldIssue, ValidationError } from '@mlp/contracts';
-import { SchemaIssue, dottedPath } from '@mlp/data';
-import { LineCounter, parseDocument } from 'yaml';
+import { SchemaIssue, dottedPath, parseValidatedYaml } from '@mlp/data';
 import { z } from 'zod';
 import { durationSeconds, parseDuration } from './duration';
 import { identifierPattern } from './sql';
-import { firstLine, locate, toValidationError } from './yaml-locate';
 
 /*
  * Feature view definitions (`featureviews.yaml`):
@@ -410,27 +408,15 @@ export function parseFeatureRepo(input: unknown): FeatureRepo {
  * The ValidationError details carry one FieldIssue per problem.
  */
 export function parseFeatureViewsYaml(text: string, source = 'featureviews.yaml'): FeatureRepo {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const located = doc.errors.map((err) => {
-      const { line, col } = lineCounter.linePos(err.pos[0]);
-      return { line, col, path: '', message: `YAML syntax error: ${firstLine(err.message)}` };
-    });
-    throw toValidationError(source, located);
-  }
-  let value: unknown;
-  try {
-    value = doc.toJS();
-  } catch (err) {
-    throw toValidationError(source, [{ line: 1, col: 1, path: '', message: `YAML error: ${(err as Error).message}` }]);
-  }
-  const result = validateFeatureRepo(value);
-  if (result.ok) return result.repo;
-  const located = result.issues
-    .map((issue) => ({ ...locate(doc, lineCounter, issue), path: namedPath(issue.path, value), message: issue.message }))
-    .sort((a, b) => a.line - b.line || a.col - b.col);
-  throw toValidationError(source, located);
+  return parseValidatedYaml(
+    text,
+    source,
+    (value) => {
+      const result = validateFeatureRepo(value);
+      return result.ok ? { ok: true, value: result.repo } : { ok: false, issues: result.issues };
+    },
+    (issue, value) => namedPath(issue.path, value),
+  );
 }
 
 /**
