@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { loadConfig } from '@mlp/service-kit';
+import { loadConfig, type BaseConfig } from '@mlp/service-kit';
 
 /** Feature store settings from env, validated at start-up. */
 const schema = z.object({
@@ -16,8 +16,9 @@ const schema = z.object({
 export type FeatureStoreConfig = z.output<typeof schema> & { onlineStoreUrl: string };
 export const FEATURE_STORE_CONFIG = Symbol('FEATURE_STORE_CONFIG');
 
-export function loadFeatureStoreConfig(env: NodeJS.ProcessEnv = process.env): FeatureStoreConfig {
-  const c = loadConfig(schema, env);
+/** The service's own variables from env; MLP_HOME, transport and NATS come from the service config when given. */
+export function loadFeatureStoreConfig(env: NodeJS.ProcessEnv = process.env, base?: Pick<BaseConfig, 'MLP_HOME' | 'MLP_TRANSPORT' | 'NATS_URL'>): FeatureStoreConfig {
+  const c = { ...loadConfig(schema, env), ...(base ? { MLP_HOME: base.MLP_HOME, MLP_TRANSPORT: base.MLP_TRANSPORT, NATS_URL: base.NATS_URL } : {}) };
   const onlineStoreUrl = c.MLP_ONLINE_STORE_URL ?? (c.MLP_TRANSPORT === 'nats' ? c.NATS_URL : `sqlite://${resolve(c.MLP_HOME, 'online.db')}`);
   return { ...c, onlineStoreUrl };
 }

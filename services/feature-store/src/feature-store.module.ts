@@ -1,4 +1,5 @@
 import { Module, type OnApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { SERVICE_CONFIG, type BaseConfig } from '@mlp/service-kit';
 import { createOnlineStore, type OnlineStore } from './online';
 import { ONLINE_STORE } from './online/online-store.token';
 import { FEATURE_STORE_CONFIG, loadFeatureStoreConfig, type FeatureStoreConfig } from './feature-store-config';
@@ -23,7 +24,7 @@ class OnlineStoreLifecycle implements OnApplicationShutdown {
 @Module({
   controllers: [FeatureStoreController],
   providers: [
-    { provide: FEATURE_STORE_CONFIG, useFactory: () => loadFeatureStoreConfig() },
+    { provide: FEATURE_STORE_CONFIG, useFactory: (base: BaseConfig) => loadFeatureStoreConfig(process.env, base), inject: [SERVICE_CONFIG] },
     { provide: ONLINE_STORE, useFactory: (c: FeatureStoreConfig) => createOnlineStore(c.onlineStoreUrl), inject: [FEATURE_STORE_CONFIG] },
     OnlineStoreLifecycle,
     FeatureViewsService,

@@ -196,9 +196,10 @@ export class SkewCheckService {
         }
       }
 
+      const probed = new Set(probes.map((p) => p.i));
       sampled.forEach((row, index) => {
         const i = Number(row.__i);
-        if (!probes.some((p) => p.i === i)) return;
+        if (!probed.has(i)) return;
         const online = stored.get(entityKeys[index])!;
         const candidates = offlineRows.get(i) ?? [];
         if (candidates.length === 0) {

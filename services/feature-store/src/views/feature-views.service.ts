@@ -86,7 +86,7 @@ export class FeatureViewsService implements OnModuleInit, OnApplicationShutdown 
         }
       }
       for (const issue of checkViewAgainstSchema(view, columnsOf.get(key)!, entities.get(view.entity))) {
-        problems.push({ path: `featureViews.${view.name}.${issue.path}`, message: issue.message });
+        problems.push({ path: issue.path.startsWith('featureViews.') ? issue.path : `featureViews.${view.name}.${issue.path}`, message: issue.message });
       }
     }
     if (problems.length > 0) {
