@@ -178,8 +178,14 @@ describe('mlp features (embedded platform, example data)', () => {
       ['features', 'get', 'customer_spend', '--entity', 'customer_id=C001', '--entity', 'customer_id=C999', '--feature', 'amount_sum_7d'],
       env,
     );
+    // The example view's TTL decides, relative to today, whether C001's latest row is still served.
+    const ttlDays = Number(/ttl: (\d+)d/.exec(readFileSync(featureViews, 'utf8'))![1]);
+    const expired = Date.now() - Date.parse(c1.eventTimestamp) > ttlDays * 86_400_000;
     expect(ttl.results).toEqual([
-      { entity: { customer_id: 'C001' }, features: { 'customer_spend:amount_sum_7d': { value: null, eventTimestamp: c1.eventTimestamp, status: 'expired' } } },
+      {
+        entity: { customer_id: 'C001' },
+        features: { 'customer_spend:amount_sum_7d': { value: expired ? null : expect.closeTo(c1.amount_sum_7d, 9), eventTimestamp: c1.eventTimestamp, status: expired ? 'expired' : 'present' } },
+      },
       { entity: { customer_id: 'C999' }, features: { 'customer_spend:amount_sum_7d': { value: null, eventTimestamp: null, status: 'missing' } } },
     ]);
 
