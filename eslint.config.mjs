@@ -18,7 +18,7 @@ const depConstraints = (testingAllowed) => [
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['*'] },
 ];
 
-const specFiles = ['**/*.spec.ts', '**/contract/**/*.ts', 'e2e/**/*.ts', 'tools/bench/**/*.ts'];
+const specFiles = ['**/*.spec.ts', '**/*.fixture.ts', '**/contract/**/*.ts', 'e2e/**/*.ts', 'tools/bench/**/*.ts'];
 
 export default [
   ...nx.configs['flat/base'],

@@ -4,6 +4,7 @@ export * from './schema/observed-column';
 export * from './schema/schema-validation';
 export * from './schema/schema-yaml';
 export * from './schema/yaml-document';
+export * from './schema/value-paths';
 export * from './schema/schema-hash';
 export * from './inference/column-profile';
 export * from './inference/duckdb-types';

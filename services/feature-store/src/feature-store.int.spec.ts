@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { FsArtifactStore } from '@mlp/artifacts';
-import { envKey, serviceNames, subjects, type IngestionOutcome, type OnlineFeaturesResponse, type TrainingSetResult } from '@mlp/contracts';
-import { SqliteEventStore } from '@mlp/eventstore';
+import { subjects, type IngestionOutcome, type OnlineFeaturesResponse, type TrainingSetResult } from '@mlp/contracts';
 import { MlpClient } from '@mlp/messaging';
-import { baseConfigSchema, loadConfig, startService, type StartedService } from '@mlp/service-kit';
-import { eventually, freePort } from '@mlp/testing';
-import { ingestionService } from '@mlp/service-ingestion';
-import { featureStoreService } from './index';
+import type { StartedService } from '@mlp/service-kit';
+import { eventually } from '@mlp/testing';
+import { startIngestionAndFeatureStore, type InProcessPlatform } from './testing/in-process.fixture';
 
 const TRANSACTIONS = [
   'txn_id,customer_id,amount,country,ts',
@@ -47,33 +43,23 @@ featureViews:
 
 describe('feature store (in process, with ingestion)', () => {
   jest.setTimeout(90_000);
-  let dir: string;
+  let platform: InProcessPlatform;
   let services: StartedService[] = [];
-  let store: SqliteEventStore;
+  let store: InProcessPlatform['store'];
+  let dir: string;
   let client: MlpClient;
   const url = (s: StartedService, path: string) => `${s.url}${path}`;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mlp-fs-'));
-    const env: NodeJS.ProcessEnv = { MLP_HOME: dir, LOG_LEVEL: 'silent' };
-    for (const s of serviceNames) {
-      env[`MLP_${envKey(s)}_PORT`] = String(await freePort());
-      env[`MLP_${envKey(s)}_RPC_PORT`] = String(await freePort());
-    }
-    Object.assign(process.env, { MLP_ONLINE_STORE_URL: `sqlite://${join(dir, 'online.db')}` });
-    const config = loadConfig(baseConfigSchema, env);
-    store = new SqliteEventStore(join(dir, 'events.db'), { pollIntervalMs: 20 });
-    const runtime = { eventStore: store, artifacts: new FsArtifactStore({ root: join(dir, 'artifacts') }), config };
-    services = [await startService(ingestionService, { runtime, env }), await startService(featureStoreService, { runtime, env })];
-    client = new MlpClient(config);
+    platform = await startIngestionAndFeatureStore();
+    ({ store, dir } = platform);
+    services = [platform.ingestion, platform.featureStore];
+    client = new MlpClient(platform.config);
   });
 
   afterAll(async () => {
     await client?.close();
-    for (const s of services) await s.close();
-    await store?.close();
-    delete process.env.MLP_ONLINE_STORE_URL;
-    rmSync(dir, { recursive: true, force: true });
+    await platform?.close();
   });
 
   it('applies views against the source schema, naming bad fields', async () => {

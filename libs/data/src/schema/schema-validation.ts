@@ -2,6 +2,7 @@ import { FieldIssue, ValidationError } from '@mlp/contracts';
 import { z } from 'zod';
 import { ColumnSpec, ColumnType, DatasetSchema, columnSpecSchema, datasetChecksSchema, datasetSchemaSchema } from './dataset-schema';
 import { isIsoDate, isIsoDatetime, isoToEpochMs } from './iso-time';
+import { hasPath, isRecord, stripPrefix, valueAt } from './value-paths';
 
 /** One problem in a schema document, at a structured path (`['columns', 'amount', 'min']`). */
 export interface SchemaIssue {
@@ -195,23 +196,3 @@ export function issuesFromZod(error: z.ZodError, input: unknown): SchemaIssue[] 
   return issues;
 }
 
-function stripPrefix(message: string): string {
-  return message.replace(/^(Invalid input|Invalid option|Too big|Too small): /, '');
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function hasPath(input: unknown, path: readonly (string | number)[]): boolean {
-  let node: unknown = input;
-  for (const key of path) {
-    if (typeof node !== 'object' || node === null || !Object.prototype.hasOwnProperty.call(node, key)) return false;
-    node = (node as Record<string | number, unknown>)[key];
-  }
-  return true;
-}
-
-function valueAt(input: unknown, path: readonly (string | number)[]): unknown {
-  return path.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string | number, unknown>)[key] : undefined), input);
-}

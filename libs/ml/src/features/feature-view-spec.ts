@@ -1,5 +1,5 @@
 import { FieldIssue, ValidationError } from '@mlp/contracts';
-import { SchemaIssue, dottedPath, parseValidatedYaml } from '@mlp/data';
+import { SchemaIssue, dottedPath, hasPath, isRecord, parseValidatedYaml, stripPrefix, valueAt } from '@mlp/data';
 import { z } from 'zod';
 import { durationSeconds, parseDuration } from './duration';
 import { identifierPattern } from './sql';
@@ -514,23 +514,3 @@ function describe(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function stripPrefix(message: string): string {
-  return message.replace(/^(Invalid input|Invalid option|Too big|Too small): /, '');
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function hasPath(input: unknown, path: readonly (string | number)[]): boolean {
-  let node: unknown = input;
-  for (const key of path) {
-    if (typeof node !== 'object' || node === null || !Object.prototype.hasOwnProperty.call(node, key)) return false;
-    node = (node as Record<string | number, unknown>)[key];
-  }
-  return true;
-}
-
-function valueAt(input: unknown, path: readonly (string | number)[]): unknown {
-  return path.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string | number, unknown>)[key] : undefined), input);
-}

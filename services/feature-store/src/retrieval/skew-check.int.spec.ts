@@ -1,13 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { FsArtifactStore } from '@mlp/artifacts';
-import { envKey, serviceNames, type IngestionOutcome } from '@mlp/contracts';
-import { SqliteEventStore } from '@mlp/eventstore';
-import { baseConfigSchema, loadConfig, startService, type StartedService } from '@mlp/service-kit';
-import { freePort } from '@mlp/testing';
-import { ingestionService } from '@mlp/service-ingestion';
-import { featureStoreService } from '../index';
+import type { IngestionOutcome } from '@mlp/contracts';
+import type { StartedService } from '@mlp/service-kit';
+import { startIngestionAndFeatureStore, type InProcessPlatform } from '../testing/in-process.fixture';
 import { ONLINE_STORE } from '../online/online-store.token';
 import type { OnlineStore } from '../online';
 import { isNumericType, valuesMatch, type SkewReport } from './skew-check.service';
@@ -72,9 +65,8 @@ featureViews:
 
 describe('skew check (in process, with ingestion)', () => {
   jest.setTimeout(90_000);
-  let dir: string;
+  let platform: InProcessPlatform;
   let services: StartedService[] = [];
-  let store: SqliteEventStore;
   let online: OnlineStore;
 
   const post = async (path: string, body: unknown) => {
@@ -88,19 +80,9 @@ describe('skew check (in process, with ingestion)', () => {
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mlp-skew-'));
-    const env: NodeJS.ProcessEnv = { MLP_HOME: dir, LOG_LEVEL: 'silent', MLP_AUTO_MATERIALIZE: 'off' };
-    for (const s of serviceNames) {
-      env[`MLP_${envKey(s)}_PORT`] = String(await freePort());
-      env[`MLP_${envKey(s)}_RPC_PORT`] = String(await freePort());
-    }
-    Object.assign(process.env, { MLP_ONLINE_STORE_URL: `sqlite://${join(dir, 'online.db')}`, MLP_AUTO_MATERIALIZE: 'off' });
-    const config = loadConfig(baseConfigSchema, env);
-    store = new SqliteEventStore(join(dir, 'events.db'), { pollIntervalMs: 20 });
-    const runtime = { eventStore: store, artifacts: new FsArtifactStore({ root: join(dir, 'artifacts') }), config };
-    services = [await startService(ingestionService, { runtime, env }), await startService(featureStoreService, { runtime, env })];
+    platform = await startIngestionAndFeatureStore({ MLP_AUTO_MATERIALIZE: 'off' });
+    services = [platform.ingestion, platform.featureStore];
     online = services[1].app.get<OnlineStore>(ONLINE_STORE);
-
     const up = await fetch(`${services[0].url}/datasets/transactions/upload?format=csv`, { method: 'PUT', body: TRANSACTIONS });
     expect(((await up.json()) as IngestionOutcome).status).toBe('accepted');
     const applied = await fetch(`${services[1].url}/feature-views`, { method: 'PUT', headers: { 'content-type': 'text/yaml' }, body: VIEWS });
@@ -108,11 +90,7 @@ describe('skew check (in process, with ingestion)', () => {
   });
 
   afterAll(async () => {
-    for (const s of services) await s.close();
-    await store?.close();
-    delete process.env.MLP_ONLINE_STORE_URL;
-    delete process.env.MLP_AUTO_MATERIALIZE;
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await platform?.close();
   });
 
   it('refuses a view that is not materialized yet, or not served online', async () => {
