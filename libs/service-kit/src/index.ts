@@ -18,3 +18,4 @@ export * from './openapi/zod-body';
 export * from './platform/platform.module';
 export * from './platform/start-service';
 export * from './platform/command-metadata';
+export * from './http/request-body';

@@ -13,7 +13,7 @@ import {
   trainingSetRequestSchema,
   type RpcRequest,
 } from '@mlp/contracts';
-import { commandMetadata, ZodBody } from '@mlp/service-kit';
+import { commandMetadata, readText, ZodBody } from '@mlp/service-kit';
 import { FeatureViewsService } from './views/feature-views.service';
 import { MaterializationService } from './materialization/materialization.service';
 import { OnlineFeaturesService } from './retrieval/online-features.service';
@@ -21,17 +21,6 @@ import { TrainingSetsService } from './retrieval/training-sets.service';
 import { checkSkewSchema, SkewCheckService } from './retrieval/skew-check.service';
 
 const viewName = (name: string) => parseOrThrow(getRegisteredModelSchema, { name }, 'path').name;
-
-async function readText(req: IncomingMessage, max = 1024 * 1024): Promise<string> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > max) throw new NotFoundError('body too large');
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** Feature views, materialization, online and offline retrieval, over HTTP and NATS. */
 @ApiTags('feature store')

@@ -26,7 +26,7 @@ import { parseDatasetSchema, parseSchemaYaml, schemaToYaml, type DatasetSchema }
 import { ARTIFACT_STORE, commandMetadata, ZodBody } from '@mlp/service-kit';
 import { INGESTION_CONFIG, type IngestionConfig } from '../jobs/ingestion-config';
 import { IngestionJobsService } from '../jobs/ingestion-jobs.service';
-import { readText, saveBody } from '../jobs/request-body';
+import { readText, saveBody } from '@mlp/service-kit';
 import { inferFileSchema } from '../engine/process-file';
 import { localFileSource } from '../sources/file-source';
 import { DatasetsService } from './datasets.service';
