@@ -4,3 +4,6 @@ export * from './features/feature-view-schema-check';
 export * from './features/feature-sql';
 export * from './features/point-in-time-join';
 export * from './features/feature-view-diff';
+export * from './preprocessing';
+export * from './evaluation';
+export * from './random';
