@@ -24,6 +24,20 @@ export function testEvent(type = 'ThingHappened', data: unknown = {}, overrides:
   };
 }
 
+/**
+ * Position of the last stored event (0 for an empty store). Log-wide cases
+ * start after it, so the suite also runs against a server that keeps the
+ * earlier cases' events (EventStoreDB cannot be emptied between tests).
+ */
+async function headPosition(store: EventStore): Promise<number> {
+  let head = 0;
+  for (;;) {
+    const page = await store.readAll({ fromPosition: head + 1, maxCount: 1000 });
+    if (page.length === 0) return head;
+    head = page[page.length - 1].position;
+  }
+}
+
 async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
@@ -225,19 +239,20 @@ export function describeEventStoreContract(
 
     describe('readAll', () => {
       it('reads across streams in position order, pages, and filters by category', async () => {
+        const base = await headPosition(store);
         await store.appendToStream('alpha-1', [testEvent('A1')]);
         await store.appendToStream('beta-1', [testEvent('B1')]);
         await store.appendToStream('alpha-2', [testEvent('A2'), testEvent('A3')]);
         await store.appendToStream('beta-1', [testEvent('B2')]);
 
-        const all = await store.readAll();
+        const all = await store.readAll({ fromPosition: base + 1 });
         expect(all.map((e) => e.type)).toEqual(['A1', 'B1', 'A2', 'A3', 'B2']);
         for (let i = 1; i < all.length; i++) expect(all[i].position).toBeGreaterThan(all[i - 1].position);
 
         const page = await store.readAll({ fromPosition: all[1].position, maxCount: 2 });
         expect(page.map((e) => e.type)).toEqual(['B1', 'A2']);
 
-        const alpha = await store.readAll({ filter: { category: 'alpha' } });
+        const alpha = await store.readAll({ filter: { category: 'alpha' }, fromPosition: base + 1 });
         expect(alpha.map((e) => e.type)).toEqual(['A1', 'A2', 'A3']);
         const betaAfter = await store.readAll({ filter: { category: 'beta' }, fromPosition: all[2].position });
         expect(betaAfter.map((e) => e.type)).toEqual(['B2']);
@@ -247,10 +262,11 @@ export function describeEventStoreContract(
 
     describe('subscriptions', () => {
       it('catches up on stored events, then receives live ones, in order', async () => {
+        const base = await headPosition(store);
         for (let i = 0; i < 5; i++) await store.appendToStream(`sub-${i % 2}`, [testEvent('Old', { i })]);
         await store.appendToStream('other-1', [testEvent('Ignored')]);
         const seen: RecordedEvent[] = [];
-        const sub = store.subscribe({ filter: { category: 'sub' } }, (e) => {
+        const sub = store.subscribe({ filter: { category: 'sub' }, fromCheckpoint: base }, (e) => {
           seen.push(e);
         });
         await sub.caughtUp;
@@ -268,10 +284,11 @@ export function describeEventStoreContract(
       it('resumes from a saved checkpoint and sees each event once', async () => {
         const checkpoints = store.checkpoints();
         expect(await checkpoints.load('contract-consumer')).toBeUndefined();
+        const base = await headPosition(store);
         for (let i = 0; i < 4; i++) await store.appendToStream('cp-1', [testEvent('E', { i })]);
 
         const firstRun: number[] = [];
-        const sub1 = store.subscribe({ filter: 'all', fromCheckpoint: await checkpoints.load('contract-consumer') }, async (e) => {
+        const sub1 = store.subscribe({ filter: 'all', fromCheckpoint: (await checkpoints.load('contract-consumer')) ?? base }, async (e) => {
           firstRun.push((e.data as { i: number }).i);
           await checkpoints.save('contract-consumer', e.position);
         });
@@ -303,17 +320,18 @@ export function describeEventStoreContract(
 
     describe('upcasting', () => {
       it('upcasts old schema versions on every read path, without rewriting them', async () => {
+        const base = await headPosition(store);
         const v1 = testEvent('RegisteredModelCreated', { name: 'churn' }, { schemaVersion: 1 });
         await store.appendToStream('model-churn', [v1]);
         const expected = { schemaVersion: 2, data: { name: 'churn', description: '', tags: {} } };
 
         const [fromStream] = await store.readStream('model-churn');
         expect(fromStream).toMatchObject(expected);
-        const [fromAll] = await store.readAll({ filter: { category: 'model' } });
+        const [fromAll] = await store.readAll({ filter: { category: 'model' }, fromPosition: base + 1 });
         expect(fromAll).toMatchObject(expected);
 
         const seen: RecordedEvent[] = [];
-        const sub = store.subscribe({ filter: { category: 'model' } }, (e) => {
+        const sub = store.subscribe({ filter: { category: 'model' }, fromCheckpoint: base }, (e) => {
           seen.push(e);
         });
         await sub.caughtUp;
