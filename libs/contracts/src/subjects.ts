@@ -20,6 +20,11 @@ export const subjects = {
       materialize: cmd('feature-store', 'materialize'),
       buildTrainingSet: cmd('feature-store', 'build-training-set'),
     },
+    training: {
+      startRun: cmd('training', 'start-run'),
+      cancelRun: cmd('training', 'cancel-run'),
+      replayRun: cmd('training', 'replay-run'),
+    },
     registry: {
       createModel: cmd('registry', 'create-model'),
       describeModel: cmd('registry', 'describe-model'),
@@ -46,6 +51,17 @@ export const subjects = {
     monitoring: {
       getMonitor: qry('monitoring', 'get-monitor'),
     },
+    training: {
+      getRun: qry('training', 'get-run'),
+      listRuns: qry('training', 'list-runs'),
+      listExperiments: qry('training', 'list-experiments'),
+      compareRuns: qry('training', 'compare-runs'),
+      runCurves: qry('training', 'run-curves'),
+    },
+  },
+  /** Work queues (JetStream, WorkQueue retention): each message is taken by exactly one worker of the pool. */
+  work: {
+    trials: { stream: 'MLP_TRIALS', subject: 'mlp.work.training.trials', consumer: 'training-workers' },
   },
   /** Event store on JetStream: one subject per aggregate stream, grouped by category. */
   evt: {

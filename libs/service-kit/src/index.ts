@@ -19,3 +19,4 @@ export * from './platform/platform.module';
 export * from './platform/start-service';
 export * from './platform/command-metadata';
 export * from './http/request-body';
+export * from './platform/dataset-versions';

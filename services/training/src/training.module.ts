@@ -1,5 +1,39 @@
-import { Module } from '@nestjs/common';
+import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { SERVICE_CONFIG, type BaseConfig } from '@mlp/service-kit';
+import { loadTrainingConfig, TRAINING_CONFIG, type TrainingConfig } from './training-config';
+import { TRIAL_QUEUE, type TrialQueue } from './queue/trial-queue';
+import { LocalTrialQueue } from './queue/local-trial-queue';
+import { JetStreamTrialQueue } from './queue/jetstream-trial-queue';
+import { RunsService } from './runs/runs.service';
+import { RunsQueryService } from './runs/runs-query.service';
+import { TrainingController } from './training.controller';
 
-/** Training: splits, CV, search, tfjs training, evaluation, tracking. Boots with health, metrics, docs and ping; capabilities arrive with the training issue. */
-@Module({})
+async function createTrialQueue(config: TrainingConfig): Promise<TrialQueue> {
+  return config.trialQueue === 'jetstream' ? JetStreamTrialQueue.connect(config.NATS_URL, { ackWaitMs: config.MLP_TRIAL_ACK_WAIT_MS, name: config.instance }) : new LocalTrialQueue();
+}
+
+/** Closes the trial queue's connection when the app stops (after RunsService stopped its workers). */
+@Injectable()
+class TrialQueueLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(TRIAL_QUEUE) private readonly queue: TrialQueue) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
+/** Training: splits, CV, hyper-parameter search over a shared trial queue, tfjs training, evaluation, tracking. */
+@Module({
+  controllers: [TrainingController],
+  providers: [
+    {
+      provide: TRAINING_CONFIG,
+      useFactory: (base: BaseConfig) => loadTrainingConfig(process.env, base, base.MLP_TRAINING_PORT),
+      inject: [SERVICE_CONFIG],
+    },
+    { provide: TRIAL_QUEUE, useFactory: createTrialQueue, inject: [TRAINING_CONFIG] },
+    TrialQueueLifecycle,
+    RunsQueryService,
+    RunsService,
+  ],
+})
 export class TrainingModule {}

@@ -2,52 +2,119 @@ import { z } from 'zod';
 import { defineEvent } from '../event-definition';
 import { artifactKey, metrics, name, sha256Hex } from './common';
 
+const runId = z.string().min(1);
+const trial = z.number().int().nonnegative();
+const params = z.record(z.string(), z.unknown());
+const epochLog = z.object({ epoch: z.number().int().nonnegative(), metrics });
+
 export const trainingEvents = {
   ExperimentCreated: defineEvent('ExperimentCreated', 1, z.object({ experiment: name, description: z.string().optional() })),
+  /** Everything a replay needs: the resolved spec and the identity of every input and of the runtime. */
   TrainingRunRequested: defineEvent(
     'TrainingRunRequested',
     1,
     z.object({
-      runId: z.string(),
+      runId,
       experiment: name,
       spec: z.record(z.string(), z.unknown()),
       seed: z.number().int(),
-      inputs: z.array(z.object({ ref: z.string(), sha256: sha256Hex.optional() })),
+      inputs: z.array(z.object({ ref: z.string(), sha256: sha256Hex })),
+      /** The Parquet the run trains on (a dataset version or a built training set). */
+      data: z.object({ artifactKey, sha256: sha256Hex, rows: z.number().int().nonnegative(), trainingSetId: z.string().optional() }),
+      featureViews: z.array(z.object({ name: z.string(), version: z.number().int() })),
       backend: z.string(),
+      simd: z.boolean(),
+      libraries: z.record(z.string(), z.string()),
+      codeVersion: z.string(),
+      /** The training service instance that coordinates the search. */
+      coordinator: z.string(),
+    }),
+  ),
+  TrainingDataPrepared: defineEvent(
+    'TrainingDataPrepared',
+    1,
+    z.object({
+      runId,
+      rows: z.number().int().nonnegative(),
+      droppedMissingLabel: z.number().int().nonnegative(),
+      features: z.array(z.string()),
+      dropped: z.array(z.object({ column: z.string(), reason: z.string() })),
+      warnings: z.array(z.string()),
+      classes: z.array(z.union([z.string(), z.number(), z.boolean()])),
     }),
   ),
   TrainingSetSplit: defineEvent(
     'TrainingSetSplit',
     1,
-    z.object({ runId: z.string(), method: z.string(), sizes: z.record(z.string(), z.number().int()), indicesSha256: sha256Hex }),
+    z.object({
+      runId,
+      method: z.string(),
+      sizes: z.record(z.string(), z.number().int()),
+      indicesSha256: sha256Hex,
+      cv: z.object({ method: z.string(), folds: z.number().int() }).optional(),
+    }),
   ),
-  TrialStarted: defineEvent('TrialStarted', 1, z.object({ runId: z.string(), trial: z.number().int(), params: z.record(z.string(), z.unknown()) })),
+  TrialStarted: defineEvent('TrialStarted', 1, z.object({ runId, trial, params, attempt: z.number().int().positive(), worker: z.string() })),
+  /** A batch of epochs of one fold of one trial (`trial` is absent for the final fit). */
   EpochCompleted: defineEvent(
     'EpochCompleted',
     1,
-    z.object({ runId: z.string(), trial: z.number().int(), epochs: z.array(z.object({ epoch: z.number().int(), metrics })) }),
+    z.object({ runId, trial: trial.optional(), fold: z.number().int().nonnegative().optional(), attempt: z.number().int().positive(), epochs: z.array(epochLog).min(1) }),
   ),
   TrialCompleted: defineEvent(
     'TrialCompleted',
     1,
-    z.object({ runId: z.string(), trial: z.number().int(), metrics, pruned: z.boolean() }),
+    z.object({
+      runId,
+      trial,
+      params,
+      status: z.enum(['complete', 'pruned', 'failed']),
+      /** Mean over the folds that ran, per metric. */
+      metrics,
+      std: metrics,
+      folds: z.array(metrics),
+      pruned: z.boolean(),
+      error: z.string().optional(),
+      worker: z.string(),
+    }),
   ),
   ModelEvaluated: defineEvent(
     'ModelEvaluated',
     1,
     z.object({
-      runId: z.string(),
+      runId,
       metrics,
-      slices: z.record(z.string(), z.unknown()).optional(),
-      fairness: z.record(z.string(), z.unknown()).optional(),
-      baseline: z.object({ version: z.number().int().optional(), metrics }).optional(),
+      slices: z.record(z.string(), z.unknown()),
+      fairness: z.record(z.string(), z.unknown()),
+      baseline: z.object({ kind: z.enum(['production', 'naive', 'none']), model: z.string().optional(), version: z.number().int().optional(), metrics }),
+      comparison: z.record(z.string(), z.object({ value: z.number(), baseline: z.number().optional(), delta: z.number().optional(), passed: z.boolean(), rule: z.string() })),
       blessed: z.boolean(),
     }),
   ),
   TrainingRunCompleted: defineEvent(
     'TrainingRunCompleted',
     1,
-    z.object({ runId: z.string(), modelArtifactKey: artifactKey, weightsSha256: sha256Hex, preprocessingArtifactKey: artifactKey }),
+    z.object({
+      runId,
+      bestTrial: trial.optional(),
+      params,
+      metrics,
+      modelArtifactKey: artifactKey,
+      weightsArtifactKey: artifactKey,
+      weightsSha256: sha256Hex,
+      preprocessingArtifactKey: artifactKey,
+      reportArtifactKey: artifactKey,
+      modelCardArtifactKey: artifactKey,
+      blessed: z.boolean(),
+    }),
   ),
-  TrainingRunFailed: defineEvent('TrainingRunFailed', 1, z.object({ runId: z.string(), error: z.string() })),
+  TrainingRunFailed: defineEvent('TrainingRunFailed', 1, z.object({ runId, error: z.string(), code: z.string().optional() })),
+  TrainingRunCancelRequested: defineEvent('TrainingRunCancelRequested', 1, z.object({ runId, reason: z.string().optional() })),
+  TrainingRunCancelled: defineEvent('TrainingRunCancelled', 1, z.object({ runId, reason: z.string().optional() })),
+  /** A re-execution of the run from its events: the weights' sha256 compared with the original. */
+  TrainingRunReplayed: defineEvent(
+    'TrainingRunReplayed',
+    1,
+    z.object({ runId, identical: z.boolean(), original: sha256Hex, replayed: sha256Hex, backend: z.string(), simd: z.boolean() }),
+  ),
 } as const;

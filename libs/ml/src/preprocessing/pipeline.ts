@@ -1,5 +1,6 @@
 import { ValidationError } from '@mlp/contracts';
 import { z } from 'zod';
+import { FeatureSelector } from '../selection/feature-selector';
 import { OneHotEncoder, OrdinalEncoder, TargetEncoder } from './encoders';
 import { type Frame, isMissing, pick, requireColumn, rowCount } from './frame';
 import { IqrClipper, ZScoreClipper } from './outliers';
@@ -34,6 +35,7 @@ export const transformerLoaders: Readonly<Record<string, (state: unknown) => Tra
   TargetEncoder: TargetEncoder.fromJSON,
   IqrClipper: IqrClipper.fromJSON,
   ZScoreClipper: ZScoreClipper.fromJSON,
+  FeatureSelector: FeatureSelector.fromJSON,
   Pipeline: (s) => Pipeline.fromJSON(s),
 };
 
@@ -114,12 +116,37 @@ export class Pipeline implements Transformer {
     const columns: string[][] = [];
     for (const s of this.steps) {
       const cols = resolveColumns(s.columns, current);
-      s.transformer.fit(pick(current, cols), y);
+      s.transformer.fit(pick(current, cols), cols.length || !y ? y : []); // no columns: an empty frame has 0 rows
       current = s.transformer.transform(current);
       columns.push(cols);
     }
     this.fitted = { columns, featureNames: Object.keys(current) };
     return this;
+  }
+
+  /**
+   * Fits like {@link fit} and returns the transformed training frame, where
+   * each step that supports cross-fitting (the target encoder) encodes every
+   * training row from the other folds only, so no row sees its own label.
+   */
+  fitTransformOutOfFold(frame: Frame, y: Target, folds: number[][]): Frame {
+    rowCount(frame);
+    let current = frame;
+    const columns: string[][] = [];
+    for (const s of this.steps) {
+      const cols = resolveColumns(s.columns, current);
+      const t = s.transformer as Transformer & { fitTransformOutOfFold?: (f: Frame, y: Target, folds: number[][]) => Frame };
+      if (t.fitTransformOutOfFold && cols.length > 0) {
+        const encoded = t.fitTransformOutOfFold(pick(current, cols), y, folds);
+        current = { ...current, ...encoded };
+      } else {
+        t.fit(pick(current, cols), cols.length ? y : []);
+        current = t.transform(current);
+      }
+      columns.push(cols);
+    }
+    this.fitted = { columns, featureNames: Object.keys(current) };
+    return pick(current, this.fitted.featureNames);
   }
 
   transform(frame: Frame): Frame {

@@ -12,12 +12,11 @@ import { columnStats, ident, literal, openDuck, type Duck } from '@mlp/duckdb';
 import { handleCommand, type EventStore } from '@mlp/eventstore';
 import { columnTypeOfDuckDb } from '@mlp/data';
 import { featureViewSql, eventTimestampColumn, type EntitySpec, type FeatureViewSpec } from '@mlp/ml';
-import { ARTIFACT_STORE, EVENT_STORE } from '@mlp/service-kit';
+import { ARTIFACT_STORE, EVENT_STORE, datasetVersions, resolveDatasetVersion, type DatasetVersion } from '@mlp/service-kit';
 import { featureViewDecider } from '../views/feature-view.decide';
 import { latestVersion, type FeatureViewState, type Materialization, type ViewVersion } from '../views/feature-view';
 import { ONLINE_STORE } from '../online/online-store.token';
 import type { OnlineRow, OnlineStore } from '../online';
-import { datasetVersions, resolveDatasetVersion, type DatasetVersion } from './dataset-versions';
 import { FeatureViewsService } from '../views/feature-views.service';
 
 export interface MaterializeResult {

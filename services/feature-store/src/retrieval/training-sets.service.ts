@@ -10,9 +10,8 @@ import { NotFoundError, streams, type CommandMetadata, type TrainingSetRequest, 
 import { literal, openDuck } from '@mlp/duckdb';
 import { handleCommand, type EventStore } from '@mlp/eventstore';
 import { historicalJoinSql } from '@mlp/ml';
-import { ARTIFACT_STORE, EVENT_STORE } from '@mlp/service-kit';
+import { ARTIFACT_STORE, EVENT_STORE, resolveDatasetVersion } from '@mlp/service-kit';
 import { FeatureViewsService } from '../views/feature-views.service';
-import { resolveDatasetVersion } from '../materialization/dataset-versions';
 import { trainingSetDecider } from './training-set.decide';
 
 /**

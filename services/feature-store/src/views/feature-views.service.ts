@@ -3,12 +3,11 @@ import { NotFoundError, streams, ValidationError, type CommandMetadata } from '@
 import type { ColumnType } from '@mlp/data';
 import { handleCommand, ProjectionRunner, type EventStore } from '@mlp/eventstore';
 import { checkViewAgainstSchema, diffViews, isBreaking, parseFeatureViewsYaml, viewHash, type FeatureRepo, type FeatureViewSpec } from '@mlp/ml';
-import { EVENT_STORE } from '@mlp/service-kit';
+import { EVENT_STORE, resolveDatasetVersion } from '@mlp/service-kit';
 import { featureViewDecider } from './feature-view.decide';
 import { initialState, latestVersion, type FeatureViewState } from './feature-view';
 import { FeatureViewsProjection } from './feature-views.projection';
 import { ModelDependentsProjection } from './model-dependents.projection';
-import { resolveDatasetVersion } from '../materialization/dataset-versions';
 
 export interface AppliedView {
   name: string;

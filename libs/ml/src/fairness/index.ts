@@ -1,0 +1,3 @@
+export * from './metric-frame';
+export * from './disparities';
+export * from './fairness-report';

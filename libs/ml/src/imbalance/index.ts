@@ -1,0 +1,2 @@
+export * from './class-weights';
+export * from './resampling';

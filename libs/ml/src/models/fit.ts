@@ -1,0 +1,268 @@
+import { ValidationError } from '@mlp/contracts';
+import * as tf from '@tensorflow/tfjs';
+import { SeededRng } from '../random/seeded-rng';
+import { ensureBackend } from './backend';
+import { buildModel, type ModelShape, packTargets } from './build-model';
+import { type ModelSpec, requireTaskFits, type ResolvedModelSpec, resolveModelSpec, type Task } from './model-spec';
+import { LayersPredictor, type Predictor } from './persist';
+
+/** Row-major features and one target per row. */
+export interface TrainingData {
+  /** n×d features, row-major. */
+  x: Float32Array;
+  /** Class index (0/1 for binary, 0..K-1 for multiclass) or value, one per row. */
+  y: Float32Array | Int32Array;
+  n: number;
+  d: number;
+  task: Task;
+  /** K for multiclass; inferred as 1 + the largest label (training and validation) when absent. */
+  nClasses?: number;
+  /** Non-negative weight per row (class weights go here too); the loss is mean(w · loss). */
+  sampleWeight?: Float32Array;
+  /** Scored after every epoch (unweighted); early stopping monitors its loss when present. */
+  validation?: { x: Float32Array; y: Float32Array | Int32Array; n: number };
+}
+
+/** Losses of one epoch: training loss (mean over batches, with the L2 penalty) and validation loss. */
+export interface EpochLogs {
+  loss: number;
+  val_loss?: number;
+  [metric: string]: number | undefined;
+}
+
+export interface FitOptions {
+  /** Seeds the initial weights, the dropout masks and the per-epoch row order. */
+  seed: number;
+  /** Called after each epoch (0-based) and awaited before the next one. */
+  onEpoch?: (epoch: number, logs: EpochLogs) => void | Promise<void>;
+  /** Polled after each epoch; true ends training (stopReason 'cancelled'). */
+  shouldStop?: () => boolean;
+}
+
+export type StopReason = 'completed' | 'early-stopping' | 'cancelled';
+
+export interface FittedModel extends Predictor {
+  readonly task: Task;
+  readonly spec: ResolvedModelSpec;
+  /** One entry per epoch run, in order. */
+  readonly history: ReadonlyArray<EpochLogs & { epoch: number }>;
+  /** The loss early stopping watches: 'val_loss' with validation data, else 'loss'. */
+  readonly monitor: 'loss' | 'val_loss';
+  /**
+   * The epoch whose weights the model holds: with early stopping, the one
+   * with the best monitored loss (restored at the end, however training
+   * ended); without it, the last epoch.
+   */
+  readonly bestEpoch: number;
+  /** The last epoch run when training ended before `epochs`; null when all epochs ran. */
+  readonly stoppedEpoch: number | null;
+  readonly stopReason: StopReason;
+}
+
+const SHUFFLE_SALT = 0x9e3779b9;
+
+class FittedLayersModel extends LayersPredictor implements FittedModel {
+  declare readonly task: Task;
+  readonly spec: ResolvedModelSpec;
+  readonly history: ReadonlyArray<EpochLogs & { epoch: number }>;
+  readonly monitor: 'loss' | 'val_loss';
+  readonly bestEpoch: number;
+  readonly stoppedEpoch: number | null;
+  readonly stopReason: StopReason;
+
+  constructor(model: tf.LayersModel, task: Task, outcome: Omit<FittedModel, keyof Predictor>) {
+    super(model, task);
+    this.spec = outcome.spec;
+    this.history = outcome.history;
+    this.monitor = outcome.monitor;
+    this.bestEpoch = outcome.bestEpoch;
+    this.stoppedEpoch = outcome.stoppedEpoch;
+    this.stopReason = outcome.stopReason;
+  }
+}
+
+/**
+ * Trains a model on the active backend (wasm unless `initBackend` chose
+ * another). Each epoch gathers the rows in an order drawn from a SeededRng
+ * and runs one `model.fit` epoch over them without tfjs' own (Math.random)
+ * shuffle, so the same seed on the same backend gives bit-identical
+ * weights. Per-epoch cost over a bare multi-epoch `fit`: one gather of x
+ * and y, nothing per batch.
+ */
+export async function fitModel(specInput: ModelSpec, data: TrainingData, options: FitOptions): Promise<FittedModel> {
+  const spec = resolveModelSpec(specInput);
+  requireTaskFits(spec, data.task);
+  const shape = checkTrainingData(data);
+  // Validates the seed; the row-order stream is salted so it does not replay the initializer seeds.
+  new SeededRng(options.seed);
+  const rng = new SeededRng((options.seed ^ SHUFFLE_SALT) >>> 0);
+  await ensureBackend();
+
+  const weighted = data.sampleWeight !== undefined;
+  const model = buildModel(spec, shape, { seed: options.seed, weighted });
+  const optimizer = model.optimizer;
+  const owned: tf.Tensor[] = [];
+  let snapshot: tf.Tensor[] | undefined;
+  try {
+    const xAll = keep(owned, tf.tensor2d(data.x, [data.n, data.d]));
+    const yAll = keep(owned, packTargets(data.y, data.n, shape, data.sampleWeight));
+    const v = data.validation;
+    const validationData: [tf.Tensor, tf.Tensor] | undefined = v
+      ? [keep(owned, tf.tensor2d(v.x, [v.n, data.d])), keep(owned, packTargets(v.y, v.n, shape, weighted ? 'ones' : undefined))]
+      : undefined;
+    const monitor = v ? 'val_loss' : 'loss';
+    const stopping = spec.earlyStopping;
+
+    const history: Array<EpochLogs & { epoch: number }> = [];
+    let best = Infinity;
+    let bestEpoch = -1;
+    let wait = 0;
+    let stopReason: StopReason = 'completed';
+    for (let epoch = 0; epoch < spec.epochs; epoch++) {
+      const logs = await fitOneEpoch(model, xAll, yAll, rng.permutation(data.n), spec.batchSize, validationData);
+      history.push({ epoch, ...logs });
+      await options.onEpoch?.(epoch, logs);
+
+      const current = logs[monitor] as number;
+      if (current < best - (stopping?.minDelta ?? 0)) {
+        best = current;
+        bestEpoch = epoch;
+        wait = 0;
+        if (stopping) {
+          tf.dispose(snapshot);
+          snapshot = model.getWeights().map((w) => w.clone());
+        }
+      } else if (stopping && ++wait >= stopping.patience) {
+        stopReason = 'early-stopping';
+        break;
+      }
+      if (options.shouldStop?.()) {
+        stopReason = 'cancelled';
+        break;
+      }
+    }
+
+    const lastEpoch = history.length - 1;
+    if (snapshot && bestEpoch !== lastEpoch) model.setWeights(snapshot);
+    return new FittedLayersModel(model, data.task, {
+      spec,
+      history,
+      monitor,
+      bestEpoch: snapshot ? bestEpoch : lastEpoch,
+      stoppedEpoch: stopReason === 'completed' ? null : lastEpoch,
+      stopReason,
+    });
+  } catch (error) {
+    model.dispose();
+    throw error;
+  } finally {
+    tf.dispose(owned);
+    tf.dispose(snapshot);
+    // compile() was given an optimizer instance, which model.dispose() leaves alone.
+    optimizer.dispose();
+  }
+}
+
+async function fitOneEpoch(
+  model: tf.LayersModel,
+  xAll: tf.Tensor,
+  yAll: tf.Tensor,
+  order: number[],
+  batchSize: number,
+  validationData: [tf.Tensor, tf.Tensor] | undefined,
+): Promise<EpochLogs> {
+  const [xs, ys] = tf.tidy(() => {
+    const indices = tf.tensor1d(Int32Array.from(order), 'int32');
+    return [tf.gather(xAll, indices), tf.gather(yAll, indices)];
+  });
+  try {
+    const h = await model.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0, validationData });
+    const logs: EpochLogs = { loss: NaN };
+    for (const [key, values] of Object.entries(h.history)) logs[key] = values[0] as number;
+    return logs;
+  } finally {
+    tf.dispose([xs, ys]);
+  }
+}
+
+function keep<T extends tf.Tensor>(owned: tf.Tensor[], t: T): T {
+  owned.push(t);
+  return t;
+}
+
+/** Shapes, finiteness and label ranges; returns the model shape with nClasses settled. */
+function checkTrainingData(data: TrainingData): ModelShape {
+  const { n, d, task } = data;
+  requireCount(n, 'n', 1);
+  requireCount(d, 'd', 1);
+  requireFinite(data.x, n * d, 'x');
+  requireLength(data.y, n, 'y');
+  if (data.sampleWeight !== undefined) {
+    requireFinite(data.sampleWeight, n, 'sampleWeight');
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      if (data.sampleWeight[i] < 0) throw invalid(`sampleWeight[${i}]`, `must be non-negative, received ${data.sampleWeight[i]}`);
+      total += data.sampleWeight[i];
+    }
+    if (total === 0) throw invalid('sampleWeight', 'must not be all zero');
+  }
+  const v = data.validation;
+  if (v) {
+    requireCount(v.n, 'validation.n', 1);
+    requireFinite(v.x, v.n * d, 'validation.x');
+    requireLength(v.y, v.n, 'validation.y');
+  }
+
+  let nClasses: number | undefined;
+  if (task === 'multiclass') {
+    const maxLabel = Math.max(maxOf(data.y), v ? maxOf(v.y) : 0);
+    nClasses = data.nClasses ?? maxLabel + 1;
+    if (!Number.isSafeInteger(nClasses) || nClasses < 2) throw invalid('nClasses', `must be an integer ≥ 2 for multiclass, received ${nClasses}`);
+  } else if (task === 'binary' && data.nClasses !== undefined && data.nClasses !== 2) {
+    throw invalid('nClasses', `must be 2 (or absent) for binary, received ${data.nClasses}`);
+  }
+  requireTargets(data.y, task, nClasses, 'y');
+  if (v) requireTargets(v.y, task, nClasses, 'validation.y');
+  return { nFeatures: d, task, nClasses };
+}
+
+function requireTargets(y: ArrayLike<number>, task: Task, nClasses: number | undefined, name: string): void {
+  for (let i = 0; i < y.length; i++) {
+    const value = y[i];
+    const ok =
+      task === 'regression'
+        ? Number.isFinite(value)
+        : task === 'binary'
+          ? value === 0 || value === 1
+          : Number.isInteger(value) && value >= 0 && value < (nClasses as number);
+    if (!ok) {
+      const expected = task === 'regression' ? 'a finite number' : task === 'binary' ? '0 or 1' : `a class index in [0, ${nClasses})`;
+      throw invalid(`${name}[${i}]`, `must be ${expected}, received ${value}`);
+    }
+  }
+}
+
+function requireCount(value: number, name: string, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) throw invalid(name, `must be an integer ≥ ${min}, received ${value}`);
+}
+
+function requireLength(values: ArrayLike<number>, length: number, name: string): void {
+  if (values.length !== length) throw invalid(name, `must hold ${length} values, received ${values.length}`);
+}
+
+function requireFinite(values: ArrayLike<number>, length: number, name: string): void {
+  requireLength(values, length, name);
+  for (let i = 0; i < length; i++) {
+    if (!Number.isFinite(values[i])) throw invalid(`${name}[${i}]`, `must be finite, received ${values[i]}`);
+  }
+}
+
+function maxOf(values: ArrayLike<number>): number {
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) if (values[i] > max) max = values[i];
+  return max;
+}
+
+function invalid(path: string, message: string): ValidationError {
+  return new ValidationError(`${path} ${message}`, [{ path, message }]);
+}

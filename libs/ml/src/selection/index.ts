@@ -1,0 +1,2 @@
+export * from './feature-selector';
+export * from './scores';

@@ -1,0 +1,82 @@
+import type { DomainEvent, EventData } from '@mlp/contracts';
+
+export type RunEvent = DomainEvent<
+  | 'TrainingRunRequested'
+  | 'TrainingDataPrepared'
+  | 'TrainingSetSplit'
+  | 'TrialStarted'
+  | 'EpochCompleted'
+  | 'TrialCompleted'
+  | 'ModelEvaluated'
+  | 'TrainingRunCompleted'
+  | 'TrainingRunFailed'
+  | 'TrainingRunCancelRequested'
+  | 'TrainingRunCancelled'
+  | 'TrainingRunReplayed'
+>;
+
+export type RunStatus = 'Running' | 'Completed' | 'Failed' | 'Cancelled';
+export type TrialRecord = { trial: number; params: Record<string, unknown>; attempts: number; completed?: EventData<'TrialCompleted'> };
+
+export type RunState =
+  | { status: 'None' }
+  | {
+      status: RunStatus;
+      request: EventData<'TrainingRunRequested'>;
+      prepared?: EventData<'TrainingDataPrepared'>;
+      split?: EventData<'TrainingSetSplit'>;
+      trials: Record<number, TrialRecord>;
+      cancelRequested: boolean;
+      evaluated?: EventData<'ModelEvaluated'>;
+      completed?: EventData<'TrainingRunCompleted'>;
+      failure?: string;
+    };
+
+export const initialRunState = (): RunState => ({ status: 'None' });
+
+export function evolveRun(state: RunState, event: RunEvent): RunState {
+  if (event.type === 'TrainingRunRequested') {
+    return { status: 'Running', request: event.data, trials: {}, cancelRequested: false };
+  }
+  if (state.status === 'None') return state;
+  switch (event.type) {
+    case 'TrainingDataPrepared':
+      return { ...state, prepared: event.data };
+    case 'TrainingSetSplit':
+      return { ...state, split: event.data };
+    case 'TrialStarted': {
+      const prev = state.trials[event.data.trial];
+      return { ...state, trials: { ...state.trials, [event.data.trial]: { trial: event.data.trial, params: event.data.params, attempts: (prev?.attempts ?? 0) + 1, completed: prev?.completed } } };
+    }
+    case 'TrialCompleted': {
+      const prev = state.trials[event.data.trial];
+      return { ...state, trials: { ...state.trials, [event.data.trial]: { trial: event.data.trial, params: event.data.params, attempts: prev?.attempts ?? 1, completed: event.data } } };
+    }
+    case 'ModelEvaluated':
+      return { ...state, evaluated: event.data };
+    case 'TrainingRunCompleted':
+      return { ...state, status: 'Completed', completed: event.data };
+    case 'TrainingRunFailed':
+      return { ...state, status: 'Failed', failure: event.data.error };
+    case 'TrainingRunCancelRequested':
+      return { ...state, cancelRequested: true };
+    case 'TrainingRunCancelled':
+      return { ...state, status: 'Cancelled' };
+    case 'EpochCompleted':
+    case 'TrainingRunReplayed':
+      return state;
+    default: {
+      const unreachable: never = event;
+      return unreachable;
+    }
+  }
+}
+
+/** Completed trials in trial order. */
+export function completedTrials(state: RunState): EventData<'TrialCompleted'>[] {
+  if (state.status === 'None') return [];
+  return Object.values(state.trials)
+    .filter((t) => t.completed)
+    .map((t) => t.completed!)
+    .sort((a, b) => a.trial - b.trial);
+}

@@ -1,0 +1,176 @@
+import { categories, type EventData, type RecordedEvent } from '@mlp/contracts';
+import type { Projection } from '@mlp/eventstore';
+
+export interface TrialView {
+  trial: number;
+  params: Record<string, unknown>;
+  status: 'running' | 'complete' | 'pruned' | 'failed';
+  attempts: number;
+  worker?: string;
+  metrics: Record<string, number>;
+  std: Record<string, number>;
+  error?: string;
+}
+
+export interface RunView {
+  runId: string;
+  experiment: string;
+  status: 'Running' | 'Cancelling' | 'Completed' | 'Failed' | 'Cancelled';
+  createdAt: string;
+  endedAt?: string;
+  task: string;
+  seed: number;
+  backend: string;
+  coordinator: string;
+  inputs: { ref: string; sha256: string }[];
+  rows?: number;
+  warnings: string[];
+  split?: Record<string, number>;
+  trials: TrialView[];
+  /** Holdout metrics of the final model. */
+  metrics?: Record<string, number>;
+  blessed?: boolean;
+  params?: Record<string, unknown>;
+  bestTrial?: number;
+  weightsSha256?: string;
+  artifacts?: { model: string; weights: string; preprocessing: string; report: string; modelCard: string };
+  evaluation?: EventData<'ModelEvaluated'>;
+  error?: string;
+  replays: { identical: boolean; replayed: string; at: string }[];
+}
+
+export interface CurvePoint {
+  epoch: number;
+  metrics: Record<string, number>;
+}
+
+/** Runs and experiments from `run-*` and `experiment-*` streams; per-epoch curves are kept per trial and fold (latest attempt). */
+export class RunsProjection implements Projection {
+  readonly name = 'training.runs';
+  readonly version = 1;
+  readonly filter = 'all' as const; // two categories: filtered by canHandle
+  readonly runs = new Map<string, RunView>();
+  readonly experiments = new Map<string, { experiment: string; createdAt: string; runs: string[] }>();
+  /** runId → "trial/fold" or "final" → points. */
+  readonly curves = new Map<string, Map<string, { attempt: number; points: CurvePoint[] }>>();
+
+  canHandle(event: RecordedEvent): boolean {
+    return event.stream.startsWith(`${categories.run}-`) || event.stream.startsWith(`${categories.experiment}-`);
+  }
+
+  reset(): void {
+    this.runs.clear();
+    this.experiments.clear();
+    this.curves.clear();
+  }
+
+  handle(event: RecordedEvent): void {
+    if (event.type === 'ExperimentCreated') {
+      const d = event.data as EventData<'ExperimentCreated'>;
+      if (!this.experiments.has(d.experiment)) this.experiments.set(d.experiment, { experiment: d.experiment, createdAt: event.occurredAt, runs: [] });
+      return;
+    }
+    const d = event.data as { runId: string };
+    if (event.type === 'TrainingRunRequested') {
+      const r = event.data as EventData<'TrainingRunRequested'>;
+      this.runs.set(r.runId, {
+        runId: r.runId,
+        experiment: r.experiment,
+        status: 'Running',
+        createdAt: event.occurredAt,
+        task: String((r.spec as { task?: string }).task),
+        seed: r.seed,
+        backend: r.backend,
+        coordinator: r.coordinator,
+        inputs: r.inputs,
+        warnings: [],
+        trials: [],
+        replays: [],
+      });
+      const exp = this.experiments.get(r.experiment) ?? { experiment: r.experiment, createdAt: event.occurredAt, runs: [] };
+      exp.runs.push(r.runId);
+      this.experiments.set(r.experiment, exp);
+      return;
+    }
+    const run = this.runs.get(d.runId);
+    if (!run) return;
+    switch (event.type) {
+      case 'TrainingDataPrepared': {
+        const p = event.data as EventData<'TrainingDataPrepared'>;
+        run.rows = p.rows;
+        run.warnings = p.warnings;
+        break;
+      }
+      case 'TrainingSetSplit':
+        run.split = (event.data as EventData<'TrainingSetSplit'>).sizes;
+        break;
+      case 'TrialStarted': {
+        const t = event.data as EventData<'TrialStarted'>;
+        const existing = run.trials.find((x) => x.trial === t.trial);
+        if (existing) {
+          existing.attempts++;
+          existing.worker = t.worker;
+        } else {
+          run.trials.push({ trial: t.trial, params: t.params, status: 'running', attempts: 1, worker: t.worker, metrics: {}, std: {} });
+          run.trials.sort((a, b) => a.trial - b.trial);
+        }
+        break;
+      }
+      case 'TrialCompleted': {
+        const t = event.data as EventData<'TrialCompleted'>;
+        let view = run.trials.find((x) => x.trial === t.trial);
+        if (!view) {
+          view = { trial: t.trial, params: t.params, status: 'running', attempts: 1, metrics: {}, std: {} };
+          run.trials.push(view);
+          run.trials.sort((a, b) => a.trial - b.trial);
+        }
+        Object.assign(view, { status: t.status, metrics: t.metrics, std: t.std, worker: t.worker, ...(t.error ? { error: t.error } : {}) });
+        break;
+      }
+      case 'EpochCompleted': {
+        const e = event.data as EventData<'EpochCompleted'>;
+        const key = e.trial === undefined ? 'final' : `${e.trial}/${e.fold ?? 0}`;
+        const byKey = this.curves.get(run.runId) ?? new Map();
+        const current = byKey.get(key);
+        if (!current || e.attempt > current.attempt) byKey.set(key, { attempt: e.attempt, points: [...e.epochs] });
+        else if (e.attempt === current.attempt) current.points.push(...e.epochs);
+        this.curves.set(run.runId, byKey);
+        break;
+      }
+      case 'ModelEvaluated':
+        run.evaluation = event.data as EventData<'ModelEvaluated'>;
+        break;
+      case 'TrainingRunCompleted': {
+        const c = event.data as EventData<'TrainingRunCompleted'>;
+        Object.assign(run, {
+          status: 'Completed',
+          endedAt: event.occurredAt,
+          metrics: c.metrics,
+          blessed: c.blessed,
+          params: c.params,
+          bestTrial: c.bestTrial,
+          weightsSha256: c.weightsSha256,
+          artifacts: { model: c.modelArtifactKey, weights: c.weightsArtifactKey, preprocessing: c.preprocessingArtifactKey, report: c.reportArtifactKey, modelCard: c.modelCardArtifactKey },
+        });
+        break;
+      }
+      case 'TrainingRunFailed':
+        run.status = 'Failed';
+        run.endedAt = event.occurredAt;
+        run.error = (event.data as EventData<'TrainingRunFailed'>).error;
+        break;
+      case 'TrainingRunCancelRequested':
+        if (run.status === 'Running') run.status = 'Cancelling';
+        break;
+      case 'TrainingRunCancelled':
+        run.status = 'Cancelled';
+        run.endedAt = event.occurredAt;
+        break;
+      case 'TrainingRunReplayed': {
+        const r = event.data as EventData<'TrainingRunReplayed'>;
+        run.replays.push({ identical: r.identical, replayed: r.replayed, at: event.occurredAt });
+        break;
+      }
+    }
+  }
+}
