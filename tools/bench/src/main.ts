@@ -3,6 +3,7 @@ import { benchStartup } from './startup.bench';
 import { benchIngest } from './ingest.bench';
 import { benchFeaturesOffline } from './features-offline.bench';
 import { benchFeaturesOnline } from './features-online.bench';
+import { benchTraining } from './training.bench';
 
 /** `npm run bench [-- <name>...]`: every bench prints figures against a baseline from the same run. */
 const benches: Record<string, () => Promise<void>> = {
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<void>> = {
   ingest: benchIngest,
   'features-offline': benchFeaturesOffline,
   'features-online': benchFeaturesOnline,
+  training: benchTraining,
 };
 
 async function main(): Promise<void> {

@@ -4,6 +4,7 @@ import { datasets } from './commands/datasets';
 import { features } from './commands/features';
 import { ingest } from './commands/ingest';
 import { models } from './commands/models';
+import { replay, runs, train } from './commands/train';
 import { up } from './commands/up';
 
 const USAGE = `mlp: the event-sourced ML platform
@@ -33,6 +34,12 @@ usage: mlp <command> [--json]
   features training-set --entities <dataset[:version]|file.parquet|file.csv> --timestamp <column>
          --features <view[:feature],...> --output <file.parquet|file.csv>
                                  a point-in-time training set (a local entities file is ingested as <name>-entities first)
+  train <train.yaml> [--watch]   train: trials and final-fit progress, then the holdout metrics table; --json prints
+                                 {runId, status, metrics, model: {artifact, sha256}}; exit 0 completed, 1 failed/cancelled
+  runs [--experiment e] [--order-by metric]
+                                 list runs (best first with --order-by)
+  runs <id> [--compare <id2>]    one run: trials, holdout metrics, gate; or two runs side by side
+  replay run <id>                re-train a run from its events and inputs and compare the weights sha256 (exit 3 if different)
 
 The CLI talks to the embedded ports (7101-7106); MLP_<SERVICE>_URL points it elsewhere.`;
 
@@ -58,6 +65,15 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'features':
       process.exit(await features(rest, json));
+      return;
+    case 'train':
+      process.exit(await train(rest, json));
+      return;
+    case 'runs':
+      process.exit(await runs(rest, json));
+      return;
+    case 'replay':
+      process.exit(await replay(rest, json));
       return;
     case undefined:
     case 'help':

@@ -144,18 +144,20 @@ export function buildModel(spec: ResolvedModelSpec, shape: ModelShape, options: 
 }
 
 /**
- * The target tensor `fit` expects: [n, 1] values or 0/1 labels, [n, K]
- * one-hot for multiclass, plus a trailing weight column when `weights` is
- * given. Must be disposed by the caller.
+ * The targets `fit` expects, row-major n × `targetColumns`: the value or
+ * 0/1 label (one column), or the one-hot class (K columns), then the
+ * sample weight when `weights` is given ('ones' for unweighted rows, such
+ * as validation data scored by a weighted loss).
  */
-export function packTargets(y: ArrayLike<number>, n: number, shape: ModelShape, weights?: Float32Array | 'ones'): tf.Tensor2D {
-  return tf.tidy(() => {
-    const target: tf.Tensor2D =
-      shape.task === 'multiclass'
-        ? tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(y), 'int32'), outputUnits(shape)) as tf.Tensor2D, 'float32')
-        : tf.tensor2d(Float32Array.from(y), [n, 1]);
-    if (weights === undefined) return target;
-    const w = weights === 'ones' ? tf.ones<tf.Rank.R2>([n, 1]) : tf.tensor2d(weights, [n, 1]);
-    return tf.concat2d([target, w], 1);
-  });
+export function targetMatrix(y: ArrayLike<number>, n: number, shape: ModelShape, weights?: Float32Array | 'ones'): Float32Array {
+  const units = outputUnits(shape);
+  const cols = targetColumns(shape, weights !== undefined);
+  const out = new Float32Array(n * cols);
+  for (let i = 0; i < n; i++) {
+    const row = i * cols;
+    if (shape.task === 'multiclass') out[row + y[i]] = 1;
+    else out[row] = y[i];
+    if (weights !== undefined) out[row + units] = weights === 'ones' ? 1 : weights[i];
+  }
+  return out;
 }

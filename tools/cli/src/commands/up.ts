@@ -6,6 +6,7 @@ import { call } from '../api';
 import { printJson, printTable } from '../output';
 import { demoIngestion } from './demo-ingestion';
 import { demoFeatures } from './demo-features';
+import { demoTraining } from './demo-training';
 
 export interface UpOptions {
   json: boolean;
@@ -59,7 +60,9 @@ async function demo(json: boolean): Promise<void> {
   const ingestion = await demoIngestion(json);
   if (!json) for (const line of ingestion.lines) console.log(`demo: ${line}`);
   const features = await demoFeatures(json);
-  if (json) printJson({ demo: { model, monitor, ingestion: ingestion.json, features: features.json } });
-  else for (const line of features.lines) console.log(`demo: ${line}`);
+  if (!json) for (const line of features.lines) console.log(`demo: ${line}`);
+  const training = await demoTraining(json);
+  if (json) printJson({ demo: { model, monitor, ingestion: ingestion.json, features: features.json, training: training.json } });
+  else for (const line of training.lines) console.log(`demo: ${line}`);
   if (!monitor) throw new Error('demo failed: monitoring did not react to the new model');
 }

@@ -1,0 +1,142 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import {
+  parseTrainingSpec,
+  planSplits,
+  prepareTrainingData,
+  runTrial,
+  SeededRng,
+  seeds,
+  type Frame,
+  type InputColumnType,
+  type ModelSpec,
+  type PreparedData,
+  type TrainingSpec,
+  type TrialParams,
+} from '@mlp/ml';
+
+/** Shared by the training bench and its worker processes: same data, spec and trials from the same seeds. */
+
+export const FEATURES = 20;
+export const SEED = 42;
+
+/** The search workload: ~5k rows, 3-fold CV, a small MLP. */
+export const SEARCH_ROWS = 5_000;
+export const SEARCH_FOLDS = 3;
+export const SEARCH_MODEL: ModelSpec = { type: 'mlp', layers: [32, 16], epochs: 5, batchSize: 128 };
+/** 4 shapes × 2 learning rates, shape-major: even and odd trials cost the same, so halves balance. */
+export const SEARCH_TRIALS: TrialParams[] = [[16], [32], [16, 8], [32, 16]].flatMap((layers) => [0.001, 0.003].map((lr) => ({ layers, lr })));
+
+export interface Rows {
+  /** n×FEATURES, row-major. */
+  x: Float32Array;
+  /** 0/1 labels. */
+  y: Float32Array;
+  n: number;
+  d: number;
+}
+
+/**
+ * A binary task with signal: features on different scales and offsets (so a
+ * standard scaler has work to do), label from a noisy linear score plus one
+ * interaction. Every value comes from SeededRng(seed).
+ */
+export function syntheticRows(n: number, seed: number): Rows {
+  const rng = new SeededRng(seed);
+  const d = FEATURES;
+  const scale = Array.from({ length: d }, (_, j) => 1 + j);
+  const offset = Array.from({ length: d }, (_, j) => j * 10);
+  const weight = Array.from({ length: d }, () => rng.normal());
+  const x = new Float32Array(n * d);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let score = 0;
+    for (let j = 0; j < d; j++) {
+      const z = rng.normal();
+      x[i * d + j] = offset[j] + scale[j] * z;
+      score += weight[j] * z;
+    }
+    score += 0.5 * ((x[i * d] - offset[0]) / scale[0]) * ((x[i * d + 1] - offset[1]) / scale[1]) + rng.normal();
+    y[i] = score > 0 ? 1 : 0;
+  }
+  return { x, y, n, d };
+}
+
+export const featureName = (j: number) => `f${String(j).padStart(2, '0')}`;
+
+/** The rows as the trainer sees them after loading: numeric columns plus a `label` column. */
+export function toFrame(rows: Rows): { frame: Frame; types: Record<string, InputColumnType> } {
+  const frame: Frame = {};
+  const types: Record<string, InputColumnType> = {};
+  for (let j = 0; j < rows.d; j++) {
+    const values = new Array<number>(rows.n);
+    for (let i = 0; i < rows.n; i++) values[i] = rows.x[i * rows.d + j];
+    frame[featureName(j)] = values;
+    types[featureName(j)] = 'numeric';
+  }
+  frame.label = Array.from(rows.y);
+  types.label = 'numeric';
+  return { frame, types };
+}
+
+/** A binary training spec with one standard-scaler step over every numeric column. */
+export function benchSpec(model: ModelSpec, cvFolds?: number): TrainingSpec {
+  return parseTrainingSpec({
+    experiment: 'bench',
+    task: 'binary',
+    data: { dataset: { name: 'bench' }, label: 'label' },
+    preprocessing: [{ scale: 'standard' }],
+    model,
+    ...(cvFolds ? { cv: { folds: cvFolds } } : {}),
+    seed: SEED,
+  });
+}
+
+export interface SearchWorkload {
+  prepared: PreparedData;
+  spec: TrainingSpec;
+  folds: { train: number[]; test: number[] }[];
+}
+
+/** The search data prepared and split as a training run would (holdout, then CV folds over the rest). */
+export function searchWorkload(): SearchWorkload {
+  const spec = benchSpec(SEARCH_MODEL, SEARCH_FOLDS);
+  const { frame, types } = toFrame(syntheticRows(SEARCH_ROWS, SEED + 1));
+  const prepared = prepareTrainingData(frame, types, spec);
+  return { prepared, spec, folds: planSplits(prepared, spec).folds };
+}
+
+/**
+ * Runs the given trials (indices into SEARCH_TRIALS) with at most
+ * `concurrency` in flight in this process, as the in-process trial queue
+ * does: each worker takes the next trial when its last one ends.
+ */
+export async function runTrials(w: SearchWorkload, trials: readonly number[], concurrency: number): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < trials.length) {
+        const t = trials[next++];
+        const result = await runTrial(w.prepared, w.spec, w.folds, SEARCH_TRIALS[t], seeds.trial(w.spec.seed, t));
+        if (result.status !== 'complete' || !Number.isFinite(result.metrics['roc_auc'])) throw new Error(`trial ${t} did not complete: ${JSON.stringify(result.metrics)}`);
+      }
+    }),
+  );
+}
+
+/** Peak RSS (VmHWM) of this process since start or the last `resetPeakRss`, in MB. */
+export function peakRssMb(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 1024 / 1024;
+}
+
+/** Resets VmHWM to the current RSS (Linux ≥ 4.0); false where that is not possible. */
+export function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

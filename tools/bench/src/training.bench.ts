@@ -1,0 +1,203 @@
+import * as tf from '@tensorflow/tfjs';
+import { buildModel, fitModel, fitOnRows, initBackend, modelSpecFor, prepareTrainingData, resolveModelSpec, type BackendName, type ModelSpec } from '@mlp/ml';
+import { spawnTs } from '@mlp/testing';
+import { printFigures, timed } from './report';
+import {
+  benchSpec,
+  median,
+  peakRssMb,
+  resetPeakRss,
+  runTrials,
+  SEARCH_FOLDS,
+  SEARCH_ROWS,
+  SEARCH_TRIALS,
+  searchWorkload,
+  SEED,
+  syntheticRows,
+  toFrame,
+  type Rows,
+} from './training-shared';
+
+const FIT_ROWS = 20_000;
+const FIT_MODEL = { type: 'mlp', layers: [64, 32], epochs: 10, batchSize: 256 } satisfies ModelSpec;
+const RUNS = 3;
+/** Epochs of the wasm-vs-cpu fit: the cpu backend takes ~2 s an epoch here, so fewer than the overhead fits. */
+const BACKEND_EPOCHS = 3;
+
+interface Sample {
+  seconds: number[];
+  peakRssMb: number;
+}
+
+const sample = (): Sample => ({ seconds: [], peakRssMb: 0 });
+
+/** Times one run into `into`; peak RSS is this run's own where the kernel lets us reset VmHWM. */
+async function measure(into: Sample, fn: () => Promise<void>): Promise<void> {
+  resetPeakRss();
+  const { seconds } = await timed(fn);
+  into.seconds.push(seconds);
+  into.peakRssMb = Math.max(into.peakRssMb, peakRssMb());
+}
+
+/** What a hand-written tfjs fit does: same layers, initializers, optimizer and loss (buildModel), tensors, one multi-epoch `model.fit`. */
+async function bareFit(rows: Rows, epochs: number): Promise<void> {
+  const spec = resolveModelSpec(FIT_MODEL);
+  const model = buildModel(spec, { nFeatures: rows.d, task: 'binary' }, { seed: SEED });
+  const xs = tf.tensor2d(rows.x, [rows.n, rows.d]);
+  const ys = tf.tensor2d(rows.y, [rows.n, 1]);
+  try {
+    const h = await model.fit(xs, ys, { epochs, batchSize: spec.batchSize, shuffle: false, verbose: 0 });
+    requireFiniteLoss('bare fit', h.history.loss as number[]);
+  } finally {
+    tf.dispose([xs, ys]);
+    model.optimizer.dispose();
+    model.dispose();
+  }
+}
+
+function requireFiniteLoss(what: string, losses: readonly number[]): void {
+  if (losses.length === 0 || !losses.every(Number.isFinite)) throw new Error(`${what}: loss not finite (${losses.join(', ')})`);
+}
+
+/**
+ * 1. fitModel and the trainer's fitOnRows (standard scaler + fitModel) against
+ *    a bare tfjs fit of the same model on the same rows, wasm backend. One
+ *    warm-up round, then RUNS rounds with the order rotated each round.
+ */
+async function pipelineOverhead(): Promise<void> {
+  await initBackend('wasm');
+  const rows = syntheticRows(FIT_ROWS, SEED);
+  const spec = benchSpec(FIT_MODEL);
+  const { frame, types } = toFrame(rows);
+  const prepared = prepareTrainingData(frame, types, spec);
+  const allRows = Array.from({ length: rows.n }, (_, i) => i);
+
+  const contenders: { sample: Sample; run: (epochs: number) => Promise<void> }[] = [
+    { sample: sample(), run: (epochs) => bareFit(rows, epochs) },
+    {
+      sample: sample(),
+      run: async (epochs) => {
+        const fitted = await fitModel({ ...FIT_MODEL, epochs }, { x: rows.x, y: rows.y, n: rows.n, d: rows.d, task: 'binary' }, { seed: SEED });
+        requireFiniteLoss('fitModel', fitted.history.map((h) => h.loss));
+        fitted.dispose();
+      },
+    },
+    {
+      sample: sample(),
+      run: async (epochs) => {
+        const trained = await fitOnRows(prepared, spec, allRows, undefined, modelSpecFor(spec, { epochs }), SEED);
+        requireFiniteLoss('fitOnRows', trained.model.history.map((h) => h.loss));
+        trained.model.dispose();
+      },
+    },
+  ];
+  for (const c of contenders) await c.run(1);
+  for (let round = 0; round < RUNS; round++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const c = contenders[(round + k) % contenders.length];
+      await measure(c.sample, () => c.run(FIT_MODEL.epochs));
+    }
+  }
+  const [bare, ours, trainer] = contenders.map((c) => c.sample);
+  const bareBaseline = { name: 'bare model.fit', value: median(bare.seconds) };
+  printFigures(
+    `training: fit overhead (wasm, ${FIT_ROWS.toLocaleString('en-US')} rows × ${rows.d} features, MLP [${FIT_MODEL.layers.join(', ')}], ${FIT_MODEL.epochs} epochs, batch ${FIT_MODEL.batchSize}; median of ${RUNS})`,
+    [
+      { name: 'fitModel (seeded order, one fit per epoch)', value: median(ours.seconds), unit: 's', baseline: bareBaseline, goal: '≤ 1.10×' },
+      { name: 'fitOnRows (standard scaler + fitModel)', value: median(trainer.seconds), unit: 's', baseline: bareBaseline, goal: '≤ 1.10×' },
+      { name: '  peak RSS during fitModel', value: ours.peakRssMb, unit: 'MB', baseline: { name: 'during bare fit', value: bare.peakRssMb } },
+      { name: '  peak RSS during fitOnRows', value: trainer.peakRssMb, unit: 'MB', baseline: { name: 'during bare fit', value: bare.peakRssMb } },
+    ],
+  );
+  console.log(`(bare = buildModel + tensors + one model.fit({epochs: ${FIT_MODEL.epochs}, shuffle: false}); runs: bare ${fmtRuns(bare)}, fitModel ${fmtRuns(ours)}, fitOnRows ${fmtRuns(trainer)})`);
+}
+
+const fmtRuns = (s: Sample) => s.seconds.map((x) => x.toFixed(2)).join('/') + ' s';
+
+/** 2. The same bare fit on wasm and on cpu, alternating which goes first. */
+async function wasmVsCpu(): Promise<void> {
+  const rows = syntheticRows(FIT_ROWS, SEED);
+  const backends: Record<'wasm' | 'cpu', Sample> = { wasm: sample(), cpu: sample() };
+  await initBackend('cpu');
+  await bareFit(rows, 1); // warm-up; wasm is warm from the overhead runs
+  for (let round = 0; round < RUNS; round++) {
+    for (const name of (round % 2 === 0 ? ['wasm', 'cpu'] : ['cpu', 'wasm']) as BackendName[]) {
+      await initBackend(name);
+      await measure(backends[name as 'wasm' | 'cpu'], () => bareFit(rows, BACKEND_EPOCHS));
+    }
+  }
+  await initBackend('wasm');
+  const perSecond = (s: Sample) => (rows.n * BACKEND_EPOCHS) / median(s.seconds);
+  printFigures(`training: backend (bare fit, ${BACKEND_EPOCHS} epochs, same model and rows; median of ${RUNS})`, [
+    { name: 'bare fit on wasm (SIMD, 1 thread)', value: perSecond(backends.wasm), unit: 'samples/s', baseline: { name: 'same fit on cpu', value: perSecond(backends.cpu) } },
+    { name: '  peak RSS on wasm', value: backends.wasm.peakRssMb, unit: 'MB', baseline: { name: 'on cpu', value: backends.cpu.peakRssMb } },
+  ]);
+}
+
+interface WorkerResult {
+  startMs: number;
+  endMs: number;
+  trials: number;
+  peakRssMb: number;
+}
+
+async function runWorker(trials: number[]): Promise<WorkerResult> {
+  const worker = spawnTs('tools/bench/src/training-worker.ts', [trials.join(',')], {});
+  const code = await worker.exited;
+  const line = worker
+    .output()
+    .split('\n')
+    .find((l) => l.startsWith('RESULT '));
+  if (code !== 0 || !line) throw new Error(`training worker exited with ${code}:\n${worker.output()}`);
+  return JSON.parse(line.slice('RESULT '.length)) as WorkerResult;
+}
+
+/**
+ * 3. Trials per minute of a small search (runTrial: preprocessing + CV fits
+ *    + scoring per fold) with 1 and 2 in-process workers, and with 2 worker
+ *    processes that each take half the trials.
+ */
+async function trialThroughput(): Promise<void> {
+  const workload = searchWorkload();
+  const all = SEARCH_TRIALS.map((_, i) => i);
+  await runTrials(workload, [0], 1); // warm-up
+  const one = sample();
+  const two = sample();
+  await measure(one, () => runTrials(workload, all, 1));
+  await measure(two, () => runTrials(workload, all, 2));
+
+  const halves = [all.filter((t) => t % 2 === 0), all.filter((t) => t % 2 === 1)];
+  const { seconds: wallSeconds, result: workers } = await timed(() => Promise.all(halves.map(runWorker)));
+  const spanSeconds = (Math.max(...workers.map((w) => w.endMs)) - Math.min(...workers.map((w) => w.startMs))) / 1000;
+
+  const perMinute = (seconds: number) => (all.length / seconds) * 60;
+  const sequential = { name: '1 in-process worker', value: perMinute(one.seconds[0]) };
+  const trainRows = workload.folds[0].train.length;
+  printFigures(
+    `training: search throughput (${all.length} trials × ${SEARCH_FOLDS}-fold CV, ~${trainRows.toLocaleString('en-US')} training rows a fold of ${SEARCH_ROWS.toLocaleString('en-US')}, small MLPs, wasm)`,
+    [
+      { name: '1 in-process worker (sequential)', value: sequential.value, unit: 'trials/min' },
+      { name: '2 in-process workers (pool of 2, 1 thread)', value: perMinute(two.seconds[0]), unit: 'trials/min', baseline: sequential },
+      { name: '2 worker processes (half the trials each)', value: perMinute(spanSeconds), unit: 'trials/min', baseline: sequential },
+      { name: '  same, counting spawn + load + warm-up', value: perMinute(wallSeconds), unit: 'trials/min', baseline: sequential },
+      { name: '  peak RSS, 1 in-process worker', value: one.peakRssMb, unit: 'MB' },
+      { name: '  peak RSS, 2 in-process workers', value: two.peakRssMb, unit: 'MB', baseline: { name: '1 worker', value: one.peakRssMb } },
+      { name: '  peak RSS, each worker process (max)', value: Math.max(...workers.map((w) => w.peakRssMb)), unit: 'MB', baseline: { name: '1 in-process worker', value: one.peakRssMb } },
+    ],
+  );
+  console.log(
+    'In-process workers share one JS thread (and wasm runs single-threaded), so a pool of 2 only overlaps the awaits between epochs;\n' +
+      'it is not expected to double throughput. Separate worker processes (the JetStream trial queue) each get their own thread/core.',
+  );
+}
+
+/**
+ * Training: our fit paths against a bare tfjs fit of the same model, wasm
+ * against cpu, and search throughput with 1 and 2 workers. Goal: fitModel
+ * and fitOnRows within 10% of the bare fit.
+ */
+export async function benchTraining(): Promise<void> {
+  await pipelineOverhead();
+  await wasmVsCpu();
+  await trialThroughput();
+}
