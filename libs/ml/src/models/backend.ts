@@ -53,7 +53,7 @@ async function switchTo(name: BackendName): Promise<BackendInfo> {
   if (name === 'tensorflow') loadNativeBinding();
   let failure: { message: string; cause?: unknown } | undefined;
   try {
-    if (!(await tf.setBackend(name))) failure = { message: 'tf.setBackend returned false' };
+    if (!(await tf.setBackend(name))) failure = { message: 'tf.setBackend returned false (tfjs logged the cause as a warning)' };
   } catch (cause) {
     failure = { message: (cause as Error).message, cause };
   }

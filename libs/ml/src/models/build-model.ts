@@ -140,7 +140,21 @@ export function buildModel(spec: ResolvedModelSpec, shape: ModelShape, options: 
   );
   const optimizer = spec.optimizer === 'adam' ? tf.train.adam(spec.learningRate) : tf.train.sgd(spec.learningRate);
   model.compile({ optimizer, loss: lossFor(shape, options.weighted ?? false) });
+  if (options.weighted) expectWeightColumn(model, targetColumns(shape, true));
   return model;
+}
+
+/**
+ * `fit` checks each target tensor against the output's shape, so it rejects
+ * the packed weight column ("target expected … shape [1] … received … [2]").
+ * tfjs-layers 4.22 takes the shape for that check (and for nothing else)
+ * from the inner model's private `feedOutputShapes`: widen it to the packed
+ * width. Fails loudly if a tfjs upgrade moves that field.
+ */
+function expectWeightColumn(model: tf.Sequential, columns: number): void {
+  const inner = (model as unknown as { model?: { feedOutputShapes?: (number | null)[][] } }).model;
+  if (!inner || !Array.isArray(inner.feedOutputShapes)) throw new Error('tfjs-layers internals changed: cannot train with sample weights');
+  inner.feedOutputShapes = inner.feedOutputShapes.map((s) => [...s.slice(0, -1), columns]);
 }
 
 /**

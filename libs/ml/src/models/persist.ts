@@ -156,7 +156,9 @@ export async function loadModel(modelJson: unknown, weights: Uint8Array): Promis
   }
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({
-      modelTopology: json.modelTopology,
+      // A fresh copy: tfjs deletes keys of the topology while deserialising it, and tests
+      // `instanceof Array` on it (false for arrays parsed in another realm, such as a jest sandbox).
+      modelTopology: JSON.parse(JSON.stringify(json.modelTopology)),
       weightSpecs,
       weightData: weights.slice().buffer,
       userDefinedMetadata: json.userDefinedMetadata as { [key: string]: object } | undefined,

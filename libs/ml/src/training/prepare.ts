@@ -82,6 +82,8 @@ export function prepareTrainingData(frame: Frame, types: Record<string, InputCol
     dropped.push({ column, reason });
     if (warn) warnings.push(`column '${column}' dropped: ${reason}`);
   };
+  // Categorical columns reach the model only through an encode step.
+  const encodesCategorical = spec.preprocessing.some((step) => 'encode' in step && step.columns === 'categorical');
   const features: Frame = {};
   const timeOrGroup = new Set([splitColumn, cvColumn].filter((c): c is string => !!c));
   for (const [c, values] of Object.entries(frame)) {
@@ -92,7 +94,10 @@ export function prepareTrainingData(frame: Frame, types: Record<string, InputCol
     else if (types[c] === 'datetime') drop(c, 'datetime column (derive features from it in a feature view)', true);
     else {
       const kept = take(values);
-      const reason = explicit.has(c) ? undefined : idLikeReason(c, kept, types[c] ?? 'numeric');
+      const type = types[c] ?? 'numeric';
+      const reason = explicit.has(c)
+        ? undefined
+        : (idLikeReason(c, kept, type) ?? (type === 'categorical' && !encodesCategorical ? 'categorical column that no encode step handles' : undefined));
       if (reason) drop(c, reason, true);
       else features[c] = kept;
     }
@@ -128,7 +133,7 @@ function idLikeReason(column: string, values: Cell[], type: InputColumnType): st
     const long = present.filter((v) => String(v).length > 40 || /\s\S+\s/.test(String(v))).length > present.length / 2;
     return `${long ? 'free-text' : 'ID-like'} column with ${distinct} distinct values in ${present.length} rows; name it in an encode step to use it`;
   }
-  if (type === 'numeric' && ID_NAME.test(column) && distinct > 0.9 * present.length) return `ID-like column (${distinct} distinct values in ${present.length} rows)`;
+  if (ID_NAME.test(column) && distinct > 0.2 * present.length) return `ID-like column (${distinct} distinct values in ${present.length} rows)`;
   return undefined;
 }
 

@@ -63,7 +63,7 @@ describe('fitOnRows and runTrial', () => {
   });
 
   it('runs every fold, or stops after the fold where afterFold asks to prune', async () => {
-    const spec = binarySpec({ cv: { folds: 3 } });
+    const spec = binarySpec({ cv: { folds: 3 }, preprocessing: [{ encode: 'onehot' }] });
     const prepared = separable(spec);
     const { folds } = planSplits(prepared, spec);
     const seen: [number, number][] = [];
@@ -105,7 +105,7 @@ describe('fitOnRows and runTrial', () => {
     const n = 100;
     const y = range(n).map((i) => Number(i < 10));
     const x = range(n).map((i) => (i % 2 === 0 ? 1 : -1));
-    const model = { type: 'logistic' as const, epochs: 150, batchSize: 100, learningRate: 0.1 };
+    const model = { type: 'logistic' as const, epochs: 60, batchSize: 100, learningRate: 0.2 };
     const meanP = async (imbalance?: string): Promise<{ p: number; sha: string }> => {
       const spec = binarySpec({ model, ...(imbalance ? { imbalance: { method: imbalance } } : {}) });
       const prepared = prepareTrainingData({ x, y }, { x: 'numeric', y: 'numeric' }, spec);
@@ -127,6 +127,17 @@ describe('fitOnRows and runTrial', () => {
         const r = await meanP(method);
         expect([method, r.p]).toEqual([method, expect.closeTo(0.5, 1)]);
         expect(r.sha).not.toBe(none.sha);
+      }
+    }, 30_000);
+
+    it('scores validation rows unweighted beside class-weighted training rows', async () => {
+      const spec = binarySpec({ imbalance: { method: 'class_weight' }, model: { type: 'logistic', epochs: 1 } });
+      const prepared = prepareTrainingData({ x, y }, { x: 'numeric', y: 'numeric' }, spec);
+      const trained = await fitOnRows(prepared, spec, range(80), range(20).map((i) => 80 + i), modelSpecFor(spec, {}), 1);
+      try {
+        expect(trained.epochs[0].metrics).toEqual({ loss: expect.any(Number), val_loss: expect.any(Number) });
+      } finally {
+        trained.model.dispose();
       }
     });
   });

@@ -139,6 +139,13 @@ describe('parseTrainingSpec (plain value)', () => {
     expect(both.ok || both.issues.map((i) => i.message)).toEqual(['give exactly one of trainingSet or dataset']);
   });
 
+  it('needs a time column for time-series CV, from cv.column or a time split', () => {
+    const r = validateTrainingSpec({ ...base, cv: { method: 'timeseries', folds: 3 } });
+    expect(r.ok || r.issues).toEqual([{ path: ['cv', 'column'], message: 'required for timeseries CV (or use a time split)' }]);
+    expect(validateTrainingSpec({ ...base, cv: { method: 'timeseries', column: 'ts' } }).ok).toBe(true);
+    expect(validateTrainingSpec({ ...base, split: { method: 'time', column: 'ts' }, cv: { method: 'timeseries' } }).ok).toBe(true);
+  });
+
   it('accepts a metric of the task and picks the primary metric', () => {
     const r = validateTrainingSpec({ ...base, search: { method: 'random', metric: 'f1', space: {} } });
     expect(r.ok).toBe(true);

@@ -188,6 +188,7 @@ function crossFieldIssues(spec: TrainingSpec): SchemaIssue[] {
   if (split.method === 'stratified' && task === 'regression') add(['split', 'method'], 'stratified splits need a classification task');
   if (spec.cv) {
     if (spec.cv.method === 'group' && !spec.cv.column && split.method !== 'group') add(['cv', 'column'], 'required for group CV (or use a group split)');
+    if (spec.cv.method === 'timeseries' && !spec.cv.column && split.method !== 'time') add(['cv', 'column'], 'required for timeseries CV (or use a time split)');
     if (spec.cv.method === 'stratified' && task === 'regression') add(['cv', 'method'], 'stratified CV needs a classification task');
   }
   const allowed: readonly string[] = task === 'regression' ? regressionMetrics : classificationMetrics;
