@@ -1,3 +1,4 @@
+import { availableParallelism, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { buildModel, fitModel, fitOnRows, initBackend, modelSpecFor, prepareTrainingData, resolveModelSpec, type BackendName, type ModelSpec } from '@mlp/ml';
 import { spawnTs } from '@mlp/testing';
@@ -26,18 +27,25 @@ const BACKEND_EPOCHS = 3;
 
 interface Sample {
   seconds: number[];
+  /** Process CPU time (user + system) of each run: less sensitive than wall time to other load on the machine. */
+  cpuSeconds: number[];
   peakRssMb: number;
 }
 
-const sample = (): Sample => ({ seconds: [], peakRssMb: 0 });
+const sample = (): Sample => ({ seconds: [], cpuSeconds: [], peakRssMb: 0 });
 
 /** Times one run into `into`; peak RSS is this run's own where the kernel lets us reset VmHWM. */
 async function measure(into: Sample, fn: () => Promise<void>): Promise<void> {
   resetPeakRss();
+  const cpu = process.cpuUsage();
   const { seconds } = await timed(fn);
+  const used = process.cpuUsage(cpu);
   into.seconds.push(seconds);
+  into.cpuSeconds.push((used.user + used.system) / 1e6);
   into.peakRssMb = Math.max(into.peakRssMb, peakRssMb());
 }
+
+const loadNote = () => `load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`;
 
 /** What a hand-written tfjs fit does: same layers, initializers, optimizer and loss (buildModel), tensors, one multi-epoch `model.fit`. */
 async function bareFit(rows: Rows, epochs: number): Promise<void> {
@@ -105,11 +113,13 @@ async function pipelineOverhead(): Promise<void> {
     [
       { name: 'fitModel (seeded order, one fit per epoch)', value: median(ours.seconds), unit: 's', baseline: bareBaseline, goal: '≤ 1.10×' },
       { name: 'fitOnRows (standard scaler + fitModel)', value: median(trainer.seconds), unit: 's', baseline: bareBaseline, goal: '≤ 1.10×' },
+      { name: '  fitModel, process CPU time', value: median(ours.cpuSeconds), unit: 's', baseline: { name: 'bare model.fit', value: median(bare.cpuSeconds) } },
+      { name: '  fitOnRows, process CPU time', value: median(trainer.cpuSeconds), unit: 's', baseline: { name: 'bare model.fit', value: median(bare.cpuSeconds) } },
       { name: '  peak RSS during fitModel', value: ours.peakRssMb, unit: 'MB', baseline: { name: 'during bare fit', value: bare.peakRssMb } },
       { name: '  peak RSS during fitOnRows', value: trainer.peakRssMb, unit: 'MB', baseline: { name: 'during bare fit', value: bare.peakRssMb } },
     ],
   );
-  console.log(`(bare = buildModel + tensors + one model.fit({epochs: ${FIT_MODEL.epochs}, shuffle: false}); runs: bare ${fmtRuns(bare)}, fitModel ${fmtRuns(ours)}, fitOnRows ${fmtRuns(trainer)})`);
+  console.log(`bare = buildModel + tensors + one model.fit({epochs: ${FIT_MODEL.epochs}, shuffle: false}). Wall times: bare ${fmtRuns(bare)}, fitModel ${fmtRuns(ours)}, fitOnRows ${fmtRuns(trainer)}; ${loadNote()}.`);
 }
 
 const fmtRuns = (s: Sample) => s.seconds.map((x) => x.toFixed(2)).join('/') + ' s';
@@ -137,6 +147,7 @@ async function wasmVsCpu(): Promise<void> {
 interface WorkerResult {
   startMs: number;
   endMs: number;
+  cpuSeconds: number;
   trials: number;
   peakRssMb: number;
 }
@@ -185,9 +196,13 @@ async function trialThroughput(): Promise<void> {
       { name: '  peak RSS, each worker process (max)', value: Math.max(...workers.map((w) => w.peakRssMb)), unit: 'MB', baseline: { name: '1 in-process worker', value: one.peakRssMb } },
     ],
   );
+  const busy = (cpuSeconds: number, seconds: number) => (cpuSeconds / seconds).toFixed(2);
+  const workerCpu = workers.reduce((sum, w) => sum + w.cpuSeconds, 0);
   console.log(
     'In-process workers share one JS thread (and wasm runs single-threaded), so a pool of 2 only overlaps the awaits between epochs;\n' +
-      'it is not expected to double throughput. Separate worker processes (the JetStream trial queue) each get their own thread/core.',
+      'it is not expected to double throughput. Separate worker processes (the JetStream trial queue) each get their own thread/core.\n' +
+      `CPU cores kept busy: 1 in-process worker ${busy(one.cpuSeconds[0], one.seconds[0])}, pool of 2 ${busy(two.cpuSeconds[0], two.seconds[0])}, ` +
+      `2 processes ${busy(workerCpu, spanSeconds)} (CPU-seconds a trial: ${(one.cpuSeconds[0] / all.length).toFixed(2)} in-process, ${(workerCpu / all.length).toFixed(2)} in the processes); ${loadNote()}.`,
   );
 }
 

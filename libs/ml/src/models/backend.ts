@@ -87,7 +87,6 @@ function loadNativeBinding(): void {
   for (const name of nativeBindings) {
     try {
       // A plain require: the binding must register into this same tfjs instance.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       require(name);
       return;
     } catch (error) {

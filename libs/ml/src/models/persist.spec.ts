@@ -14,7 +14,7 @@ let model: FittedModel;
 
 beforeAll(async () => {
   await initBackend('wasm');
-  model = await fitModel({ type: 'mlp', layers: [8], epochs: 3, batchSize: 8 }, { ...data, d: 2, task: 'multiclass' }, { seed: 1 });
+  model = await fitModel({ type: 'mlp', layers: [8], dropout: 0.2, epochs: 3, batchSize: 8 }, { ...data, d: 2, task: 'multiclass' }, { seed: 1 });
 });
 afterAll(() => model.dispose());
 
@@ -36,6 +36,10 @@ describe('save', () => {
     // float32: (2·8 + 8 + 8·3 + 3) = 51 values × 4 bytes.
     expect(weights.byteLength).toBe(204);
     expect(modelJson.userDefinedMetadata).toEqual({ mlp: { task: 'multiclass' } });
+    // The seeded dropout is saved as a standard Dropout layer, which any tfjs loader knows.
+    const layers = (modelJson.modelTopology as { config: { layers: Array<{ class_name: string; config: { rate?: number } }> } }).config.layers;
+    expect(layers.map((l) => l.class_name)).toEqual(['Dense', 'Dropout', 'Dense']);
+    expect(layers[1].config.rate).toBe(0.2);
     expect((await model.save()).modelJson.weightsManifest[0].paths).toEqual(['weights.bin']);
   });
 
@@ -67,12 +71,13 @@ describe('loadModel', () => {
 
   it('the saved files load with the standard tfjs http loader, which resolves the weights path next to model.json', async () => {
     const { modelJson, weights } = await model.save('w.bin');
-    const files: Record<string, BodyInit> = {
+    const files: Record<string, ConstructorParameters<typeof Response>[0]> = {
       'http://models.test/churn/7/model.json': JSON.stringify(modelJson),
       'http://models.test/churn/7/w.bin': weights,
     };
     // Response.json() parses in Node's realm, whose arrays fail tfjs' `instanceof Array` inside jest's sandbox: parse here.
-    const fetchFunc = async (url: string) => {
+    const fetchFunc = async (input: string | URL | Request) => {
+      const url = String(input);
       const response = files[url] === undefined ? new Response(null, { status: 404 }) : new Response(files[url]);
       return Object.assign(response, { json: async () => JSON.parse(await response.text()) });
     };

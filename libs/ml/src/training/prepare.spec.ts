@@ -68,9 +68,12 @@ describe('prepareTrainingData', () => {
     };
     const types: Record<string, InputColumnType> = { churned: 'numeric', usage: 'numeric', customer: 'categorical', comment: 'categorical', account_id: 'numeric', plan: 'categorical' };
 
+    // Encodes every categorical column that survives the data rules.
+    const encodeAll = { encode: 'onehot' };
+
     it('drops them with a warning when no step names them', () => {
       expect(n).toBeGreaterThan(HIGH_CARDINALITY);
-      const p = prepareTrainingData(frame, types, spec());
+      const p = prepareTrainingData(frame, types, spec({ preprocessing: [encodeAll] }));
       expect(Object.keys(p.features)).toEqual(['usage', 'plan']);
       expect(p.dropped).toEqual([
         { column: 'customer', reason: 'ID-like column with 200 distinct values in 200 rows; name it in an encode step to use it' },
@@ -81,7 +84,7 @@ describe('prepareTrainingData', () => {
     });
 
     it('keeps them when an encode step names them explicitly', () => {
-      const p = prepareTrainingData(frame, types, spec({ preprocessing: [{ encode: 'target', columns: ['customer', 'comment'] }] }));
+      const p = prepareTrainingData(frame, types, spec({ preprocessing: [{ encode: 'target', columns: ['customer', 'comment'] }, encodeAll] }));
       expect(Object.keys(p.features)).toEqual(['usage', 'customer', 'comment', 'plan']);
       expect(p.features.customer).toEqual(frame.customer);
       expect(p.dropped.map((d) => d.column)).toEqual(['account_id']);
@@ -89,7 +92,13 @@ describe('prepareTrainingData', () => {
 
     it('keeps a categorical column of HIGH_CARDINALITY distinct values or fewer', () => {
       const few = { ...frame, customer: range(n).map((i) => `c${i % HIGH_CARDINALITY}`) };
-      expect(Object.keys(prepareTrainingData(few, types, spec()).features)).toContain('customer');
+      expect(Object.keys(prepareTrainingData(few, types, spec({ preprocessing: [encodeAll] })).features)).toContain('customer');
+    });
+
+    it('drops a categorical column with a warning when no encode step handles it', () => {
+      const p = prepareTrainingData({ churned: frame.churned, usage: frame.usage, plan: frame.plan }, types, spec({ preprocessing: [{ scale: 'standard' }] }));
+      expect(Object.keys(p.features)).toEqual(['usage']);
+      expect(p.warnings).toEqual(["column 'plan' dropped: categorical column that no encode step handles"]);
     });
   });
 

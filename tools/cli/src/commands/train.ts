@@ -99,7 +99,7 @@ export async function train(args: string[], json: boolean): Promise<number> {
   const file = args.find((a) => !a.startsWith('--'));
   if (!file) throw new UsageError('usage: mlp train <train.yaml> [--watch] [--json]');
   const run = await startAndWait(file, { json, watch: args.includes('--watch') });
-  if (json) printJson(runJson(run));
+  if (json) console.log(JSON.stringify(runJson(run))); // one line: the last line of the output
   else printRun(run);
   return run.status === 'Completed' ? 0 : 1;
 }
@@ -153,7 +153,7 @@ export async function replay(args: string[], json: boolean): Promise<number> {
   const [what, id] = args.filter((a) => !a.startsWith('--'));
   if (what !== 'run' || !id) throw new UsageError('usage: mlp replay run <run id> [--json]');
   const r = await call<{ runId: string; identical: boolean; original: string; replayed: string; backend: string }>('training', 'POST', `/runs/${encodeURIComponent(id)}/replay`);
-  if (json) printJson({ runId: r.runId, identical: r.identical, original: r.original, replayed: r.replayed });
+  if (json) console.log(JSON.stringify({ runId: r.runId, identical: r.identical, original: r.original, replayed: r.replayed }));
   else if (r.identical) console.log(`identical: run ${r.runId} re-trained on ${r.backend} to the same weights (sha256 ${r.original})`);
   else console.log(`different: run ${r.runId} re-trained on ${r.backend}: original ${r.original}, replayed ${r.replayed}`);
   return r.identical ? 0 : 3;
