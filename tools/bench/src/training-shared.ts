@@ -108,19 +108,24 @@ export function searchWorkload(): SearchWorkload {
 /**
  * Runs the given trials (indices into SEARCH_TRIALS) with at most
  * `concurrency` in flight in this process, as the in-process trial queue
- * does: each worker takes the next trial when its last one ends.
+ * does: each worker takes the next trial when its last one ends. Returns
+ * each trial's mean CV ROC AUC, so runs can be checked to have done the same work.
  */
-export async function runTrials(w: SearchWorkload, trials: readonly number[], concurrency: number): Promise<void> {
+export async function runTrials(w: SearchWorkload, trials: readonly number[], concurrency: number): Promise<Record<number, number>> {
+  const scores: Record<number, number> = {};
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < trials.length) {
         const t = trials[next++];
         const result = await runTrial(w.prepared, w.spec, w.folds, SEARCH_TRIALS[t], seeds.trial(w.spec.seed, t));
-        if (result.status !== 'complete' || !Number.isFinite(result.metrics['roc_auc'])) throw new Error(`trial ${t} did not complete: ${JSON.stringify(result.metrics)}`);
+        const auc = result.metrics['roc_auc'];
+        if (result.status !== 'complete' || !Number.isFinite(auc)) throw new Error(`trial ${t} did not complete: ${JSON.stringify(result.metrics)}`);
+        scores[t] = auc;
       }
     }),
   );
+  return scores;
 }
 
 /** Peak RSS (VmHWM) of this process since start or the last `resetPeakRss`, in MB. */

@@ -1,6 +1,6 @@
 import { availableParallelism, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, fitModel, fitOnRows, initBackend, modelSpecFor, prepareTrainingData, resolveModelSpec, type BackendName, type ModelSpec } from '@mlp/ml';
+import { buildModel, fitModel, fitOnRows, initBackend, modelSpecFor, prepareTrainingData, resolveModelSpec, type ModelSpec } from '@mlp/ml';
 import { spawnTs } from '@mlp/testing';
 import { printFigures, timed } from './report';
 import {
@@ -47,15 +47,23 @@ async function measure(into: Sample, fn: () => Promise<void>): Promise<void> {
 
 const loadNote = () => `load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`;
 
-/** What a hand-written tfjs fit does: same layers, initializers, optimizer and loss (buildModel), tensors, one multi-epoch `model.fit`. */
-async function bareFit(rows: Rows, epochs: number): Promise<void> {
+/**
+ * What a hand-written tfjs fit does: same layers, initializers, optimizer and
+ * loss (buildModel), tensors, then one multi-epoch `model.fit` or, with
+ * `perEpoch`, one `model.fit({epochs: 1})` per epoch (what fitModel does, minus its row order).
+ */
+async function bareFit(rows: Rows, epochs: number, perEpoch = false): Promise<void> {
   const spec = resolveModelSpec(FIT_MODEL);
   const model = buildModel(spec, { nFeatures: rows.d, task: 'binary' }, { seed: SEED });
   const xs = tf.tensor2d(rows.x, [rows.n, rows.d]);
   const ys = tf.tensor2d(rows.y, [rows.n, 1]);
   try {
-    const h = await model.fit(xs, ys, { epochs, batchSize: spec.batchSize, shuffle: false, verbose: 0 });
-    requireFiniteLoss('bare fit', h.history.loss as number[]);
+    const losses: number[] = [];
+    for (const e of perEpoch ? Array.from({ length: epochs }, () => 1) : [epochs]) {
+      const h = await model.fit(xs, ys, { epochs: e, batchSize: spec.batchSize, shuffle: false, verbose: 0 });
+      losses.push(...(h.history.loss as number[]));
+    }
+    requireFiniteLoss('bare fit', losses);
   } finally {
     tf.dispose([xs, ys]);
     model.optimizer.dispose();
@@ -82,6 +90,7 @@ async function pipelineOverhead(): Promise<void> {
 
   const contenders: { sample: Sample; run: (epochs: number) => Promise<void> }[] = [
     { sample: sample(), run: (epochs) => bareFit(rows, epochs) },
+    { sample: sample(), run: (epochs) => bareFit(rows, epochs, true) },
     {
       sample: sample(),
       run: async (epochs) => {
@@ -106,20 +115,24 @@ async function pipelineOverhead(): Promise<void> {
       await measure(c.sample, () => c.run(FIT_MODEL.epochs));
     }
   }
-  const [bare, ours, trainer] = contenders.map((c) => c.sample);
+  const [bare, bareLoop, ours, trainer] = contenders.map((c) => c.sample);
   const bareBaseline = { name: 'bare model.fit', value: median(bare.seconds) };
   printFigures(
     `training: fit overhead (wasm, ${FIT_ROWS.toLocaleString('en-US')} rows × ${rows.d} features, MLP [${FIT_MODEL.layers.join(', ')}], ${FIT_MODEL.epochs} epochs, batch ${FIT_MODEL.batchSize}; median of ${RUNS})`,
     [
       { name: 'fitModel (seeded order, one fit per epoch)', value: median(ours.seconds), unit: 's', baseline: bareBaseline, goal: '≤ 1.10×' },
       { name: 'fitOnRows (standard scaler + fitModel)', value: median(trainer.seconds), unit: 's', baseline: bareBaseline, goal: '≤ 1.10×' },
+      { name: '  fitModel against a bare 1-epoch fit loop', value: median(ours.seconds), unit: 's', baseline: { name: 'bare loop', value: median(bareLoop.seconds) } },
       { name: '  fitModel, process CPU time', value: median(ours.cpuSeconds), unit: 's', baseline: { name: 'bare model.fit', value: median(bare.cpuSeconds) } },
       { name: '  fitOnRows, process CPU time', value: median(trainer.cpuSeconds), unit: 's', baseline: { name: 'bare model.fit', value: median(bare.cpuSeconds) } },
       { name: '  peak RSS during fitModel', value: ours.peakRssMb, unit: 'MB', baseline: { name: 'during bare fit', value: bare.peakRssMb } },
       { name: '  peak RSS during fitOnRows', value: trainer.peakRssMb, unit: 'MB', baseline: { name: 'during bare fit', value: bare.peakRssMb } },
     ],
   );
-  console.log(`bare = buildModel + tensors + one model.fit({epochs: ${FIT_MODEL.epochs}, shuffle: false}). Wall times: bare ${fmtRuns(bare)}, fitModel ${fmtRuns(ours)}, fitOnRows ${fmtRuns(trainer)}; ${loadNote()}.`);
+  console.log(
+    `bare = buildModel + tensors + one model.fit({epochs: ${FIT_MODEL.epochs}, shuffle: false}); bare loop = the same with ${FIT_MODEL.epochs} × model.fit({epochs: 1}).\n` +
+      `Wall times: bare ${fmtRuns(bare)}, bare loop ${fmtRuns(bareLoop)}, fitModel ${fmtRuns(ours)}, fitOnRows ${fmtRuns(trainer)}; ${loadNote()}.`,
+  );
 }
 
 const fmtRuns = (s: Sample) => s.seconds.map((x) => x.toFixed(2)).join('/') + ' s';
@@ -131,9 +144,10 @@ async function wasmVsCpu(): Promise<void> {
   await initBackend('cpu');
   await bareFit(rows, 1); // warm-up; wasm is warm from the overhead runs
   for (let round = 0; round < RUNS; round++) {
-    for (const name of (round % 2 === 0 ? ['wasm', 'cpu'] : ['cpu', 'wasm']) as BackendName[]) {
+    const order: ('wasm' | 'cpu')[] = round % 2 === 0 ? ['wasm', 'cpu'] : ['cpu', 'wasm'];
+    for (const name of order) {
       await initBackend(name);
-      await measure(backends[name as 'wasm' | 'cpu'], () => bareFit(rows, BACKEND_EPOCHS));
+      await measure(backends[name], () => bareFit(rows, BACKEND_EPOCHS));
     }
   }
   await initBackend('wasm');
@@ -148,8 +162,12 @@ interface WorkerResult {
   startMs: number;
   endMs: number;
   cpuSeconds: number;
-  trials: number;
+  scores: Record<number, number>;
   peakRssMb: number;
+}
+
+function requireSameScores(what: string, expected: Record<number, number>, actual: Record<number, number>): void {
+  if (JSON.stringify(expected) !== JSON.stringify(actual)) throw new Error(`${what} scored the trials differently: ${JSON.stringify(actual)} vs sequential ${JSON.stringify(expected)}`);
 }
 
 async function runWorker(trials: number[]): Promise<WorkerResult> {
@@ -166,19 +184,25 @@ async function runWorker(trials: number[]): Promise<WorkerResult> {
 /**
  * 3. Trials per minute of a small search (runTrial: preprocessing + CV fits
  *    + scoring per fold) with 1 and 2 in-process workers, and with 2 worker
- *    processes that each take half the trials.
+ *    processes that each take half the trials. Each process runs its trials
+ *    once untimed first, and every way must score every trial the same.
  */
 async function trialThroughput(): Promise<void> {
   const workload = searchWorkload();
   const all = SEARCH_TRIALS.map((_, i) => i);
-  await runTrials(workload, [0], 1); // warm-up
+  await runTrials(workload, all, 1); // warm-up, as the worker processes do
   const one = sample();
   const two = sample();
-  await measure(one, () => runTrials(workload, all, 1));
-  await measure(two, () => runTrials(workload, all, 2));
+  let sequentialScores: Record<number, number> = {};
+  let pooledScores: Record<number, number> = {};
+  await measure(one, async () => void (sequentialScores = await runTrials(workload, all, 1)));
+  await measure(two, async () => void (pooledScores = await runTrials(workload, all, 2)));
 
   const halves = [all.filter((t) => t % 2 === 0), all.filter((t) => t % 2 === 1)];
   const { seconds: wallSeconds, result: workers } = await timed(() => Promise.all(halves.map(runWorker)));
+  // Same seeds, same backend: every way of running the search must score each trial identically.
+  requireSameScores('2 in-process workers', sequentialScores, pooledScores);
+  requireSameScores('2 worker processes', sequentialScores, Object.assign({}, ...workers.map((w) => w.scores)) as Record<number, number>);
   const spanSeconds = (Math.max(...workers.map((w) => w.endMs)) - Math.min(...workers.map((w) => w.startMs))) / 1000;
 
   const perMinute = (seconds: number) => (all.length / seconds) * 60;
