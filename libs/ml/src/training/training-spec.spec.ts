@@ -146,6 +146,12 @@ describe('parseTrainingSpec (plain value)', () => {
     expect(validateTrainingSpec({ ...base, split: { method: 'time', column: 'ts' }, cv: { method: 'timeseries' } }).ok).toBe(true);
   });
 
+  it('refuses a column on a random or stratified split, which would silently drop it from the features', () => {
+    const r = validateTrainingSpec({ ...base, split: { method: 'random', column: 'region' } });
+    expect(r.ok || r.issues).toEqual([{ path: ['split', 'column'], message: 'a random split takes no column (only time and group splits do)' }]);
+    expect(validateTrainingSpec({ ...base, split: { method: 'group', column: 'region' } }).ok).toBe(true);
+  });
+
   it('accepts a metric of the task and picks the primary metric', () => {
     const r = validateTrainingSpec({ ...base, search: { method: 'random', metric: 'f1', space: {} } });
     expect(r.ok).toBe(true);

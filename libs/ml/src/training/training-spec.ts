@@ -185,6 +185,7 @@ function crossFieldIssues(spec: TrainingSpec): SchemaIssue[] {
   if (fs && fs.method === 'variance' && fs.k !== undefined) add(['featureSelection', 'k'], 'variance selection takes threshold, not k');
   const split = spec.split;
   if ((split.method === 'time' || split.method === 'group') && !split.column) add(['split', 'column'], `required for a ${split.method} split`);
+  if ((split.method === 'random' || split.method === 'stratified') && split.column) add(['split', 'column'], `a ${split.method} split takes no column (only time and group splits do)`);
   if (split.method === 'stratified' && task === 'regression') add(['split', 'method'], 'stratified splits need a classification task');
   if (spec.cv) {
     if (spec.cv.method === 'group' && !spec.cv.column && split.method !== 'group') add(['cv', 'column'], 'required for group CV (or use a group split)');

@@ -82,6 +82,10 @@ export function decideRun(command: RunCommand, state: RunState): RunEvent[] {
       if (s.status !== 'Completed') throw new IllegalStateError(`run ${s.request.runId} has not completed; only completed runs can be replayed`, { code: 'RUN_NOT_COMPLETED' });
       return [ev('TrainingRunReplayed', command.data)];
     }
+    default: {
+      const unreachable: never = command;
+      return unreachable;
+    }
   }
 }
 
