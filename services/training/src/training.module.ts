@@ -1,4 +1,4 @@
-import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { SERVICE_CONFIG, type BaseConfig } from '@mlp/service-kit';
 import { loadTrainingConfig, TRAINING_CONFIG, type TrainingConfig } from './training-config';
 import { TRIAL_QUEUE, type TrialQueue } from './queue/trial-queue';
@@ -12,15 +12,6 @@ async function createTrialQueue(config: TrainingConfig): Promise<TrialQueue> {
   return config.trialQueue === 'jetstream' ? JetStreamTrialQueue.connect(config.NATS_URL, { ackWaitMs: config.MLP_TRIAL_ACK_WAIT_MS, name: config.instance }) : new LocalTrialQueue();
 }
 
-/** Closes the trial queue's connection when the app stops (after RunsService stopped its workers). */
-@Injectable()
-class TrialQueueLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(TRIAL_QUEUE) private readonly queue: TrialQueue) {}
-  async onApplicationShutdown(): Promise<void> {
-    await this.queue.close();
-  }
-}
-
 /** Training: splits, CV, hyper-parameter search over a shared trial queue, tfjs training, evaluation, tracking. */
 @Module({
   controllers: [TrainingController],
@@ -31,7 +22,6 @@ class TrialQueueLifecycle implements OnApplicationShutdown {
       inject: [SERVICE_CONFIG],
     },
     { provide: TRIAL_QUEUE, useFactory: createTrialQueue, inject: [TRAINING_CONFIG] },
-    TrialQueueLifecycle,
     RunsQueryService,
     RunsService,
   ],

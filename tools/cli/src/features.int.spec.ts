@@ -1,32 +1,15 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { envKey, serviceNames, type OnlineFeaturesResponse } from '@mlp/contracts';
-import { freePort, repoRoot } from '@mlp/testing';
-import { startEmbedded, type EmbeddedPlatform } from './embedded';
+import type { OnlineFeaturesResponse } from '@mlp/contracts';
+import { repoRoot } from '@mlp/testing';
+import { mlp, startCliPlatform, type CliPlatform } from './cli-platform.fixture';
 import type { AppliedView, FeatureViewDetail, MaterializeReply, SkewReport, TrainingSetOutput } from './commands/features';
 
 const examples = join(repoRoot, 'examples/features');
 const transactionsCsv = join(examples, 'transactions.csv');
 const transactionsSchema = join(examples, 'transactions.schema.yaml');
 const featureViews = join(examples, 'featureviews.yaml');
-
-type Run = { status: number | null; stdout: string; stderr: string };
-
-/** `mlp …` as a child process (asynchronously: the platform answers from this process). */
-function mlp(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'tools/cli/bin/mlp.js'), ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 /** `mlp … --json`, which must succeed: its parsed output. */
 async function mlpJson<T>(args: string[], env: NodeJS.ProcessEnv): Promise<T> {
@@ -80,24 +63,14 @@ function reference(customer: string, at = Infinity) {
 /** `mlp features apply/materialize/get/check-skew/training-set --json` against the embedded platform started in this process, on examples/features. */
 describe('mlp features (embedded platform, example data)', () => {
   jest.setTimeout(180_000);
+  let cli: CliPlatform;
   let home: string;
   let env: NodeJS.ProcessEnv;
-  let platform: EmbeddedPlatform;
   let noTtlViews: string;
-  let previousOnlineStore: string | undefined;
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'mlp-cli-features-'));
-    env = { MLP_HOME: home, LOG_LEVEL: 'silent', EVENTSTORE_URL: '', ARTIFACTS_URL: '', MLP_TRANSPORT: '', MLP_PROGRESS: '0' };
-    // The feature store reads its own settings from process.env (not from the env given to startEmbedded).
-    previousOnlineStore = process.env.MLP_ONLINE_STORE_URL;
-    process.env.MLP_ONLINE_STORE_URL = `sqlite://${join(home, 'online.db')}`;
-    for (const service of serviceNames) {
-      env[`MLP_${envKey(service)}_PORT`] = String(await freePort());
-      env[`MLP_${envKey(service)}_RPC_PORT`] = String(await freePort());
-      env[`MLP_${envKey(service)}_URL`] = ''; // an inherited override would point the CLI elsewhere
-    }
-    platform = await startEmbedded({ ...process.env, ...env });
+    cli = await startCliPlatform('features');
+    ({ home, env } = cli);
     // The example view has a TTL and the data is from 2024: depending on the day it may be served as expired.
     // The same features without a TTL let the values themselves be checked.
     noTtlViews = join(home, 'featureviews-nottl.yaml');
@@ -108,12 +81,7 @@ describe('mlp features (embedded platform, example data)', () => {
     writeFileSync(noTtlViews, variant);
   });
 
-  afterAll(async () => {
-    await platform?.close();
-    if (previousOnlineStore === undefined) delete process.env.MLP_ONLINE_STORE_URL;
-    else process.env.MLP_ONLINE_STORE_URL = previousOnlineStore;
-    if (home) rmSync(home, { recursive: true, force: true });
-  });
+  afterAll(async () => cli?.close());
 
   it('ingests the example transactions with their declared schema', async () => {
     const out = await mlpJson<{ status: string; rows: number; accepted: number; version: number }>(

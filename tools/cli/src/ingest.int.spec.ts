@@ -1,50 +1,25 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { envKey, serviceNames } from '@mlp/contracts';
 import type { QualityReport } from '@mlp/data';
-import { freePort, repoRoot } from '@mlp/testing';
-import { startEmbedded, type EmbeddedPlatform } from './embedded';
+import { repoRoot } from '@mlp/testing';
+import { mlp, startCliPlatform, type CliPlatform } from './cli-platform.fixture';
 
 const penguins = join(repoRoot, 'examples/data/penguins.csv');
 const penguinsSchema = join(repoRoot, 'examples/data/penguins.schema.yaml');
 
-/** `mlp …` as a child process (asynchronously: the platform answers from this process). */
-function mlp(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'tools/cli/bin/mlp.js'), ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
 /** `mlp ingest` and `mlp datasets` against the embedded platform started in this process. */
 describe('mlp ingest and mlp datasets (embedded platform)', () => {
   jest.setTimeout(120_000);
+  let cli: CliPlatform;
   let home: string;
   let env: NodeJS.ProcessEnv;
-  let platform: EmbeddedPlatform;
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'mlp-cli-ingest-'));
-    env = { MLP_HOME: home, LOG_LEVEL: 'silent', EVENTSTORE_URL: '', ARTIFACTS_URL: '', MLP_TRANSPORT: '', MLP_PROGRESS: '0' };
-    for (const service of serviceNames) {
-      env[`MLP_${envKey(service)}_PORT`] = String(await freePort());
-      env[`MLP_${envKey(service)}_RPC_PORT`] = String(await freePort());
-      env[`MLP_${envKey(service)}_URL`] = ''; // an inherited override would point the CLI elsewhere
-    }
-    platform = await startEmbedded({ ...process.env, ...env });
+    cli = await startCliPlatform('ingest');
+    ({ home, env } = cli);
   });
 
-  afterAll(async () => {
-    await platform?.close();
-    if (home) rmSync(home, { recursive: true, force: true });
-  });
+  afterAll(async () => cli?.close());
 
   let first: { status: number | null; stdout: string; stderr: string };
 

@@ -1,53 +1,24 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { envKey, serviceNames } from '@mlp/contracts';
-import { freePort, repoRoot } from '@mlp/testing';
-import { startEmbedded, type EmbeddedPlatform } from './embedded';
-
-type Run = { status: number | null; stdout: string; stderr: string };
-
-function mlp(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'tools/cli/bin/mlp.js'), ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+import { mlp, startCliPlatform, type CliPlatform, type MlpRun as Run } from './cli-platform.fixture';
 
 /** The last stdout line as JSON (`--json` prints the summary last). */
 const lastJson = <T>(r: Run): T => JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
 
 describe('mlp train / runs / replay (embedded platform)', () => {
   jest.setTimeout(180_000);
-  let platform: EmbeddedPlatform;
+  let cli: CliPlatform;
   let home: string;
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'mlp-cli-train-'));
-    env = { MLP_HOME: home, LOG_LEVEL: 'silent', EVENTSTORE_URL: '', ARTIFACTS_URL: '', MLP_TRANSPORT: '', MLP_PROGRESS: '0' };
-    for (const service of serviceNames) {
-      env[`MLP_${envKey(service)}_PORT`] = String(await freePort());
-      env[`MLP_${envKey(service)}_RPC_PORT`] = String(await freePort());
-      env[`MLP_${envKey(service)}_URL`] = '';
-    }
-    process.env.MLP_ONLINE_STORE_URL = `sqlite://${join(home, 'online.db')}`;
-    platform = await startEmbedded({ ...process.env, ...env });
+    cli = await startCliPlatform('train');
+    ({ home, env } = cli);
     const ingested = await mlp(['ingest', 'examples/data/penguins.csv', '--dataset', 'penguins', '--schema', 'examples/data/penguins.schema.yaml', '--null', 'NA', '--json'], env);
     expect(ingested.status).toBe(0);
   });
 
-  afterAll(async () => {
-    await platform?.close();
-    delete process.env.MLP_ONLINE_STORE_URL;
-    rmSync(home, { recursive: true, force: true });
-  });
+  afterAll(async () => cli?.close());
 
   it('trains with --json, shows and replays the run to identical weights', async () => {
     const trained = await mlp(['train', 'examples/training/penguins.train.yaml', '--json'], env);

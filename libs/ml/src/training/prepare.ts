@@ -1,5 +1,5 @@
 import { ValidationError } from '@mlp/contracts';
-import { type Category, type Cell, type Frame, compareCategories, distinctSorted, isMissing, rowCount } from '../preprocessing/frame';
+import { type Category, type Cell, type Frame, distinctSorted, isMissing, rowCount } from '../preprocessing/frame';
 import type { TrainingSpec } from './training-spec';
 
 /** Logical type of an input column, as read from the data (DuckDB types). */
@@ -149,7 +149,7 @@ export function encodeLabel(values: Cell[], task: TrainingSpec['task'], column: 
     });
     return { y, classes: [] };
   }
-  const classes = distinctSorted(values).sort(compareCategories);
+  const classes = distinctSorted(values);
   if (task === 'binary' && classes.length !== 2) {
     throw new ValidationError(`a binary task needs exactly 2 label values; '${column}' has ${classes.length}: ${classes.slice(0, 10).join(', ')}`, [
       { path: 'data.label', message: `found ${classes.length} classes` },

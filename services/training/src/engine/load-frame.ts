@@ -1,10 +1,10 @@
 import { createWriteStream } from 'node:fs';
+import { Transform } from 'node:stream';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import type { ArtifactStore } from '@mlp/artifacts';
 import { ValidationError } from '@mlp/contracts';
 import { ident, literal, openDuck } from '@mlp/duckdb';
@@ -31,9 +31,14 @@ export async function loadParquetFrame(artifacts: ArtifactStore, key: string, ex
   const duck = await openDuck(join(dir, 'duck'));
   try {
     const path = join(dir, 'data.parquet');
-    await pipeline(await artifacts.get(key), createWriteStream(path));
     const hash = createHash('sha256');
-    await pipeline(createReadStream(path), hash);
+    const hashing = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    await pipeline(await artifacts.get(key), hashing, createWriteStream(path));
     const sha256 = hash.digest('hex');
     if (expectedSha256 && sha256 !== expectedSha256) {
       throw new ValidationError(`input ${key} has sha256 ${sha256}, but the run recorded ${expectedSha256}`, [{ path: 'data', message: 'input changed since the run' }]);

@@ -1,5 +1,5 @@
 import { AckPolicy, connect, JSONCodec, nanos, RetentionPolicy, StorageType, type JsMsg, type NatsConnection } from 'nats';
-import { InfrastructureError, subjects } from '@mlp/contracts';
+import { subjects } from '@mlp/contracts';
 import { trialMessageId, type TrialHandler, type TrialMessage, type TrialQueue } from './trial-queue';
 
 const codec = JSONCodec<TrialMessage>();
@@ -51,10 +51,9 @@ export class JetStreamTrialQueue implements TrialQueue {
             let msg: JsMsg | null = null;
             try {
               msg = await c.next({ expires: 2_000 });
-            } catch (err) {
+            } catch {
               if (this.closed) return;
-              await new Promise((r) => setTimeout(r, 500));
-              if (!(err instanceof Error)) throw new InfrastructureError(String(err));
+              await new Promise((r) => setTimeout(r, 500)); // e.g. reconnecting: try again
               continue;
             }
             if (!msg) continue;

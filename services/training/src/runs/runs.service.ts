@@ -4,6 +4,7 @@ import type { ArtifactStore } from '@mlp/artifacts';
 import {
   DomainError,
   IllegalStateError,
+  InfrastructureError,
   NotFoundError,
   streams,
   subjects,
@@ -84,6 +85,7 @@ export class RunsService implements OnApplicationBootstrap, OnApplicationShutdow
     void this.resumeMine();
   }
 
+  /** Stops running trials at their next epoch, then closes the queue (unacked trials go to other workers). */
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     await this.queue.close();
@@ -266,7 +268,8 @@ export class RunsService implements OnApplicationBootstrap, OnApplicationShutdow
       const params = sampler ? sampler.suggestBatch(history, n, new SeededRng((seeds.search(spec.seed) + batch) >>> 0)) : [{}];
       if (params.length === 0) break;
       const numbers = params.map((_, i) => next + i);
-      for (const [i, p] of params.entries()) if (!state.status || !(state.status !== 'None' && state.trials[numbers[i]]?.completed)) await this.queue.enqueue({ runId, trial: numbers[i], params: p });
+      const trials = state.status === 'None' ? {} : state.trials;
+      for (const [i, p] of params.entries()) if (!trials[numbers[i]]?.completed) await this.queue.enqueue({ runId, trial: numbers[i], params: p });
       if (!(await this.waitForTrials(runId, numbers, meta))) return;
       next += params.length;
     }
@@ -394,7 +397,8 @@ export class RunsService implements OnApplicationBootstrap, OnApplicationShutdow
     } catch (err) {
       if (this.stopping) throw err;
       if (err instanceof IllegalStateError && (err.code === 'RUN_ENDED' || err.code === 'RUN_CANCELLING')) return;
-      if (!(err instanceof DomainError) && !(err instanceof Error && /tfjs|tensor|shape|NaN/i.test(err.message))) throw err;
+      // Infrastructure trouble: leave the trial to the queue, which delivers it again.
+      if (err instanceof InfrastructureError || !(err instanceof Error)) throw err;
       await this.command(runId, { type: 'CompleteTrial', data: { runId, trial, params, status: 'failed', metrics: {}, std: {}, folds: [], pruned: false, error: err.message, worker: this.config.instance } }, meta).catch(() => undefined);
       return;
     }
