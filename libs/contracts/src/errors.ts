@@ -69,6 +69,13 @@ export class UnauthorizedError extends DomainError {
   }
 }
 
+/** 403: the caller is known but may not do this (wrong scope, a source outside the allowed roots or hosts). */
+export class ForbiddenError extends DomainError {
+  constructor(message: string, options: { code?: string; details?: unknown } = {}) {
+    super(message, { code: options.code ?? 'FORBIDDEN', details: options.details });
+  }
+}
+
 /** 503: a backing system (event store, broker, object store) failed; wraps its cause. */
 export class InfrastructureError extends DomainError {
   constructor(message: string, options: { code?: string; details?: unknown; cause?: unknown } = {}) {
@@ -83,6 +90,7 @@ const byName: Record<string, new (message: string) => DomainError> = {
   IllegalStateError,
   ConcurrencyError,
   UnauthorizedError,
+  ForbiddenError,
   InfrastructureError,
 };
 

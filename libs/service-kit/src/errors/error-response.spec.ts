@@ -3,6 +3,7 @@ import { RpcException } from '@nestjs/microservices';
 import {
   ConcurrencyError,
   DomainError,
+  ForbiddenError,
   IllegalStateError,
   InfrastructureError,
   NotFoundError,
@@ -15,6 +16,7 @@ describe('toErrorResponse', () => {
   it.each([
     [new ValidationError('bad', [{ path: 'a', message: 'required' }]), 400],
     [new UnauthorizedError(), 401],
+    [new ForbiddenError('not under a root', { code: 'SOURCE_NOT_ALLOWED' }), 403],
     [new NotFoundError('nope'), 404],
     [new IllegalStateError('not now'), 409],
     [new ConcurrencyError('raced'), 412],

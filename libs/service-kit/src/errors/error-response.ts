@@ -3,6 +3,7 @@ import { RpcException } from '@nestjs/microservices';
 import {
   ConcurrencyError,
   DomainError,
+  ForbiddenError,
   IllegalStateError,
   InfrastructureError,
   NotFoundError,
@@ -32,6 +33,7 @@ const internal = (): ErrorResponse => ({ status: 500, body: { ...INTERNAL_ERROR_
 export function statusOf(error: DomainError): number {
   if (error instanceof ValidationError) return 400;
   if (error instanceof UnauthorizedError) return 401;
+  if (error instanceof ForbiddenError) return 403;
   if (error instanceof NotFoundError) return 404;
   if (error instanceof IllegalStateError) return 409;
   if (error instanceof ConcurrencyError) return 412;
@@ -44,7 +46,7 @@ export function statusOf(error: DomainError): number {
 const nameByStatus: Record<number, string> = {
   400: ValidationError.name,
   401: UnauthorizedError.name,
-  403: UnauthorizedError.name,
+  403: ForbiddenError.name,
   404: NotFoundError.name,
   409: IllegalStateError.name,
   412: ConcurrencyError.name,
