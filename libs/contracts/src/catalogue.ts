@@ -11,6 +11,7 @@ import { trainingEvents } from './events/training.events';
 import { registryEvents } from './events/registry.events';
 import { servingEvents } from './events/serving.events';
 import { monitoringEvents } from './events/monitoring.events';
+import { authEvents } from './events/auth.events';
 
 /** Every event type of the platform at its current schema version. */
 export const eventCatalogue = {
@@ -20,6 +21,7 @@ export const eventCatalogue = {
   ...registryEvents,
   ...servingEvents,
   ...monitoringEvents,
+  ...authEvents,
 } as const;
 
 export type EventCatalogue = typeof eventCatalogue;

@@ -76,6 +76,13 @@ export class ForbiddenError extends DomainError {
   }
 }
 
+/** 413: a request body over a configured limit (`MLP_MAX_BODY_BYTES`, an upload limit). */
+export class PayloadTooLargeError extends DomainError {
+  constructor(message: string, options: { code?: string; details?: unknown } = {}) {
+    super(message, { code: options.code ?? 'PAYLOAD_TOO_LARGE', details: options.details });
+  }
+}
+
 /** 503: a backing system (event store, broker, object store) failed; wraps its cause. */
 export class InfrastructureError extends DomainError {
   constructor(message: string, options: { code?: string; details?: unknown; cause?: unknown } = {}) {
@@ -91,6 +98,7 @@ const byName: Record<string, new (message: string) => DomainError> = {
   ConcurrencyError,
   UnauthorizedError,
   ForbiddenError,
+  PayloadTooLargeError,
   InfrastructureError,
 };
 

@@ -16,6 +16,8 @@ export { trainingEvents } from './events/training.events';
 export { registryEvents } from './events/registry.events';
 export { servingEvents } from './events/serving.events';
 export { monitoringEvents } from './events/monitoring.events';
+export { authEvents } from './events/auth.events';
+export * from './auth';
 export * from './commands/ingestion.commands';
 export * from './commands/push.commands';
 export * from './commands/feature-store.commands';

@@ -47,6 +47,7 @@ export const streams = {
   model: named('model'),
   deployment: named('deployment'),
   monitor: named('monitor'),
+  apiKey: named('apikey'),
 } as const;
 
 export const categories = {
@@ -59,4 +60,5 @@ export const categories = {
   model: 'model',
   deployment: 'deployment',
   monitor: 'monitor',
+  apiKey: 'apikey',
 } as const;
