@@ -78,6 +78,26 @@ export const trainingEvents = {
       worker: z.string(),
     }),
   ),
+  /**
+   * A trial that ended without a result: its fit threw (`error`), an attempt ran past the trial deadline or no
+   * worker started it in time (`timeout`), every delivery failed on infrastructure errors (`retries_exhausted`),
+   * or the run deadline passed first (`run_deadline`). The search goes on without it.
+   */
+  TrialFailed: defineEvent(
+    'TrialFailed',
+    1,
+    z.object({
+      runId,
+      trial,
+      params,
+      reason: z.enum(['error', 'timeout', 'retries_exhausted', 'run_deadline']),
+      /** The error's class (e.g. `ValidationError`, `TrialTimeoutError`), its message and its code when it has one. */
+      error: z.object({ class: z.string().min(1), message: z.string(), code: z.string().optional() }),
+      /** Attempts started (0 when no worker ever started it). */
+      attempts: z.number().int().nonnegative(),
+      worker: z.string().optional(),
+    }),
+  ),
   ModelEvaluated: defineEvent(
     'ModelEvaluated',
     1,
@@ -86,9 +106,22 @@ export const trainingEvents = {
       metrics,
       slices: z.record(z.string(), z.unknown()),
       fairness: z.record(z.string(), z.unknown()),
-      baseline: z.object({ kind: z.enum(['production', 'naive', 'none']), model: z.string().optional(), version: z.number().int().optional(), metrics }),
+      baseline: z.object({
+        kind: z.enum(['production', 'naive', 'none']),
+        model: z.string().optional(),
+        version: z.number().int().optional(),
+        metrics,
+        /** The baseline the spec asked for, when another one was used. */
+        requested: z.enum(['production', 'naive', 'none']).optional(),
+        /** Why the requested baseline could not be used (no production model, incompatible columns, …). */
+        fallbackReason: z.string().optional(),
+      }),
       comparison: z.record(z.string(), z.object({ value: z.number(), baseline: z.number().optional(), delta: z.number().optional(), passed: z.boolean(), rule: z.string() })),
       blessed: z.boolean(),
+      /** One sentence per failed gate rule: why the model is not blessed. */
+      gateFailures: z.array(z.string()).optional(),
+      /** Metrics left out of `metrics`, with why (e.g. ROC AUC on a holdout with one class). */
+      omittedMetrics: z.record(z.string(), z.string()).optional(),
     }),
   ),
   TrainingRunCompleted: defineEvent(
@@ -108,7 +141,17 @@ export const trainingEvents = {
       blessed: z.boolean(),
     }),
   ),
-  TrainingRunFailed: defineEvent('TrainingRunFailed', 1, z.object({ runId, error: z.string(), code: z.string().optional() })),
+  TrainingRunFailed: defineEvent(
+    'TrainingRunFailed',
+    1,
+    z.object({
+      runId,
+      error: z.string(),
+      code: z.string().optional(),
+      /** `all_trials_failed`, `run_deadline_exceeded`, or `error` (anything else; see `code`). */
+      reason: z.enum(['error', 'all_trials_failed', 'run_deadline_exceeded']).optional(),
+    }),
+  ),
   TrainingRunCancelRequested: defineEvent('TrainingRunCancelRequested', 1, z.object({ runId, reason: z.string().optional() })),
   TrainingRunCancelled: defineEvent('TrainingRunCancelled', 1, z.object({ runId, reason: z.string().optional() })),
   /** A re-execution of the run from its events: the weights' sha256 compared with the original. */

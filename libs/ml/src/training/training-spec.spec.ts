@@ -33,7 +33,20 @@ describe('parseTrainingSpecYaml', () => {
       seed: 42,
       backend: 'wasm',
       evaluation: { baseline: 'production', gate: {} },
+      timeoutMinutes: { trial: 60, run: 1440 },
     });
+  });
+
+  it('takes trial and run deadlines and a positive label, and checks them', () => {
+    const spec = parseTrainingSpecYaml([...minimal, 'timeoutMinutes: {trial: 0.5}', 'evaluation: {positiveLabel: "yes"}'].join('\n'));
+    expect(spec.timeoutMinutes).toEqual({ trial: 0.5, run: 1440 });
+    expect(spec.evaluation.positiveLabel).toBe('yes');
+    const err = yamlError(
+      ['experiment: churn', 'task: regression', 'data:', '  dataset: {name: customers}', '  label: churned', 'model: {type: linear}', 'timeoutMinutes: {trial: 120, run: 60}', 'evaluation: {positiveLabel: 1}'].join('\n'),
+    );
+    expect(detail(err, 'timeoutMinutes.trial')).toMatch(/longer than the run deadline/);
+    expect(detail(err, 'evaluation.positiveLabel')).toMatch(/only binary tasks/);
+    expect(detail(yamlError([...minimal, 'timeoutMinutes: {run: 0}'].join('\n')), 'timeoutMinutes.run')).toMatch(/>0|greater than 0/);
   });
 
   it('fills defaults inside the optional sections that are given', () => {

@@ -97,6 +97,20 @@ const evaluationSchema = z
   .object({
     baseline: z.enum(['production', 'naive', 'none']).default('production'),
     gate: z.partialRecord(z.enum(metricNames), gateRule).default({}),
+    /** Binary tasks: the class that fairness rates (selection rate, TPR, FPR) count as positive; default the second class in sorted order. */
+    positiveLabel: z.union([z.string().min(1), z.number(), z.boolean()]).optional(),
+  })
+  .strict();
+
+/** Default deadlines, in minutes: one trial attempt, and the whole run from its request. */
+export const defaultTimeoutMinutes = { trial: 60, run: 24 * 60 } as const;
+
+const timeoutMinutesSchema = z
+  .object({
+    /** Longest one attempt of a trial may run (or a queued trial may wait while no other trial of the run runs). */
+    trial: z.number().positive().max(7 * 24 * 60).default(defaultTimeoutMinutes.trial),
+    /** Longest the run may take from its request to its result, search and final fit included. */
+    run: z.number().positive().max(30 * 24 * 60).default(defaultTimeoutMinutes.run),
   })
   .strict();
 
@@ -124,6 +138,7 @@ export const trainingSpecSchema = z
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
     backend: z.enum(['wasm', 'cpu', 'tensorflow']).default('wasm'),
     evaluation: evaluationSchema.default({ baseline: 'production', gate: {} }),
+    timeoutMinutes: timeoutMinutesSchema.default(defaultTimeoutMinutes),
   })
   .strict();
 
@@ -195,6 +210,8 @@ function crossFieldIssues(spec: TrainingSpec): SchemaIssue[] {
   const allowed: readonly string[] = task === 'regression' ? regressionMetrics : classificationMetrics;
   if (spec.search?.metric && !allowed.includes(spec.search.metric)) add(['search', 'metric'], `not a ${task} metric; use one of ${allowed.join(', ')}`);
   for (const m of Object.keys(spec.evaluation.gate)) if (!allowed.includes(m)) add(['evaluation', 'gate', m], `not a ${task} metric; use one of ${allowed.join(', ')}`);
+  if (spec.evaluation.positiveLabel !== undefined && task !== 'binary') add(['evaluation', 'positiveLabel'], 'only binary tasks take a positive label');
+  if (spec.timeoutMinutes.trial > spec.timeoutMinutes.run) add(['timeoutMinutes', 'trial'], `a trial deadline (${spec.timeoutMinutes.trial} min) longer than the run deadline (${spec.timeoutMinutes.run} min) never applies`);
   if (spec.search) {
     for (const p of Object.keys(spec.search.space)) {
       if (!(tunableParams as readonly string[]).includes(p)) add(['search', 'space', p], `not a tunable parameter; use one of ${tunableParams.join(', ')}`);
