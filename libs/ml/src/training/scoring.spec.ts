@@ -1,4 +1,4 @@
-import { diagnostics, naiveOutput, predictions, scoreTask } from './scoring';
+import { diagnostics, naiveOutput, positiveClassIndex, predictions, scoreTask } from './scoring';
 
 describe('scoreTask', () => {
   it('scores a binary case worked by hand', () => {
@@ -60,6 +60,40 @@ describe('scoreTask', () => {
     expect(m).not.toHaveProperty('roc_auc');
     expect(m.accuracy).toBeCloseTo(2 / 3, 10);
     for (const [name, v] of Object.entries(m)) expect([name, Number.isFinite(v)]).toEqual([name, true]);
+  });
+
+  it('says why each metric was left out', () => {
+    const omitted: Record<string, string> = {};
+    scoreTask([1, 1, 1], { task: 'binary', nClasses: 2, values: [0.9, 0.2, 0.7] }, omitted);
+    expect(omitted.roc_auc).toMatch(/positive and a negative class/);
+    expect(omitted.pr_auc).toBeUndefined(); // defined: there are positive rows
+    // A prediction overflowing float64: the squared error is Infinity, so RMSE is left out as not finite.
+    const reg: Record<string, string> = {};
+    const m = scoreTask([0, 1], { task: 'regression', nClasses: 1, values: [1e200, 1] }, reg);
+    expect(m).not.toHaveProperty('rmse');
+    expect(reg.rmse).toMatch(/not a finite number \(Infinity\)/);
+    expect(m.mae).toBe(5e199);
+  });
+
+  it('throws an error that does not mean "undefined on these rows" instead of dropping the metric', () => {
+    // Targets whose reads fail half-way (as a bug or a detached buffer would): not a ValidationError.
+    const y = new Proxy([0.5, 1, 1.5], {
+      get(target, key, receiver) {
+        if (key === '2') throw new RangeError('target buffer detached');
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    expect(() => scoreTask(y, { task: 'regression', nClasses: 1, values: [0.4, 0.9, 1.6] })).toThrow(RangeError);
+  });
+});
+
+describe('positiveClassIndex', () => {
+  it('finds the spec positive label among the sorted classes, by value or text, defaulting to the second class', () => {
+    expect(positiveClassIndex(['no', 'yes'])).toBe(1);
+    expect(positiveClassIndex(['no', 'yes'], 'no')).toBe(0);
+    expect(positiveClassIndex([0, 1], '0')).toBe(0);
+    expect(positiveClassIndex([false, true], true)).toBe(1);
+    expect(() => positiveClassIndex(['no', 'yes'], 'maybe')).toThrow(/evaluation.positiveLabel "maybe" is not one of the classes/);
   });
 });
 

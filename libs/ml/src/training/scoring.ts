@@ -11,6 +11,7 @@ import {
   type CalibrationCurve,
   type ConfusionMatrix,
 } from '../evaluation/classification-metrics';
+import { ValidationError } from '@mlp/contracts';
 import { meanAbsoluteError, meanAbsolutePercentageError, r2Score, rootMeanSquaredError } from '../evaluation/regression-metrics';
 import type { TrainingTask as Task } from './training-spec';
 
@@ -49,18 +50,24 @@ function probabilityRows(values: Float32Array | number[], nClasses: number): num
 
 /**
  * Every metric of the task on y (class indices, or values). A metric that is
- * undefined on these rows (e.g. ROC AUC with one class present) is left out
- * rather than reported as a made-up number.
+ * undefined on these rows (e.g. ROC AUC with one class present: the metric
+ * functions say so with a ValidationError) or not finite is left out rather
+ * than reported as a made-up number, and `omitted[name]` says why. Any other
+ * error is a bug and is thrown.
  */
-export function scoreTask(y: readonly number[], out: ModelOutput): Record<string, number> {
+export function scoreTask(y: readonly number[], out: ModelOutput, omitted: Record<string, string> = {}): Record<string, number> {
   const m: Record<string, number> = {};
   const put = (name: string, f: () => number) => {
+    let v: number;
     try {
-      const v = f();
-      if (Number.isFinite(v)) m[name] = v;
-    } catch {
-      // undefined on these rows
+      v = f();
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      omitted[name] = err.message;
+      return;
     }
+    if (Number.isFinite(v)) m[name] = v;
+    else omitted[name] = `not a finite number (${v})`;
   };
   const pred = predictions(out);
   if (out.task === 'regression') {
@@ -120,4 +127,22 @@ export function naiveOutput(task: Task, yTrain: readonly number[], nClasses: num
   const values: number[] = [];
   for (let i = 0; i < nRows; i++) values.push(...p);
   return { task, nClasses, values };
+}
+
+/**
+ * The index (into the sorted `classes`) of a binary task's positive class:
+ * `positiveLabel` from the spec (matched by value, or by its text, so `"1"`
+ * finds 1), else the second class in sorted order — the class whose
+ * probability binary models output.
+ */
+export function positiveClassIndex(classes: readonly (string | number | boolean)[], positiveLabel?: string | number | boolean): number {
+  if (positiveLabel === undefined) return 1;
+  let i = classes.findIndex((c) => c === positiveLabel);
+  if (i < 0) i = classes.findIndex((c) => String(c) === String(positiveLabel));
+  if (i < 0) {
+    throw new ValidationError(`evaluation.positiveLabel ${JSON.stringify(positiveLabel)} is not one of the classes ${JSON.stringify(classes)}`, [
+      { path: 'evaluation.positiveLabel', message: `not one of ${classes.map((c) => JSON.stringify(c)).join(', ')}` },
+    ]);
+  }
+  return i;
 }
