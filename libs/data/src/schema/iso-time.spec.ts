@@ -1,4 +1,4 @@
-import { isIsoDate, isIsoDatetime, isoToEpochMs } from './iso-time';
+import { isIsoDate, isIsoDatetime, isoToEpochMs, parseIsoInstant } from './iso-time';
 
 describe('iso-time', () => {
   it('reads dates and datetimes as UTC epoch milliseconds', () => {
@@ -27,5 +27,20 @@ describe('iso-time', () => {
     expect(isIsoDatetime('2024-01-01T00:00')).toBe(true);
     expect(isIsoDatetime('2024-01-01')).toBe(true);
     expect(isIsoDatetime('yesterday')).toBe(false);
+  });
+
+  it('is the one reader: comma fractions, lower-case t/z, a space before the zone, nanosecond digits', () => {
+    // 2024-02-29T23:30:00+02:00 is 21:30 UTC: 1_709_242_200 s since the epoch (19_782 days × 86_400 + 21.5 h).
+    expect(parseIsoInstant('2024-02-29T23:30:00+02:00')).toEqual({ epochMs: 1_709_242_200_000, nanos: '000000000', hasTime: true, offsetMinutes: 120 });
+    expect(parseIsoInstant('2024-02-29t21:30:00,123456789123z')).toEqual({ epochMs: 1_709_242_200_123, nanos: '123456789', hasTime: true, offsetMinutes: 0 });
+    expect(parseIsoInstant('2024-02-29 16:30 -0500')?.epochMs).toBe(1_709_242_200_000);
+    expect(parseIsoInstant('2024-02-29')).toEqual({ epochMs: 1_709_164_800_000, nanos: '000000000', hasTime: false, offsetMinutes: null });
+    expect(parseIsoInstant('0050-06-01T00:00:00Z')?.epochMs).toBe(new Date('0050-06-01T00:00:00Z').getTime());
+  });
+
+  it('takes a zone only after a time of day, and no trailing text', () => {
+    for (const bad of ['2024-03-01Z', '2024-03-01 ', '2024-03-01T12:00 ', '2024-03-01T12:00:00+25:00', '2024-03-01T12:00:00+02:60', '2024-03-01T12', ' 2024-03-01']) {
+      expect(parseIsoInstant(bad)).toBeUndefined();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { ValidationError, type FieldIssue } from '@mlp/contracts';
+import { parseIsoInstant } from '@mlp/data';
 import type { OnlineRow } from './online-store';
 
 /** Same rule as a feature view's name (libs/contracts events/common.ts). */
@@ -40,40 +41,19 @@ export function checkEntityKey(key: unknown, path: string): string {
   return key;
 }
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
-
 /**
- * ISO 8601 instant → `YYYY-MM-DDTHH:MM:SS.fffffffffZ` in UTC, which sorts as
- * text in time order (offsets applied, nanosecond digits kept, more are
- * truncated). A date-time without a zone is read as UTC, never as the
- * machine's local time. Returns null for anything else.
+ * ISO 8601 instant (read by @mlp/data's `parseIsoInstant`) →
+ * `YYYY-MM-DDTHH:MM:SS.fffffffffZ` in UTC, which sorts as text in time order
+ * (offsets applied, nanosecond digits kept, more are truncated). A date-time
+ * without a zone is read as UTC, never as the machine's local time. Returns
+ * null for anything else, and for instants outside the years 0000-9999.
  */
 export function timestampKey(text: string): string | null {
-  const m = ISO.exec(text);
-  if (!m) return null;
-  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone = 'Z'] = m;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h);
-  const minute = Number(mi);
-  const second = Number(s);
-  if (hour > 23 || minute > 59 || second > 59) return null;
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day); // not Date.UTC: it maps years 0-99 to 1900-1999
-  date.setUTCHours(hour, minute, second, 0);
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return null;
-  let offsetMinutes = 0;
-  if (zone.toUpperCase() !== 'Z') {
-    const digits = zone.slice(1).replace(':', '');
-    const oh = Number(digits.slice(0, 2));
-    const om = digits.length > 2 ? Number(digits.slice(2)) : 0;
-    if (oh > 23 || om > 59) return null;
-    offsetMinutes = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om);
-  }
-  const utc = new Date(date.getTime() - offsetMinutes * 60_000).toISOString();
+  const parsed = parseIsoInstant(text);
+  if (!parsed) return null;
+  const utc = new Date(parsed.epochMs).toISOString();
   if (!/^\d{4}-/.test(utc)) return null; // shifted out of years 0000-9999
-  return `${utc.slice(0, 19)}.${frac.padEnd(9, '0').slice(0, 9)}Z`;
+  return `${utc.slice(0, 19)}.${parsed.nanos}Z`;
 }
 
 /**
