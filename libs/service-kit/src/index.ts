@@ -19,4 +19,5 @@ export * from './platform/platform.module';
 export * from './platform/start-service';
 export * from './platform/command-metadata';
 export * from './http/request-body';
+export * from './http/send-artifact';
 export * from './platform/dataset-versions';

@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { z } from 'zod';
+import type { ArtifactStore } from '@mlp/artifacts';
 import {
   getRegisteredModelSchema,
   materializeSchema,
@@ -13,7 +15,7 @@ import {
   trainingSetRequestSchema,
   type RpcRequest,
 } from '@mlp/contracts';
-import { commandMetadata, readText, ZodBody } from '@mlp/service-kit';
+import { ARTIFACT_STORE, commandMetadata, readText, sendArtifact, ZodBody } from '@mlp/service-kit';
 import { FeatureViewsService } from './views/feature-views.service';
 import { MaterializationService } from './materialization/materialization.service';
 import { OnlineFeaturesService } from './retrieval/online-features.service';
@@ -21,6 +23,7 @@ import { TrainingSetsService } from './retrieval/training-sets.service';
 import { checkSkewSchema, SkewCheckService } from './retrieval/skew-check.service';
 
 const viewName = (name: string) => parseOrThrow(getRegisteredModelSchema, { name }, 'path').name;
+const trainingSetId = (id: string) => parseOrThrow(z.object({ id: z.string().uuid('expected a training set id (uuid)') }), { id }, 'path').id;
 
 /** Feature views, materialization, online and offline retrieval, over HTTP and NATS. */
 @ApiTags('feature store')
@@ -32,6 +35,7 @@ export class FeatureStoreController {
     private readonly online: OnlineFeaturesService,
     private readonly trainingSets: TrainingSetsService,
     private readonly skew: SkewCheckService,
+    @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
   ) {}
 
   @Put('feature-views')
@@ -99,6 +103,19 @@ export class FeatureStoreController {
   @ZodBody(trainingSetRequestSchema)
   buildTrainingSet(@Body() body: unknown) {
     return this.trainingSets.build(parseOrThrow(trainingSetRequestSchema, body, 'request'), commandMetadata());
+  }
+
+  @Get('training-sets/:id')
+  @ApiOperation({ summary: 'A built training set: artifact key, sha256, rows, columns and inputs' })
+  getTrainingSet(@Param('id') id: string) {
+    return this.trainingSets.get(trainingSetId(id));
+  }
+
+  @Get('training-sets/:id/artifact')
+  @ApiOperation({ summary: 'Download a training set (Parquet, streamed with content-length and x-content-sha256)' })
+  async downloadTrainingSet(@Param('id') id: string, @Res() res: Response) {
+    const set = await this.trainingSets.get(trainingSetId(id));
+    await sendArtifact(res, this.artifacts, set.artifactKey, { contentType: 'application/vnd.apache.parquet', filename: `training-set-${set.trainingSetId}.parquet` });
   }
 
   @MessagePattern(subjects.qry.featureStore.getOnlineFeatures)

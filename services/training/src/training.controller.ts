@@ -6,7 +6,7 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import type { ArtifactStore } from '@mlp/artifacts';
 import { NotFoundError, parseOrThrow, subjects, ValidationError, type RpcRequest } from '@mlp/contracts';
-import { ARTIFACT_STORE, commandMetadata, readText } from '@mlp/service-kit';
+import { ARTIFACT_STORE, commandMetadata, readText, sendArtifact } from '@mlp/service-kit';
 import { RunsService, type StartRunInput } from './runs/runs.service';
 import { RunsQueryService } from './runs/runs-query.service';
 
@@ -72,15 +72,15 @@ export class TrainingController {
   }
 
   @Get('runs/:id/artifacts/:kind')
-  @ApiOperation({ summary: 'Download an artifact of a completed run: model, weights, preprocessing, report, model-card' })
+  @ApiOperation({ summary: 'Download an artifact of a completed run (streamed, with content-length and x-content-sha256): model, weights, preprocessing, report, model-card' })
   async artifact(@Param('id') id: string, @Param('kind') kind: string, @Res() res: Response) {
     const run = this.queries.get(runId(id));
     const field = artifactKinds[kind as keyof typeof artifactKinds];
     if (!field) throw new ValidationError(`unknown artifact '${kind}'`, [{ path: 'kind', message: `one of ${Object.keys(artifactKinds).join(', ')}` }]);
     if (!run.artifacts) throw new NotFoundError(`run ${id} has no artifacts (status ${run.status})`, { code: 'NO_ARTIFACTS' });
-    const key = run.artifacts[field];
-    res.setHeader('content-type', kind === 'model-card' ? 'text/markdown; charset=utf-8' : kind === 'weights' ? 'application/octet-stream' : 'application/json');
-    res.send(await this.artifacts.getBuffer(key));
+    const contentType = kind === 'model-card' ? 'text/markdown; charset=utf-8' : kind === 'weights' ? 'application/octet-stream' : 'application/json';
+    const ext = kind === 'model-card' ? 'md' : kind === 'weights' ? 'bin' : 'json';
+    await sendArtifact(res, this.artifacts, run.artifacts[field], { contentType, filename: `${run.runId}-${kind}.${ext}` });
   }
 
   @Post('runs/:id/cancel')

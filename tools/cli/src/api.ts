@@ -46,13 +46,19 @@ export async function callText<T>(service: ServiceName, method: string, path: st
   return send<T>(service, method, path, { text, contentType }, env);
 }
 
+/** Headers every request to a service carries: `x-api-key` from MLP_API_KEY when it is set. */
+export function requestHeaders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const key = env.MLP_API_KEY;
+  return key ? { 'x-api-key': key } : {};
+}
+
 async function send<T>(service: ServiceName, method: string, path: string, body: { text: string; contentType: string } | undefined, env: NodeJS.ProcessEnv): Promise<T> {
   const url = `${serviceUrl(service, env)}${path}`;
   let response: Response;
   try {
     response = await fetch(url, {
       method,
-      headers: body === undefined ? {} : { 'content-type': body.contentType },
+      headers: body === undefined ? requestHeaders(env) : { ...requestHeaders(env), 'content-type': body.contentType },
       body: body?.text,
     });
   } catch {

@@ -21,6 +21,20 @@ export function mlp(args: string[], env: NodeJS.ProcessEnv): Promise<MlpRun> {
   });
 }
 
+/**
+ * The environment of a CLI on another machine: its own MLP_HOME (empty, not
+ * the platform's) and no embedded ports, only MLP_<SERVICE>_URL pointing at
+ * the platform. Anything it writes must come over HTTP.
+ */
+export function remoteCliEnv(env: NodeJS.ProcessEnv, home: string): NodeJS.ProcessEnv {
+  const remote: NodeJS.ProcessEnv = { ...env, MLP_HOME: home, ARTIFACTS_URL: '', EVENTSTORE_URL: '' };
+  for (const service of serviceNames) {
+    remote[`MLP_${envKey(service)}_URL`] = `http://127.0.0.1:${env[`MLP_${envKey(service)}_PORT`]}`;
+    remote[`MLP_${envKey(service)}_PORT`] = '1'; // nothing listens there: only the URL reaches the platform
+  }
+  return remote;
+}
+
 export interface CliPlatform {
   home: string;
   /** The environment a CLI child process needs to reach this platform. */

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OnlineFeaturesResponse } from '@mlp/contracts';
 import { repoRoot } from '@mlp/testing';
-import { mlp, startCliPlatform, type CliPlatform } from './cli-platform.fixture';
+import { mlp, remoteCliEnv, startCliPlatform, type CliPlatform } from './cli-platform.fixture';
 import type { AppliedView, FeatureViewDetail, MaterializeReply, SkewReport, TrainingSetOutput } from './commands/features';
 
 const examples = join(repoRoot, 'examples/features');
@@ -222,14 +223,37 @@ describe('mlp features (embedded platform, example data)', () => {
     expect(lines[lines.length - 1]).toBe(`wrote ${output}`);
   });
 
-  it('says where the training set is when the artifact store is not on this machine', async () => {
-    const output = join(home, 'elsewhere.parquet');
-    const elsewhere = join(home, 'not-the-platform-home');
-    const out = await mlpJson<TrainingSetOutput>(
-      ['features', 'training-set', '--entities', 'transactions:1', '--timestamp', 'ts', '--features', 'customer_spend:amount_log', '--output', output],
-      { ...env, MLP_HOME: elsewhere },
-    );
-    expect(out).toMatchObject({ rows: 2000, output: null, entities: { dataset: 'transactions', version: 1, file: null, ingestion: null } });
-    expect(existsSync(output)).toBe(false);
+  it('downloads the training set over HTTP for a CLI on another machine (another MLP_HOME, only URLs), with a progress bar', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'mlp-cli-remote-'));
+    try {
+      const remote = remoteCliEnv(env, elsewhere);
+      const output = join(elsewhere, 'remote.parquet');
+      const r = await mlp(['features', 'training-set', '--entities', 'transactions:1', '--timestamp', 'ts', '--features', 'customer_spend:amount_log', '--output', output], {
+        ...remote,
+        MLP_PROGRESS: '1',
+      });
+      expect(r.status).toBe(0);
+      const sha = /^ {2}sha256: {3}([0-9a-f]{64})$/m.exec(r.stdout)?.[1];
+      const key = /^ {2}artifact: (sha256\/[0-9a-f]{64})$/m.exec(r.stdout)?.[1];
+      expect(key).toBe(`sha256/${sha}`);
+      // The bytes written are the artifact's bytes in the platform's store.
+      const stored = readFileSync(join(home, 'artifacts', 'objects', ...key!.split('/')));
+      const written = readFileSync(output);
+      expect(written.length).toBe(stored.length);
+      expect(written.equals(stored)).toBe(true);
+      expect(createHash('sha256').update(written).digest('hex')).toBe(sha);
+      expect(r.stdout.trim().split('\n').pop()).toBe(`wrote ${output}`);
+      expect(r.stderr).toMatch(/downloading training set \[#{24}\] 100%/);
+
+      // --json: the same download, one JSON document on stdout and no progress anywhere.
+      const asJson = join(elsewhere, 'remote.csv');
+      const j = await mlp(['features', 'training-set', '--entities', 'transactions:1', '--timestamp', 'ts', '--features', 'customer_spend:amount_log', '--output', asJson, '--json'], remote);
+      expect(j.status).toBe(0);
+      expect(j.stderr).toBe('');
+      expect(JSON.parse(j.stdout)).toMatchObject({ rows: 2000, output: asJson, format: 'csv', entities: { dataset: 'transactions', version: 1, file: null, ingestion: null } });
+      expect(readFileSync(asJson, 'utf8').trim().split('\n')).toHaveLength(2001);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });

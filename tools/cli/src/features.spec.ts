@@ -1,6 +1,3 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FeatureSpec } from '@mlp/ml';
 import { CliError, UsageError } from './api';
 import {
@@ -25,7 +22,6 @@ import {
   type TrainingSetOutput,
 } from './commands/features';
 import { coveringMaterialization, demoFeaturesLines, type DemoFeaturesResult } from './commands/demo-features';
-import { localArtifactPath, localArtifactRoot } from './local-artifacts';
 
 describe('parseFeaturesArgs', () => {
   it('reads every command', () => {
@@ -372,37 +368,11 @@ describe('training set output', () => {
     ]);
   });
 
-  it('says where the file is when it is not on this machine', () => {
-    const lines = formatTrainingSet({ ...out, output: null, format: 'parquet', entities: { dataset: 'labels', version: 2, file: null, ingestion: null }, columns: ['a'] });
+  it('says which file it wrote, for Parquet as stored and for a dataset as entities', () => {
+    const lines = formatTrainingSet({ ...out, output: 'out.parquet', format: 'parquet', entities: { dataset: 'labels', version: 2, file: null, ingestion: null }, columns: ['a'] });
     expect(lines[0]).toBe('training set ts-1: 3 rows, 1 columns (a)');
-    expect(lines[lines.length - 1]).toBe('not written: the artifact is not on this machine; sha256/abc is available in the artifact store');
+    expect(lines[lines.length - 1]).toBe('wrote out.parquet');
     expect(formatTrainingSet({ ...out, entities: { ...out.entities, ingestion: 'duplicate' } })[0]).toBe("entities: labels.csv is already version 1 of dataset 'labels-entities'");
-  });
-});
-
-describe('local artifacts', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'mlp-cli-artifacts-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('finds the artifact directory from ARTIFACTS_URL or MLP_HOME, and nothing for other stores', () => {
-    expect(localArtifactRoot({ MLP_HOME: '/data/mlp' }, '/work')).toBe('/data/mlp/artifacts');
-    expect(localArtifactRoot({}, '/work')).toBe('/work/.mlp/artifacts');
-    expect(localArtifactRoot({ MLP_HOME: 'rel', ARTIFACTS_URL: '' }, '/work')).toBe('/work/rel/artifacts');
-    expect(localArtifactRoot({ ARTIFACTS_URL: 'file:///srv/objects' }, '/work')).toBe('/srv/objects');
-    expect(localArtifactRoot({ ARTIFACTS_URL: 's3://bucket/prefix' }, '/work')).toBeNull();
-  });
-
-  it('reads only content keys that exist under objects/', () => {
-    const hex = 'a'.repeat(64);
-    mkdirSync(join(dir, 'artifacts', 'objects', 'sha256'), { recursive: true });
-    writeFileSync(join(dir, 'artifacts', 'objects', 'sha256', hex), 'x');
-    expect(localArtifactPath(`sha256/${hex}`, { MLP_HOME: dir })).toBe(join(dir, 'artifacts', 'objects', 'sha256', hex));
-    expect(localArtifactPath(`sha256/${'b'.repeat(64)}`, { MLP_HOME: dir })).toBeNull();
-    expect(localArtifactPath('../../etc/passwd', { MLP_HOME: dir })).toBeNull();
-    expect(localArtifactPath(`sha256/${hex}`, { MLP_HOME: dir, ARTIFACTS_URL: 's3://b' })).toBeNull();
   });
 });
 

@@ -22,6 +22,9 @@ usage: mlp <command> [--json]
   datasets                       list datasets with their latest version
   datasets <name>                its versions: status, rows, quarantined, schema changes, failed checks
   datasets <name> --version N    a version's quality report: per-column stats, checks, quarantine reasons
+  datasets <name> --version N --artifact report|quarantine|data --output <file>
+                                 download the quality report (.json), quarantined rows (.parquet/.ndjson) or
+                                 accepted rows (.parquet) over HTTP, streamed, checked against its sha256
   features apply <featureviews.yaml> [--force]
                                  define or update feature views (a breaking change to a view in use needs --force)
   features list                  feature views with their latest materialization
@@ -33,15 +36,19 @@ usage: mlp <command> [--json]
                                  compare online values with the offline table at the same event time; exit 3 on skew
   features training-set --entities <dataset[:version]|file.parquet|file.csv> --timestamp <column>
          --features <view[:feature],...> --output <file.parquet|file.csv>
-                                 a point-in-time training set (a local entities file is ingested as <name>-entities first)
+                                 a point-in-time training set (a local entities file is ingested as <name>-entities first),
+                                 downloaded from the feature store into --output
   train <train.yaml> [--watch]   train: trials and final-fit progress, then the holdout metrics table; --json prints
                                  {runId, status, metrics, model: {artifact, sha256}}; exit 0 completed, 1 failed/cancelled
   runs [--experiment e] [--order-by metric]
                                  list runs (best first with --order-by)
   runs <id> [--compare <id2>]    one run: trials, holdout metrics, gate; or two runs side by side
+  runs <id> --artifact model|weights|preprocessing|report|model-card --output <file>
+                                 download an artifact of a completed run (the model card is Markdown)
   replay run <id>                re-train a run from its events and inputs and compare the weights sha256 (exit 3 if different)
 
-The CLI talks to the embedded ports (7101-7106); MLP_<SERVICE>_URL points it elsewhere.`;
+The CLI talks to the embedded ports (7101-7106); MLP_<SERVICE>_URL points it elsewhere (another machine too:
+artifacts are downloaded over HTTP, with a progress bar on a terminal). MLP_API_KEY is sent as x-api-key.`;
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');

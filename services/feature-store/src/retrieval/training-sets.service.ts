@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ArtifactStore } from '@mlp/artifacts';
-import { NotFoundError, streams, type CommandMetadata, type TrainingSetRequest, type TrainingSetResult } from '@mlp/contracts';
+import { NotFoundError, streams, validateEventData, type CommandMetadata, type TrainingSetRequest, type TrainingSetResult } from '@mlp/contracts';
 import { literal, openDuck } from '@mlp/duckdb';
 import { handleCommand, type EventStore } from '@mlp/eventstore';
 import { historicalJoinSql } from '@mlp/ml';
@@ -27,6 +27,14 @@ export class TrainingSetsService {
     @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
     private readonly views: FeatureViewsService,
   ) {}
+
+  /** A built training set, from its TrainingSetBuilt event (re-validated on read). */
+  async get(trainingSetId: string): Promise<TrainingSetResult> {
+    const built = (await this.store.readStream(streams.trainingSet(trainingSetId))).find((e) => e.type === 'TrainingSetBuilt');
+    if (!built) throw new NotFoundError(`training set ${trainingSetId} does not exist`, { code: 'TRAINING_SET_NOT_FOUND' });
+    const { artifactKey, sha256, rows, columns, inputs } = validateEventData('TrainingSetBuilt', built.data);
+    return { trainingSetId, artifactKey, sha256, rows, columns, inputs };
+  }
 
   async build(request: TrainingSetRequest, meta: CommandMetadata): Promise<TrainingSetResult> {
     const id = randomUUID();

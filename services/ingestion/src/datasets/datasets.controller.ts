@@ -23,7 +23,7 @@ import {
   type RpcRequest,
 } from '@mlp/contracts';
 import { parseDatasetSchema, parseSchemaYaml, schemaToYaml, type DatasetSchema } from '@mlp/data';
-import { ARTIFACT_STORE, commandMetadata, ZodBody } from '@mlp/service-kit';
+import { ARTIFACT_STORE, commandMetadata, sendArtifact, ZodBody } from '@mlp/service-kit';
 import { INGESTION_CONFIG, type IngestionConfig } from '../jobs/ingestion-config';
 import { IngestionJobsService } from '../jobs/ingestion-jobs.service';
 import { readText, saveBody } from '@mlp/service-kit';
@@ -167,10 +167,17 @@ export class DatasetsController {
   }
 
   @Get('datasets/:name/versions/:version/report')
-  @ApiOperation({ summary: "The version's quality report" })
-  async report(@Param('name') name: string, @Param('version') version: string) {
+  @ApiOperation({ summary: "The version's quality report (JSON, streamed from the artifact store with content-length and x-content-sha256)" })
+  async report(@Param('name') name: string, @Param('version') version: string, @Res() res: Response) {
     const v = this.datasets.version(datasetName(name), versionNumber(version));
-    return JSON.parse((await this.artifacts.getBuffer(v.reportArtifactKey)).toString('utf8'));
+    await sendArtifact(res, this.artifacts, v.reportArtifactKey, { contentType: 'application/json; charset=utf-8', filename: `${name}-v${v.version}-report.json` });
+  }
+
+  @Get('datasets/:name/versions/:version/data')
+  @ApiOperation({ summary: "Download the version's accepted rows (Parquet, streamed with content-length and x-content-sha256)" })
+  async data(@Param('name') name: string, @Param('version') version: string, @Res() res: Response) {
+    const v = this.datasets.version(datasetName(name), versionNumber(version));
+    await sendArtifact(res, this.artifacts, v.artifactKey, { contentType: 'application/vnd.apache.parquet', filename: `${name}-v${v.version}.parquet` });
   }
 
   @Get('datasets/:name/versions/:version/quarantine')

@@ -9,7 +9,7 @@ import type { ArtifactStore } from '@mlp/artifacts';
 import { NotFoundError, streams, ValidationError, type CommandMetadata, type RegisterDatasetDto } from '@mlp/contracts';
 import { schemaHash, type DatasetSchema } from '@mlp/data';
 import { handleCommand, type EventStore } from '@mlp/eventstore';
-import { ARTIFACT_STORE, EVENT_STORE } from '@mlp/service-kit';
+import { ARTIFACT_STORE, EVENT_STORE, sendArtifact } from '@mlp/service-kit';
 import { IngestionJobsService } from '../jobs/ingestion-jobs.service';
 import { openDuck } from '@mlp/duckdb';
 import { literal } from '@mlp/duckdb';
@@ -74,11 +74,7 @@ export class DatasetsService {
   /** Streams the quarantine Parquet, or converts it to NDJSON first. */
   async sendQuarantine(key: string, format: 'parquet' | 'ndjson', res: Response, basename: string): Promise<void> {
     if (format === 'parquet') {
-      const stat = await this.artifacts.stat(key);
-      res.setHeader('content-type', 'application/vnd.apache.parquet');
-      res.setHeader('content-length', String(stat.size));
-      res.setHeader('content-disposition', `attachment; filename="${basename}.parquet"`);
-      await pipeline(await this.artifacts.get(key), res);
+      await sendArtifact(res, this.artifacts, key, { contentType: 'application/vnd.apache.parquet', filename: `${basename}.parquet` });
       return;
     }
     const dir = await mkdtemp(join(tmpdir(), 'mlp-quarantine-'));

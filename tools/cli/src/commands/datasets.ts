@@ -1,10 +1,23 @@
+import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ColumnReport, QualityReport } from '@mlp/data';
 import { call, UsageError } from '../api';
-import { formatNumber, formatPercent, formatTable, printJson, truncate } from '../output';
+import { download, downloadStatus, type Downloaded } from '../download';
+import { formatBytes, formatNumber, formatPercent, formatTable, printJson, truncate } from '../output';
 import { formatReasons } from './ingest';
 
-export const DATASETS_USAGE = 'usage: mlp datasets [name] [--version N] [--json]';
+export const DATASETS_USAGE = `usage: mlp datasets [name] [--version N] [--json]
+       mlp datasets <name> --version N --artifact report|quarantine|data --output <file>
+                                               download a version's quality report (.json), quarantined rows
+                                               (.parquet or .ndjson) or accepted rows (.parquet)`;
+
+/** What `--artifact` downloads, and the extensions its `--output` may have. */
+export const DATASET_ARTIFACTS = {
+  report: ['.json'],
+  quarantine: ['.parquet', '.ndjson'],
+  data: ['.parquet'],
+} as const;
+export type DatasetArtifact = keyof typeof DATASET_ARTIFACTS;
 
 /** `GET /datasets` items. */
 export interface DatasetSummary {
@@ -39,23 +52,57 @@ export interface DatasetDetail {
 export interface DatasetsArgs {
   name?: string;
   version?: number;
+  /** Download this artifact of the version to `output` instead of printing. */
+  download?: { artifact: DatasetArtifact; output: string };
 }
 
 export function parseDatasetsArgs(args: string[]): DatasetsArgs {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { version: { type: 'string', short: 'v' } } });
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: { version: { type: 'string', short: 'v' }, artifact: { type: 'string' }, output: { type: 'string', short: 'o' } },
+    });
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n${DATASETS_USAGE}`);
   }
   const { positionals, values } = parsed;
   if (positionals.length > 1) throw new UsageError(`give at most one dataset name\n${DATASETS_USAGE}`);
   const name = positionals[0];
+  if ((values.artifact === undefined) !== (values.output === undefined)) {
+    throw new UsageError(`--artifact and --output go together\n${DATASETS_USAGE}`);
+  }
+  if (values.artifact !== undefined && values.version === undefined) throw new UsageError(`--artifact needs a dataset name and --version\n${DATASETS_USAGE}`);
   if (values.version === undefined) return { name };
   if (!name) throw new UsageError(`--version needs a dataset name\n${DATASETS_USAGE}`);
   const version = Number(values.version);
   if (!Number.isInteger(version) || version < 1) throw new UsageError(`--version must be a positive integer, got '${values.version}'`);
-  return { name, version };
+  if (values.artifact === undefined || values.output === undefined) return { name, version };
+  return { name, version, download: datasetDownload(values.artifact, values.output) };
+}
+
+function datasetDownload(artifact: string, output: string): NonNullable<DatasetsArgs['download']> {
+  if (!Object.prototype.hasOwnProperty.call(DATASET_ARTIFACTS, artifact)) {
+    throw new UsageError(`--artifact must be one of ${Object.keys(DATASET_ARTIFACTS).join(', ')}, got '${artifact}'`);
+  }
+  const allowed: readonly string[] = DATASET_ARTIFACTS[artifact as DatasetArtifact];
+  const ext = extname(output).toLowerCase();
+  if (!allowed.includes(ext)) throw new UsageError(`--output for the ${artifact} must end in ${allowed.join(' or ')}, got '${output}'`);
+  return { artifact: artifact as DatasetArtifact, output };
+}
+
+/** The path that serves a version's artifact (quarantine as NDJSON when the output asks for it). */
+export function datasetArtifactPath(name: string, version: number, download: NonNullable<DatasetsArgs['download']>): string {
+  const base = `/datasets/${encodeURIComponent(name)}/versions/${version}`;
+  if (download.artifact === 'quarantine') return `${base}/quarantine${extname(download.output).toLowerCase() === '.ndjson' ? '?format=ndjson' : ''}`;
+  return `${base}/${download.artifact}`;
+}
+
+/** `wrote q.parquet: quarantined rows of penguins v1, 1.2 KB, sha256 …`. */
+export function formatDownloaded(what: string, d: Downloaded): string {
+  return `wrote ${d.output}: ${what}, ${formatBytes(d.bytes)}, sha256 ${d.sha256}`;
 }
 
 /** `2026-11-26T10:37:34.374Z` → `2026-11-26 10:37` (UTC). */
@@ -175,6 +222,17 @@ export async function datasets(args: string[], json: boolean): Promise<void> {
     return;
   }
   const name = encodeURIComponent(a.name);
+  if (a.download && a.version !== undefined) {
+    const { artifact, output } = a.download;
+    const what = { report: 'quality report', quarantine: 'quarantined rows', data: 'accepted rows' }[artifact];
+    const d = await download('ingestion', datasetArtifactPath(a.name, a.version, a.download), output, {
+      status: downloadStatus(json),
+      label: `downloading ${what}`,
+    });
+    if (json) return printJson({ dataset: a.name, version: a.version, artifact, output: d.output, bytes: d.bytes, sha256: d.sha256 });
+    console.log(formatDownloaded(`${what} of ${a.name} v${a.version}`, d));
+    return;
+  }
   if (a.version === undefined) {
     const detail = await call<DatasetDetail>('ingestion', 'GET', `/datasets/${name}`);
     if (json) return printJson(detail);

@@ -1,11 +1,13 @@
-import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ValidationError, type IngestionOutcome, type OnlineFeaturesResponse, type TrainingSetResult } from '@mlp/contracts';
 import { formatDuration, parseFeatureViewsYaml, type FeatureSpec } from '@mlp/ml';
 import { call, callText, CliError, UsageError } from '../api';
 import { ingest as runIngestion } from '../ingestion-client';
-import { copyVerified, localArtifactPath, parquetToCsv } from '../local-artifacts';
+import { download, downloadStatus } from '../download';
+import { parquetToCsv } from '../parquet-to-csv';
 import { formatNumber, formatTable, printJson } from '../output';
 import { progressEnabled, renderWaiting, StatusLine } from '../progress';
 import { exitCodeFor, formatOutcome } from './ingest';
@@ -452,8 +454,8 @@ export interface TrainingSetOutput {
   artifactKey: string;
   inputs: TrainingSetResult['inputs'];
   entities: { dataset: string; version: number | null; file: string | null; ingestion: 'accepted' | 'duplicate' | null };
-  /** The file written, or null when the artifact is not on this machine. */
-  output: string | null;
+  /** The file written (downloaded from the feature store). */
+  output: string;
   format: 'parquet' | 'csv';
 }
 
@@ -471,11 +473,7 @@ export function formatTrainingSet(t: TrainingSetOutput): string[] {
   lines.push(`  sha256:   ${t.sha256}`);
   lines.push(`  artifact: ${t.artifactKey}`);
   for (const [i, input] of t.inputs.entries()) lines.push(`  ${i === 0 ? 'inputs:   ' : '          '}${input.ref}`);
-  lines.push(
-    t.output
-      ? `wrote ${t.output}${t.format === 'csv' ? ' (CSV converted from the Parquet artifact)' : ''}`
-      : `not written: the artifact is not on this machine; ${t.artifactKey} is available in the artifact store`,
-  );
+  lines.push(`wrote ${t.output}${t.format === 'csv' ? ' (CSV converted from the Parquet artifact)' : ''}`);
   return lines;
 }
 
@@ -562,11 +560,7 @@ async function trainingSet(a: Extract<FeaturesArgs, { command: 'training-set' }>
       features: a.features,
     }),
   );
-  const local = localArtifactPath(result.artifactKey);
-  if (local) {
-    if (a.format === 'csv') await parquetToCsv(local, a.output, result.sha256);
-    else await copyVerified(local, a.output, result.sha256);
-  }
+  await downloadTrainingSet(result, a.output, a.format, json);
   const entitiesVersion = version ?? Number(/^dataset:.*@(\d+)$/.exec(result.inputs[0]?.ref ?? '')?.[1] ?? NaN);
   const out: TrainingSetOutput = {
     trainingSetId: result.trainingSetId,
@@ -576,12 +570,40 @@ async function trainingSet(a: Extract<FeaturesArgs, { command: 'training-set' }>
     artifactKey: result.artifactKey,
     inputs: result.inputs,
     entities: { dataset, version: Number.isNaN(entitiesVersion) ? null : entitiesVersion, file: a.entities.kind === 'file' ? a.entities.path : null, ingestion },
-    output: local ? a.output : null,
+    output: a.output,
     format: a.format,
   };
   if (json) printJson(out);
   else for (const line of formatTrainingSet(out)) console.log(line);
   return 0;
+}
+
+/**
+ * Streams the training set's Parquet from the feature store into `output`
+ * (checked against the sha256 of TrainingSetBuilt), or into a temp file that
+ * is then converted to CSV. Progress on a terminal, never with --json.
+ */
+export async function downloadTrainingSet(
+  set: Pick<TrainingSetResult, 'trainingSetId' | 'sha256'>,
+  output: string,
+  format: 'parquet' | 'csv',
+  json: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const path = `/training-sets/${encodeURIComponent(set.trainingSetId)}/artifact`;
+  const options = { sha256: set.sha256, status: downloadStatus(json, process.stderr, env), label: 'downloading training set', env };
+  if (format === 'parquet') {
+    await download('feature-store', path, output, options);
+    return;
+  }
+  const work = await mkdtemp(join(tmpdir(), 'mlp-trainingset-'));
+  try {
+    const parquet = join(work, 'training-set.parquet');
+    await download('feature-store', path, parquet, options);
+    await parquetToCsv(parquet, output);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 }
 
 /** `mlp features …`: returns the exit code (0 done, 1 failed, 2 usage, 3 skew found / entities rejected). */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { call, callText, UsageError } from '../api';
-import { formatNumber, printJson, printTable } from '../output';
+import { download, downloadStatus } from '../download';
+import { formatBytes, formatNumber, printJson, printTable } from '../output';
 import { progressEnabled, StatusLine } from '../progress';
 
 /** What the CLI reads of a run (GET /runs/:id). */
@@ -104,7 +105,21 @@ export async function train(args: string[], json: boolean): Promise<number> {
   return run.status === 'Completed' ? 0 : 1;
 }
 
-/** `mlp runs [id] [--compare id2] [--experiment name] [--json]`. */
+/** What `mlp runs <id> --artifact` downloads: the training service's artifact kinds. */
+export const RUN_ARTIFACTS = ['model', 'weights', 'preprocessing', 'report', 'model-card'] as const;
+export type RunArtifact = (typeof RUN_ARTIFACTS)[number];
+
+/** `--artifact <kind> --output <file>` of `mlp runs <id>`, checked; undefined when neither is given. */
+export function parseRunDownload(id: string | undefined, artifact: string | undefined, output: string | undefined): { artifact: RunArtifact; output: string } | undefined {
+  if (artifact === undefined && output === undefined) return undefined;
+  const usage = 'usage: mlp runs <id> --artifact model|weights|preprocessing|report|model-card --output <file>';
+  if (!id) throw new UsageError(`--artifact needs a run id\n${usage}`);
+  if (!artifact || !output) throw new UsageError(`--artifact and --output go together\n${usage}`);
+  if (!(RUN_ARTIFACTS as readonly string[]).includes(artifact)) throw new UsageError(`--artifact must be one of ${RUN_ARTIFACTS.join(', ')}, got '${artifact}'`);
+  return { artifact: artifact as RunArtifact, output };
+}
+
+/** `mlp runs [id] [--compare id2] [--experiment name] [--artifact kind --output file] [--json]`. */
 export async function runs(args: string[], json: boolean): Promise<number> {
   const flag = (name: string) => {
     const i = args.indexOf(name);
@@ -112,6 +127,16 @@ export async function runs(args: string[], json: boolean): Promise<number> {
   };
   const positional = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
   const [id] = positional;
+  const wanted = parseRunDownload(id, flag('--artifact'), flag('--output'));
+  if (id && wanted) {
+    const d = await download('training', `/runs/${encodeURIComponent(id)}/artifacts/${wanted.artifact}`, wanted.output, {
+      status: downloadStatus(json),
+      label: `downloading ${wanted.artifact}`,
+    });
+    if (json) printJson({ runId: id, artifact: wanted.artifact, output: d.output, bytes: d.bytes, sha256: d.sha256 });
+    else console.log(`wrote ${d.output}: ${wanted.artifact} of run ${id}, ${formatBytes(d.bytes)}, sha256 ${d.sha256}`);
+    return 0;
+  }
   const other = flag('--compare');
   if (id && other) {
     const cmp = await call<{ runs: { runId: string; params: Record<string, unknown> }[]; metrics: { metric: string; values: (number | null)[]; deltas: (number | null)[]; best: string | null }[] }>(
