@@ -4,4 +4,6 @@ export * from './simple-imputer';
 export * from './scalers';
 export * from './encoders';
 export * from './outliers';
+export * from './dates';
+export * from './date-parts';
 export * from './pipeline';

@@ -1,6 +1,7 @@
 import { ValidationError } from '@mlp/contracts';
 import { z } from 'zod';
 import { FeatureSelector } from '../selection/feature-selector';
+import { DateParts } from './date-parts';
 import { OneHotEncoder, OrdinalEncoder, TargetEncoder } from './encoders';
 import { type Frame, isMissing, pick, requireColumn, rowCount } from './frame';
 import { IqrClipper, ZScoreClipper } from './outliers';
@@ -36,6 +37,7 @@ export const transformerLoaders: Readonly<Record<string, (state: unknown) => Tra
   IqrClipper: IqrClipper.fromJSON,
   ZScoreClipper: ZScoreClipper.fromJSON,
   FeatureSelector: FeatureSelector.fromJSON,
+  DateParts: DateParts.fromJSON,
   Pipeline: (s) => Pipeline.fromJSON(s),
 };
 
