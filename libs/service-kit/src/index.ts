@@ -21,3 +21,4 @@ export * from './platform/command-metadata';
 export * from './http/request-body';
 export * from './http/send-artifact';
 export * from './platform/dataset-versions';
+export * from './auth';

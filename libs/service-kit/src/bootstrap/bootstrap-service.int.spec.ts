@@ -233,7 +233,7 @@ describe('bootstrapService (registry over tcp)', () => {
     });
 
     it('answers a too large body with 413 in the standard shape', async () => {
-      const res = await postJson('/things', JSON.stringify({ name: 'x'.repeat(11 * 1024 * 1024), size: 1 })); // over the 10 MB JSON limit
+      const res = await postJson('/things', JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024), size: 1 })); // over the default 1 MiB MLP_MAX_BODY_BYTES
       expect(res.status).toBe(413);
       const body = await json(res);
       expect(errorKeys(body)).toEqual(['code', 'message', 'name']);

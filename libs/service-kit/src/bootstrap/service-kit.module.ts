@@ -1,6 +1,9 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import type { ServiceName } from '@mlp/contracts';
+import { ApiKeyRing } from '../auth/api-key-ring';
+import { API_KEYS_SERVICE, ApiKeysController } from '../auth/api-keys.controller';
+import type { ApiKeysService } from '../auth/api-keys.service';
 import { HealthController } from '../health/health.controller';
 import { ReadinessChecks } from '../health/readiness-check';
 import type { Logger } from '../logging/logger';
@@ -18,12 +21,17 @@ export interface ServiceKitModuleOptions {
   logger: Logger;
   metrics: HttpMetrics;
   readiness: ReadinessChecks;
+  /** The keys this service accepts (global provider: ingestion adds its push keys). */
+  keys: ApiKeyRing;
+  /** Key management (`/auth/keys`), when keys are stored in an event store. */
+  keyManagement?: ApiKeysService;
 }
 
 /**
  * Root module of a service app: the app's module plus health, metrics and the
- * ping responder. Global, so feature modules can inject SERVICE_LOGGER and
- * HttpMetrics (to register their own metrics on the app's registry).
+ * ping responder (and `/auth/keys`). Global, so feature modules can inject
+ * SERVICE_LOGGER, HttpMetrics (to register their own metrics on the app's
+ * registry) and ApiKeyRing (to add keys of their own from the environment).
  */
 @Module({})
 export class ServiceKitModule {
@@ -32,13 +40,20 @@ export class ServiceKitModule {
       module: ServiceKitModule,
       global: true,
       imports: [TerminusModule.forRoot({ logger: false }), options.module],
-      controllers: [HealthController, MetricsController, pingControllerFor(options.service)],
+      controllers: [
+        HealthController,
+        MetricsController,
+        pingControllerFor(options.service),
+        ...(options.keyManagement ? [ApiKeysController] : []),
+      ],
       providers: [
         { provide: SERVICE_LOGGER, useValue: options.logger },
         { provide: HttpMetrics, useValue: options.metrics },
         { provide: ReadinessChecks, useValue: options.readiness },
+        { provide: ApiKeyRing, useValue: options.keys },
+        ...(options.keyManagement ? [{ provide: API_KEYS_SERVICE, useValue: options.keyManagement }] : []),
       ],
-      exports: [SERVICE_LOGGER, HttpMetrics],
+      exports: [SERVICE_LOGGER, HttpMetrics, ApiKeyRing],
     };
   }
 }

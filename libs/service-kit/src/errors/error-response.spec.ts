@@ -7,6 +7,7 @@ import {
   IllegalStateError,
   InfrastructureError,
   NotFoundError,
+  PayloadTooLargeError,
   UnauthorizedError,
   ValidationError,
 } from '@mlp/contracts';
@@ -41,12 +42,25 @@ describe('toErrorResponse', () => {
       status: 400,
       body: { code: 'BAD_REQUEST', name: 'ValidationError', details: [{ path: '', message: 'a must be a string' }] },
     });
-    expect(toErrorResponse(new PayloadTooLargeException()).body).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', name: 'HttpError' });
+    expect(toErrorResponse(new PayloadTooLargeException()).body).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', name: 'PayloadTooLargeError' });
   });
 
   it('maps body-parser client errors by their status', () => {
     const tooLarge = Object.assign(new Error('request entity too large'), { status: 413, expose: true, type: 'entity.too.large' });
     expect(toErrorResponse(tooLarge)).toMatchObject({ status: 413, body: { code: 'PAYLOAD_TOO_LARGE' } });
+    const overLimit = Object.assign(new Error('request entity too large'), { status: 413, expose: true, type: 'entity.too.large', limit: 1024 });
+    expect(toErrorResponse(overLimit)).toMatchObject({
+      status: 413,
+      body: { code: 'PAYLOAD_TOO_LARGE', name: 'PayloadTooLargeError', message: 'request body larger than 1024 bytes (MLP_MAX_BODY_BYTES)' },
+    });
+  });
+
+  it('maps a PayloadTooLargeError to 413', () => {
+    expect(toErrorResponse(new PayloadTooLargeError('too big'))).toEqual({
+      status: 413,
+      body: { code: 'PAYLOAD_TOO_LARGE', name: 'PayloadTooLargeError', message: 'too big' },
+      internal: false,
+    });
   });
 
   it('hides everything else behind a generic 500', () => {

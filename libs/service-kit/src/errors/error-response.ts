@@ -7,6 +7,7 @@ import {
   IllegalStateError,
   InfrastructureError,
   NotFoundError,
+  PayloadTooLargeError,
   UnauthorizedError,
   ValidationError,
   errorFromPayload,
@@ -37,6 +38,7 @@ export function statusOf(error: DomainError): number {
   if (error instanceof NotFoundError) return 404;
   if (error instanceof IllegalStateError) return 409;
   if (error instanceof ConcurrencyError) return 412;
+  if (error instanceof PayloadTooLargeError) return 413;
   if (error instanceof InfrastructureError) return 503;
   // A plain DomainError is a rejected request; INTERNAL is a remote's internal error rebuilt by MlpClient.
   return error.code === INTERNAL_ERROR_BODY.code ? 500 : 400;
@@ -50,6 +52,7 @@ const nameByStatus: Record<number, string> = {
   404: NotFoundError.name,
   409: IllegalStateError.name,
   412: ConcurrencyError.name,
+  413: PayloadTooLargeError.name,
   503: InfrastructureError.name,
 };
 
@@ -104,6 +107,14 @@ export function toErrorResponse(error: unknown): ErrorResponse {
     if (typeof inner === 'string') return fromDomainError(new DomainError(inner, { code: 'RPC_ERROR' }));
     return internal();
   }
-  if (isExposedClientError(error)) return fromStatus(error.status, error.message);
+  if (isExposedClientError(error)) {
+    const limit = (error as { type?: unknown; limit?: unknown }).type === 'entity.too.large' ? (error as { limit?: unknown }).limit : undefined;
+    if (typeof limit === 'number') {
+      return fromDomainError(
+        new PayloadTooLargeError(`request body larger than ${limit} bytes (MLP_MAX_BODY_BYTES)`, { details: { limit } }),
+      );
+    }
+    return fromStatus(error.status, error.message);
+  }
   return internal();
 }

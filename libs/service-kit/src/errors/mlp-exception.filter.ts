@@ -1,8 +1,10 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Catch, type ArgumentsHost, type ExceptionFilter, type HttpServer } from '@nestjs/common';
 import { throwError, type Observable } from 'rxjs';
 import type { ErrorPayload } from '@mlp/contracts';
 import { currentContext, runWithContext } from '@mlp/messaging';
 import { rpcRequestContext } from '../correlation/rpc-context.interceptor';
+import { bodyUnread } from '../http/request-body';
 import type { Logger } from '../logging/logger';
 import { toErrorResponse, type ErrorResponse } from './error-response';
 
@@ -29,13 +31,15 @@ export class MlpExceptionFilter implements ExceptionFilter {
       return throwError(() => response.body);
     }
     const http = host.switchToHttp();
-    const res = http.getResponse<unknown>();
-    const req = http.getRequest<{ method?: string; url?: string }>();
+    const res = http.getResponse<ServerResponse>();
+    const req = http.getRequest<IncomingMessage | undefined>();
     this.log(exception, response, req ? `${req.method} ${req.url}` : undefined);
     if (this.httpAdapter.isHeadersSent(res)) {
       this.httpAdapter.end(res);
       return;
     }
+    // Answered before the body was read (401 on an upload, 413 over a limit): close rather than drain the rest.
+    if (req && bodyUnread(req)) res.setHeader('connection', 'close');
     this.httpAdapter.reply(res, response.body, response.status);
   }
 

@@ -2,12 +2,14 @@ import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
 import { InfrastructureError } from '@mlp/contracts';
+import { Public } from '../auth/require-scopes.decorator';
 import { ReadinessChecks, type ReadinessCheck } from './readiness-check';
 
 /** A check that hangs counts as failed after this long. */
 export const READINESS_CHECK_TIMEOUT_MS = 5_000;
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -65,6 +65,7 @@ export async function startService(definition: ServiceDefinition, options: Start
       config,
       httpPort: options.httpPort,
       logger: options.logger,
+      eventStore,
       readiness: (app) => [eventStoreReadiness(runtime), artifactsReadiness(runtime), transportReadiness(app.get<MlpClient>(MLP_CLIENT), definition.service)],
     });
   } catch (err) {
