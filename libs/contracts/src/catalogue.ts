@@ -9,7 +9,6 @@ import { ingestionEvents } from './events/ingestion.events';
 import { featureStoreEvents } from './events/feature-store.events';
 import { trainingEvents } from './events/training.events';
 import { registryEvents } from './events/registry.events';
-import { servingEvents } from './events/serving.events';
 import { monitoringEvents } from './events/monitoring.events';
 import { authEvents } from './events/auth.events';
 
@@ -19,7 +18,6 @@ export const eventCatalogue = {
   ...featureStoreEvents,
   ...trainingEvents,
   ...registryEvents,
-  ...servingEvents,
   ...monitoringEvents,
   ...authEvents,
 } as const;

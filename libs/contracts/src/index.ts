@@ -14,7 +14,6 @@ export { ingestionEvents } from './events/ingestion.events';
 export { featureStoreEvents } from './events/feature-store.events';
 export { trainingEvents } from './events/training.events';
 export { registryEvents } from './events/registry.events';
-export { servingEvents } from './events/serving.events';
 export { monitoringEvents } from './events/monitoring.events';
 export { authEvents } from './events/auth.events';
 export * from './auth';

@@ -34,6 +34,4 @@ export const registryEvents = {
     z.object({ name, alias: z.string().min(1), version: z.number().int().positive(), previousVersion: z.number().int().nullable() }),
   ),
   ModelAliasRemoved: defineEvent('ModelAliasRemoved', 1, z.object({ name, alias: z.string().min(1), version: z.number().int() })),
-  ModelVersionApproved: defineEvent('ModelVersionApproved', 1, z.object({ name, version: z.number().int(), comment: z.string().optional() })),
-  ModelVersionArchived: defineEvent('ModelVersionArchived', 1, z.object({ name, version: z.number().int() })),
 } as const;
