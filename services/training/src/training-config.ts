@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { loadConfig, type BaseConfig } from '@mlp/service-kit';
+import { loadConfig, runtimeEnvShape, type BaseConfig } from '@mlp/service-kit';
 
 /** Training settings from env, validated at start-up. */
 const schema = z.object({
@@ -8,14 +8,16 @@ const schema = z.object({
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   /** Where trials run: `jetstream` (a work queue shared by every training instance; the default with NATS) or `local` (in-process). */
   MLP_TRIAL_QUEUE: z.enum(['jetstream', 'local']).optional(),
-  /** Trials this instance runs at once. */
-  MLP_TRAINING_WORKERS: z.coerce.number().int().positive().max(32).default(1),
+  /** Trials this instance runs at once; 0 makes it a coordinator only (it serves the API and runs searches, other instances run the trials). */
+  MLP_TRAINING_WORKERS: z.coerce.number().int().min(0).max(32).default(1),
   /** A trial not acknowledged within this time (worker died) is delivered to another worker. */
   MLP_TRIAL_ACK_WAIT_MS: z.coerce.number().int().positive().default(30_000),
   /** Names this instance as the coordinator of the runs it accepts; keep it stable across restarts so it resumes them. */
   MLP_TRAINING_INSTANCE: z.string().min(1).optional(),
   /** tfjs backend when a spec does not name one. */
   MLP_TFJS_BACKEND: z.enum(['wasm', 'cpu', 'tensorflow']).default('wasm'),
+  /** Read by the libraries the trainer uses (DuckDB frames, code version): checked here too, as this module reads process.env. */
+  ...runtimeEnvShape,
 });
 
 export type TrainingConfig = z.output<typeof schema> & { trialQueue: 'jetstream' | 'local'; instance: string };

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { SERVICE_CONFIG, type BaseConfig } from '@mlp/service-kit';
+import { SERVICE_CONFIG, SERVICE_LOGGER, type BaseConfig, type Logger } from '@mlp/service-kit';
 import { loadTrainingConfig, TRAINING_CONFIG, type TrainingConfig } from './training-config';
 import { TRIAL_QUEUE, type TrialQueue } from './queue/trial-queue';
 import { LocalTrialQueue } from './queue/local-trial-queue';
@@ -8,8 +8,10 @@ import { RunsService } from './runs/runs.service';
 import { RunsQueryService } from './runs/runs-query.service';
 import { TrainingController } from './training.controller';
 
-async function createTrialQueue(config: TrainingConfig): Promise<TrialQueue> {
-  return config.trialQueue === 'jetstream' ? JetStreamTrialQueue.connect(config.NATS_URL, { ackWaitMs: config.MLP_TRIAL_ACK_WAIT_MS, name: config.instance }) : new LocalTrialQueue();
+async function createTrialQueue(config: TrainingConfig, logger: Logger): Promise<TrialQueue> {
+  return config.trialQueue === 'jetstream'
+    ? JetStreamTrialQueue.connect(config.NATS_URL, { ackWaitMs: config.MLP_TRIAL_ACK_WAIT_MS, name: config.instance, logger })
+    : new LocalTrialQueue(logger);
 }
 
 /** Training: splits, CV, hyper-parameter search over a shared trial queue, tfjs training, evaluation, tracking. */
@@ -21,7 +23,7 @@ async function createTrialQueue(config: TrainingConfig): Promise<TrialQueue> {
       useFactory: (base: BaseConfig) => loadTrainingConfig(process.env, base, base.MLP_TRAINING_PORT),
       inject: [SERVICE_CONFIG],
     },
-    { provide: TRIAL_QUEUE, useFactory: createTrialQueue, inject: [TRAINING_CONFIG] },
+    { provide: TRIAL_QUEUE, useFactory: createTrialQueue, inject: [TRAINING_CONFIG, SERVICE_LOGGER] },
     RunsQueryService,
     RunsService,
   ],

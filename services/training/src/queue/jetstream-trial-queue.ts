@@ -1,16 +1,26 @@
-import { AckPolicy, connect, JSONCodec, nanos, RetentionPolicy, StorageType, type JsMsg, type NatsConnection } from 'nats';
-import { subjects } from '@mlp/contracts';
+import { AckPolicy, connect, JSONCodec, nanos, RetentionPolicy, StorageType, type JsMsg, type NatsConnection, type NatsError } from 'nats';
+import { InfrastructureError, subjects } from '@mlp/contracts';
+import type { Logger } from '@mlp/service-kit';
 import { trialMessageId, type TrialHandler, type TrialMessage, type TrialQueue } from './trial-queue';
 
 const codec = JSONCodec<TrialMessage>();
 const { stream, subject, consumer } = subjects.work.trials;
+/** Deliveries of one trial before JetStream gives it up (the consumer's max_deliver). */
+export const JETSTREAM_MAX_DELIVER = 5;
+
+/** JetStream API error codes: stream not found, consumer not found. */
+const STREAM_NOT_FOUND = 10059;
+const CONSUMER_NOT_FOUND = 10014;
+const apiErrorCode = (err: unknown): number | undefined => (err as NatsError & { api_error?: { err_code?: number } })?.api_error?.err_code;
 
 /**
  * Trials on a JetStream work queue: every training instance pulls from one
  * durable consumer, so any number of workers share a search. A trial is acked
  * only after its result is in the event store; a worker that dies leaves it
- * unacked, and JetStream delivers it again after `ackWaitMs`. `msgID` makes a
- * repeated enqueue of the same trial a no-op within the duplicate window.
+ * unacked, and JetStream delivers it again after `ackWaitMs`, up to the
+ * consumer's `max_deliver` times (the handler records the failure itself on
+ * the last delivery). `msgID` makes a repeated enqueue of the same trial a
+ * no-op within the duplicate window.
  */
 export class JetStreamTrialQueue implements TrialQueue {
   private closed = false;
@@ -19,23 +29,34 @@ export class JetStreamTrialQueue implements TrialQueue {
   private constructor(
     private readonly nc: NatsConnection,
     private readonly ackWaitMs: number,
+    private readonly maxDeliver: number,
+    private readonly logger?: Logger,
   ) {}
 
-  static async connect(url: string, options: { ackWaitMs: number; name?: string }): Promise<JetStreamTrialQueue> {
+  static async connect(url: string, options: { ackWaitMs: number; name?: string; logger?: Logger }): Promise<JetStreamTrialQueue> {
     const nc = await connect({ servers: url, name: options.name ?? 'mlp-training-trials' });
-    const jsm = await nc.jetstreamManager();
-    const config = { name: stream, subjects: [subject], retention: RetentionPolicy.Workqueue, storage: StorageType.File, duplicate_window: nanos(10 * 60_000) };
     try {
-      await jsm.streams.info(stream);
-    } catch {
-      await jsm.streams.add(config);
+      const jsm = await nc.jetstreamManager();
+      try {
+        await jsm.streams.info(stream);
+      } catch (err) {
+        if (apiErrorCode(err) !== STREAM_NOT_FOUND) throw err;
+        await jsm.streams.add({ name: stream, subjects: [subject], retention: RetentionPolicy.Workqueue, storage: StorageType.File, duplicate_window: nanos(10 * 60_000) });
+      }
+      let info;
+      try {
+        info = await jsm.consumers.info(stream, consumer);
+      } catch (err) {
+        if (apiErrorCode(err) !== CONSUMER_NOT_FOUND) throw err;
+        info = await jsm.consumers.add(stream, { durable_name: consumer, ack_policy: AckPolicy.Explicit, ack_wait: nanos(options.ackWaitMs), max_deliver: JETSTREAM_MAX_DELIVER, filter_subject: subject });
+      }
+      // A consumer created by an earlier version may deliver without limit (-1).
+      const maxDeliver = info.config.max_deliver && info.config.max_deliver > 0 ? info.config.max_deliver : Number.POSITIVE_INFINITY;
+      return new JetStreamTrialQueue(nc, options.ackWaitMs, maxDeliver, options.logger);
+    } catch (err) {
+      await nc.close();
+      throw new InfrastructureError(`cannot set up the trial work queue ${stream} on ${url}: ${(err as Error).message}`, { cause: err });
     }
-    try {
-      await jsm.consumers.info(stream, consumer);
-    } catch {
-      await jsm.consumers.add(stream, { durable_name: consumer, ack_policy: AckPolicy.Explicit, ack_wait: nanos(options.ackWaitMs), max_deliver: 5, filter_subject: subject });
-    }
-    return new JetStreamTrialQueue(nc, options.ackWaitMs);
   }
 
   async enqueue(message: TrialMessage): Promise<void> {
@@ -51,9 +72,10 @@ export class JetStreamTrialQueue implements TrialQueue {
             let msg: JsMsg | null = null;
             try {
               msg = await c.next({ expires: 2_000 });
-            } catch {
+            } catch (err) {
               if (this.closed) return;
-              await new Promise((r) => setTimeout(r, 500)); // e.g. reconnecting: try again
+              this.logger?.warn({ err, stream, consumer }, 'cannot pull a trial from the work queue; retrying in 500 ms');
+              await new Promise((r) => setTimeout(r, 500));
               continue;
             }
             if (!msg) continue;
@@ -67,11 +89,17 @@ export class JetStreamTrialQueue implements TrialQueue {
   private async handle(msg: JsMsg, handler: TrialHandler): Promise<void> {
     const m = msg;
     const beat = setInterval(() => m.working(), Math.max(250, Math.floor(this.ackWaitMs / 3)));
+    const message = codec.decode(m.data);
+    const attempt = m.info.redeliveryCount;
     try {
-      await handler({ message: codec.decode(m.data), attempt: m.info.redeliveryCount, heartbeat: () => m.working() });
+      await handler({ message, attempt, maxAttempts: this.maxDeliver, heartbeat: () => m.working() });
       m.ack();
-    } catch {
-      // leave it for redelivery (after a short delay rather than the full ack wait)
+    } catch (err) {
+      // Leave it for redelivery (after a short delay rather than the full ack wait); the handler recorded the last attempt's failure.
+      this.logger?.warn(
+        { err, runId: message.runId, trial: message.trial, attempt, maxAttempts: this.maxDeliver },
+        attempt < this.maxDeliver ? 'trial attempt failed; JetStream delivers it again' : 'trial attempt failed; no more deliveries',
+      );
       m.nak(1_000);
     } finally {
       clearInterval(beat);
@@ -81,6 +109,6 @@ export class JetStreamTrialQueue implements TrialQueue {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled(this.loops);
-    await this.nc.drain().catch(() => undefined);
+    await this.nc.drain().catch((err: unknown) => this.logger?.warn({ err }, 'draining the trial queue connection failed'));
   }
 }

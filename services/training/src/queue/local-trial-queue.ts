@@ -1,9 +1,15 @@
+import type { Logger } from '@mlp/service-kit';
 import { trialMessageId, type TrialHandler, type TrialMessage, type TrialQueue } from './trial-queue';
+
+/** Deliveries of one trial before the in-process queue gives it up. */
+export const LOCAL_MAX_ATTEMPTS = 3;
 
 /**
  * In-process queue for embedded mode: bounded parallelism on one process.
  * A handler that throws has its trial retried (up to 3 deliveries), like a
- * redelivery after a worker crash.
+ * redelivery after a worker crash; the handler records the failure itself
+ * on the last delivery (`attempt === maxAttempts`), and the run's
+ * coordinator fails any trial that still never ends at its deadline.
  */
 export class LocalTrialQueue implements TrialQueue {
   private readonly pending: { message: TrialMessage; attempt: number }[] = [];
@@ -12,6 +18,8 @@ export class LocalTrialQueue implements TrialQueue {
   private concurrency = 1;
   private active = 0;
   private closed = false;
+
+  constructor(private readonly logger?: Logger) {}
 
   async enqueue(message: TrialMessage): Promise<void> {
     const id = trialMessageId(message);
@@ -35,9 +43,14 @@ export class LocalTrialQueue implements TrialQueue {
     while (!this.closed && this.handler && this.active < this.concurrency && this.pending.length > 0) {
       const item = this.pending.shift()!;
       this.active++;
-      this.handler({ message: item.message, attempt: item.attempt, heartbeat: () => undefined })
-        .catch(() => {
-          if (item.attempt < 3) this.pending.push({ message: item.message, attempt: item.attempt + 1 });
+      this.handler({ message: item.message, attempt: item.attempt, maxAttempts: LOCAL_MAX_ATTEMPTS, heartbeat: () => undefined })
+        .catch((err: unknown) => {
+          const retry = item.attempt < LOCAL_MAX_ATTEMPTS && !this.closed;
+          this.logger?.warn(
+            { err, runId: item.message.runId, trial: item.message.trial, attempt: item.attempt, maxAttempts: LOCAL_MAX_ATTEMPTS },
+            retry ? 'trial attempt failed; delivering it again' : 'trial attempt failed; no more deliveries',
+          );
+          if (retry) this.pending.push({ message: item.message, attempt: item.attempt + 1 });
         })
         .finally(() => {
           this.active--;

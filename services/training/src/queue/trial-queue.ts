@@ -7,8 +7,10 @@ export interface TrialMessage {
 
 export interface TrialDelivery {
   message: TrialMessage;
-  /** 1 on first delivery; more when a worker died holding it. */
+  /** 1 on first delivery; more when a worker died holding it or failed on an infrastructure error. */
   attempt: number;
+  /** Deliveries the queue makes before it gives the trial up: on the last one a worker records the failure instead of throwing. */
+  maxAttempts: number;
   /** Tells the queue the worker is alive (long trials). */
   heartbeat(): void;
 }

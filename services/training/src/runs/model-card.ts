@@ -7,6 +7,8 @@ export interface ModelCardFacts {
   prepared: EventData<'TrainingDataPrepared'>;
   split: EventData<'TrainingSetSplit'>;
   trials: EventData<'TrialCompleted'>[];
+  /** Trials that ended without a result (error, timeout, retries exhausted). */
+  failedTrials?: EventData<'TrialFailed'>[];
   evaluation: EventData<'ModelEvaluated'>;
   params: Record<string, unknown>;
   weightsSha256: string;
@@ -19,6 +21,11 @@ export function modelCard(f: ModelCardFacts): string {
   const lines: string[] = [];
   lines.push(`# Model card: ${request.experiment} (run ${request.runId})`, '');
   lines.push(`**Task:** ${spec.task} · **label:** \`${spec.data.label}\` · **blessed:** ${evaluation.blessed ? 'yes' : 'no'}`, '');
+  if (evaluation.gateFailures?.length) {
+    lines.push('Not blessed because:');
+    for (const g of evaluation.gateFailures) lines.push(`- ${g}`);
+    lines.push('');
+  }
   lines.push('## Data', '');
   for (const i of request.inputs) lines.push(`- \`${i.ref}\` (sha256 \`${i.sha256.slice(0, 12)}…\`)`);
   if (request.featureViews.length) lines.push(`- feature views: ${request.featureViews.map((v) => `${v.name} v${v.version}`).join(', ')}`);
@@ -35,8 +42,12 @@ export function modelCard(f: ModelCardFacts): string {
   lines.push(`- seed ${request.seed}, backend ${request.backend}${request.simd ? ' (SIMD)' : ''}, code ${request.codeVersion}`);
   lines.push(`- libraries: ${Object.entries(request.libraries).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (spec.search) {
+    const failed = f.failedTrials ?? [];
     const complete = f.trials.filter((t) => t.status === 'complete').length;
-    lines.push(`- search: ${spec.search.method}, ${f.trials.length} trials (${complete} complete, ${f.trials.filter((t) => t.pruned).length} pruned, ${f.trials.filter((t) => t.status === 'failed').length} failed)`);
+    lines.push(
+      `- search: ${spec.search.method}, ${f.trials.length + failed.length} trials (${complete} complete, ${f.trials.filter((t) => t.pruned).length} pruned, ${f.trials.filter((t) => t.status === 'failed').length + failed.length} failed)`,
+    );
+    for (const t of failed) lines.push(`  - trial ${t.trial} failed (${t.reason}, ${t.attempts} attempt${t.attempts === 1 ? '' : 's'}): ${t.error.class}: ${t.error.message}`);
   }
   lines.push(`- weights sha256 \`${f.weightsSha256}\``);
   lines.push('', '## Holdout metrics', '', '| metric | value | baseline | passed |', '|---|---|---|---|');
@@ -45,9 +56,19 @@ export function modelCard(f: ModelCardFacts): string {
     lines.push(`| ${m} | ${fmt(v)} | ${fmt(evaluation.baseline.metrics[m])} | ${c ? (c.passed ? 'yes' : 'no') : ''} |`);
   }
   lines.push('', `Baseline: ${evaluation.baseline.kind}${evaluation.baseline.model ? ` (${evaluation.baseline.model} v${evaluation.baseline.version})` : ''}.`);
+  if (evaluation.baseline.requested && evaluation.baseline.requested !== evaluation.baseline.kind) {
+    lines.push('', `The spec asked for the ${evaluation.baseline.requested} baseline; the ${evaluation.baseline.kind} baseline was used instead because ${evaluation.baseline.fallbackReason ?? 'it was not available'}.`);
+  }
+  const omitted = Object.entries(evaluation.omittedMetrics ?? {});
+  if (omitted.length) {
+    lines.push('', 'Left out of the holdout metrics:');
+    for (const [m, why] of omitted) lines.push(`- ${m}: ${why}`);
+  }
   const attributes = (evaluation.fairness as { attributes?: Record<string, { slices: Record<string, Record<string, number | null>>; disparities?: Record<string, number | null> }> }).attributes ?? {};
   if (Object.keys(attributes).length) {
     lines.push('', '## Fairness', '');
+    const positive = (evaluation.fairness as { positiveLabel?: unknown }).positiveLabel;
+    if (positive !== undefined) lines.push(`Selection, true positive and false positive rates count \`${String(positive)}\` as the positive class.`, '');
     for (const [attr, rep] of Object.entries(attributes)) {
       lines.push(`### ${attr}`, '');
       const cols = [...new Set(Object.values(rep.slices).flatMap((s) => Object.keys(s)))];

@@ -1,6 +1,6 @@
 import { DomainError, IllegalStateError, NotFoundError, type EventData } from '@mlp/contracts';
 import { deciderSpec } from '@mlp/testing';
-import { completedTrials, type RunEvent } from './run';
+import { completedTrials, failedTrials, type RunEvent } from './run';
 import { runDecider, type RunCommand } from './run.decide';
 
 const spec = deciderSpec(runDecider);
@@ -33,6 +33,15 @@ const trialResult = (trial: number, accuracy: number): EventData<'TrialCompleted
   std: { accuracy: 0 },
   folds: [{ accuracy }],
   pruned: false,
+  worker: 'w1',
+});
+const trialFailure = (trial: number, reason: EventData<'TrialFailed'>['reason'] = 'error', attempts = 1): EventData<'TrialFailed'> => ({
+  runId,
+  trial,
+  params: { lr: 0.01 },
+  reason,
+  error: reason === 'timeout' ? { class: 'TrialTimeoutError', message: `trial ${trial} ran past its deadline` } : { class: 'ValidationError', message: 'model spec: dropout must be < 1', code: 'VALIDATION_FAILED' },
+  attempts,
   worker: 'w1',
 });
 const evaluation: EventData<'ModelEvaluated'> = {
@@ -94,6 +103,7 @@ const work: RunCommand[] = [
   { type: 'StartTrial', data: trialStarted(1) },
   { type: 'RecordEpochs', data: { runId, trial: 1, fold: 0, attempt: 1, epochs: [{ epoch: 0, metrics: { loss: 0.5 } }] } },
   { type: 'CompleteTrial', data: trialResult(1, 0.7) },
+  { type: 'FailTrial', data: trialFailure(1) },
   { type: 'CompleteRun', evaluation, completed: completion },
 ];
 
@@ -174,7 +184,56 @@ describe('training run decider', () => {
     spec
       .given(running)
       .when({ type: 'FailRun', error: 'no space left', code: 'ENOSPC' })
-      .then([{ type: 'TrainingRunFailed', data: { runId, error: 'no space left', code: 'ENOSPC' } }]);
+      .then([{ type: 'TrainingRunFailed', data: { runId, error: 'no space left', code: 'ENOSPC', reason: 'error' } }]);
+  });
+
+  describe('trial failures and deadlines', () => {
+    const failed0: RunEvent = { type: 'TrialFailed', data: trialFailure(0) };
+
+    it('records a trial that failed, with its error class, message and attempts', () => {
+      spec.given([...running, started0]).when({ type: 'FailTrial', data: trialFailure(0) }).then([failed0]);
+      spec
+        .given([...running, started0])
+        .when({ type: 'FailTrial', data: trialFailure(0) })
+        .thenState((s) => expect(failedTrials(s)).toEqual([trialFailure(0)]));
+    });
+
+    it('records a trial that timed out, even one that no worker ever started', () => {
+      const timedOut = { ...trialFailure(3, 'timeout', 0), worker: undefined };
+      spec.given(running).when({ type: 'FailTrial', data: timedOut }).then([{ type: 'TrialFailed', data: timedOut }]);
+    });
+
+    it('ends a trial once: a second failure, or a late result after a timeout, is dropped', () => {
+      const timedOut: RunEvent = { type: 'TrialFailed', data: trialFailure(0, 'timeout') };
+      spec.given([...running, started0, timedOut]).when({ type: 'FailTrial', data: trialFailure(0) }).then([]);
+      spec.given([...running, started0, timedOut]).when({ type: 'CompleteTrial', data: trialResult(0, 0.9) }).then([]);
+      spec
+        .given([...running, started0, timedOut])
+        .when({ type: 'CompleteTrial', data: trialResult(0, 0.9) })
+        .thenState((s) => expect([completedTrials(s), failedTrials(s).map((t) => t.reason)]).toEqual([[], ['timeout']]));
+      // …and a completed trial does not fail afterwards (the coordinator's deadline raced its result).
+      spec.given([...running, started0, completed0]).when({ type: 'FailTrial', data: trialFailure(0, 'timeout') }).then([]);
+    });
+
+    it('never restarts a failed trial (a redelivery after a timeout is refused)', () => {
+      expect(rejection([...running, started0, failed0], { type: 'StartTrial', data: trialStarted(0, 2) }).code).toBe('TRIAL_DONE');
+    });
+
+    it('refuses trial failures while a cancel is pending (the cancel ends the run instead)', () => {
+      const cancelRequested: RunEvent = { type: 'TrainingRunCancelRequested', data: { runId } };
+      expect(rejection([...running, started0, cancelRequested], { type: 'FailTrial', data: trialFailure(0) }).code).toBe('RUN_CANCELLING');
+    });
+
+    it('ends the run with a reason when every trial failed or the run deadline passed', () => {
+      spec
+        .given([...running, started0, failed0])
+        .when({ type: 'FailRun', error: 'all 1 trials failed; trial 0: ValidationError: model spec: dropout must be < 1', code: 'ALL_TRIALS_FAILED', reason: 'all_trials_failed' })
+        .then([{ type: 'TrainingRunFailed', data: { runId, error: 'all 1 trials failed; trial 0: ValidationError: model spec: dropout must be < 1', code: 'ALL_TRIALS_FAILED', reason: 'all_trials_failed' } }]);
+      spec
+        .given([...running, started0, { type: 'TrialFailed', data: trialFailure(0, 'run_deadline') }])
+        .when({ type: 'FailRun', error: 'the run passed its deadline of 240 minutes', code: 'RUN_DEADLINE_EXCEEDED', reason: 'run_deadline_exceeded' })
+        .thenState((s) => expect([s.status, s.status !== 'None' && s.failure]).toEqual(['Failed', 'the run passed its deadline of 240 minutes']));
+    });
   });
 
   it('after a cancel request, rejects new work with RUN_CANCELLING until the cancel is confirmed', () => {
@@ -188,7 +247,7 @@ describe('training run decider', () => {
       .when({ type: 'ConfirmCancel', reason: 'user' })
       .then([{ type: 'TrainingRunCancelled', data: { runId, reason: 'user' } }]);
     // A failure while cancelling still ends the run as failed.
-    spec.given([...running, cancelRequested]).when({ type: 'FailRun', error: 'crash' }).then([{ type: 'TrainingRunFailed', data: { runId, error: 'crash' } }]);
+    spec.given([...running, cancelRequested]).when({ type: 'FailRun', error: 'crash' }).then([{ type: 'TrainingRunFailed', data: { runId, error: 'crash', reason: 'error' } }]);
   });
 
   it('records a replay only for a completed run', () => {

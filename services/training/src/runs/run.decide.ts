@@ -1,6 +1,6 @@
 import { IllegalStateError, NotFoundError, type EventData, type EventInput } from '@mlp/contracts';
 import type { Decider } from '@mlp/eventstore';
-import { evolveRun, initialRunState, type RunEvent, type RunState } from './run';
+import { evolveRun, initialRunState, trialEnded, type RunEvent, type RunState } from './run';
 
 export type RunCommand =
   | { type: 'RequestRun'; data: EventInput<'TrainingRunRequested'> }
@@ -8,8 +8,9 @@ export type RunCommand =
   | { type: 'StartTrial'; data: EventInput<'TrialStarted'> }
   | { type: 'RecordEpochs'; data: EventInput<'EpochCompleted'> }
   | { type: 'CompleteTrial'; data: EventInput<'TrialCompleted'> }
+  | { type: 'FailTrial'; data: EventInput<'TrialFailed'> }
   | { type: 'CompleteRun'; evaluation: EventInput<'ModelEvaluated'>; completed: EventInput<'TrainingRunCompleted'> }
-  | { type: 'FailRun'; error: string; code?: string }
+  | { type: 'FailRun'; error: string; code?: string; reason?: EventData<'TrainingRunFailed'>['reason'] }
   | { type: 'RequestCancel'; reason?: string }
   | { type: 'ConfirmCancel'; reason?: string }
   | { type: 'RecordReplay'; data: EventInput<'TrainingRunReplayed'> };
@@ -47,7 +48,7 @@ export function decideRun(command: RunCommand, state: RunState): RunEvent[] {
     case 'StartTrial': {
       const s = requireActive(state);
       if (!s.split) throw new IllegalStateError('the run has not split its data yet', { code: 'RUN_NOT_PREPARED' });
-      if (s.trials[command.data.trial]?.completed) throw new IllegalStateError(`trial ${command.data.trial} is already complete`, { code: 'TRIAL_DONE' });
+      if (trialEnded(s.trials[command.data.trial])) throw new IllegalStateError(`trial ${command.data.trial} has already ended`, { code: 'TRIAL_DONE' });
       return [ev('TrialStarted', command.data)];
     }
     case 'RecordEpochs':
@@ -55,8 +56,13 @@ export function decideRun(command: RunCommand, state: RunState): RunEvent[] {
       return [ev('EpochCompleted', command.data)];
     case 'CompleteTrial': {
       const s = requireActive(state);
-      if (s.trials[command.data.trial]?.completed) return []; // exactly once: a redelivered trial's result is dropped
+      if (trialEnded(s.trials[command.data.trial])) return []; // exactly once: a redelivered (or timed-out) trial's result is dropped
       return [ev('TrialCompleted', command.data)];
+    }
+    case 'FailTrial': {
+      const s = requireActive(state);
+      if (trialEnded(s.trials[command.data.trial])) return []; // a trial ends once: completed, or failed by its worker or the coordinator
+      return [ev('TrialFailed', command.data)];
     }
     case 'CompleteRun':
       requireActive(state);
@@ -64,7 +70,7 @@ export function decideRun(command: RunCommand, state: RunState): RunEvent[] {
     case 'FailRun': {
       const s = requireRun(state);
       if (s.status !== 'Running') return [];
-      return [ev('TrainingRunFailed', { runId: s.request.runId, error: command.error, ...(command.code ? { code: command.code } : {}) })];
+      return [ev('TrainingRunFailed', { runId: s.request.runId, error: command.error, ...(command.code ? { code: command.code } : {}), reason: command.reason ?? 'error' })];
     }
     case 'RequestCancel': {
       const s = requireRun(state);

@@ -7,6 +7,7 @@ export type RunEvent = DomainEvent<
   | 'TrialStarted'
   | 'EpochCompleted'
   | 'TrialCompleted'
+  | 'TrialFailed'
   | 'ModelEvaluated'
   | 'TrainingRunCompleted'
   | 'TrainingRunFailed'
@@ -16,7 +17,10 @@ export type RunEvent = DomainEvent<
 >;
 
 export type RunStatus = 'Running' | 'Completed' | 'Failed' | 'Cancelled';
-export type TrialRecord = { trial: number; params: Record<string, unknown>; attempts: number; completed?: EventData<'TrialCompleted'> };
+export type TrialRecord = { trial: number; params: Record<string, unknown>; attempts: number; completed?: EventData<'TrialCompleted'>; failed?: EventData<'TrialFailed'> };
+
+/** A trial has ended once it completed (complete or pruned) or failed: it is never run again. */
+export const trialEnded = (t: TrialRecord | undefined): boolean => !!(t?.completed || t?.failed);
 
 export type RunState =
   | { status: 'None' }
@@ -46,11 +50,15 @@ export function evolveRun(state: RunState, event: RunEvent): RunState {
       return { ...state, split: event.data };
     case 'TrialStarted': {
       const prev = state.trials[event.data.trial];
-      return { ...state, trials: { ...state.trials, [event.data.trial]: { trial: event.data.trial, params: event.data.params, attempts: (prev?.attempts ?? 0) + 1, completed: prev?.completed } } };
+      return { ...state, trials: { ...state.trials, [event.data.trial]: { ...prev, trial: event.data.trial, params: event.data.params, attempts: (prev?.attempts ?? 0) + 1 } } };
     }
     case 'TrialCompleted': {
       const prev = state.trials[event.data.trial];
       return { ...state, trials: { ...state.trials, [event.data.trial]: { trial: event.data.trial, params: event.data.params, attempts: prev?.attempts ?? 1, completed: event.data } } };
+    }
+    case 'TrialFailed': {
+      const prev = state.trials[event.data.trial];
+      return { ...state, trials: { ...state.trials, [event.data.trial]: { trial: event.data.trial, params: event.data.params, attempts: prev?.attempts ?? event.data.attempts, failed: event.data } } };
     }
     case 'ModelEvaluated':
       return { ...state, evaluated: event.data };
@@ -70,6 +78,15 @@ export function evolveRun(state: RunState, event: RunEvent): RunState {
       return unreachable;
     }
   }
+}
+
+/** Failed trials (TrialFailed) in trial order. */
+export function failedTrials(state: RunState): EventData<'TrialFailed'>[] {
+  if (state.status === 'None') return [];
+  return Object.values(state.trials)
+    .filter((t) => t.failed)
+    .map((t) => t.failed!)
+    .sort((a, b) => a.trial - b.trial);
 }
 
 /** Completed trials in trial order. */

@@ -10,6 +10,9 @@ export interface TrialView {
   metrics: Record<string, number>;
   std: Record<string, number>;
   error?: string;
+  /** Failed trials: the error's class and why the trial ended (`error`, `timeout`, `retries_exhausted`, `run_deadline`). */
+  errorClass?: string;
+  reason?: EventData<'TrialFailed'>['reason'];
 }
 
 export interface RunView {
@@ -36,6 +39,8 @@ export interface RunView {
   artifacts?: { model: string; weights: string; preprocessing: string; report: string; modelCard: string };
   evaluation?: EventData<'ModelEvaluated'>;
   error?: string;
+  /** Failed runs: `all_trials_failed`, `run_deadline_exceeded` or `error`. */
+  failureReason?: EventData<'TrainingRunFailed'>['reason'];
   replays: { identical: boolean; replayed: string; at: string }[];
 }
 
@@ -47,7 +52,7 @@ export interface CurvePoint {
 /** Runs and experiments from `run-*` and `experiment-*` streams; per-epoch curves are kept per trial and fold (latest attempt). */
 export class RunsProjection implements Projection {
   readonly name = 'training.runs';
-  readonly version = 1;
+  readonly version = 2;
   readonly filter = 'all' as const; // two categories: filtered by canHandle
   readonly runs = new Map<string, RunView>();
   readonly experiments = new Map<string, { experiment: string; createdAt: string; runs: string[] }>();
@@ -127,6 +132,17 @@ export class RunsProjection implements Projection {
         Object.assign(view, { status: t.status, metrics: t.metrics, std: t.std, worker: t.worker, ...(t.error ? { error: t.error } : {}) });
         break;
       }
+      case 'TrialFailed': {
+        const t = event.data as EventData<'TrialFailed'>;
+        let view = run.trials.find((x) => x.trial === t.trial);
+        if (!view) {
+          view = { trial: t.trial, params: t.params, status: 'running', attempts: t.attempts, metrics: {}, std: {} };
+          run.trials.push(view);
+          run.trials.sort((a, b) => a.trial - b.trial);
+        }
+        Object.assign(view, { status: 'failed', error: t.error.message, errorClass: t.error.class, reason: t.reason, ...(t.worker ? { worker: t.worker } : {}) });
+        break;
+      }
       case 'EpochCompleted': {
         const e = event.data as EventData<'EpochCompleted'>;
         const key = e.trial === undefined ? 'final' : `${e.trial}/${e.fold ?? 0}`;
@@ -154,11 +170,14 @@ export class RunsProjection implements Projection {
         });
         break;
       }
-      case 'TrainingRunFailed':
+      case 'TrainingRunFailed': {
+        const f = event.data as EventData<'TrainingRunFailed'>;
         run.status = 'Failed';
         run.endedAt = event.occurredAt;
-        run.error = (event.data as EventData<'TrainingRunFailed'>).error;
+        run.error = f.error;
+        if (f.reason) run.failureReason = f.reason;
         break;
+      }
       case 'TrainingRunCancelRequested':
         if (run.status === 'Running') run.status = 'Cancelling';
         break;
