@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { SeededRng } from '../random/seeded-rng';
 import { initBackend } from './backend';
 import { buildModel } from './build-model';
-import { type EpochLogs, fitModel, type TrainingData } from './fit';
+import { CHUNK_ROWS, type EpochLogs, fitModel, type TrainingData } from './fit';
 import { resolveModelSpec } from './model-spec';
 import { argmaxRows, blobs, mapRows, meanSquaredError, uniformRows } from './test-data.fixture';
 
@@ -259,5 +259,29 @@ describe('fitModel: memory', () => {
     });
     await expect(failing).rejects.toThrow('progress sink is down');
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('fitModel: epochs in chunks', () => {
+  it('trains on more rows than CHUNK_ROWS exactly as one fit over the whole permuted epoch does', async () => {
+    const n = CHUNK_ROWS + 300;
+    const seed = 11;
+    const data = plane(5, n);
+    const spec = { type: 'mlp' as const, layers: [8], epochs: 1, batchSize: 256, learningRate: 0.01 };
+    const ours = await fitModel(spec, data, { seed });
+    // The same model, rows in the same seeded order, one tfjs fit over all of them at once.
+    const bare = buildModel(resolveModelSpec(spec), { nFeatures: 2, task: 'regression' }, { seed });
+    const order = new SeededRng((seed ^ 0x9e3779b9) >>> 0).permutation(n);
+    const xs = tf.tensor2d(Float32Array.from(order.flatMap((r) => [data.x[2 * r], data.x[2 * r + 1]])), [n, 2]);
+    const ys = tf.tensor2d(Float32Array.from(order.map((r) => data.y[r])), [n, 1]);
+    const h = await bare.fit(xs, ys, { epochs: 1, batchSize: 256, shuffle: false, verbose: 0 });
+    const probe = new Float32Array([0, 0, 0.5, -0.5, -1, 1]);
+    const expected = (bare.predict(tf.tensor2d(probe, [3, 2])) as tf.Tensor).dataSync();
+    expect(Array.from(ours.predict(probe, 3))).toEqual(Array.from(expected));
+    expect(ours.history[0].loss).toBeCloseTo(h.history.loss[0] as number, 5);
+    tf.dispose([xs, ys]);
+    bare.optimizer.dispose();
+    bare.dispose();
+    ours.dispose();
   });
 });

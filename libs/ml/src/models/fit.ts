@@ -60,6 +60,13 @@ export interface FittedModel extends Predictor {
 }
 
 const SHUFFLE_SALT = 0x9e3779b9;
+/**
+ * Rows a tensor holds at once (rounded down to whole batches): an epoch goes
+ * through its rows in chunks, so memory holds x plus one chunk, never a
+ * permuted copy of x and a tensor of it. The batches, and so the weights,
+ * are the same as one fit over the whole epoch.
+ */
+export const CHUNK_ROWS = 32_768;
 
 class FittedLayersModel extends LayersPredictor implements FittedModel {
   declare readonly task: Task;
@@ -121,9 +128,7 @@ export async function fitModel(specInput: ModelSpec, data: TrainingData, options
     let stopReason: StopReason = 'completed';
     for (let epoch = 0; epoch < spec.epochs; epoch++) {
       const order = rng.permutation(data.n);
-      const xs = tf.tensor2d(permuteRows(data.x, data.d, order), [data.n, data.d]);
-      const ys = tf.tensor2d(permuteRows(targets, cols, order), [data.n, cols]);
-      const logs = await fitOneEpoch(model, xs, ys, spec.batchSize, validationData);
+      const logs = await fitOneEpoch(model, { x: data.x, d: data.d, targets, cols, order }, spec.batchSize, validationData);
       history.push({ epoch, ...logs });
       await options.onEpoch?.(epoch, logs);
 
@@ -167,22 +172,47 @@ export async function fitModel(specInput: ModelSpec, data: TrainingData, options
   }
 }
 
-/** One tfjs epoch over rows already in this epoch's order; disposes xs and ys. */
+/**
+ * One epoch over the rows in `order`, in chunks of whole batches (see
+ * CHUNK_ROWS): one tfjs `fit({epochs: 1})` per chunk, losses averaged over
+ * rows as tfjs averages batches, then the validation loss as `fit` computes it.
+ */
 async function fitOneEpoch(
   model: tf.LayersModel,
-  xs: tf.Tensor,
-  ys: tf.Tensor,
+  rows: { x: Float32Array; d: number; targets: Float32Array; cols: number; order: readonly number[] },
   batchSize: number,
   validationData: [tf.Tensor, tf.Tensor] | undefined,
 ): Promise<EpochLogs> {
-  try {
-    const h = await model.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0, validationData });
-    const logs: EpochLogs = { loss: NaN };
-    for (const [key, values] of Object.entries(h.history)) logs[key] = values[0] as number;
-    return logs;
-  } finally {
-    tf.dispose([xs, ys]);
+  const { order } = rows;
+  const chunk = Math.max(batchSize, Math.floor(CHUNK_ROWS / batchSize) * batchSize);
+  const sums: Record<string, number> = {};
+  let single: Record<string, number> | undefined;
+  for (let start = 0; start < order.length; start += chunk) {
+    const part = order.slice(start, start + chunk);
+    const xs = tf.tensor2d(permuteRows(rows.x, rows.d, part), [part.length, rows.d]);
+    const ys = tf.tensor2d(permuteRows(rows.targets, rows.cols, part), [part.length, rows.cols]);
+    try {
+      const h = await model.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
+      const values = Object.fromEntries(Object.entries(h.history).map(([key, v]) => [key, v[0] as number]));
+      if (start === 0 && part.length === order.length) single = values;
+      for (const [key, v] of Object.entries(values)) sums[key] = (sums[key] ?? 0) + v * part.length;
+    } finally {
+      tf.dispose([xs, ys]);
+    }
   }
+  const logs: EpochLogs = { loss: NaN };
+  for (const [key, sum] of Object.entries(sums)) logs[key] = single ? single[key] : sum / order.length;
+  if (validationData) {
+    const result = model.evaluate(validationData[0], validationData[1], { batchSize });
+    const scalars = Array.isArray(result) ? result : [result];
+    try {
+      const values = await Promise.all(scalars.map(async (t) => (await t.data())[0]));
+      model.metricsNames.forEach((name, i) => (logs[`val_${name}`] = values[i]));
+    } finally {
+      tf.dispose(scalars);
+    }
+  }
+  return logs;
 }
 
 /**

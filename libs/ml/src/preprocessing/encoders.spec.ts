@@ -1,6 +1,6 @@
 import { ValidationError } from '@mlp/contracts';
 import { OneHotEncoder, OrdinalEncoder, TargetEncoder } from './encoders';
-import { expectCloseCells, roundTrip } from './test-helpers';
+import { asCells, expectCloseCells, roundTrip } from './test-helpers';
 
 describe('OneHotEncoder', () => {
   const frame = { a: [1, 2, 3, 4], color: ['red', 'blue', null, 'red'], z: [true, false, true, true] };
@@ -66,7 +66,7 @@ describe('TargetEncoder', () => {
 
   it('default smoothing is 10', () => {
     // a: (2 + 10·0.5)/(3 + 10) = 7/13
-    expect(new TargetEncoder().fit(x, y).transform({ c: ['a'] }).c[0]).toBeCloseTo(7 / 13, 10);
+    expect(asCells(new TargetEncoder().fit(x, y).transform({ c: ['a'] })).c[0]).toBeCloseTo(7 / 13, 10);
   });
 
   it('regression targets and booleans', () => {
@@ -99,10 +99,10 @@ describe('TargetEncoder', () => {
       // flip y0: the full-fit encoding of row 0 moves, the out-of-fold one must not
       const flipped = [0, 0, 1, 0];
       const e = new TargetEncoder({ smoothing: 2 });
-      const before = e.fitTransformOutOfFold(xf, yf, folds).c[0];
-      const leakyBefore = e.transform(xf).c[0];
-      const after = e.fitTransformOutOfFold(xf, flipped, folds).c[0];
-      const leakyAfter = e.transform(xf).c[0];
+      const before = asCells(e.fitTransformOutOfFold(xf, yf, folds)).c[0];
+      const leakyBefore = asCells(e.transform(xf)).c[0];
+      const after = asCells(e.fitTransformOutOfFold(xf, flipped, folds)).c[0];
+      const leakyAfter = asCells(e.transform(xf)).c[0];
       expect(leakyAfter).not.toBeCloseTo(leakyBefore as number, 6);
       expect(after).toBe(before);
     });

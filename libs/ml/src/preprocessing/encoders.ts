@@ -3,9 +3,14 @@ import { z } from 'zod';
 import {
   type Category,
   type Cell,
+  type Column,
   type Frame,
+  type NumericColumn,
   categoryKey,
+  categoryPositions,
   categorySchema,
+  cellAt,
+  distinctCategories,
   distinctSorted,
   isMissing,
   requireColumn,
@@ -75,7 +80,11 @@ export class OneHotEncoder extends ColumnTransformer<'OneHotEncoder', OneHotEnco
   }
 
   protected fitColumn(column: string, values: readonly Cell[]): { categories: Category[] } {
-    const categories = distinctSorted(values);
+    return this.fitValues(column, values as Cell[]);
+  }
+
+  protected override fitValues(column: string, values: Column): { categories: Category[] } {
+    const categories = distinctCategories(values);
     const max = this.options.maxCategories ?? 50;
     if (categories.length > max) {
       throw new ValidationError(
@@ -102,6 +111,19 @@ export class OneHotEncoder extends ColumnTransformer<'OneHotEncoder', OneHotEnco
       if (i !== undefined) out[i][row] = 1;
       else if (this.options.handleUnknown === 'error') throw unknownCategory(this.kind, column, row, v);
     });
+    return Object.fromEntries(p.categories.map((c, i) => [`${column}=${String(c)}`, out[i]]));
+  }
+
+  /** Typed columns (coded categories, numbers) → one Float32Array of 0/1 per category. */
+  protected override transformValues(column: string, values: Column, p: { categories: Category[] }): Record<string, Column> {
+    if (Array.isArray(values)) return super.transformValues(column, values, p);
+    const pos = categoryPositions(values, p.categories);
+    const out = p.categories.map(() => new Float32Array(pos.length));
+    for (let row = 0; row < pos.length; row++) {
+      const i = pos[row];
+      if (i >= 0) out[i][row] = 1;
+      else if (i === -2 && this.options.handleUnknown === 'error') throw unknownCategory(this.kind, column, row, cellAt(values, row) as Category);
+    }
     return Object.fromEntries(p.categories.map((c, i) => [`${column}=${String(c)}`, out[i]]));
   }
 }
@@ -132,6 +154,23 @@ export class OrdinalEncoder extends ColumnTransformer<'OrdinalEncoder', OrdinalE
 
   protected fitColumn(_column: string, values: readonly Cell[]): { categories: Category[] } {
     return { categories: distinctSorted(values) };
+  }
+
+  protected override fitValues(column: string, values: Column): { categories: Category[] } {
+    return { categories: distinctCategories(values) };
+  }
+
+  /** Typed columns → a Float32Array of indices (NaN for missing, −1 for unknown). */
+  protected override transformValues(column: string, values: Column, p: { categories: Category[] }): Record<string, Column> {
+    if (Array.isArray(values)) return super.transformValues(column, values, p);
+    const pos = categoryPositions(values, p.categories);
+    const out = new Float32Array(pos.length);
+    for (let row = 0; row < pos.length; row++) {
+      const i = pos[row];
+      if (i === -2 && this.options.handleUnknown === 'error') throw unknownCategory(this.kind, column, row, cellAt(values, row) as Category);
+      out[row] = i === -1 ? Number.NaN : i === -2 ? -1 : i;
+    }
+    return { [column]: out };
   }
 
   protected transformColumn(column: string, values: readonly Cell[], p: { categories: Category[] }): Record<string, Cell[]> {
@@ -200,13 +239,14 @@ export class TargetEncoder extends ColumnTransformer<'TargetEncoder', TargetEnco
     const out = this.transform(frame);
     for (const column of this.requireFitted().columns) {
       const values = requireColumn(frame, column);
-      const encoded = out[column];
+      const all = distinctCategories(values);
+      const pos = categoryPositions(values, all);
+      const encoded = out[column] as Cell[] | NumericColumn;
       folds.forEach((fold, k) => {
-        const p = this.encode(values, target, (row) => foldOf[row] !== k);
+        const p = this.encode(pos, all, target, (row) => foldOf[row] !== k);
         const index = indexOf(p.categories);
         for (const row of fold) {
-          const v = values[row];
-          const i = isMissing(v) ? undefined : index.get(categoryKey(v));
+          const i = pos[row] < 0 ? undefined : index.get(categoryKey(all[pos[row]]));
           encoded[row] = i === undefined ? p.prior : p.encodings[i];
         }
       });
@@ -218,8 +258,13 @@ export class TargetEncoder extends ColumnTransformer<'TargetEncoder', TargetEnco
     return validateTarget(y, n, this.kind);
   }
 
-  protected fitColumn(_column: string, values: readonly Cell[], y: number[] | undefined): TargetEncoding {
-    return this.encode(values, y!, () => true);
+  protected fitColumn(column: string, values: readonly Cell[], y: number[] | undefined): TargetEncoding {
+    return this.fitValues(column, values as Cell[], y);
+  }
+
+  protected override fitValues(_column: string, values: Column, y: number[] | undefined): TargetEncoding {
+    const all = distinctCategories(values);
+    return this.encode(categoryPositions(values, all), all, y!, () => true);
   }
 
   protected transformColumn(_column: string, values: readonly Cell[], p: TargetEncoding): Record<string, Cell[]> {
@@ -232,29 +277,42 @@ export class TargetEncoder extends ColumnTransformer<'TargetEncoder', TargetEnco
     };
   }
 
-  /** Smoothed means over the rows for which `use(row)` holds. */
-  private encode(values: readonly Cell[], y: readonly number[], use: (row: number) => boolean): TargetEncoding {
+  /** Typed columns → a Float64Array of encodings. */
+  protected override transformValues(column: string, values: Column, p: TargetEncoding): Record<string, Column> {
+    if (Array.isArray(values)) return super.transformValues(column, values, p);
+    const pos = categoryPositions(values, p.categories);
+    const out = new Float64Array(pos.length);
+    for (let row = 0; row < pos.length; row++) out[row] = pos[row] < 0 ? p.prior : p.encodings[pos[row]];
+    return { [column]: out };
+  }
+
+  /**
+   * Smoothed means over the rows for which `use(row)` holds; `pos[row]` is
+   * the row's index into `all` (sorted distinct values), −1 when missing.
+   */
+  private encode(pos: Int32Array, all: readonly Category[], y: readonly number[], use: (row: number) => boolean): TargetEncoding {
     const m = this.options.smoothing ?? 10;
     let total = 0;
     let count = 0;
-    const stats = new Map<string, { value: Category; sum: number; count: number }>();
-    values.forEach((v, row) => {
-      if (!use(row)) return;
+    const sums = new Float64Array(all.length);
+    const counts = new Float64Array(all.length);
+    for (let row = 0; row < pos.length; row++) {
+      if (!use(row)) continue;
       total += y[row];
       count++;
-      if (isMissing(v)) return;
-      const k = categoryKey(v);
-      const s = stats.get(k) ?? { value: v, sum: 0, count: 0 };
-      s.sum += y[row];
-      s.count++;
-      stats.set(k, s);
-    });
+      const i = pos[row];
+      if (i < 0) continue;
+      sums[i] += y[row];
+      counts[i]++;
+    }
     const prior = total / count;
-    const categories = distinctSorted([...stats.values()].map((s) => s.value));
-    const encodings = categories.map((c) => {
-      const s = stats.get(categoryKey(c))!;
+    const categories: Category[] = [];
+    const encodings: number[] = [];
+    all.forEach((c, i) => {
+      if (counts[i] === 0) return;
+      categories.push(c);
       // count·mean = sum
-      return (s.sum + m * prior) / (s.count + m);
+      encodings.push((sums[i] + m * prior) / (counts[i] + m));
     });
     return { prior, categories, encodings };
   }

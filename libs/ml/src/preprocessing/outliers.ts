@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { type Cell, mean, numericValues, populationStd, quantile, requireNonEmpty, sortedNumbers } from './frame';
-import { mapNumeric } from './scalers';
+import { type Cell, type Column, finiteValues, isNumericColumn, mean, populationStd, quantile, requireNonEmpty, sortedNumbers } from './frame';
+import { mapNumeric, mapTyped } from './scalers';
 import { ColumnTransformer, type ColumnTransformerState, columnsOption, parseOrThrow, parseState, stateSchema } from './transformer';
 
 /** Learnt clipping bounds of one column. */
@@ -17,17 +17,26 @@ abstract class Clipper<K extends string, O extends { columns?: string[] }> exten
     return { ...this.requireFitted().params };
   }
 
-  protected fitColumn(column: string, values: readonly Cell[]): ClipBounds {
-    const xs = numericValues(column, values);
+  protected override fitValues(column: string, values: Column): ClipBounds {
+    const xs = finiteValues(column, values);
     requireNonEmpty(column, xs, 'fit clipping bounds on');
     return this.boundsOf(xs);
+  }
+
+  protected fitColumn(column: string, values: readonly Cell[]): ClipBounds {
+    return this.fitValues(column, values as Cell[]);
+  }
+
+  protected override transformValues(column: string, values: Column, b: ClipBounds): Record<string, Column> {
+    if (isNumericColumn(values)) return { [column]: mapTyped(values, (x) => Math.min(b.upper, Math.max(b.lower, x))) };
+    return super.transformValues(column, values, b);
   }
 
   protected transformColumn(column: string, values: readonly Cell[], b: ClipBounds): Record<string, Cell[]> {
     return { [column]: mapNumeric(column, values, (x) => Math.min(b.upper, Math.max(b.lower, x))) };
   }
 
-  protected abstract boundsOf(xs: number[]): ClipBounds;
+  protected abstract boundsOf(xs: ArrayLike<number>): ClipBounds;
 }
 
 export interface IqrClipperOptions {
@@ -49,7 +58,7 @@ export class IqrClipper extends Clipper<'IqrClipper', IqrClipperOptions> {
     const s = parseState('IqrClipper', iqrSchema, state);
     return new IqrClipper(s.options).restore(s);
   }
-  protected boundsOf(xs: number[]): ClipBounds {
+  protected boundsOf(xs: ArrayLike<number>): ClipBounds {
     const f = this.options.factor ?? 1.5;
     const s = sortedNumbers(xs);
     const q1 = quantile(s, 0.25);
@@ -77,7 +86,7 @@ export class ZScoreClipper extends Clipper<'ZScoreClipper', ZScoreClipperOptions
     const s = parseState('ZScoreClipper', zSchema, state);
     return new ZScoreClipper(s.options).restore(s);
   }
-  protected boundsOf(xs: number[]): ClipBounds {
+  protected boundsOf(xs: ArrayLike<number>): ClipBounds {
     const t = this.options.threshold ?? 3;
     const m = mean(xs);
     const sd = populationStd(xs, m);

@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { FeatureSelector } from '../selection/feature-selector';
 import { DateParts } from './date-parts';
 import { OneHotEncoder, OrdinalEncoder, TargetEncoder } from './encoders';
-import { type Frame, isMissing, pick, requireColumn, rowCount } from './frame';
+import { type Column, type Frame, cellAt, isCodedColumn, isMissing, isNumericColumn, pick, requireColumn, rowCount, takeColumn } from './frame';
 import { IqrClipper, ZScoreClipper } from './outliers';
 import { MinMaxScaler, RobustScaler, StandardScaler } from './scalers';
 import { SimpleImputer } from './simple-imputer';
-import { type Target, type Transformer, type TransformerState, parseOrThrow } from './transformer';
+import { ColumnTransformer, type Target, type Transformer, type TransformerState, parseOrThrow } from './transformer';
 
 /** Which columns a step applies to, resolved at fit time from the frame entering that step. */
 export type ColumnSelector = 'numeric' | 'categorical' | string[];
@@ -54,8 +54,10 @@ export function loadTransformer(state: unknown): Transformer {
   return load(state);
 }
 
-/** numbers → numeric; any string or boolean → categorical; an all-missing column counts as numeric. */
-export function columnType(values: Frame[string]): 'numeric' | 'categorical' {
+/** numbers → numeric; any string or boolean → categorical; an all-missing column counts as numeric. Typed columns: numbers are numeric, codes categorical. */
+export function columnType(values: Column): 'numeric' | 'categorical' {
+  if (isNumericColumn(values)) return 'numeric';
+  if (isCodedColumn(values)) return 'categorical';
   return values.some((v) => !isMissing(v) && typeof v !== 'number') ? 'categorical' : 'numeric';
 }
 
@@ -116,14 +118,20 @@ export class Pipeline implements Transformer {
     rowCount(frame);
     let current = frame;
     const columns: string[][] = [];
-    for (const s of this.steps) {
+    this.steps.forEach((s, i) => {
       const cols = resolveColumns(s.columns, current);
       s.transformer.fit(pick(current, cols), cols.length || !y ? y : []); // no columns: an empty frame has 0 rows
-      current = s.transformer.transform(current);
+      // The last step's output feeds no fit: only its column names are needed, so transform no rows.
+      current = s.transformer.transform(i === this.steps.length - 1 ? noRows(current) : current);
       columns.push(cols);
-    }
+    });
     this.fitted = { columns, featureNames: Object.keys(current) };
     return this;
+  }
+
+  /** True when some step encodes training rows out of fold (see {@link fitTransformOutOfFold}); otherwise `fit` then `transform` gives the same rows. */
+  hasOutOfFoldStep(): boolean {
+    return this.steps.some((s) => 'fitTransformOutOfFold' in s.transformer || (s.transformer instanceof Pipeline && s.transformer.hasOutOfFoldStep()));
   }
 
   /**
@@ -162,6 +170,52 @@ export class Pipeline implements Transformer {
     return this.fit(frame, y).transform(frame);
   }
 
+  /**
+   * {@link transform} straight into the model's input: a row-major n×d
+   * Float32Array in {@link featureNames} order, of the given `rows` (default
+   * all). Per-column steps run one input column at a time, so only the
+   * matrix and a column or two are alive at once, never a transformed copy
+   * of the frame. A missing or non-numeric output is an error naming the feature.
+   */
+  transformToMatrix(frame: Frame, rows?: readonly number[]): { x: Float32Array; n: number; d: number } {
+    const { featureNames } = this.requireFitted();
+    const nFrame = rowCount(frame);
+    const n = rows ? rows.length : nFrame;
+    const d = featureNames.length;
+    const x = new Float32Array(n * d);
+    const position = new Map(featureNames.map((c, j) => [c, j]));
+    const written = new Set<string>();
+    const write = (name: string, values: Column) => {
+      const j = position.get(name);
+      if (j === undefined) return;
+      writeMatrixColumn(x, n, d, j, name, values, rows);
+      written.add(name);
+    };
+    const streamable = this.steps.every((s) => s.transformer instanceof ColumnTransformer && s.transformer.transform === ColumnTransformer.prototype.transform);
+    if (!streamable) {
+      const out = this.transform(frame);
+      for (const c of featureNames) write(c, out[c]);
+    } else {
+      for (const c of this.steps.flatMap((s) => (s.transformer as ColumnTransformer<string, object, unknown>).columns)) requireColumn(frame, c);
+      for (const [name, values] of Object.entries(frame)) {
+        let outputs: [string, Column][] = [[name, values]];
+        for (const s of this.steps) {
+          const t = s.transformer as ColumnTransformer<string, object, unknown>;
+          outputs = outputs.flatMap(([c, v]) => {
+            const o = t.transformOne(c, v);
+            return o === undefined ? [[c, v] as [string, Column]] : Object.entries(o);
+          });
+        }
+        for (const [c, v] of outputs) write(c, v);
+      }
+    }
+    const absent = featureNames.filter((c) => !written.has(c));
+    if (absent.length) {
+      throw new ValidationError(`the pipeline did not produce feature(s) ${absent.join(', ')}`, absent.map((c) => ({ path: c, message: 'column is missing' })));
+    }
+    return { x, n, d };
+  }
+
   /** Output column names, in order, as learnt at fit time. */
   featureNames(): string[] {
     return [...this.requireFitted().featureNames];
@@ -196,5 +250,38 @@ export class Pipeline implements Transformer {
       ]);
     }
     return this.fitted;
+  }
+}
+
+/** The frame's columns with no rows (same forms), for learning output names without transforming data. */
+function noRows(frame: Frame): Frame {
+  const out: Frame = {};
+  for (const [c, values] of Object.entries(frame)) out[c] = takeColumn(values, []);
+  return out;
+}
+
+/** @internal Column j of a row-major matrix from a transformed column: finite numbers (booleans as 0/1) only. */
+export function writeMatrixColumn(x: Float32Array, n: number, d: number, j: number, name: string, values: Column, rows?: readonly number[]): void {
+  const fail = (i: number, v: unknown) => {
+    const missing = isMissing(v as null);
+    return new ValidationError(
+      `feature '${name}' is ${missing ? 'missing' : `non-numeric (${JSON.stringify(v)})`} at row ${i} after preprocessing; add an impute or encode step for it`,
+      [{ path: 'preprocessing', message: `column '${name}' needs ${missing ? 'an impute' : 'an encode'} step` }],
+    );
+  };
+  if (isNumericColumn(values)) {
+    for (let i = 0; i < n; i++) {
+      const v = values[rows ? rows[i] : i];
+      if (!Number.isFinite(v)) throw fail(rows ? rows[i] : i, v);
+      x[i * d + j] = v;
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const r = rows ? rows[i] : i;
+    const v = isCodedColumn(values) ? cellAt(values, r) : values[r];
+    const num = typeof v === 'boolean' ? Number(v) : v;
+    if (typeof num !== 'number' || !Number.isFinite(num) || isCodedColumn(values)) throw fail(r, v);
+    x[i * d + j] = num;
   }
 }

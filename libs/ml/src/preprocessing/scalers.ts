@@ -1,6 +1,6 @@
 import { ValidationError } from '@mlp/contracts';
 import { z } from 'zod';
-import { type Cell, isMissing, mean, numericValues, populationStd, quantile, requireNonEmpty, sortedNumbers } from './frame';
+import { type Cell, type Column, type NumericColumn, finiteValues, isMissing, isNumericColumn, mean, populationStd, quantile, requireNonEmpty, sortedNumbers } from './frame';
 import { ColumnTransformer, type ColumnOptions, type ColumnTransformerState, columnsOption, parseOrThrow, parseState, stateSchema } from './transformer';
 
 /** Learnt affine map per column: `(x − center) / scale`. */
@@ -28,6 +28,16 @@ export function mapNumeric(column: string, values: readonly Cell[], f: (x: numbe
   });
 }
 
+/** @internal A fitted numeric map over a typed column, into a new column of the same type; missing (NaN) stays NaN. */
+export function mapTyped(values: NumericColumn, f: (x: number) => number): NumericColumn {
+  const out = values instanceof Float32Array ? new Float32Array(values.length) : new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    out[i] = Number.isFinite(v) ? f(v) : Number.NaN;
+  }
+  return out;
+}
+
 abstract class AffineScaler<K extends ScalerKind> extends ColumnTransformer<K, ColumnOptions, AffineParams> {
   constructor(options: ColumnOptions = {}) {
     super(parseOrThrow(optionsSchema, options, 'scaler options'));
@@ -38,17 +48,26 @@ abstract class AffineScaler<K extends ScalerKind> extends ColumnTransformer<K, C
     return { ...this.requireFitted().params };
   }
 
-  protected fitColumn(column: string, values: readonly Cell[]): AffineParams {
-    const xs = numericValues(column, values);
+  protected override fitValues(column: string, values: Column): AffineParams {
+    const xs = finiteValues(column, values);
     requireNonEmpty(column, xs, 'fit a scaler on');
     return this.affine(xs);
+  }
+
+  protected fitColumn(column: string, values: readonly Cell[]): AffineParams {
+    return this.fitValues(column, values as Cell[]);
+  }
+
+  protected override transformValues(column: string, values: Column, p: AffineParams): Record<string, Column> {
+    if (isNumericColumn(values)) return { [column]: mapTyped(values, (x) => (x - p.center) / p.scale) };
+    return super.transformValues(column, values, p);
   }
 
   protected transformColumn(column: string, values: readonly Cell[], p: AffineParams): Record<string, Cell[]> {
     return { [column]: mapNumeric(column, values, (x) => (x - p.center) / p.scale) };
   }
 
-  protected abstract affine(xs: number[]): AffineParams;
+  protected abstract affine(xs: ArrayLike<number>): AffineParams;
 }
 
 /** `(x − mean) / std` with the population std (ddof 0, as sklearn); std 0 → scale 1. */
@@ -59,7 +78,7 @@ export class StandardScaler extends AffineScaler<'StandardScaler'> {
     const s = parseState('StandardScaler', StandardScaler.schema, state);
     return new StandardScaler(s.options).restore(s);
   }
-  protected affine(xs: number[]): AffineParams {
+  protected affine(xs: ArrayLike<number>): AffineParams {
     const m = mean(xs);
     const sd = populationStd(xs, m);
     return { center: m, scale: sd === 0 ? 1 : sd };
@@ -74,12 +93,12 @@ export class MinMaxScaler extends AffineScaler<'MinMaxScaler'> {
     const s = parseState('MinMaxScaler', MinMaxScaler.schema, state);
     return new MinMaxScaler(s.options).restore(s);
   }
-  protected affine(xs: number[]): AffineParams {
+  protected affine(xs: ArrayLike<number>): AffineParams {
     let lo = Infinity;
     let hi = -Infinity;
-    for (const x of xs) {
-      if (x < lo) lo = x;
-      if (x > hi) hi = x;
+    for (let i = 0; i < xs.length; i++) {
+      if (xs[i] < lo) lo = xs[i];
+      if (xs[i] > hi) hi = xs[i];
     }
     return { center: lo, scale: hi === lo ? 1 : hi - lo };
   }
@@ -93,7 +112,7 @@ export class RobustScaler extends AffineScaler<'RobustScaler'> {
     const s = parseState('RobustScaler', RobustScaler.schema, state);
     return new RobustScaler(s.options).restore(s);
   }
-  protected affine(xs: number[]): AffineParams {
+  protected affine(xs: ArrayLike<number>): AffineParams {
     const s = sortedNumbers(xs);
     const iqr = quantile(s, 0.75) - quantile(s, 0.25);
     return { center: quantile(s, 0.5), scale: iqr === 0 ? 1 : iqr };

@@ -3,15 +3,20 @@ import { z } from 'zod';
 import {
   type Category,
   type Cell,
+  type CodedColumn,
+  type Column,
   categoryKey,
   categorySchema,
   compareCategories,
+  finiteValues,
+  isCodedColumn,
   isMissing,
+  isNumericColumn,
   mean,
-  numericValues,
   quantile,
   requireNonEmpty,
   sortedNumbers,
+  toCells,
 } from './frame';
 import { ColumnTransformer, type ColumnTransformerState, columnsOption, parseOrThrow, parseState, stateSchema } from './transformer';
 
@@ -54,15 +59,19 @@ export class SimpleImputer extends ColumnTransformer<'SimpleImputer', SimpleImpu
   }
 
   protected fitColumn(column: string, values: readonly Cell[]): { fill: Category } {
+    return this.fitValues(column, values as Cell[]);
+  }
+
+  protected override fitValues(column: string, values: Column): { fill: Category } {
     const strategy = this.options.strategy ?? 'mean';
     switch (strategy) {
       case 'mean': {
-        const xs = numericValues(column, values);
+        const xs = finiteValues(column, values);
         requireNonEmpty(column, xs, 'compute a mean from');
         return { fill: mean(xs) };
       }
       case 'median': {
-        const xs = numericValues(column, values);
+        const xs = finiteValues(column, values);
         requireNonEmpty(column, xs, 'compute a median from');
         return { fill: quantile(sortedNumbers(xs), 0.5) };
       }
@@ -70,7 +79,7 @@ export class SimpleImputer extends ColumnTransformer<'SimpleImputer', SimpleImpu
         return { fill: mostFrequent(column, values) };
       case 'constant': {
         if (this.options.fillValue !== undefined) return { fill: this.options.fillValue };
-        const numeric = values.every((v) => isMissing(v) || typeof v === 'number');
+        const numeric = isNumericColumn(values) || (isCodedColumn(values) ? values.dictionary.every((v) => typeof v === 'number') : values.every((v) => isMissing(v) || typeof v === 'number'));
         return { fill: numeric ? 0 : 'missing_value' };
       }
       default: {
@@ -83,17 +92,46 @@ export class SimpleImputer extends ColumnTransformer<'SimpleImputer', SimpleImpu
   protected transformColumn(column: string, values: readonly Cell[], params: { fill: Category }): Record<string, Cell[]> {
     return { [column]: values.map((v) => (isMissing(v) ? params.fill : v)) };
   }
+
+  /** Typed columns stay typed; a column without missing values is returned as it is (typed columns are never written in place). */
+  protected override transformValues(column: string, values: Column, params: { fill: Category }): Record<string, Column> {
+    const { fill } = params;
+    if (isNumericColumn(values) && typeof fill === 'number') {
+      let missing = false;
+      for (let i = 0; i < values.length && !missing; i++) missing = !Number.isFinite(values[i]);
+      if (!missing) return { [column]: values };
+      const out = values instanceof Float32Array ? new Float32Array(values.length) : new Float64Array(values.length);
+      for (let i = 0; i < values.length; i++) out[i] = Number.isFinite(values[i]) ? values[i] : fill;
+      return { [column]: out };
+    }
+    if (isCodedColumn(values)) {
+      if (!values.codes.includes(-1)) return { [column]: values };
+      let code = values.dictionary.findIndex((c) => categoryKey(c) === categoryKey(fill));
+      const dictionary = code === -1 ? [...values.dictionary, fill] : values.dictionary;
+      if (code === -1) code = dictionary.length - 1;
+      const codes = values.codes.map((c) => (c < 0 ? code : c));
+      const out: CodedColumn = { kind: 'codes', codes, dictionary };
+      return { [column]: out };
+    }
+    return super.transformValues(column, values, params);
+  }
 }
 
 /** Mode of the non-missing values; ties go to the smallest value (sklearn). */
-function mostFrequent(column: string, values: readonly Cell[]): Category {
+function mostFrequent(column: string, values: Column): Category {
   const counts = new Map<string, { value: Category; count: number }>();
-  for (const v of values) {
-    if (isMissing(v)) continue;
+  const add = (v: Category, times: number) => {
     const k = categoryKey(v);
     const e = counts.get(k);
-    if (e) e.count++;
-    else counts.set(k, { value: v, count: 1 });
+    if (e) e.count += times;
+    else counts.set(k, { value: v, count: times });
+  };
+  if (isCodedColumn(values)) {
+    const perCode = new Float64Array(values.dictionary.length);
+    for (const c of values.codes) if (c >= 0) perCode[c]++;
+    values.dictionary.forEach((v, i) => perCode[i] > 0 && add(v, perCode[i]));
+  } else {
+    for (const v of isNumericColumn(values) ? toCells(values) : values) if (!isMissing(v)) add(v, 1);
   }
   requireNonEmpty(column, [...counts.keys()], 'find the most frequent value of');
   let best: { value: Category; count: number } | undefined;

@@ -1,6 +1,6 @@
 import { ValidationError } from '@mlp/contracts';
 import { z } from 'zod';
-import { type Cell, type Frame, requireColumn, rowCount } from './frame';
+import { type Cell, type Column, type Frame, requireColumn, rowCount, toCells } from './frame';
 
 /** Target values: numbers (regression) or 0/1 / booleans (binary). */
 export type Target = readonly (number | boolean)[];
@@ -102,7 +102,7 @@ export abstract class ColumnTransformer<K extends string, O extends ColumnOption
     const columns = this.options.columns ?? Object.keys(frame);
     const target = this.prepareTarget(y, n);
     const params: Record<string, P> = {};
-    for (const c of columns) params[c] = this.fitColumn(c, requireColumn(frame, c), target);
+    for (const c of columns) params[c] = this.fitValues(c, requireColumn(frame, c), target);
     this.fitted = { columns: [...columns], params };
     return this;
   }
@@ -112,7 +112,7 @@ export abstract class ColumnTransformer<K extends string, O extends ColumnOption
     rowCount(frame);
     for (const c of columns) requireColumn(frame, c);
     const out: Frame = {};
-    const put = (name: string, values: Cell[]) => {
+    const put = (name: string, values: Column) => {
       if (Object.prototype.hasOwnProperty.call(out, name)) {
         throw new ValidationError(`${this.kind}: output column '${name}' collides with another column`, [
           { path: name, message: 'duplicate output column' },
@@ -122,9 +122,10 @@ export abstract class ColumnTransformer<K extends string, O extends ColumnOption
     };
     for (const [name, values] of Object.entries(frame)) {
       if (Object.prototype.hasOwnProperty.call(params, name)) {
-        for (const [o, v] of Object.entries(this.transformColumn(name, values, params[name]))) put(o, v);
+        for (const [o, v] of Object.entries(this.transformValues(name, values, params[name]))) put(o, v);
       } else {
-        put(name, values.slice());
+        // Typed columns are never written in place, so they pass through without a copy.
+        put(name, Array.isArray(values) ? values.slice() : values);
       }
     }
     return out;
@@ -156,6 +157,26 @@ export abstract class ColumnTransformer<K extends string, O extends ColumnOption
   /** Hook for supervised transformers; unsupervised ones ignore y. */
   protected prepareTarget(_y: Target | undefined, _n: number): number[] | undefined {
     return undefined;
+  }
+
+  /**
+   * Fits one column of any form. The default hands {@link fitColumn} plain
+   * cells; transformers with a typed fast path (numeric arrays, coded
+   * categories) override this and {@link transformValues}.
+   */
+  protected fitValues(column: string, values: Column, y: number[] | undefined): P {
+    return this.fitColumn(column, Array.isArray(values) ? values : toCells(values), y);
+  }
+
+  /** Transforms one column of any form; the default goes through plain cells (see {@link fitValues}). */
+  protected transformValues(column: string, values: Column, params: P): Record<string, Column> {
+    return this.transformColumn(column, Array.isArray(values) ? values : toCells(values), params);
+  }
+
+  /** One output column set for one input column: what a pipeline streams column by column. */
+  transformOne(column: string, values: Column): Record<string, Column> | undefined {
+    const { params } = this.requireFitted();
+    return Object.prototype.hasOwnProperty.call(params, column) ? this.transformValues(column, values, params[column]) : undefined;
   }
 
   protected abstract fitColumn(column: string, values: readonly Cell[], y: number[] | undefined): P;

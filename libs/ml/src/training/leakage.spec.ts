@@ -6,6 +6,7 @@ import { pipelineFromSpec } from './preprocessing-from-spec';
 import { prepareTrainingData } from './prepare';
 import { fitOnRows, modelSpecFor } from './trainer';
 import { parseTrainingSpec } from './training-spec';
+import { asCells } from '../preprocessing/test-helpers';
 
 /**
  * THE LEAKAGE TEST. Validation rows carry values no training row has (x = 1e6,
@@ -80,7 +81,7 @@ describe('no leakage from validation rows into preprocessing', () => {
       expect(te.encodings[1]).toBeCloseTo(0.475, 12);
 
       // The validation rows are only transformed: 'z' is unknown, so it gets the training prior.
-      const v = trained.pipeline.transform({ x: [1e6], cat: ['z'] });
+      const v = asCells(trained.pipeline.transform({ x: [1e6], cat: ['z'] }));
       expect(v.cat).toEqual([0.375]);
       expect(v.x[0]).toBeCloseTo((1e6 - 40.5) / Math.sqrt(533.25), 6);
       expect(trained.featureNames).toEqual(['x', 'cat']);
@@ -103,23 +104,23 @@ describe('no leakage from validation rows into preprocessing', () => {
 
     it("encodes each row from the other folds only: a single-row category gets the other fold's prior", () => {
       const p = pipelineFromSpec(spec);
-      const out = p.fitTransformOutOfFold(f, labels, folds);
+      const out = asCells(p.fitTransformOutOfFold(f, labels, folds));
       // Row 5 ('s', fold 1) from fold 0 (rows 0, 2, 4; labels 1, 1, 0): no 's' there → prior 2/3.
       expect(out.cat[5]).toBeCloseTo(2 / 3, 12);
       // Row 0 ('a', fold 0) from fold 1 (rows 1, 3, 5; labels 0, 1, 1): prior 2/3, one 'a' with label 0
       // → (0 + 10·2/3)/(1 + 10) = 20/33.
       expect(out.cat[0]).toBeCloseTo(20 / 33, 12);
       // The full fit, kept for new data, uses all six rows: prior 4/6, 's' → (1 + 10·2/3)/11 = 23/33.
-      const full = p.transform(f);
+      const full = asCells(p.transform(f));
       expect(full.cat[5]).toBeCloseTo(23 / 33, 12);
       expect(out.cat[5]).not.toBeCloseTo(full.cat[5] as number, 6);
     });
 
     it("never uses a row's own label: flipping it leaves the row's encoding unchanged", () => {
-      const base = pipelineFromSpec(spec).fitTransformOutOfFold(f, labels, folds).cat;
+      const base = asCells(pipelineFromSpec(spec).fitTransformOutOfFold(f, labels, folds)).cat;
       for (let r = 0; r < labels.length; r++) {
         const flipped = labels.map((v, i) => (i === r ? 1 - v : v));
-        const again = pipelineFromSpec(spec).fitTransformOutOfFold(f, flipped, folds).cat;
+        const again = asCells(pipelineFromSpec(spec).fitTransformOutOfFold(f, flipped, folds)).cat;
         expect(again[r]).toBe(base[r]);
         // …while the rows of the other fold, which do learn from it, change.
         const otherFold = folds.find((fold) => !fold.includes(r))!;

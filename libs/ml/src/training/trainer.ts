@@ -4,6 +4,7 @@ import { fitModel, type FittedModel, type ModelSpec } from '../models';
 import type { Pipeline } from '../preprocessing/pipeline';
 import { SeededRng } from '../random/seeded-rng';
 import { pipelineFromSpec } from './preprocessing-from-spec';
+import { isAllRows } from '../preprocessing/frame';
 import { takeRows, toMatrix, type PreparedData } from './prepare';
 import { scoreTask, type ModelOutput } from './scoring';
 import type { TrainingSpec } from './training-spec';
@@ -54,11 +55,13 @@ export async function fitOnRows(
   hooks: FitHooks = {},
 ): Promise<TrainedPipeline> {
   const rng = new SeededRng(seed);
-  const frame = takeRows(prepared.features, trainRows);
+  // All rows (a final fit without early stopping): the prepared columns themselves, not a copy.
+  const frame = isAllRows(trainRows, prepared.rows) ? prepared.features : takeRows(prepared.features, trainRows);
   const y = trainRows.map((r) => prepared.y[r]);
-  const pipeline = pipelineFromSpec(spec);
+  const pipeline = pipelineFromSpec(spec, prepared.dates);
   const innerFolds = trainRows.length >= 2 * INNER_FOLDS ? kFold(trainRows.length, INNER_FOLDS, { shuffle: true, rng }).map((f) => f.test) : [trainRows.map((_, i) => i)];
-  const transformed = pipeline.fitTransformOutOfFold(frame, y, innerFolds);
+  // Without a cross-fitted step, fit then transform straight into the matrix (no transformed copy of the frame).
+  const transformed = pipeline.hasOutOfFoldStep() ? pipeline.fitTransformOutOfFold(frame, y, innerFolds) : (pipeline.fit(frame, y), undefined);
   const featureNames = pipeline.featureNames();
 
   // Imbalance: only ever on the training rows of this fit.
@@ -66,13 +69,16 @@ export async function fitOnRows(
   let weights: Float32Array | undefined;
   if (spec.imbalance?.method === 'oversample') rows = randomOverSample(rows, y, rng);
   else if (spec.imbalance?.method === 'undersample') rows = randomUnderSample(rows, y, rng);
-  const { x, n, d } = toMatrix(rows.length === trainRows.length && rows.every((r, i) => r === i) ? transformed : takeRows(transformed, rows), featureNames);
+  const resampled = !isAllRows(rows, trainRows.length);
+  const { x, n, d } = transformed
+    ? toMatrix(resampled ? takeRows(transformed, rows) : transformed, featureNames)
+    : pipeline.transformToMatrix(frame, resampled ? rows : undefined);
   const yRows = rows.map((r) => y[r]);
   if (spec.imbalance?.method === 'class_weight') weights = Float32Array.from(sampleWeights(yRows, classWeights(yRows)));
 
   let validation: { x: Float32Array; y: Float32Array; n: number } | undefined;
   if (valRows && valRows.length > 0) {
-    const v = toMatrix(pipeline.transform(takeRows(prepared.features, valRows)), featureNames);
+    const v = pipeline.transformToMatrix(takeRows(prepared.features, valRows));
     validation = { x: v.x, y: Float32Array.from(valRows.map((r) => prepared.y[r])), n: v.n };
   }
   const epochs: EpochLog[] = [];
@@ -102,7 +108,7 @@ function cleanLogs(logs: Record<string, number | undefined>): Record<string, num
 
 /** Model output for raw feature rows, through the fitted pipeline. */
 export function predictRows(trained: TrainedPipeline, prepared: PreparedData, rows: readonly number[], task: TrainingSpec['task']): ModelOutput {
-  const { x, n } = toMatrix(trained.pipeline.transform(takeRows(prepared.features, rows)), trained.featureNames);
+  const { x, n } = trained.pipeline.transformToMatrix(takeRows(prepared.features, rows));
   return { task, nClasses: Math.max(prepared.classes.length, 1), values: trained.model.predict(x, n) };
 }
 
