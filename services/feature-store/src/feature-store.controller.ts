@@ -15,7 +15,7 @@ import {
   trainingSetRequestSchema,
   type RpcRequest,
 } from '@mlp/contracts';
-import { ARTIFACT_STORE, commandMetadata, readText, sendArtifact, ZodBody } from '@mlp/service-kit';
+import { ARTIFACT_STORE, commandMetadata, readText, RequireScopes, sendArtifact, ZodBody } from '@mlp/service-kit';
 import { FeatureViewsService } from './views/feature-views.service';
 import { MaterializationService } from './materialization/materialization.service';
 import { OnlineFeaturesService } from './retrieval/online-features.service';
@@ -65,6 +65,7 @@ export class FeatureStoreController {
   }
 
   @Post('feature-views/:name/check-skew')
+  @RequireScopes('read')
   @HttpCode(200)
   @ApiOperation({ summary: 'Compare online values with the offline table at the same event time, for a sample of entities ({sample?, tolerance?})' })
   @ZodBody(checkSkewSchema)
@@ -90,6 +91,7 @@ export class FeatureStoreController {
   }
 
   @Post('features/online')
+  @RequireScopes('read')
   @HttpCode(200)
   @ApiOperation({ summary: 'Online features for many entities' })
   @ZodBody(onlineFeaturesRequestSchema)

@@ -115,7 +115,7 @@ export class DatasetsController {
     const dir = await mkdtemp(join(tmpdir(), 'mlp-upload-'));
     const path = join(dir, q.filename ? q.filename.replace(/[^A-Za-z0-9._-]/g, '_') : 'upload');
     try {
-      await saveBody(req, path, this.config.MLP_INGEST_MAX_UPLOAD_BYTES);
+      await saveBody(req, path, this.config.MLP_INGEST_MAX_UPLOAD_BYTES, 'MLP_INGEST_MAX_UPLOAD_BYTES');
       const { jobId, done } = await this.jobs.start({
         dataset,
         source: { kind: 'upload', path, uri: `upload:${q.filename ?? 'body'}` },
@@ -145,7 +145,7 @@ export class DatasetsController {
     const dir = await mkdtemp(join(tmpdir(), 'mlp-infer-'));
     try {
       const path = join(dir, q.filename ? q.filename.replace(/[^A-Za-z0-9._-]/g, '_') : 'sample');
-      await saveBody(req, path, this.config.MLP_INGEST_MAX_UPLOAD_BYTES);
+      await saveBody(req, path, this.config.MLP_INGEST_MAX_UPLOAD_BYTES, 'MLP_INGEST_MAX_UPLOAD_BYTES');
       const source = await localFileSource(path, { format: q.format });
       const inferred = await inferFileSchema({ path, format: source.format, csv: csvFromQuery(q) }, dataset, dir);
       return { yaml: schemaToYaml(inferred.schema, inferred.observed), schema: inferred.schema, candidateKeys: inferred.candidateKeys };

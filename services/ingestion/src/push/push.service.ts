@@ -1,12 +1,11 @@
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InfrastructureError, pushSourceUri, type IngestionOutcome, type PushRowsResult } from '@mlp/contracts';
 import { parseDatasetSchema } from '@mlp/data';
-import { commandMetadata, SERVICE_CONFIG, SERVICE_LOGGER, type BaseConfig, type Logger } from '@mlp/service-kit';
+import { ApiKeyRing, commandMetadata, SERVICE_CONFIG, SERVICE_LOGGER, type BaseConfig, type Logger } from '@mlp/service-kit';
 import { IngestionJobsService } from '../jobs/ingestion-jobs.service';
-import { ApiKeys } from './api-keys';
+import { pushApiKeys } from './api-keys';
 import { PUSH_CONFIG, type PushConfig } from './push-config';
 import type { PushedLine } from './push-rows';
 import { countLines, DatasetSpool } from './push-spool';
@@ -48,7 +47,6 @@ const settled = (outcome: IngestionOutcome): boolean => outcome.status === 'acce
  */
 @Injectable()
 export class PushService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly keys: ApiKeys;
   private readonly root: string;
   private readonly states = new Map<string, SpoolState>();
   private closing = false;
@@ -58,18 +56,17 @@ export class PushService implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(PUSH_CONFIG) private readonly config: PushConfig,
     @Inject(SERVICE_CONFIG) serviceConfig: BaseConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    keys: ApiKeyRing,
   ) {
-    this.keys = ApiKeys.fromConfig(config);
+    // Push always needs a key: these (scope push), or any key with push, write or admin.
+    const pushKeys = pushApiKeys(config);
+    keys.addEnvKeys('ingest-push', pushKeys, ['push']);
     this.root = resolve(serviceConfig.MLP_HOME, 'spool', 'push');
-    if (this.keys.size === 0) this.logger.warn('HTTP push is disabled until MLP_INGEST_API_KEYS or MLP_INGEST_API_KEYS_FILE is set');
+    if (pushKeys.length === 0 && !keys.storeBacked) this.logger.warn('HTTP push is disabled until MLP_INGEST_API_KEYS or MLP_INGEST_API_KEYS_FILE is set');
   }
 
   get maxBodyBytes(): number {
     return this.config.MLP_PUSH_MAX_BYTES;
-  }
-
-  verify(headers: IncomingHttpHeaders): void {
-    this.keys.verify(headers);
   }
 
   /** Leftover spools of a previous run: torn tails dropped, current files rotated, all batches flushed. */

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { onlineFeaturesRequestSchema, parseOrThrow, subjects, type OnlineFeaturesResponse } from '@mlp/contracts';
 import { MLP_CLIENT, type MlpClient } from '@mlp/messaging';
-import { ZodBody } from '@mlp/service-kit';
+import { RequireScopes, ZodBody } from '@mlp/service-kit';
 
 /**
  * Online features as serving sees them: fetched from the feature store over
@@ -15,6 +15,7 @@ export class FeatureLookupController {
   constructor(@Inject(MLP_CLIENT) private readonly client: MlpClient) {}
 
   @Post()
+  @RequireScopes('read')
   @HttpCode(200)
   @ApiOperation({ summary: 'Look up online features through the feature store' })
   @ZodBody(onlineFeaturesRequestSchema)
