@@ -7,7 +7,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError, ValidationError, type IngestionOutcome } from '@mlp/contracts';
 import { parseSchemaYaml, type DatasetSchema } from '@mlp/data';
-import { callText, call, CliError, parseReply, serviceUrl, unreachable } from './api';
+import { callText, call, CliError, parseReply, requestHeaders, serviceUrl, unreachable } from './api';
 import { PROGRESS_THRESHOLD_BYTES, renderProgress, renderWaiting, type StatusLine } from './progress';
 
 export type InputFormat = 'csv' | 'tsv' | 'ndjson' | 'json' | 'parquet' | 'arrow';
@@ -181,7 +181,7 @@ export async function waitForJob(jobId: string, ui: IngestUi, env: NodeJS.Proces
 export function streamBody(method: string, path: string, body: Readable, size: number | undefined, env: NodeJS.ProcessEnv, onBytes?: (sent: number) => void): Promise<unknown> {
   const url = new URL(`${serviceUrl('ingestion', env)}${path}`);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  const headers: Record<string, string> = { 'content-type': 'application/octet-stream', accept: 'application/json' };
+  const headers: Record<string, string> = { ...requestHeaders(env), 'content-type': 'application/octet-stream', accept: 'application/json' };
   if (size !== undefined) headers['content-length'] = String(size);
   let sent = 0;
   const counter = new Transform({
