@@ -64,6 +64,24 @@ describe('loadConfig', () => {
     );
   });
 
+  it('checks the settings shared libraries read themselves (DuckDB memory limit, trace, code version)', () => {
+    expect(loadConfig(baseConfigSchema, { MLP_DUCKDB_MEMORY_LIMIT: '512MiB', MLP_DUCK_TRACE: '1', MLP_CODE_VERSION: '1.2.0+abc', MLP_GIT_SHA: 'a1b2c3d' })).toMatchObject({
+      MLP_DUCKDB_MEMORY_LIMIT: '512MiB',
+      MLP_CODE_VERSION: '1.2.0+abc',
+    });
+    for (const ok of ['1GB', '1.5 GB', '2GiB', '512M', '4tb']) expect(loadConfig(baseConfigSchema, { MLP_DUCKDB_MEMORY_LIMIT: ok }).MLP_DUCKDB_MEMORY_LIMIT).toBe(ok);
+    let error: ValidationError | undefined;
+    try {
+      loadConfig(baseConfigSchema, { MLP_DUCKDB_MEMORY_LIMIT: 'lots', MLP_DUCK_TRACE: 'yes', MLP_GIT_SHA: 'not-a-sha' });
+    } catch (e) {
+      error = e as ValidationError;
+    }
+    expect(error?.code).toBe('INVALID_CONFIG');
+    expect(error?.message).toContain('MLP_DUCKDB_MEMORY_LIMIT: expected a size with a unit, e.g. 1GB, 512MB or 2GiB, got "lots"');
+    expect(error?.details.map((d) => d.path).sort()).toEqual(['MLP_DUCKDB_MEMORY_LIMIT', 'MLP_DUCK_TRACE', 'MLP_GIT_SHA']);
+    expect(() => loadConfig(baseConfigSchema, { MLP_DUCKDB_MEMORY_LIMIT: '100KB' })).toThrow(/at least 32MB/);
+  });
+
   it('extends the base schema with service variables and redacts secrets', () => {
     const schema = serviceConfigSchema({ S3_SECRET_KEY: z.string().min(8), BATCH_SIZE: z.coerce.number().int() });
     expect(loadConfig(schema, { S3_SECRET_KEY: 'longenough', BATCH_SIZE: '3' })).toMatchObject({
