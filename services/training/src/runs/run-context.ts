@@ -20,7 +20,7 @@ export async function buildRunContext(artifacts: ArtifactStore, request: EventDa
   const spec = trainingSpecSchema.parse(request.spec);
   await initBackend(spec.backend);
   const loaded = await loadParquetFrame(artifacts, request.data.artifactKey, request.data.sha256);
-  const prepared = prepareTrainingData(loaded.frame, loaded.types, spec);
+  const prepared = prepareTrainingData(loaded.frame, loaded.types, spec, { nonFinite: loaded.nonFinite });
   return { request, spec, prepared, plan: planSplits(prepared, spec) };
 }
 
@@ -38,6 +38,7 @@ export class RunContextCache {
       return p;
     }
     p = build();
+    // A failed build is not cached: its callers get the rejection from `p`; this only evicts the entry.
     p.catch(() => this.entries.delete(runId));
     this.entries.set(runId, p);
     while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
