@@ -7,3 +7,4 @@ export { S3ArtifactStore, type S3ArtifactStoreOptions, DEFAULT_PART_SIZE, MAX_PR
 export { s3OptionsFromUrl, type S3Env } from './s3/s3-store-url';
 export { fsOptionsFromUrl } from './fs/fs-store-url';
 export { createArtifactStore, artifactStoreSchemes } from './create-artifact-store';
+export { downloadToFile, type DownloadedFile } from './download-to-file';

@@ -1,10 +1,14 @@
 import { mkdirSync } from 'node:fs';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
+
+export type { DuckDBDataChunk };
 
 export interface Duck {
   run(sql: string): Promise<void>;
   all<T = Record<string, unknown>>(sql: string): Promise<T[]>;
   one<T = Record<string, unknown>>(sql: string): Promise<T>;
+  /** Streams a result chunk by chunk (about 2048 rows each), for readers that fill columns and never hold row objects. */
+  chunks(sql: string): AsyncIterable<DuckDBDataChunk>;
   close(): void;
 }
 
@@ -38,6 +42,14 @@ export async function openDuck(tempDir: string, options: { threads?: number; mem
       const reader = await connection.runAndReadAll(sql);
       if (process.env.MLP_DUCK_TRACE) console.error(`${Date.now() - t}ms ${sql.replace(/\s+/g, ' ').slice(0, 110)}`);
       return reader.getRowObjectsJson()[0] as T;
+    },
+    async *chunks(sql: string) {
+      const result = await connection.stream(sql);
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) return;
+        yield chunk;
+      }
     },
     close() {
       connection.closeSync();

@@ -41,6 +41,8 @@ export const trainingEvents = {
       dropped: z.array(z.object({ column: z.string(), reason: z.string() })),
       warnings: z.array(z.string()),
       classes: z.array(z.union([z.string(), z.number(), z.boolean()])),
+      /** NaN and ±Infinity per column, read as missing (absent in runs recorded before they were counted). */
+      nonFinite: z.record(z.string(), z.number().int().nonnegative()).optional(),
     }),
   ),
   TrainingSetSplit: defineEvent(

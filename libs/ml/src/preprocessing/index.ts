@@ -1,4 +1,5 @@
-export type { Cell, Frame, Category } from './frame';
+export type { Cell, Frame, Category, Column, NumericColumn, CodedColumn } from './frame';
+export { cellAt, codedColumn, columnLength, isCodedColumn, isNumericColumn, takeColumn, toCells } from './frame';
 export type { Target, Transformer, TransformerState, ColumnTransformerState, ColumnOptions } from './transformer';
 export * from './simple-imputer';
 export * from './scalers';

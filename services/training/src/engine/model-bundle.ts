@@ -66,12 +66,7 @@ export async function loadStoredModel(artifacts: ArtifactStore, keys: { modelKey
 
 /** Raw feature rows → model output, through the stored pipeline. */
 export function predictFrame(model: LoadedModel, frame: Frame, n: number): Float32Array {
-  const transformed = model.pipeline.transform(frame);
-  const d = model.bundle.featureNames.length;
-  const x = new Float32Array(n * d);
-  model.bundle.featureNames.forEach((c, j) => {
-    const col = transformed[c];
-    for (let i = 0; i < n; i++) x[i * d + j] = Number(col[i]);
-  });
+  // Column by column into the model's input; a value the pipeline leaves missing is an error naming the feature, never a 0.
+  const { x } = model.pipeline.transformToMatrix(frame);
   return model.predictor.predict(x, n);
 }

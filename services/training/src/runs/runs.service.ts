@@ -291,7 +291,7 @@ export class RunsService implements OnApplicationBootstrap, OnApplicationShutdow
         runId,
         {
           type: 'RecordPreparation',
-          prepared: { runId, rows: prepared.rows, droppedMissingLabel: prepared.droppedMissingLabel, features: Object.keys(prepared.features), dropped: prepared.dropped, warnings: prepared.warnings, classes: prepared.classes },
+          prepared: { runId, rows: prepared.rows, droppedMissingLabel: prepared.droppedMissingLabel, features: Object.keys(prepared.features), dropped: prepared.dropped, warnings: prepared.warnings, classes: prepared.classes, nonFinite: prepared.nonFinite },
           split: {
             runId,
             method: spec.split.method,
