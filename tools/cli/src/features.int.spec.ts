@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OnlineFeaturesResponse } from '@mlp/contracts';
+import type { OnlineFeaturesResponse, SkewReport } from '@mlp/contracts';
 import { repoRoot } from '@mlp/testing';
 import { mlp, remoteCliEnv, startCliPlatform, type CliPlatform } from './cli-platform.fixture';
-import type { AppliedView, FeatureViewDetail, MaterializeReply, SkewReport, TrainingSetOutput } from './commands/features';
+import type { AppliedView, FeatureViewDetail, MaterializeReply, TrainingSetOutput } from './commands/features';
 
 const examples = join(repoRoot, 'examples/features');
 const transactionsCsv = join(examples, 'transactions.csv');

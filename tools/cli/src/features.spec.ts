@@ -1,3 +1,4 @@
+import type { SkewReport } from '@mlp/contracts';
 import type { FeatureSpec } from '@mlp/ml';
 import { CliError, UsageError } from './api';
 import {
@@ -18,7 +19,6 @@ import {
   parseEntityFlags,
   parseFeaturesArgs,
   type Materialization,
-  type SkewReport,
   type TrainingSetOutput,
 } from './commands/features';
 import { coveringMaterialization, demoFeaturesLines, type DemoFeaturesResult } from './commands/demo-features';

@@ -1,6 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mlp, startCliPlatform, type CliPlatform, type MlpRun as Run } from './cli-platform.fixture';
+import { mlp, remoteCliEnv, startCliPlatform, type CliPlatform, type MlpRun as Run } from './cli-platform.fixture';
 
 /** The last stdout line as JSON (`--json` prints the summary last). */
 const lastJson = <T>(r: Run): T => JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
@@ -10,6 +12,7 @@ describe('mlp train / runs / replay (embedded platform)', () => {
   let cli: CliPlatform;
   let home: string;
   let env: NodeJS.ProcessEnv;
+  let runId: string;
 
   beforeAll(async () => {
     cli = await startCliPlatform('train');
@@ -36,6 +39,34 @@ describe('mlp train / runs / replay (embedded platform)', () => {
     const replayed = await mlp(['replay', 'run', summary.runId, '--json'], env);
     expect(replayed.status).toBe(0);
     expect(lastJson(replayed)).toEqual({ runId: summary.runId, identical: true, original: summary.model.sha256, replayed: summary.model.sha256 });
+    runId = summary.runId;
+  });
+
+  it('downloads run artifacts over HTTP to a CLI on another machine: the model card and the weights, byte for byte', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'mlp-cli-remote-'));
+    try {
+      const remote = remoteCliEnv(env, elsewhere);
+      const run = (await (await fetch(`${remote.MLP_TRAINING_URL}/runs/${runId}`)).json()) as { weightsSha256: string; artifacts: { modelCard: string; weights: string } };
+      const card = join(elsewhere, 'card.md');
+      const r = await mlp(['runs', runId, '--artifact', 'model-card', '--output', card], remote);
+      expect(r.status).toBe(0);
+      expect(readFileSync(card).equals(readFileSync(join(home, 'artifacts', 'objects', ...run.artifacts.modelCard.split('/'))))).toBe(true);
+      expect(readFileSync(card, 'utf8')).toMatch(/^# /);
+      expect(r.stdout.trim()).toMatch(new RegExp(`^wrote ${card}: model-card of run ${runId}, [0-9.]+ k?B, sha256 [0-9a-f]{64}$`));
+
+      const weights = join(elsewhere, 'weights.bin');
+      const w = await mlp(['runs', runId, '--artifact', 'weights', '--output', weights, '--json'], remote);
+      expect(w.status).toBe(0);
+      const bytes = readFileSync(weights);
+      expect(JSON.parse(w.stdout)).toEqual({ runId, artifact: 'weights', output: weights, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+      expect(`sha256/${JSON.parse(w.stdout).sha256}`).toBe(run.artifacts.weights);
+
+      const bad = await mlp(['runs', runId, '--artifact', 'secrets', '--output', join(elsewhere, 'x')], remote);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toMatch(/--artifact must be one of model, weights, preprocessing, report, model-card/);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('rejects a bad spec naming the field and line', async () => {

@@ -51,3 +51,42 @@ export interface TrainingSetResult {
   columns: string[];
   inputs: { ref: string; sha256: string }[];
 }
+
+/** Join key → value of one entity. */
+export type EntityValues = Record<string, string | number>;
+
+/** A feature whose online value differs from the offline table's value at the same event time. */
+export interface SkewMismatch {
+  entity: EntityValues;
+  feature: string;
+  online: unknown;
+  offline: unknown;
+  /** The online row's event time (the offline row compared has the same one). */
+  eventTimestamp: string;
+}
+
+/**
+ * A sampled entity that could not be compared: no online row at all
+ * (`online_missing`), or an online row whose event time has no row of that
+ * entity in the offline table (`offline_missing`).
+ */
+export interface SkewMissing {
+  entity: EntityValues;
+  reason: 'online_missing' | 'offline_missing';
+  /** The online row's event time (null when there is none). */
+  onlineEventTimestamp: string | null;
+  /** The entity's latest event time in the offline table. */
+  offlineEventTimestamp: string | null;
+}
+
+/** The reply of `POST /feature-views/:name/check-skew`, as the service builds it and the CLI prints it. */
+export interface SkewReport {
+  view: string;
+  version: number;
+  materializationId: string;
+  sampled: number;
+  tolerance: number;
+  mismatches: SkewMismatch[];
+  missing: SkewMissing[];
+  ok: boolean;
+}

@@ -1,9 +1,9 @@
-import type { IngestionOutcome } from '@mlp/contracts';
+import type { IngestionOutcome, SkewReport } from '@mlp/contracts';
 import type { StartedService } from '@mlp/service-kit';
 import { startIngestionAndFeatureStore, type InProcessPlatform } from '../testing/in-process.fixture';
 import { ONLINE_STORE } from '../online/online-store.token';
 import type { OnlineStore } from '../online';
-import { isNumericType, valuesMatch, type SkewReport } from './skew-check.service';
+import { isNumericType, valuesMatch } from './skew-check.service';
 
 describe('valuesMatch', () => {
   it('compares numbers with a relative tolerance and everything else exactly', () => {
@@ -69,14 +69,14 @@ describe('skew check (in process, with ingestion)', () => {
   let services: StartedService[] = [];
   let online: OnlineStore;
 
-  const post = async (path: string, body: unknown) => {
+  const post = async <T = Record<string, unknown>>(path: string, body: unknown) => {
     const res = await fetch(`${services[1].url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    return { status: res.status, body: (await res.json()) as T };
   };
   const check = async (body: unknown = {}) => {
-    const r = await post('/feature-views/customer_stats/check-skew', body);
+    const r = await post<SkewReport>('/feature-views/customer_stats/check-skew', body);
     expect(r.status).toBe(200);
-    return r.body as unknown as SkewReport;
+    return r.body;
   };
 
   beforeAll(async () => {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import type { ArtifactStore } from '@mlp/artifacts';
-import { NotFoundError } from '@mlp/contracts';
+import { NotFoundError, type EntityValues, type SkewMismatch, type SkewMissing, type SkewReport } from '@mlp/contracts';
 import { ident, literal, openDuck } from '@mlp/duckdb';
 import { eventTimestampColumn } from '@mlp/ml';
 import { ARTIFACT_STORE } from '@mlp/service-kit';
@@ -29,43 +29,6 @@ export type CheckSkewOptions = z.infer<typeof checkSkewSchema>;
 
 export const DEFAULT_SKEW_SAMPLE = 100;
 export const DEFAULT_SKEW_TOLERANCE = 1e-9;
-
-export type EntityValues = Record<string, string | number>;
-
-/** A feature whose online value differs from the offline table's value at the same event time. */
-export interface SkewMismatch {
-  entity: EntityValues;
-  feature: string;
-  online: unknown;
-  offline: unknown;
-  /** The online row's event time (the offline row compared has the same one). */
-  eventTimestamp: string;
-}
-
-/**
- * A sampled entity that could not be compared: no online row at all
- * (`online_missing`), or an online row whose event time has no row of that
- * entity in the offline table (`offline_missing`).
- */
-export interface SkewMissing {
-  entity: EntityValues;
-  reason: 'online_missing' | 'offline_missing';
-  /** The online row's event time (null when there is none). */
-  onlineEventTimestamp: string | null;
-  /** The entity's latest event time in the offline table. */
-  offlineEventTimestamp: string | null;
-}
-
-export interface SkewReport {
-  view: string;
-  version: number;
-  materializationId: string;
-  sampled: number;
-  tolerance: number;
-  mismatches: SkewMismatch[];
-  missing: SkewMissing[];
-  ok: boolean;
-}
 
 const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|REAL|DECIMAL(\(.*\))?)$/i;
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ValidationError, type IngestionOutcome, type OnlineFeaturesResponse, type TrainingSetResult } from '@mlp/contracts';
+import { ValidationError, type IngestionOutcome, type OnlineFeaturesResponse, type SkewReport, type TrainingSetResult } from '@mlp/contracts';
 import { formatDuration, parseFeatureViewsYaml, type FeatureSpec } from '@mlp/ml';
 import { call, callText, CliError, UsageError } from '../api';
 import { ingest as runIngestion } from '../ingestion-client';
@@ -235,17 +235,6 @@ export interface FeatureViewDetail {
 export interface MaterializeReply {
   materialization: Materialization;
   created: boolean;
-}
-
-export interface SkewReport {
-  view: string;
-  version: number;
-  materializationId: string;
-  sampled: number;
-  tolerance: number;
-  mismatches: { entity: Record<string, string | number>; feature: string; online: unknown; offline: unknown; eventTimestamp: string }[];
-  missing: { entity: Record<string, string | number>; reason: string; onlineEventTimestamp: string | null; offlineEventTimestamp: string | null }[];
-  ok: boolean;
 }
 
 // ---------------------------------------------------------------- formatting
