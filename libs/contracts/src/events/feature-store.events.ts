@@ -51,6 +51,8 @@ export const featureStoreEvents = {
       watermark: z.string().nullable(),
       /** Rows computed this time (incremental materializations compute only new ones). */
       computedRows: z.number().int().nonnegative(),
+      /** NaN and ±Infinity per feature among the rows pushed online, where they are stored as null (absent when there were none). */
+      onlineNonFinite: z.record(z.string(), z.number().int().positive()).optional(),
     }),
   ),
   TrainingSetBuilt: defineEvent(

@@ -80,6 +80,10 @@ function col(name: string): string {
   return quoteIdent(name);
 }
 
+function asTimestamp(name: string): string {
+  return `CAST(${col(name)} AS TIMESTAMP)`;
+}
+
 function asDouble(name: string): string {
   return `CAST(${col(name)} AS DOUBLE)`;
 }
@@ -112,13 +116,21 @@ function transformExpression(f: TransformFeature): string {
       const arms = f.boundaries.map((b, i) => `WHEN ${value} < ${numberLiteral(b)} THEN ${i}`).join(' ');
       return `CAST(CASE WHEN ${value} IS NULL THEN NULL ${arms} ELSE ${f.boundaries.length} END AS INTEGER)`;
     }
+    case 'year':
+    case 'month':
+    case 'day':
+    case 'dayofyear':
     case 'hour':
-      return `CAST(hour(CAST(${col(f.column)} AS TIMESTAMP)) AS INTEGER)`;
+    case 'minute':
+      return `CAST(${f.expr}(${asTimestamp(f.column)}) AS INTEGER)`;
     case 'weekday':
       // ISO day of week is Monday = 1 … Sunday = 7; ours is Monday = 0 … Sunday = 6.
-      return `CAST(isodow(CAST(${col(f.column)} AS TIMESTAMP)) - 1 AS INTEGER)`;
-    case 'month':
-      return `CAST(month(CAST(${col(f.column)} AS TIMESTAMP)) AS INTEGER)`;
+      return `CAST(isodow(${asTimestamp(f.column)}) - 1 AS INTEGER)`;
+    case 'is_weekend':
+      return `CAST(isodow(${asTimestamp(f.column)}) >= 6 AS INTEGER)`;
+    case 'epoch':
+      // Seconds since 1970-01-01 00:00 as DOUBLE (microseconds kept as the fraction).
+      return `epoch(${asTimestamp(f.column)})`;
     case 'poly':
       return `pow(${asDouble(f.column)}, ${f.degree})`;
     case 'interaction':
@@ -180,9 +192,14 @@ function featureType(f: FeatureSpec, sourceType: (column: string) => string | nu
     case 'transform':
       switch (f.expr) {
         case 'bucketize':
-        case 'hour':
-        case 'weekday':
+        case 'year':
         case 'month':
+        case 'day':
+        case 'weekday':
+        case 'dayofyear':
+        case 'hour':
+        case 'minute':
+        case 'is_weekend':
           return 'INTEGER';
         default:
           return 'DOUBLE';

@@ -65,7 +65,7 @@ describe('checkViewAgainstSchema', () => {
       { path: 'featureViews.stats.features.c.column', message: 'feature c of view stats: clip needs a numeric column (int or float); "flag" is bool' },
       { path: 'featureViews.stats.features.i.columns.1', message: 'feature i of view stats: interaction needs a numeric column (int or float); "country" is category' },
       { path: 'featureViews.stats.features.m.column', message: 'feature m of view stats: month needs a date or datetime column; "amount" is float' },
-      { path: 'featureViews.stats.features.h.column', message: 'feature h of view stats: hour needs a datetime column (the hour of a date is always 0); "day" is date' },
+      { path: 'featureViews.stats.features.h.column', message: 'feature h of view stats: hour needs a datetime column (the hour and minute of a date are always 0); "day" is date' },
       { path: 'featureViews.stats.features.s.column', message: 'feature s of view stats: agg mean needs a numeric column (int or float); "country" is category' },
       { path: 'featureViews.stats.features.lo.column', message: 'feature lo of view stats: agg min needs a numeric, date or datetime column; "note" is string' },
     ]);

@@ -7,7 +7,7 @@ type Requirement = { types: readonly ColumnType[]; what: string };
 const numeric: Requirement = { types: ['int', 'float'], what: 'a numeric column (int or float)' };
 const ordered: Requirement = { types: ['int', 'float', 'date', 'datetime'], what: 'a numeric, date or datetime column' };
 const temporal: Requirement = { types: ['date', 'datetime'], what: 'a date or datetime column' };
-const datetimeOnly: Requirement = { types: ['datetime'], what: 'a datetime column (the hour of a date is always 0)' };
+const datetimeOnly: Requirement = { types: ['datetime'], what: 'a datetime column (the hour and minute of a date are always 0)' };
 
 /**
  * Checks a view's column references against its source dataset's columns:
@@ -89,9 +89,15 @@ function references(feature: FeatureSpec): Reference[] {
         case 'poly':
           return [{ column: feature.column, field: ['column'], requirement: numeric }];
         case 'hour':
+        case 'minute':
           return [{ column: feature.column, field: ['column'], requirement: datetimeOnly }];
-        case 'weekday':
+        case 'year':
         case 'month':
+        case 'day':
+        case 'weekday':
+        case 'dayofyear':
+        case 'is_weekend':
+        case 'epoch':
           return [{ column: feature.column, field: ['column'], requirement: temporal }];
         case 'interaction':
         case 'ratio':

@@ -100,7 +100,7 @@ describe('parseFeatureViewsYaml', () => {
   it.each([
     ['an unknown key, at the key', '{name: x, column: amount, windw: 7d}', 12, 35, 'featureViews.customer_stats.features.x.windw', 'unknown key "windw"; expected one of name, column (add agg: or expr: for a computed feature)'],
     ['an unknown aggregation', '{name: x, agg: median, column: amount, window: 7d}', 12, 24, 'featureViews.customer_stats.features.x.agg', 'expected one of count, sum, mean, min, max, std, distinct_count, received "median"'],
-    ['an unknown transform', '{name: x, expr: sqrt, column: amount}', 12, 25, 'featureViews.customer_stats.features.x.expr', 'expected one of log1p, clip, bucketize, hour, weekday, month, poly, interaction, ratio, received "sqrt"'],
+    ['an unknown transform', '{name: x, expr: sqrt, column: amount}', 12, 25, 'featureViews.customer_stats.features.x.expr', 'expected one of log1p, clip, bucketize, year, month, day, weekday, dayofyear, hour, minute, is_weekend, epoch, dateparts, poly, interaction, ratio, received "sqrt"'],
     ['an aggregation without a column', '{name: x, agg: mean, window: 7d}', 12, 9, 'featureViews.customer_stats.features.x.column', 'required: agg mean needs a column'],
     ['clip without bounds', '{name: x, expr: clip, column: amount}', 12, 25, 'featureViews.customer_stats.features.x.expr', 'clip needs min, max or both'],
     ['clip with min above max', '{name: x, expr: clip, column: amount, min: 5, max: 1}', 12, 60, 'featureViews.customer_stats.features.x.max', 'max (1) is less than min (5)'],

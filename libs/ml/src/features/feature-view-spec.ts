@@ -20,9 +20,12 @@ import { identifierPattern } from './sql';
  *         - {name: amount_mean_7d, agg: mean, column: amount, window: 7d}
  *         - {name: amount_log, expr: log1p, column: amount}
  *         - {name: country, column: country}
+ *         - {expr: dateparts, column: ts, parts: [month, dayofweek]}   # → ts_month, ts_dayofweek
  *
  * A feature's kind follows from its keys: `agg` → window aggregation,
- * `expr` → row transform, neither → passthrough of `column`.
+ * `expr` → row transform, neither → passthrough of `column`. `dateparts` is
+ * shorthand for one date-part feature per part, named `<name>_<part>` (name
+ * defaults to the column); the parsed view holds those features.
  */
 
 // ---------------------------------------------------------------- types
@@ -44,14 +47,18 @@ export interface SourceRef {
   mode?: 'snapshot' | 'append';
 }
 
-export const rowTransforms = ['log1p', 'clip', 'bucketize', 'hour', 'weekday', 'month', 'poly', 'interaction', 'ratio'] as const;
+export const datePartTransforms = ['year', 'month', 'day', 'weekday', 'dayofyear', 'hour', 'minute', 'is_weekend', 'epoch'] as const;
+export type DatePart = (typeof datePartTransforms)[number];
+
+export const rowTransforms = ['log1p', 'clip', 'bucketize', ...datePartTransforms, 'dateparts', 'poly', 'interaction', 'ratio'] as const;
 export type RowTransform = (typeof rowTransforms)[number];
+
+/** Parts a `dateparts` feature names (the training spec's names: `dayofweek` is the `weekday` transform). */
+export const datePartsParts = ['year', 'month', 'day', 'dayofweek', 'dayofyear', 'hour', 'minute', 'is_weekend', 'epoch'] as const;
+export type DatePartsPart = (typeof datePartsParts)[number];
 
 export const aggregations = ['count', 'sum', 'mean', 'min', 'max', 'std', 'distinct_count'] as const;
 export type Aggregation = (typeof aggregations)[number];
-
-export const datePartTransforms = ['hour', 'weekday', 'month'] as const;
-export type DatePart = (typeof datePartTransforms)[number];
 
 /** The column as it is. */
 export interface PassthroughFeature {
@@ -92,8 +99,12 @@ export interface BucketizeFeature {
 }
 
 /**
- * Date parts of a date or datetime column: `hour` 0..23, `weekday` Monday = 0
- * … Sunday = 6 (ISO day of week minus one), `month` 1..12.
+ * Date parts of a date or datetime column, in the timestamp's own clock (a
+ * TIMESTAMPTZ is read as DuckDB casts it; see featureViewSql): `year`,
+ * `month` 1..12, `day` 1..31, `weekday` Monday = 0 … Sunday = 6 (ISO day of
+ * week minus one), `dayofyear` 1..366, `hour` 0..23, `minute` 0..59,
+ * `is_weekend` 1 on Saturday and Sunday else 0, `epoch` seconds since
+ * 1970-01-01 00:00 (fractional).
  */
 export interface DatePartFeature {
   kind: 'transform';
@@ -177,6 +188,10 @@ export const entitySpecSchema = z.strictObject({
 
 const numberList = z.array(z.number());
 
+function datePartShape<P extends DatePart>(part: P) {
+  return z.strictObject({ name: identifier, expr: z.literal(part), column: identifier });
+}
+
 /** The strict input shape of each feature variant (before `kind` is added). */
 const featureShapes = {
   passthrough: z.strictObject({ name: identifier, column: identifier }),
@@ -188,9 +203,21 @@ const featureShapes = {
     column: identifier,
     boundaries: numberList.min(1, 'list at least one boundary'),
   }),
-  hour: z.strictObject({ name: identifier, expr: z.literal('hour'), column: identifier }),
-  weekday: z.strictObject({ name: identifier, expr: z.literal('weekday'), column: identifier }),
-  month: z.strictObject({ name: identifier, expr: z.literal('month'), column: identifier }),
+  year: datePartShape('year'),
+  month: datePartShape('month'),
+  day: datePartShape('day'),
+  weekday: datePartShape('weekday'),
+  dayofyear: datePartShape('dayofyear'),
+  hour: datePartShape('hour'),
+  minute: datePartShape('minute'),
+  is_weekend: datePartShape('is_weekend'),
+  epoch: datePartShape('epoch'),
+  dateparts: z.strictObject({
+    name: identifier.optional(),
+    expr: z.literal('dateparts'),
+    column: identifier,
+    parts: z.array(z.enum(datePartsParts)).min(1, 'list at least one part'),
+  }),
   poly: z.strictObject({
     name: identifier,
     expr: z.literal('poly'),
@@ -203,6 +230,7 @@ const featureShapes = {
 } as const;
 
 type FeatureVariant = keyof typeof featureShapes;
+type SingleFeatureVariant = Exclude<FeatureVariant, 'dateparts'>;
 
 const clipFeature = featureShapes.clip.superRefine((f, ctx) => {
   if (f.min === undefined && f.max === undefined) ctx.addIssue({ code: 'custom', path: ['expr'], message: 'clip needs min, max or both' });
@@ -227,15 +255,25 @@ const aggregationFeature = featureShapes.aggregation.superRefine((f, ctx) => {
   if (f.agg !== 'count' && f.column === undefined) ctx.addIssue({ code: 'custom', path: ['column'], message: `required: agg ${f.agg} needs a column` });
 });
 
+function datePartFeature(shape: z.ZodType<{ name: string; expr: DatePart; column: string }>): z.ZodType<FeatureSpec> {
+  return shape.transform((f): DatePartFeature => ({ kind: 'transform', ...f }));
+}
+
 /** Each variant's full schema, producing the typed feature. */
-const featureSchemas: Record<FeatureVariant, z.ZodType<FeatureSpec>> = {
+const featureSchemas: Record<SingleFeatureVariant, z.ZodType<FeatureSpec>> = {
   passthrough: featureShapes.passthrough.transform((f): PassthroughFeature => ({ kind: 'passthrough', ...f })),
   log1p: featureShapes.log1p.transform((f): Log1pFeature => ({ kind: 'transform', ...f })),
   clip: clipFeature.transform((f): ClipFeature => ({ kind: 'transform', ...f })),
   bucketize: bucketizeFeature.transform((f): BucketizeFeature => ({ kind: 'transform', ...f })),
-  hour: featureShapes.hour.transform((f): DatePartFeature => ({ kind: 'transform', ...f })),
-  weekday: featureShapes.weekday.transform((f): DatePartFeature => ({ kind: 'transform', ...f })),
-  month: featureShapes.month.transform((f): DatePartFeature => ({ kind: 'transform', ...f })),
+  year: datePartFeature(featureShapes.year),
+  month: datePartFeature(featureShapes.month),
+  day: datePartFeature(featureShapes.day),
+  weekday: datePartFeature(featureShapes.weekday),
+  dayofyear: datePartFeature(featureShapes.dayofyear),
+  hour: datePartFeature(featureShapes.hour),
+  minute: datePartFeature(featureShapes.minute),
+  is_weekend: datePartFeature(featureShapes.is_weekend),
+  epoch: datePartFeature(featureShapes.epoch),
   poly: featureShapes.poly.transform((f): PolyFeature => ({ kind: 'transform', ...f })),
   interaction: featureShapes.interaction.transform((f): PairFeature => ({ kind: 'transform', ...f, columns: [f.columns[0], f.columns[1]] })),
   ratio: featureShapes.ratio.transform((f): PairFeature => ({ kind: 'transform', ...f, columns: [f.columns[0], f.columns[1]] })),
@@ -252,17 +290,34 @@ function featureVariant(raw: unknown): FeatureVariant | 'unknown_expr' {
   return 'passthrough';
 }
 
-/** One feature, any kind. The variant is chosen from the keys so errors speak about that variant only. */
-export const featureSpecSchema: z.ZodType<FeatureSpec> = z.unknown().transform((raw, ctx) => {
+/** The transform of a `dateparts` part (`dayofweek` is `weekday`). */
+export function datePartTransform(part: DatePartsPart): DatePart {
+  return part === 'dayofweek' ? 'weekday' : part;
+}
+
+/** The features a `dateparts` entry stands for: one per part, named `<name or column>_<part>`. */
+export function datePartsOutputs(entry: { name?: string; column: string; parts: readonly DatePartsPart[] }): DatePartFeature[] {
+  return entry.parts.map((part) => ({ kind: 'transform', name: `${entry.name ?? entry.column}_${part}`, expr: datePartTransform(part), column: entry.column }));
+}
+
+/** One entry of a view's feature list: a feature of any kind, or a `dateparts` entry (several features). The variant is chosen from the keys so errors speak about that variant only. */
+const featureEntrySchema: z.ZodType<FeatureSpec | FeatureSpec[]> = z.unknown().transform((raw, ctx) => {
   const variant = featureVariant(raw);
   if (variant === 'unknown_expr') {
     const expr = (raw as Record<string, unknown>).expr;
     ctx.addIssue({ code: 'invalid_value', values: [...rowTransforms], path: ['expr'], input: expr, message: `expected one of ${rowTransforms.join(', ')}` });
     return z.NEVER;
   }
-  const result = featureSchemas[variant].safeParse(raw);
+  const result = variant === 'dateparts' ? featureShapes.dateparts.transform(datePartsOutputs).safeParse(raw) : featureSchemas[variant].safeParse(raw);
   if (result.success) return result.data;
   for (const issue of result.error.issues) ctx.issues.push({ ...issue, input: raw } as (typeof ctx.issues)[number]);
+  return z.NEVER;
+});
+
+/** One feature, any kind (a `dateparts` entry is not one feature: it is accepted only in a view's list). */
+export const featureSpecSchema: z.ZodType<FeatureSpec> = featureEntrySchema.transform((f, ctx) => {
+  if (!Array.isArray(f)) return f;
+  ctx.addIssue({ code: 'custom', path: ['expr'], message: 'dateparts stands for several features; use it in a view’s feature list' });
   return z.NEVER;
 });
 
@@ -279,7 +334,10 @@ const viewShape = z.strictObject({
   timestamp: identifier,
   ttl: durationText.optional(),
   online: z.boolean().default(false),
-  features: z.array(featureSpecSchema).min(1, 'list at least one feature'),
+  features: z
+    .array(featureEntrySchema)
+    .min(1, 'list at least one feature')
+    .transform((entries) => entries.flat()),
 });
 
 export const featureViewSpecSchema = viewShape.transform((v): FeatureViewSpec => {
@@ -350,6 +408,7 @@ export function repoRuleViolations(input: unknown): SchemaIssue[] {
     const features = Array.isArray(view.features) ? view.features : [];
     issues.push(...duplicateNames(features, ['featureViews', i, 'features'], 'feature', typeof view.name === 'string' ? view.name : undefined));
     const joinKeys = new Set(entity !== undefined ? (joinKeysOf.get(entity) ?? []) : []);
+    issues.push(...datePartsClashes(features, ['featureViews', i, 'features'], joinKeys));
     features.forEach((feature, j) => {
       if (!isRecord(feature) || typeof feature.name !== 'string') return;
       if (feature.name === eventTimestampColumn) {
@@ -357,6 +416,33 @@ export function repoRuleViolations(input: unknown): SchemaIssue[] {
       } else if (joinKeys.has(feature.name)) {
         issues.push({ path: ['featureViews', i, 'features', j, 'name'], message: `"${feature.name}" is a join key of entity ${entity}; join keys are always in the output` });
       }
+    });
+  });
+  return issues;
+}
+
+/**
+ * Output names of `dateparts` entries (raw input) that clash with another
+ * feature's name, another part's output, a join key or `event_timestamp`.
+ */
+function datePartsClashes(features: unknown[], at: (string | number)[], joinKeys: ReadonlySet<string>): SchemaIssue[] {
+  const issues: SchemaIssue[] = [];
+  const producer = new Map<string, string>();
+  features.forEach((f, j) => {
+    if (isRecord(f) && f.expr !== 'dateparts' && typeof f.name === 'string' && !producer.has(f.name)) producer.set(f.name, `features[${j}]`);
+  });
+  features.forEach((f, j) => {
+    if (!isRecord(f) || f.expr !== 'dateparts' || typeof f.column !== 'string' || !Array.isArray(f.parts)) return;
+    const prefix = typeof f.name === 'string' ? f.name : f.column;
+    f.parts.forEach((part, k) => {
+      if (typeof part !== 'string') return;
+      const output = `${prefix}_${part}`;
+      const path = [...at, j, 'parts', k];
+      const earlier = producer.get(output);
+      if (output === eventTimestampColumn) issues.push({ path, message: `"${output}" is reserved for the output's event time; rename the feature` });
+      else if (joinKeys.has(output)) issues.push({ path, message: `"${output}" is a join key; join keys are always in the output` });
+      else if (earlier !== undefined) issues.push({ path, message: `output "${output}" is produced twice (also by ${earlier})` });
+      else producer.set(output, `features[${j}].parts[${k}]`);
     });
   });
   return issues;

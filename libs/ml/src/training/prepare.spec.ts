@@ -102,26 +102,30 @@ describe('prepareTrainingData', () => {
     });
   });
 
-  it('never uses the sensitive, excluded or time columns as features, and drops datetimes with a warning', () => {
+  it('never uses the sensitive, excluded or time columns as features, and takes datetimes apart with a record of the parts', () => {
+    const day = 86_400_000;
     const frame: Frame = {
       churned: [0, 1, 0, 1],
       usage: [1, 2, 3, 4],
       gender: ['f', 'm', 'f', 'm'],
       email: ['a@x', 'b@x', 'c@x', 'd@x'],
       event_ts: [100, 200, 300, 400],
-      signup: [10, 20, 30, 40],
+      // Epoch ms, as the loader reads DATE columns: 2024-01-01 (Monday), 2024-01-06, 2024-02-03 (Saturdays), 2024-03-01 (Friday), all at midnight UTC.
+      signup: [19_723 * day, 19_728 * day, 19_756 * day, 19_783 * day],
     };
     const types: Record<string, InputColumnType> = { churned: 'numeric', usage: 'numeric', gender: 'categorical', email: 'categorical', event_ts: 'numeric', signup: 'datetime' };
     const p = prepareTrainingData(frame, types, spec({ split: { method: 'time', column: 'event_ts' } }, { sensitive: ['gender'], exclude: ['email'] }));
-    expect(Object.keys(p.features)).toEqual(['usage']);
+    expect(Object.keys(p.features)).toEqual(['usage', 'signup']);
     expect(p.dropped).toEqual([
       { column: 'gender', reason: 'sensitive attribute (used for fairness slices only)' },
       { column: 'email', reason: 'excluded by data.exclude' },
       { column: 'event_ts', reason: 'used by split as the time column' },
-      { column: 'signup', reason: 'datetime column (derive features from it in a feature view)' },
     ]);
-    // Only the datetime drop is a surprise worth a warning.
-    expect(p.warnings).toEqual(["column 'signup' dropped: datetime column (derive features from it in a feature view)"]);
+    // The date column is taken apart, not dropped; one year, no time of day: year, hour and minute are constant.
+    expect(p.dates).toEqual([{ column: 'signup', step: 'auto', parts: ['month', 'day', 'dayofweek', 'dayofyear', 'is_weekend', 'epoch'] }]);
+    expect(p.warnings).toEqual([
+      "column 'signup': date column taken apart automatically into signup_month, signup_day, signup_dayofweek, signup_dayofyear, signup_is_weekend, signup_epoch (constant over the labelled rows, left out: year, hour, minute)",
+    ]);
     // Sensitive values and the time order travel beside the features, row-aligned.
     expect(p.sensitive).toEqual({ gender: ['f', 'm', 'f', 'm'] });
     expect(p.order).toEqual([100, 200, 300, 400]);

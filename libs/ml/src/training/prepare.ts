@@ -1,5 +1,6 @@
 import { ValidationError } from '@mlp/contracts';
 import { type Category, type Cell, type Frame, distinctSorted, isMissing, rowCount } from '../preprocessing/frame';
+import { type AnyColumn, type DateColumn, describeDateColumn, readDateColumn, textDateFormat } from './date-columns';
 import type { TrainingSpec } from './training-spec';
 
 /** Logical type of an input column, as read from the data (DuckDB types). */
@@ -25,6 +26,8 @@ export interface PreparedData {
   groups?: Cell[];
   rows: number;
   droppedMissingLabel: number;
+  /** Feature columns taken apart into date parts by the pipeline (see `pipelineFromSpec`). */
+  dates: DateColumn[];
   dropped: DroppedColumn[];
   warnings: string[];
 }
@@ -38,9 +41,13 @@ const ID_NAME = /(^id$|_id$|^uuid$|_uuid$|^key$)/i;
  * - every column the spec names must exist (all missing names listed at once);
  * - rows without a label are left out and counted;
  * - the label, excluded, sensitive, time and group columns are not features;
- * - datetime columns, and ID-like or free-text columns that no step names
- *   explicitly, are dropped with a recorded warning instead of being encoded
- *   into thousands of columns.
+ * - date columns (`datetime` columns, text columns whose every value is a
+ *   date, and the columns of `dateparts` steps) stay features and are taken
+ *   apart into date parts by the pipeline, each fit on its own training rows;
+ *   the parts are recorded in a warning. A column another step names
+ *   explicitly is left as it is;
+ * - ID-like or free-text columns that no step names explicitly are dropped
+ *   with a recorded warning instead of being encoded into thousands of columns.
  */
 export function prepareTrainingData(frame: Frame, types: Record<string, InputColumnType>, spec: TrainingSpec): PreparedData {
   const n = rowCount(frame);
@@ -86,12 +93,39 @@ export function prepareTrainingData(frame: Frame, types: Record<string, InputCol
   const encodesCategorical = spec.preprocessing.some((step) => 'encode' in step && step.columns === 'categorical');
   const features: Frame = {};
   const timeOrGroup = new Set([splitColumn, cvColumn].filter((c): c is string => !!c));
+  const dates: DateColumn[] = [];
+  const datepartsStep = (i: number) => {
+    const step = spec.preprocessing[i];
+    return 'dateparts' in step ? step : undefined;
+  };
+  const datepartsSteps = spec.preprocessing.flatMap((_, i) => (datepartsStep(i) ? [i] : []));
+  const namedByOtherSteps = new Set(spec.preprocessing.flatMap((s) => ('dateparts' in s || !Array.isArray(s.columns) ? [] : s.columns)));
+  const dateSteps = new Map<string, number | 'auto' | undefined>();
+  /** The dateparts step that takes column c apart (one naming it, else one naming no columns, else auto); undefined when c is no date column. */
+  const dateStepOf = (c: string, values: AnyColumn): number | 'auto' | undefined => {
+    if (dateSteps.has(c)) return dateSteps.get(c);
+    let step: number | 'auto' | undefined = datepartsSteps.find((i) => datepartsStep(i)!.columns?.includes(c));
+    if (step === undefined && !namedByOtherSteps.has(c) && (types[c] === 'datetime' || (types[c] === 'categorical' && textDateFormat(values)))) {
+      step = datepartsSteps.find((i) => datepartsStep(i)!.columns === undefined) ?? 'auto';
+    }
+    dateSteps.set(c, step);
+    return step;
+  };
   for (const [c, values] of Object.entries(frame)) {
     if (c === data.label) continue;
     if (data.exclude.includes(c)) drop(c, 'excluded by data.exclude', false);
     else if (data.sensitive.includes(c) && !explicit.has(c)) drop(c, 'sensitive attribute (used for fairness slices only)', false);
     else if (timeOrGroup.has(c)) drop(c, `used by ${c === splitColumn ? 'split' : 'cv'} as the ${spec.split.method === 'time' || spec.cv?.method === 'timeseries' ? 'time' : 'group'} column`, false);
-    else if (types[c] === 'datetime') drop(c, 'datetime column (derive features from it in a feature view)', true);
+    else if (dateStepOf(c, values) !== undefined) {
+      const kept = take(values);
+      const read = readDateColumn(c, kept, dateStepOf(c, values)!, spec);
+      if ('dropReason' in read) drop(c, read.dropReason, true);
+      else {
+        dates.push(read.date);
+        warnings.push(describeDateColumn(read.date));
+        features[c] = kept;
+      }
+    }
     else {
       const kept = take(values);
       const type = types[c] ?? 'numeric';
@@ -119,6 +153,7 @@ export function prepareTrainingData(frame: Frame, types: Record<string, InputCol
     groups: groupColumn ? take(frame[groupColumn]) : undefined,
     rows: keep.length,
     droppedMissingLabel: n - keep.length,
+    dates,
     dropped,
     warnings,
   };

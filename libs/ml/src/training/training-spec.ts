@@ -1,6 +1,7 @@
-import { SchemaIssue, dottedPath, hasPath, parseValidatedYaml, stripPrefix, valueAt } from '@mlp/data';
+import { SchemaIssue, dottedPath, hasPath, isRecord, parseValidatedYaml, stripPrefix, valueAt } from '@mlp/data';
 import { ValidationError } from '@mlp/contracts';
 import { z } from 'zod';
+import { datePartNames } from '../preprocessing/dates';
 
 /**
  * The training spec (`mlp train spec.yaml`): data, preprocessing, split, CV,
@@ -45,7 +46,15 @@ const encodeStep = z.object({ encode: z.enum(['onehot', 'ordinal', 'target']), c
 const clipStep = z
   .object({ clipOutliers: z.enum(['iqr', 'zscore']), factor: z.number().positive().optional(), threshold: z.number().positive().optional(), columns: selector.default('numeric') })
   .strict();
-export const preprocessingStepSchema = z.union([imputeStep, scaleStep, encodeStep, clipStep]);
+/**
+ * `dateparts: auto` or a list of parts (year, month, day, dayofweek, dayofyear, hour, minute, is_weekend, epoch):
+ * takes date columns apart (all date columns when `columns` is left out). `dayFirst` gives the order of
+ * `NN/NN/YYYY` text when the values cannot tell it. These steps run first, before every other step.
+ */
+const datePartsList = z.array(z.enum(datePartNames)).min(1);
+const datepartsStep = z.object({ dateparts: z.union([z.literal('auto'), datePartsList]), columns: columns.min(1).optional(), dayFirst: z.boolean().optional() }).strict();
+const stepShapes = { impute: imputeStep, scale: scaleStep, encode: encodeStep, clipOutliers: clipStep, dateparts: datepartsStep } as const;
+export const preprocessingStepSchema = z.union([imputeStep, scaleStep, encodeStep, clipStep, datepartsStep]);
 export type PreprocessingStepSpec = z.infer<typeof preprocessingStepSchema>;
 
 const modelSchema = z
@@ -185,6 +194,27 @@ function crossFieldIssues(spec: TrainingSpec): SchemaIssue[] {
   if (task === 'regression' && model.type === 'logistic') add(['model', 'type'], 'logistic is a classifier; use linear or mlp for regression');
   if (task !== 'regression' && model.type === 'linear') add(['model', 'type'], 'linear is a regressor; use logistic or mlp for classification');
   if (task === 'regression' && spec.imbalance) add(['imbalance'], 'imbalance handling applies to classification only');
+  const datepartsColumns = new Map<string, number>();
+  let datepartsWithoutColumns: number | undefined;
+  spec.preprocessing.forEach((step, i) => {
+    if (!('dateparts' in step)) return;
+    const firstOther = spec.preprocessing.findIndex((s) => !('dateparts' in s));
+    if (firstOther !== -1 && firstOther < i) add(['preprocessing', i], `dateparts steps run before every other step: move it above preprocessing[${firstOther}]`);
+    if (Array.isArray(step.dateparts)) {
+      step.dateparts.forEach((part, j) => {
+        if (step.dateparts.indexOf(part) < j) add(['preprocessing', i, 'dateparts', j], `part ${part} is listed twice`);
+      });
+    }
+    if (step.columns === undefined) {
+      if (datepartsWithoutColumns !== undefined) add(['preprocessing', i, 'columns'], `preprocessing[${datepartsWithoutColumns}] already takes every date column apart; name the columns of this step`);
+      datepartsWithoutColumns = i;
+    }
+    step.columns?.forEach((c, j) => {
+      const earlier = datepartsColumns.get(c);
+      if (earlier !== undefined) add(['preprocessing', i, 'columns', j], `column '${c}' is already taken apart by preprocessing[${earlier}]`);
+      else datepartsColumns.set(c, i);
+    });
+  });
   spec.preprocessing.forEach((step, i) => {
     if ('impute' in step && step.impute === 'constant' && step.value === undefined) add(['preprocessing', i, 'value'], 'required for impute: constant');
     if ('impute' in step && step.impute !== 'constant' && step.value !== undefined) add(['preprocessing', i, 'value'], 'only impute: constant takes a value');
@@ -243,10 +273,37 @@ function issuesFromZod(error: z.ZodError, input: unknown): SchemaIssue[] {
     } else if (issue.code === 'invalid_value') {
       issues.push({ path, message: `expected one of ${issue.values.map(String).join(', ')}, received ${JSON.stringify(valueAt(input, path))}` });
     } else if (issue.code === 'invalid_union' && path[0] === 'preprocessing') {
-      issues.push({ path, message: 'expected a step with one of impute, scale, encode or clipOutliers (and only that step’s options)' });
+      issues.push(...stepIssues(path, input));
     } else {
       issues.push({ path, message: `${stripPrefix(issue.message)}, received ${JSON.stringify(valueAt(input, path))}` });
     }
   }
   return issues;
+}
+
+/**
+ * A preprocessing step that fits no variant: the problems of the variant its
+ * key names (`dateparts: [year, decade]` → the unknown part), else what a step looks like.
+ */
+function stepIssues(path: (string | number)[], input: unknown): SchemaIssue[] {
+  const value = valueAt(input, path);
+  if (path.length === 3 && path[2] === 'dateparts') {
+    if (Array.isArray(value)) {
+      const r = datePartsList.safeParse(value);
+      if (!r.success) return issuesFromZod(new z.ZodError(r.error.issues.map((i) => ({ ...i, path: [...path, ...i.path] }))), input);
+    }
+    return [{ path, message: `expected auto or a list of parts (${datePartNames.join(', ')}), received ${JSON.stringify(value)}` }];
+  }
+  const kind = path.length === 2 && isRecord(value) ? (Object.keys(stepShapes) as (keyof typeof stepShapes)[]).filter((k) => k in value) : [];
+  if (kind.length === 1) {
+    const shape = stepShapes[kind[0]];
+    const r = shape.safeParse(value);
+    if (!r.success) {
+      const keys = Object.keys(shape.shape).join(', ');
+      return issuesFromZod(new z.ZodError(r.error.issues.map((i) => ({ ...i, path: [...path, ...i.path] }))), input).map((i) =>
+        i.target === 'key' ? { ...i, message: `${i.message}; a ${kind[0]} step takes ${keys}` } : i,
+      );
+    }
+  }
+  return [{ path, message: `expected a step with one of ${Object.keys(stepShapes).join(', ')} (and only that step’s options)` }];
 }

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ArtifactStore } from '@mlp/artifacts';
 import { NotFoundError, streams, type CommandMetadata } from '@mlp/contracts';
-import { columnStats, ident, literal, openDuck, type Duck } from '@mlp/duckdb';
+import { columnStats, finiteOrNull, ident, jsonRowBatches, literal, nonFiniteCount, openDuck, type Duck } from '@mlp/duckdb';
 import { handleCommand, type EventStore } from '@mlp/eventstore';
 import { columnTypeOfDuckDb } from '@mlp/data';
 import { featureViewSql, eventTimestampColumn, type EntitySpec, type FeatureViewSpec } from '@mlp/ml';
@@ -35,6 +35,7 @@ export interface MaterializeResult {
  */
 @Injectable()
 export class MaterializationService {
+  private readonly logger = new Logger(MaterializationService.name);
   private readonly running = new Map<string, Promise<MaterializeResult>>();
 
   constructor(
@@ -113,7 +114,12 @@ export class MaterializationService {
         described.filter((c) => featureNames.has(c.column_name)).map((c) => ({ name: c.column_name, type: columnTypeOfDuckDb(c.column_type) })),
       );
       const statsArtifact = await this.artifacts.put(Buffer.from(JSON.stringify({ view: name, version: view.version, ...stats })), { contentType: 'application/json' });
-      const onlineRows = view.online ? await this.pushOnline(duck, view, materializationId) : 0;
+      const floating = new Set(described.filter((c) => FLOATING.test(c.column_type) && featureNames.has(c.column_name)).map((c) => c.column_name));
+      const pushed = view.online ? await this.pushOnline(duck, view, materializationId, floating) : { rows: 0, nonFinite: {} };
+      const onlineRows = pushed.rows;
+      if (Object.keys(pushed.nonFinite).length) {
+        this.logger.warn(`feature view '${name}' v${view.version}: non-finite values stored online as null: ${Object.entries(pushed.nonFinite).map(([f, n]) => `${f} ${n}`).join(', ')}`);
+      }
 
       const materialization: Materialization = {
         name,
@@ -130,6 +136,7 @@ export class MaterializationService {
         statsArtifactKey: statsArtifact.key,
         watermark,
         computedRows,
+        ...(Object.keys(pushed.nonFinite).length ? { onlineNonFinite: pushed.nonFinite } : {}),
       };
       const result = await handleCommand(this.store, streams.featureView(name), featureViewDecider, { type: 'RecordMaterialization', materialization }, meta);
       await this.views.waitFor(result.position);
@@ -159,21 +166,47 @@ export class MaterializationService {
     return { materialization: previous, maxWindowSeconds: Math.max(0, ...windows) };
   }
 
-  /** The latest row per entity, written monotonically (older rows never overwrite newer ones). */
-  private async pushOnline(duck: Duck, view: ViewVersion, materializationId: string): Promise<number> {
+  /**
+   * The latest row per entity, written monotonically (older rows never
+   * overwrite newer ones), streamed from DuckDB a chunk at a time. NaN and
+   * ±Infinity in floating features become null (the online store holds JSON
+   * values only) and are counted per feature, so the materialization records them.
+   */
+  private async pushOnline(duck: Duck, view: ViewVersion, materializationId: string, floating: ReadonlySet<string>): Promise<{ rows: number; nonFinite: Record<string, number> }> {
     const keys = view.entity.joinKeys.map(ident).join(', ');
-    const latest = await duck.all<Record<string, unknown>>(
-      `SELECT * EXCLUDE (__rn) FROM (SELECT *, row_number() OVER (PARTITION BY ${keys} ORDER BY ${ident(eventTimestampColumn)} DESC) AS __rn FROM features) WHERE __rn = 1`,
+    await duck.run(
+      `CREATE TEMP TABLE latest AS SELECT * EXCLUDE (__rn) FROM (SELECT *, row_number() OVER (PARTITION BY ${keys} ORDER BY ${ident(eventTimestampColumn)} DESC) AS __rn FROM features) WHERE __rn = 1`,
     );
     const features = ((view.spec as { features?: { name: string }[] }).features ?? []).map((f) => f.name);
-    const rows: OnlineRow[] = latest.map((r) => ({
-      entityKey: this.online.entityKey(view.entity.joinKeys, r),
-      eventTimestamp: toIso(r[eventTimestampColumn]),
-      values: Object.fromEntries(features.map((f) => [f, normalize(r[f])])),
-      materializationId,
-    }));
-    for (let i = 0; i < rows.length; i += 1000) await this.online.write(view.name, rows.slice(i, i + 1000));
-    return rows.length;
+    const nonFinite: Record<string, number> = {};
+    const counted = features.filter((f) => floating.has(f));
+    if (counted.length) {
+      const agg = await duck.one<Record<string, unknown>>(`SELECT ${counted.map((f, i) => `${nonFiniteCount(`${ident(f)}::DOUBLE`)} AS nf${i}`).join(', ')} FROM latest`);
+      counted.forEach((f, i) => {
+        if (Number(agg[`nf${i}`]) > 0) nonFinite[f] = Number(agg[`nf${i}`]);
+      });
+    }
+    const columns = [...new Set([...view.entity.joinKeys, eventTimestampColumn, ...features])];
+    const select = columns.map((c) => (floating.has(c) && features.includes(c) ? `${finiteOrNull(ident(c))} AS ${ident(c)}` : ident(c)));
+    let rows = 0;
+    let batch: OnlineRow[] = [];
+    for await (const chunk of jsonRowBatches(duck, `SELECT ${select.join(', ')} FROM latest`, columns)) {
+      for (const r of chunk) {
+        batch.push({
+          entityKey: this.online.entityKey(view.entity.joinKeys, r),
+          eventTimestamp: toIso(r[eventTimestampColumn]),
+          values: Object.fromEntries(features.map((f) => [f, normalize(r[f])])),
+          materializationId,
+        });
+        if (batch.length === 1000) {
+          await this.online.write(view.name, batch);
+          rows += batch.length;
+          batch = [];
+        }
+      }
+    }
+    if (batch.length) await this.online.write(view.name, batch);
+    return { rows: rows + batch.length, nonFinite };
   }
 
   private async download(key: string, path: string): Promise<string> {
@@ -181,6 +214,9 @@ export class MaterializationService {
     return path;
   }
 }
+
+/** DuckDB's floating types: the only ones that hold NaN and ±Infinity. */
+const FLOATING = /^(FLOAT|DOUBLE|REAL|FLOAT4|FLOAT8)$/;
 
 function toIso(value: unknown): string {
   const text = String(value);
