@@ -13,3 +13,4 @@ export * from './diff/schema-diff';
 export * from './report/quality-report';
 export * from './report/dataset-checks';
 export * from './formats/detect-format';
+export * from './sql/sql-text';

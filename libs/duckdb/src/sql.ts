@@ -1,17 +1,7 @@
-/** SQL text helpers for DuckDB: every identifier and literal goes through these. */
-export function ident(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
+import { literal } from '@mlp/data';
 
-export function literal(value: string | number | boolean | null): string {
-  if (value === null) return 'NULL';
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
-    return String(value);
-  }
-  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
-  return `'${value.replace(/'/g, "''")}'`;
-}
+/** SQL text helpers for DuckDB: every identifier and literal goes through these (one implementation, in @mlp/data). */
+export { ident, literal } from '@mlp/data';
 
 /** A file path as a string literal (DuckDB table functions take paths as strings). */
 export const pathLiteral = (path: string): string => literal(path);

@@ -1,7 +1,7 @@
 import { ValidationError } from '@mlp/contracts';
-import { ColumnType, storageType } from '@mlp/data';
+import { ColumnType, ident, storageType } from '@mlp/data';
 import { AggregationFeature, EntitySpec, FeatureSpec, FeatureViewSpec, TransformFeature, eventTimestampColumn } from './feature-view-spec';
-import { microsecondsInterval, numberLiteral, quoteIdent } from './sql';
+import { microsecondsInterval, numberLiteral } from './sql';
 
 /** Internal column names of the generated SQL (a source column with one of these names would clash). */
 const sourceCte = '__mlp_source';
@@ -38,18 +38,18 @@ export function featureViewSql(view: FeatureViewSpec, entity: EntitySpec, opts: 
     ]);
   }
   if (opts.sourceTable.trim() === '') throw new ValidationError('sourceTable is empty', [{ path: 'sourceTable', message: 'required' }]);
-  const keys = entity.joinKeys.map(quoteIdent);
+  const keys = entity.joinKeys.map(ident);
   const windows = [...new Set(view.features.filter((f): f is AggregationFeature => f.kind === 'aggregation').map((f) => f.windowSeconds))];
   const select = [
     ...keys,
-    `${eventTs} AS ${quoteIdent(eventTimestampColumn)}`,
-    ...view.features.map((f) => `${featureExpression(f)} AS ${quoteIdent(f.name)}`),
+    `${eventTs} AS ${ident(eventTimestampColumn)}`,
+    ...view.features.map((f) => `${featureExpression(f)} AS ${ident(f.name)}`),
   ];
   const lines = [
     `WITH ${sourceCte} AS (`,
-    `  SELECT *, CAST(${quoteIdent(view.timestamp)} AS TIMESTAMP) AS ${eventTs}`,
+    `  SELECT *, CAST(${ident(view.timestamp)} AS TIMESTAMP) AS ${eventTs}`,
     `  FROM ${opts.sourceTable}`,
-    `  WHERE ${[...keys, quoteIdent(view.timestamp)].map((c) => `${c} IS NOT NULL`).join(' AND ')}`,
+    `  WHERE ${[...keys, ident(view.timestamp)].map((c) => `${c} IS NOT NULL`).join(' AND ')}`,
     ')',
     'SELECT',
     select.map((s) => `  ${s}`).join(',\n'),
@@ -77,7 +77,11 @@ function windowName(seconds: number): string {
 }
 
 function col(name: string): string {
-  return quoteIdent(name);
+  return ident(name);
+}
+
+function asTimestamp(name: string): string {
+  return `CAST(${col(name)} AS TIMESTAMP)`;
 }
 
 function asTimestamp(name: string): string {

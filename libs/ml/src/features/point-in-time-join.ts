@@ -1,6 +1,7 @@
 import { FieldIssue, ValidationError } from '@mlp/contracts';
 import { eventTimestampColumn } from './feature-view-spec';
-import { identifierPattern, microsecondsInterval, quoteIdent } from './sql';
+import { ident } from '@mlp/data';
+import { identifierPattern, microsecondsInterval } from './sql';
 
 export interface HistoricalJoinView {
   /** Prefix of the output columns: `<name>__<feature>`. */
@@ -54,23 +55,23 @@ export function historicalJoinSql(opts: HistoricalJoinOptions): string {
   opts.views.forEach((view, i) => {
     const alias = `f${i}`;
     const fresh =
-      view.ttlSeconds === undefined ? undefined : `${alias}.${quoteIdent(eventTimestampColumn)} >= e.${entityTs} - ${microsecondsInterval(view.ttlSeconds * 1_000_000)}`;
+      view.ttlSeconds === undefined ? undefined : `${alias}.${ident(eventTimestampColumn)} >= e.${entityTs} - ${microsecondsInterval(view.ttlSeconds * 1_000_000)}`;
     for (const feature of view.features) {
-      const value = `${alias}.${quoteIdent(feature)}`;
-      select.push(`${fresh ? `CASE WHEN ${fresh} THEN ${value} END` : value} AS ${quoteIdent(`${view.name}__${feature}`)}`);
+      const value = `${alias}.${ident(feature)}`;
+      select.push(`${fresh ? `CASE WHEN ${fresh} THEN ${value} END` : value} AS ${ident(`${view.name}__${feature}`)}`);
     }
-    const keys = view.joinKeys.map(quoteIdent);
-    const columns = [...keys, quoteIdent(eventTimestampColumn), ...[...new Set(view.features)].map(quoteIdent)];
+    const keys = view.joinKeys.map(ident);
+    const columns = [...keys, ident(eventTimestampColumn), ...[...new Set(view.features)].map(ident)];
     joins.push(
       [
-        `ASOF LEFT JOIN (SELECT ${columns.join(', ')} FROM ${view.table} WHERE ${quoteIdent(eventTimestampColumn)} IS NOT NULL) AS ${alias}`,
-        `  ON ${[...keys.map((k) => `e.${k} = ${alias}.${k}`), `e.${entityTs} >= ${alias}.${quoteIdent(eventTimestampColumn)}`].join(' AND ')}`,
+        `ASOF LEFT JOIN (SELECT ${columns.join(', ')} FROM ${view.table} WHERE ${ident(eventTimestampColumn)} IS NOT NULL) AS ${alias}`,
+        `  ON ${[...keys.map((k) => `e.${k} = ${alias}.${k}`), `e.${entityTs} >= ${alias}.${ident(eventTimestampColumn)}`].join(' AND ')}`,
       ].join('\n'),
     );
   });
   return [
     `WITH ${entityCte} AS (`,
-    `  SELECT *, CAST(${quoteIdent(opts.entityTimestamp)} AS TIMESTAMP) AS ${entityTs}, row_number() OVER () AS ${entityRow}`,
+    `  SELECT *, CAST(${ident(opts.entityTimestamp)} AS TIMESTAMP) AS ${entityTs}, row_number() OVER () AS ${entityRow}`,
     `  FROM ${opts.entityTable}`,
     ')',
     'SELECT',

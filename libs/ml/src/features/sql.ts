@@ -1,9 +1,4 @@
-/** Small helpers for generated DuckDB SQL. */
-
-/** A double-quoted identifier (names are validated identifiers, but reserved words such as `order` still need quotes). */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
+/** Small helpers for generated DuckDB SQL (identifiers and string literals: `ident`/`literal` from @mlp/data). */
 
 /** A numeric literal in parentheses (so `x < (-5)` never reads as an operator pair). */
 export function numberLiteral(value: number): string {

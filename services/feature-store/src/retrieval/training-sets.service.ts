@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ArtifactStore } from '@mlp/artifacts';
 import { NotFoundError, streams, validateEventData, type CommandMetadata, type TrainingSetRequest, type TrainingSetResult } from '@mlp/contracts';
-import { literal, openDuck } from '@mlp/duckdb';
+import { ident, literal, openDuck } from '@mlp/duckdb';
 import { handleCommand, type EventStore } from '@mlp/eventstore';
 import { historicalJoinSql } from '@mlp/ml';
 import { ARTIFACT_STORE, EVENT_STORE, resolveDatasetVersion } from '@mlp/service-kit';
@@ -70,10 +70,10 @@ export class TrainingSetsService {
         if (!m) throw new NotFoundError(`feature view '${name}' v${view.version} has not been materialized yet`, { code: 'NOT_MATERIALIZED' });
         const path = join(workDir, `${name}.parquet`);
         await pipeline(await this.artifacts.get(m.offlineArtifactKey), createWriteStream(path));
-        await duck.run(`CREATE TABLE "fv_${name}" AS SELECT * FROM read_parquet(${literal(path)})`);
+        await duck.run(`CREATE TABLE ${ident(`fv_${name}`)} AS SELECT * FROM read_parquet(${literal(path)})`);
         const all = ((view.spec as { features?: { name: string }[] }).features ?? []).map((f) => f.name);
         for (const f of features ?? []) if (!all.includes(f)) throw new NotFoundError(`feature view '${name}' has no feature '${f}'`, { code: 'FEATURE_NOT_FOUND' });
-        joinViews.push({ name, joinKeys: view.entity.joinKeys, table: `"fv_${name}"`, features: features ?? all, ttlSeconds: view.ttlSeconds ?? undefined });
+        joinViews.push({ name, joinKeys: view.entity.joinKeys, table: ident(`fv_${name}`), features: features ?? all, ttlSeconds: view.ttlSeconds ?? undefined });
         inputs.push({ ref: `featureview:${name}@${view.version}/materialization:${m.materializationId}`, sha256: m.offlineSha256 });
       }
       const out = join(workDir, 'training-set.parquet');

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { Client } from 'pg';
 import { InfrastructureError, ValidationError } from '@mlp/contracts';
-import { isoTimestamptz, postgresSource, quoteIdent, wrapForWatermark, type PostgresSourceOptions } from './postgres-source';
+import { ident } from '@mlp/data';
+import { isoTimestamptz, postgresSource, wrapForWatermark, type PostgresSourceOptions } from './postgres-source';
 import type { RetryInfo } from './retry';
 
 // The real server of the test machine: 127.0.0.1:5432, database `test`, trust auth.
@@ -55,10 +56,10 @@ async function closedPort(): Promise<number> {
 
 describe('postgresSource (real PostgreSQL)', () => {
   const table = `mlp_src_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const T = quoteIdent(table);
+  const T = ident(table);
   const MARK = 'Updated "At"'; // a column name that needs quoting
   // `"2024"` sorts first in a JS object: the file must keep the result's order.
-  const query = `SELECT id, name, amount, ${quoteIdent(MARK)}, day, payload, flag, score, "2024" FROM ${T}`;
+  const query = `SELECT id, name, amount, ${ident(MARK)}, day, payload, flag, score, "2024" FROM ${T}`;
   let admin: Client;
   let workDir: string;
 
@@ -67,7 +68,7 @@ describe('postgresSource (real PostgreSQL)', () => {
     admin = new Client(PG_URL);
     await admin.connect();
     await admin.query(`CREATE TABLE ${T} (
-      id bigint PRIMARY KEY, name text, amount numeric(12,2), ${quoteIdent(MARK)} timestamptz,
+      id bigint PRIMARY KEY, name text, amount numeric(12,2), ${ident(MARK)} timestamptz,
       day date, payload bytea, flag boolean, score double precision, "2024" integer)`);
     await admin.query(`INSERT INTO ${T} VALUES
       (3, 'carol', 0.10, '2024-01-03 00:00:00.999999+00', '2024-01-03', NULL, false, NULL, 9),
@@ -118,7 +119,7 @@ describe('postgresSource (real PostgreSQL)', () => {
     expect(r.calls).toHaveLength(0);
 
     // Newer rows, and a late one older than the watermark: only the newer ones come.
-    await admin.query(`INSERT INTO ${T} (id, name, ${quoteIdent(MARK)}) VALUES
+    await admin.query(`INSERT INTO ${T} (id, name, ${ident(MARK)}) VALUES
       (4, 'dave', '2024-01-04 08:00:00+00'), (5, 'erin', '2024-01-05 09:15:30.5+01'), (6, 'late', '2023-12-31 00:00:00+00')`);
     const second = await postgresSource(source({ watermark: { column: MARK, after: first.watermark } }), workDir, r.run);
     expect(lines(second.path).map((row) => [row.id, row[MARK]])).toEqual([
@@ -204,7 +205,7 @@ describe('postgresSource (real PostgreSQL)', () => {
     // A session time zone of +05:45: timestamps still come out in UTC.
     writeFileSync(file, `  ${PG_URL}?options=-c%20TimeZone%3DAsia/Kathmandu\n\n`);
     const result = await postgresSource(
-      { connection: { file }, query: `SELECT id, ${quoteIdent(MARK)} FROM ${T} WHERE id = 2` },
+      { connection: { file }, query: `SELECT id, ${ident(MARK)} FROM ${T} WHERE id = 2` },
       workDir,
       retries().run,
     );

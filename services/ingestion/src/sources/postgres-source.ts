@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { Client, types as pgTypes, type CustomTypesConfig, type FieldDef } from 'pg';
 import Cursor from 'pg-cursor';
 import { InfrastructureError, ValidationError } from '@mlp/contracts';
+import { ident } from '@mlp/data';
 import type { AcquiredSource } from './acquired-source';
 import { HashingFileWriter, type DigestResult } from './content-digest';
 import { withRetry, type OnRetry, type RetryPolicy } from './retry';
@@ -98,14 +99,9 @@ export async function postgresSource(opts: PostgresSourceOptions, workDir: strin
   };
 }
 
-/** A quoted PostgreSQL identifier: `"` doubled, so any name is safe to splice. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
 /** The watermark query; the newline keeps a trailing `-- comment` in the user's query from eating the rest. */
 export function wrapForWatermark(query: string, column: string, withAfter: boolean): string {
-  const col = `q.${quoteIdent(column)}`;
+  const col = `q.${ident(column)}`;
   return `SELECT * FROM (\n${query}\n) AS q${withAfter ? ` WHERE ${col} > $1` : ''} ORDER BY ${col} ASC NULLS LAST`;
 }
 
@@ -185,7 +181,7 @@ function redact(text: string, secrets: string[]): string {
 function describeQuery(origin: string, query: string, watermark: { column: string; after: string | null } | undefined): string {
   const oneLine = query.replace(/\s+/g, ' ');
   const shown = oneLine.length > QUERY_IN_DESCRIPTION ? `${oneLine.slice(0, QUERY_IN_DESCRIPTION - 1)}…` : oneLine;
-  const mark = watermark ? ` [watermark ${quoteIdent(watermark.column)}${watermark.after === null ? '' : ` > ${watermark.after}`}]` : '';
+  const mark = watermark ? ` [watermark ${ident(watermark.column)}${watermark.after === null ? '' : ` > ${watermark.after}`}]` : '';
   return `postgres query (${origin}): ${shown}${mark}`;
 }
 
