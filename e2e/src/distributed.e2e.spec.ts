@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createArtifactStore } from '@mlp/artifacts';
-import { envKey, serviceNames, subjects, type IngestionOutcome, type OnlineFeaturesResponse, type RecordedEvent, type RegisteredModelView, type ServiceName } from '@mlp/contracts';
+import { envKey, serviceNames, subjects, type CreatedApiKey, type IngestionOutcome, type OnlineFeaturesResponse, type RecordedEvent, type RegisteredModelView, type ServiceName } from '@mlp/contracts';
 import { JetStreamEventStore } from '@mlp/eventstore';
 import { MlpClient } from '@mlp/messaging';
 import {
@@ -18,6 +18,10 @@ import {
   type RunningS3Server,
   type SpawnedProcess,
 } from '@mlp/testing';
+
+/** Auth is on in distributed mode: every request carries the bootstrap admin key (health, metrics, docs stay open). */
+const ADMIN_KEY = randomBytes(24).toString('hex');
+const fetch = (input: string, init: RequestInit = {}) => globalThis.fetch(input, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), 'x-api-key': ADMIN_KEY } });
 
 /**
  * Distributed mode for real: six services as six processes, commands and
@@ -51,6 +55,7 @@ describe('distributed platform (six processes, NATS, JetStream, S3)', () => {
       S3_ACCESS_KEY: s3.accessKey,
       S3_SECRET_KEY: s3.secretKey,
       LOG_LEVEL: 'warn',
+      MLP_ADMIN_KEY: ADMIN_KEY,
     };
     for (const service of serviceNames) {
       ports[service] = await freePort();
@@ -82,13 +87,40 @@ describe('distributed platform (six processes, NATS, JetStream, S3)', () => {
   const monitorEvents = (name: string): Promise<RecordedEvent[]> => events.readStream(`monitor-${name}`);
 
   it('answers health, metrics and docs on every service', async () => {
+    // Without a key: these stay open with auth on.
+    const open = globalThis.fetch;
     for (const service of serviceNames) {
-      expect((await fetch(url(service, '/health/live'))).status).toBe(200);
-      const ready = (await (await fetch(url(service, '/health/ready'))).json()) as { info: Record<string, unknown> };
+      expect((await open(url(service, '/health/live'))).status).toBe(200);
+      const ready = (await (await open(url(service, '/health/ready'))).json()) as { info: Record<string, unknown> };
       expect(Object.keys(ready.info).sort()).toEqual(['artifacts', 'eventstore', 'transport']);
-      expect(await (await fetch(url(service, '/metrics'))).text()).toContain('process_cpu_user_seconds_total');
-      expect((await fetch(url(service, '/docs-json'))).status).toBe(200);
+      expect(await (await open(url(service, '/metrics'))).text()).toContain('process_cpu_user_seconds_total');
+      expect((await open(url(service, '/docs-json'))).status).toBe(200);
     }
+  });
+
+  it('needs an API key (auth is on by default); a key made by one process works on the others until revoked', async () => {
+    for (const service of serviceNames) expect((await globalThis.fetch(url(service, '/auth/keys'))).status).toBe(401);
+    const res = await fetch(url('registry', '/auth/keys'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'e2e-reader', scopes: ['read'] }) });
+    expect(res.status).toBe(201);
+    const reader = (await res.json()) as CreatedApiKey;
+    const as = (key: string, service: ServiceName, path: string, init: RequestInit = {}) =>
+      globalThis.fetch(url(service, path), { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${key}` } });
+    expect((await as(reader.token, 'ingestion', '/datasets')).status).toBe(200);
+    expect((await as(reader.token, 'monitoring', '/monitors')).status).toBe(200);
+    const denied = await as(reader.token, 'registry', '/models', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x' }) });
+    expect(denied.status).toBe(403);
+    expect(await denied.json()).toMatchObject({ code: 'FORBIDDEN', name: 'ForbiddenError' });
+    expect((await fetch(url('ingestion', `/auth/keys/${reader.id}`), { method: 'DELETE' })).status).toBe(200);
+    // Every other process hears of the revocation through JetStream.
+    const reads: [ServiceName, string][] = [['registry', '/models'], ['monitoring', '/monitors'], ['feature-store', '/feature-views']];
+    for (const [service, path] of reads) {
+      await eventually(async () => (await as(reader.token, service, path)).status === 401, 10_000, `revocation on ${service}`);
+    }
+    // Only the hash is in the event store.
+    const stored = JSON.stringify(await events.readAll({ filter: { category: 'apikey' } }));
+    expect(stored).toContain(reader.prefix);
+    expect(stored).not.toContain(reader.token);
+    expect(stored).not.toContain(ADMIN_KEY);
   });
 
   it('creates a model over HTTP, queries it over NATS, and monitoring reacts in its own stream', async () => {
