@@ -1,5 +1,8 @@
 import type { Readable } from 'node:stream';
 
+/** Default bound of `getBuffer`: 64 MiB. */
+export const MAX_BUFFER_BYTES = 64 * 1024 * 1024;
+
 /** Bytes to store: in memory, or a stream of unknown length (spooled to a temp file while hashing). */
 export type ArtifactBody = Buffer | Uint8Array | Readable | NodeJS.ReadableStream;
 
@@ -45,8 +48,13 @@ export interface ArtifactStore {
   /** Stores the bytes under `sha256/<hex>`; writing the same bytes again stores nothing new. */
   put(body: ArtifactBody, opts?: PutOptions): Promise<PutResult>;
   get(key: string): Promise<Readable>;
-  /** Reads the whole object into memory: for small artifacts only. */
-  getBuffer(key: string): Promise<Buffer>;
+  /**
+   * Reads the whole object into memory: for small artifacts only (reports,
+   * model JSON). Past `maxBytes` (default MAX_BUFFER_BYTES) it stops reading
+   * and throws PayloadTooLargeError: datasets, training sets and other large
+   * artifacts are streamed with `get` (or `downloadToFile`).
+   */
+  getBuffer(key: string, options?: { maxBytes?: number }): Promise<Buffer>;
   stat(key: string): Promise<ArtifactStat>;
   exists(key: string): Promise<boolean>;
   /** Objects whose key starts with `prefix` (a plain string prefix, '' for all), sorted by key. */

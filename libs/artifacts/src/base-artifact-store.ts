@@ -1,12 +1,13 @@
 import type { Readable } from 'node:stream';
-import { DomainError, InfrastructureError, ValidationError } from '@mlp/contracts';
-import type {
-  ArtifactBody,
-  ArtifactListEntry,
-  ArtifactStat,
-  ArtifactStore,
-  PutOptions,
-  PutResult,
+import { DomainError, InfrastructureError, PayloadTooLargeError, ValidationError } from '@mlp/contracts';
+import {
+  MAX_BUFFER_BYTES,
+  type ArtifactBody,
+  type ArtifactListEntry,
+  type ArtifactStat,
+  type ArtifactStore,
+  type PutOptions,
+  type PutResult,
 } from './artifact-store';
 import { contentKey, validateKey, validatePrefix } from './keys';
 import { discardStaged, stageContent, type StagedContent } from './staged-content';
@@ -56,11 +57,23 @@ export abstract class BaseArtifactStore implements ArtifactStore {
     return this.guard('get', key, () => this.readObject(key));
   }
 
-  async getBuffer(key: string): Promise<Buffer> {
+  async getBuffer(key: string, options: { maxBytes?: number } = {}): Promise<Buffer> {
+    const maxBytes = options.maxBytes ?? MAX_BUFFER_BYTES;
     const stream = await this.get(key);
     return this.guard('read', key, async () => {
       const chunks: Buffer[] = [];
-      for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+      let size = 0;
+      for await (const chunk of stream) {
+        const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+        size += bytes.length;
+        if (size > maxBytes) {
+          stream.destroy();
+          throw new PayloadTooLargeError(`artifact ${key} is larger than ${maxBytes} bytes: stream it (get) instead of reading it into memory`, {
+            code: 'ARTIFACT_TOO_LARGE_TO_BUFFER',
+          });
+        }
+        chunks.push(bytes);
+      }
       return Buffer.concat(chunks);
     });
   }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { NotFoundError, ValidationError } from '@mlp/contracts';
+import { NotFoundError, PayloadTooLargeError, ValidationError } from '@mlp/contracts';
 import type { ArtifactListEntry, ArtifactStore } from '../artifact-store';
 
 export interface ArtifactStoreFixture {
@@ -49,6 +49,15 @@ export function describeArtifactStoreContract(
         const hex = sha256(bytes);
         expect(result).toEqual({ key: `sha256/${hex}`, sha256: hex, size: bytes.length, created: true });
         expect(await store.exists(result.key)).toBe(true);
+      });
+
+      it('getBuffer refuses an object larger than maxBytes (PayloadTooLargeError) instead of buffering it', async () => {
+        const bytes = randomBytes(200_000);
+        const { key } = await store.put(bytes);
+        const error = await store.getBuffer(key, { maxBytes: 100_000 }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(PayloadTooLargeError);
+        expect((error as PayloadTooLargeError).code).toBe('ARTIFACT_TOO_LARGE_TO_BUFFER');
+        expect((await store.getBuffer(key, { maxBytes: 200_000 })).equals(bytes)).toBe(true);
       });
 
       it('round-trips bytes through get and getBuffer', async () => {
