@@ -56,6 +56,8 @@ describe('distributed platform (six processes, NATS, JetStream, S3)', () => {
       S3_SECRET_KEY: s3.secretKey,
       LOG_LEVEL: 'warn',
       MLP_ADMIN_KEY: ADMIN_KEY,
+      // Ingestion reads file sources only under its roots: here the bundled examples.
+      MLP_INGEST_ROOTS: join(repoRoot, 'examples/data'),
     };
     for (const service of serviceNames) {
       ports[service] = await freePort();

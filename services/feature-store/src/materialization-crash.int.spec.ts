@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -36,9 +36,10 @@ describe('materialization crash safety', () => {
       env[`MLP_${envKey(s)}_PORT`] = String(ports[s]);
       env[`MLP_${envKey(s)}_RPC_PORT`] = String(await freePort());
     }
+    mkdirSync(join(dir, 'inbox')); // file sources are read from <MLP_HOME>/inbox
     const duck = await (await DuckDBInstance.create(':memory:')).connect();
     await duck.run(`COPY (SELECT 't' || i AS txn_id, 'c' || (i % 20000) AS customer_id, (i % 997) * 1.5 AS amount,
-      TIMESTAMP '2024-01-01' + INTERVAL (i * 3) SECOND AS ts FROM range(1200000) t(i)) TO '${join(dir, 'big.csv')}' (HEADER)`);
+      TIMESTAMP '2024-01-01' + INTERVAL (i * 3) SECOND AS ts FROM range(1200000) t(i)) TO '${join(dir, 'inbox', 'big.csv')}' (HEADER)`);
   });
 
   afterAll(async () => {
@@ -63,7 +64,7 @@ describe('materialization crash safety', () => {
     const v2 = await fetch(url('ingestion', '/datasets/txns/ingestions'), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ source: { kind: 'file', path: join(dir, 'big.csv') }, wait: true }),
+      body: JSON.stringify({ source: { kind: 'file', path: join(dir, 'inbox', 'big.csv') }, wait: true }),
     });
     expect(((await v2.json()) as { version: number }).version).toBe(2);
     void materialize().catch(() => undefined);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -18,8 +18,10 @@ describe('ingestion crash recovery', () => {
     dir = mkdtempSync(join(tmpdir(), 'mlp-crash-'));
     port = await freePort();
     env = { MLP_HOME: dir, LOG_LEVEL: 'warn', MLP_INGESTION_PORT: String(port), MLP_INGESTION_RPC_PORT: String(await freePort()), MLP_WORKER_ID: 'crash-test' };
+    // In the inbox (<MLP_HOME>/inbox): the only directory file sources may be read from by default.
+    mkdirSync(join(dir, 'inbox'));
     const duck = await (await DuckDBInstance.create(':memory:')).connect();
-    await duck.run(`COPY (SELECT i AS id, random() AS x, 'c' || (i % 7) AS c FROM range(1500000) t(i)) TO '${join(dir, 'big.csv')}' (HEADER)`);
+    await duck.run(`COPY (SELECT i AS id, random() AS x, 'c' || (i % 7) AS c FROM range(1500000) t(i)) TO '${join(dir, 'inbox', 'big.csv')}' (HEADER)`);
   });
 
   afterAll(async () => {
@@ -37,7 +39,7 @@ describe('ingestion crash recovery', () => {
     const res = await fetch(`http://127.0.0.1:${port}/datasets/big/ingestions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ source: { kind: 'file', path: join(dir, 'big.csv') } }),
+      body: JSON.stringify({ source: { kind: 'file', path: join(dir, 'inbox', 'big.csv') } }),
     });
     expect(res.status).toBe(202);
     const { jobId } = (await res.json()) as { jobId: string };

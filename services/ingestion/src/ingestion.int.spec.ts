@@ -52,10 +52,14 @@ describe('ingestion service (in process, SQLite events, files)', () => {
   let artifacts: FsArtifactStore;
   let client: MlpClient;
   let env: NodeJS.ProcessEnv;
+  let savedConnections: string | undefined;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mlp-ingestion-'));
     env = { MLP_HOME: dir, LOG_LEVEL: 'silent' };
+    // Ingestion reads its own settings from process.env: the named PostgreSQL connection of the watermark test.
+    savedConnections = process.env.MLP_PG_CONNECTIONS;
+    process.env.MLP_PG_CONNECTIONS = 'warehouse=postgres://postgres@127.0.0.1:5432/test';
     for (const s of serviceNames) {
       env[`MLP_${envKey(s)}_PORT`] = String(await freePort());
       env[`MLP_${envKey(s)}_RPC_PORT`] = String(await freePort());
@@ -72,6 +76,8 @@ describe('ingestion service (in process, SQLite events, files)', () => {
     await service?.close();
     await store?.close();
     rmSync(dir, { recursive: true, force: true });
+    if (savedConnections === undefined) delete process.env.MLP_PG_CONNECTIONS;
+    else process.env.MLP_PG_CONNECTIONS = savedConnections;
   });
 
   const http = (path: string, init?: RequestInit) => fetch(`${service.url}${path}`, init);
@@ -192,18 +198,20 @@ describe('ingestion service (in process, SQLite events, files)', () => {
   });
 
   it('serves the same operations over the transport', async () => {
-    const outcome = await client.send<IngestionOutcome>(subjects.cmd.ingestion.startIngestion, {
+    // Files are read from the inbox (<MLP_HOME>/inbox, the default root).
+    const path = join(dir, 'inbox', 'rpc.csv');
+    const missing = await client.send<IngestionOutcome>(subjects.cmd.ingestion.startIngestion, {
       dataset: 'rpc',
-      source: { kind: 'file', path: join(dir, 'rpc.csv') },
+      source: { kind: 'file', path },
       wait: true,
     }).catch((e: unknown) => e as Error);
-    // The file does not exist yet: a clear failure, not a crash.
-    expect((outcome as IngestionOutcome).status).toBe('failed');
-    expect((outcome as IngestionOutcome).error).toMatch(/rpc\.csv/);
-    writeFileSync(join(dir, 'rpc.csv'), 'a,b\n1,2\n3,4\n');
+    // The file does not exist yet: a clear 404 before the job starts, not a crash.
+    expect(missing).toMatchObject({ name: 'NotFoundError', code: 'FILE_NOT_FOUND', message: expect.stringMatching(/rpc\.csv/) });
+    expect(await store.streamExists('dataset-rpc')).toBe(false);
+    writeFileSync(path, 'a,b\n1,2\n3,4\n');
     const ok = await client.send<IngestionOutcome>(subjects.cmd.ingestion.startIngestion, {
       dataset: 'rpc',
-      source: { kind: 'file', path: join(dir, 'rpc.csv') },
+      source: { kind: 'file', path },
       wait: true,
     });
     expect(ok).toMatchObject({ status: 'accepted', version: 1, rows: 2 });
@@ -245,7 +253,6 @@ describe('ingestion service (in process, SQLite events, files)', () => {
     const table = `mlp_int_${process.pid}_${Date.now()}`;
     const pg = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
     await pg.connect();
-    process.env.MLP_INT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
     try {
       await pg.query(`CREATE TABLE ${table} (id int, amount float8, updated_at timestamptz)`);
       await pg.query(`INSERT INTO ${table} VALUES (1, 10.5, '2024-01-01T00:00:00Z'), (2, 20, '2024-01-02T00:00:00Z')`);
@@ -254,7 +261,7 @@ describe('ingestion service (in process, SQLite events, files)', () => {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({
-            source: { kind: 'postgres', query: `SELECT id, amount, updated_at FROM ${table}`, connection: { env: 'MLP_INT_PG_URL' }, watermarkColumn: 'updated_at' },
+            source: { kind: 'postgres', query: `SELECT id, amount, updated_at FROM ${table}`, connection: 'warehouse', watermarkColumn: 'updated_at' },
             wait: true,
           }),
         });
@@ -269,7 +276,6 @@ describe('ingestion service (in process, SQLite events, files)', () => {
     } finally {
       await pg.query(`DROP TABLE IF EXISTS ${table}`);
       await pg.end();
-      delete process.env.MLP_INT_PG_URL;
     }
   });
 

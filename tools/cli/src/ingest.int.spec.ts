@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { QualityReport } from '@mlp/data';
 import { repoRoot } from '@mlp/testing';
@@ -77,6 +78,47 @@ describe('mlp ingest and mlp datasets (embedded platform)', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`error: invalid dataset schema in ${bad}:\n  ${bad}:4:38 columns.bill_length_mm.min: expected number, received "ten"\n`);
+  });
+
+  it('uploads a file outside the roots, which the HTTP API itself refuses to read by path; reads one in the inbox in place', async () => {
+    const sources = async (dataset: string) =>
+      (await cli.platform.services[0].runtime.eventStore.readAll())
+        .filter((e) => e.type === 'IngestionStarted' && (e.data as { dataset: string }).dataset === dataset)
+        .map((e) => (e.data as { source: { kind: string } }).source.kind);
+    const outside = mkdtempSync(join(tmpdir(), 'mlp-cli-outside-'));
+    try {
+      const file = join(outside, 'scores.csv');
+      writeFileSync(file, 'id,score\n1,0.5\n2,0.7\n');
+      const api = await fetch(`${cli.platform.services[0].url}/datasets/scores/ingestions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ source: { kind: 'file', path: file }, wait: true }),
+      });
+      expect(api.status).toBe(403);
+      expect(await api.json()).toMatchObject({ code: 'SOURCE_NOT_ALLOWED' });
+      expect(await sources('scores')).toEqual([]);
+
+      const uploaded = await mlp(['ingest', file, '--dataset', 'scores', '--json'], env);
+      expect(uploaded.status).toBe(0);
+      expect(JSON.parse(uploaded.stdout)).toMatchObject({ dataset: 'scores', version: 1, status: 'accepted', rows: 2 });
+      expect(await sources('scores')).toEqual(['upload']);
+
+      // In the inbox (<MLP_HOME>/inbox, the platform's default root): read in place, not copied.
+      const inboxFile = join(home, 'inbox', 'scores2.csv');
+      writeFileSync(inboxFile, 'id,score\n3,0.1\n');
+      const inPlace = await mlp(['ingest', inboxFile, '--dataset', 'scores', '--json'], env);
+      expect(JSON.parse(inPlace.stdout)).toMatchObject({ version: 2, status: 'accepted', rows: 1 });
+      expect(await sources('scores')).toEqual(['upload', 'file']);
+
+      // A CLI that believes the platform reads `outside` (its own MLP_INGEST_ROOTS) is refused, then uploads.
+      writeFileSync(join(outside, 'scores3.csv'), 'id,score\n4,0.9\n');
+      const fallback = await mlp(['ingest', join(outside, 'scores3.csv'), '--dataset', 'scores', '--json'], { ...env, MLP_INGEST_ROOTS: outside });
+      expect(fallback.stderr).toBe('');
+      expect(JSON.parse(fallback.stdout)).toMatchObject({ version: 3, status: 'accepted', rows: 1 });
+      expect(await sources('scores')).toEqual(['upload', 'file', 'upload']);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 
   it('writes an inferred schema and ingests nothing', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NotFoundError, ValidationError, type IngestionOutcome } from '@mlp/contracts';
 import { CliError } from './api';
-import { ingest, waitForJob } from './ingestion-client';
+import { ingest, platformIsLocal, readableInPlace, waitForJob } from './ingestion-client';
 import { StatusLine } from './progress';
 
 /** The client against a stand-in ingestion service on a free port: what goes over the wire, in what order. */
@@ -134,6 +134,41 @@ describe('ingestion client (against a stand-in service)', () => {
     expect(seen[0].method).toBe('POST');
     expect(seen[0].url).toBe('/datasets/p/ingestions');
     expect(JSON.parse(seen[0].text)).toEqual({ source: { kind: 'url', url: 'https://data.example/p.csv' }, csv: { delimiter: ';' }, wait: false });
+  });
+
+  it('asks a local platform to read a file under its roots in place, and uploads it when the service refuses the path', async () => {
+    const file = join(dir, 'inbox.csv');
+    writeFileSync(file, 'a\n1\n');
+    const local = { ...env, MLP_INGEST_ROOTS: dir };
+    let refuse = true;
+    route = (req, res) => {
+      if (req.method === 'POST' && refuse) {
+        return reply(res, 403, { code: 'SOURCE_NOT_ALLOWED', name: 'ForbiddenError', message: 'outside the roots' });
+      }
+      if (req.method === 'POST') return reply(res, 202, { jobId: 'job-4', status: 'running' });
+      if (req.method === 'PUT') return reply(res, 202, { jobId: 'job-5', status: 'running' });
+      return reply(res, 200, outcome({ jobId: req.url!.split('/').pop() }));
+    };
+    expect((await ingest({ dataset: 'p', source: file, format: 'csv' }, { status: null }, local)).jobId).toBe('job-5');
+    expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'POST /datasets/p/ingestions',
+      'PUT /datasets/p/upload?format=csv&filename=inbox.csv&wait=false',
+      'GET /ingestions/job-5',
+    ]);
+    expect(JSON.parse(seen[0].text)).toEqual({ source: { kind: 'file', path: file }, format: 'csv', wait: false });
+    expect(seen[1].text).toBe('a\n1\n');
+
+    seen.length = 0;
+    refuse = false;
+    expect((await ingest({ dataset: 'p', source: file }, { status: null }, local)).jobId).toBe('job-4');
+    expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /datasets/p/ingestions', 'GET /ingestions/job-4']);
+
+    // A file outside the roots, or a platform elsewhere, is uploaded without asking.
+    expect(await readableInPlace(file, env)).toBeUndefined();
+    expect(await readableInPlace(file, local)).toBe(file);
+    expect(await readableInPlace(file, { ...local, MLP_INGESTION_URL: 'http://ingestion.internal:7101' })).toBeUndefined();
+    expect(platformIsLocal({ MLP_INGESTION_URL: 'http://[::1]:7101' })).toBe(true);
+    expect(platformIsLocal({ MLP_INGESTION_URL: 'https://10.0.0.5:7101' })).toBe(false);
   });
 
   it("gives the service's answer when it refuses before taking the body", async () => {

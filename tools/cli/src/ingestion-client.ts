@@ -1,11 +1,11 @@
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { basename } from 'node:path';
+import { basename, delimiter, isAbsolute, relative, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { NotFoundError, ValidationError, type IngestionOutcome } from '@mlp/contracts';
+import { ForbiddenError, NotFoundError, ValidationError, type IngestionOutcome } from '@mlp/contracts';
 import { parseSchemaYaml, type DatasetSchema } from '@mlp/data';
 import { callText, call, CliError, parseReply, requestHeaders, serviceUrl, unreachable } from './api';
 import { PROGRESS_THRESHOLD_BYTES, renderProgress, renderWaiting, type StatusLine } from './progress';
@@ -43,22 +43,72 @@ export const isUrl = (source: string): boolean => /^https?:\/\//i.test(source);
 /**
  * Ingests one source through the ingestion service: declares the schema
  * (checked locally first, so YAML errors name the file, line and field),
- * streams a local file as the upload body (never whole in memory) or hands a
- * URL to the service, then polls the job until it ends.
+ * then hands a URL to the service, or delivers a local file: read in place
+ * when the platform runs on this machine and the file is under its roots
+ * (no copy), else streamed as the upload body (never whole in memory), also
+ * when the service refuses the path (403 SOURCE_NOT_ALLOWED: its roots
+ * differ). Then polls the job until it ends.
  */
 export async function ingest(request: IngestRequest, ui: IngestUi, env: NodeJS.ProcessEnv = process.env): Promise<IngestionOutcome> {
   const size = isUrl(request.source) ? undefined : await localFileSize(request.source);
   if (request.schemaFile) await declareSchemaFile(request.dataset, request.schemaFile, env);
-  const started = isUrl(request.source)
-    ? await call<JobStarted | IngestionOutcome>('ingestion', 'POST', `/datasets/${encodeURIComponent(request.dataset)}/ingestions`, {
-        source: { kind: 'url', url: request.source },
-        ...(request.format ? { format: request.format } : {}),
-        ...(request.csv && Object.keys(request.csv).length > 0 ? { csv: request.csv } : {}),
-        wait: false,
-      }, env)
-    : await uploadFile(request, size ?? 0, ui, env);
+  const options = {
+    ...(request.format ? { format: request.format } : {}),
+    ...(request.csv && Object.keys(request.csv).length > 0 ? { csv: request.csv } : {}),
+    wait: false,
+  };
+  let started: JobStarted | IngestionOutcome;
+  if (isUrl(request.source)) {
+    started = await startIngestion(request.dataset, { kind: 'url', url: request.source }, options, env);
+  } else {
+    const inPlace = await readableInPlace(request.source, env);
+    const byPath = inPlace ? await startIngestion(request.dataset, { kind: 'file', path: inPlace }, options, env).catch(refusedPath) : undefined;
+    started = byPath ?? (await uploadFile(request, size ?? 0, ui, env));
+  }
   if (started.status !== 'running') return started as IngestionOutcome;
   return waitForJob(started.jobId, ui, env);
+}
+
+function startIngestion(dataset: string, source: unknown, options: object, env: NodeJS.ProcessEnv): Promise<JobStarted | IngestionOutcome> {
+  return call<JobStarted | IngestionOutcome>('ingestion', 'POST', `/datasets/${encodeURIComponent(dataset)}/ingestions`, { source, ...options }, env);
+}
+
+/** The service would not read the path (outside its roots, or not there on its side): upload instead. */
+function refusedPath(err: unknown): undefined {
+  if (err instanceof ForbiddenError && err.code === 'SOURCE_NOT_ALLOWED') return undefined;
+  if (err instanceof NotFoundError && err.code === 'FILE_NOT_FOUND') return undefined;
+  throw err;
+}
+
+/**
+ * The directories the platform on this machine reads files from, as this
+ * environment configures them: MLP_INGEST_ROOTS, else `<MLP_HOME>/inbox`.
+ */
+export function localRoots(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env.MLP_INGEST_ROOTS) {
+    return env.MLP_INGEST_ROOTS.split(new RegExp(`[,${delimiter === ';' ? ';' : ':'}\n]`)).map((s) => s.trim()).filter(Boolean).map((p) => resolve(p));
+  }
+  return [resolve(env.MLP_HOME || '.mlp', 'inbox')];
+}
+
+/** Whether the ingestion service answers on this machine (a loopback URL): only then can it read our files. */
+export function platformIsLocal(env: NodeJS.ProcessEnv = process.env): boolean {
+  const host = new URL(serviceUrl('ingestion', env)).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** The path to send when the platform is local and the file is (really) under its roots; undefined to upload. */
+export async function readableInPlace(path: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  if (!platformIsLocal(env)) return undefined;
+  const real = await realpath(path).catch(() => undefined);
+  if (!real) return undefined;
+  for (const root of localRoots(env)) {
+    const realRoot = await realpath(root).catch(() => undefined);
+    const rel = realRoot === undefined ? undefined : relative(realRoot, real);
+    // The absolute path as given, not the real one: its name (extension) is what the format is detected from.
+    if (rel !== undefined && rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)) return resolve(path);
+  }
+  return undefined;
 }
 
 /** Size of a local input; a clear error when it is not a readable file. */

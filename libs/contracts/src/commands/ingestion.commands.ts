@@ -14,7 +14,7 @@ export const csvOptionsSchema = z
   })
   .strict();
 
-/** Where an ingestion reads from. Secrets never travel here: only the env var or file that holds them. */
+/** Where an ingestion reads from. Secrets never travel here: a PostgreSQL source names a configured connection. */
 export const sourceSpecSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('file'), path: z.string().min(1) }).strict(),
   z.object({ kind: z.literal('url'), url: z.url() }).strict(),
@@ -22,10 +22,10 @@ export const sourceSpecSchema = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('postgres'),
       query: z.string().min(1),
+      /** A connection named in the service's MLP_PG_CONNECTIONS; never a connection string. */
       connection: z
-        .object({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(), file: z.string().min(1).optional() })
-        .strict()
-        .refine((c) => Boolean(c.env) !== Boolean(c.file), 'give exactly one of env or file'),
+        .string({ error: 'the name of a connection configured in MLP_PG_CONNECTIONS' })
+        .regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, 'the name of a connection configured in MLP_PG_CONNECTIONS, not a connection string'),
       /** Incremental: only rows whose column is above the last version's watermark. */
       watermarkColumn: z.string().min(1).optional(),
     })

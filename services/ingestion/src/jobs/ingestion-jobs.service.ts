@@ -8,6 +8,7 @@ import type { ArtifactStore } from '@mlp/artifacts';
 import {
   DomainError,
   NotFoundError,
+  sourceSpecSchema,
   streams,
   type CommandMetadata,
   type EventInput,
@@ -22,7 +23,8 @@ import { latestAccepted, versionWithSource, type VersionRecord } from '../datase
 import { DatasetsProjection } from '../datasets/datasets.projection';
 import { processFile } from '../engine/process-file';
 import type { CsvOptions, InputFormat } from '../engine/read-source';
-import { localFileSource } from '../sources/file-source';
+import { localFileSource, rootedFileSource } from '../sources/file-source';
+import { authorizeSource, SOURCE_POLICY, type SourcePolicy } from '../sources/source-policy';
 import { urlSource } from '../sources/url-source';
 import { postgresSource } from '../sources/postgres-source';
 import type { RetryPolicy } from '../sources/retry';
@@ -77,6 +79,7 @@ export class IngestionJobsService implements OnModuleInit, OnModuleDestroy, OnAp
     @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    @Inject(SOURCE_POLICY) private readonly sources: SourcePolicy,
   ) {
     this.datasetsRunner = new ProjectionRunner(store, this.datasets);
     this.jobsRunner = new ProjectionRunner(store, this.jobs);
@@ -98,8 +101,14 @@ export class IngestionJobsService implements OnModuleInit, OnModuleDestroy, OnAp
     await Promise.all([this.datasetsRunner.stop(), this.jobsRunner.stop()]);
   }
 
-  /** Starts a job and returns its id at once; `done` settles with the outcome (never rejects). */
+  /**
+   * Starts a job and returns its id at once; `done` settles with the outcome (never rejects).
+   * A source the policy refuses (403 SOURCE_NOT_ALLOWED, 404, 400) is thrown here, before any event.
+   */
   async start(request: IngestRequest): Promise<{ jobId: string; done: Promise<IngestionOutcome> }> {
+    if (request.source.kind === 'file' || request.source.kind === 'url' || request.source.kind === 'postgres') {
+      await authorizeSource(this.sources, request.source);
+    }
     const jobId = request.jobId ?? randomUUID();
     const meta = request.meta ?? commandMetadata();
     const { kind, uri, spec } = describeSource(request.source);
@@ -138,13 +147,14 @@ export class IngestionJobsService implements OnModuleInit, OnModuleDestroy, OnAp
   private async run(jobId: string, request: IngestRequest, meta: CommandMetadata): Promise<IngestionOutcome> {
     const workDir = join(tmpdir(), `mlp-ingest-${jobId}`);
     const jobStream = streams.ingestion(jobId);
+    let acquired: AcquiredSource | undefined;
     try {
       await mkdir(workDir, { recursive: true });
       const datasetStream = streams.dataset(request.dataset);
       const history = await this.store.readStream(datasetStream);
       const state = aggregate(datasetDecider, history);
       const previous = latestAccepted(state);
-      const acquired = await this.acquire(jobId, request, workDir, meta, previous);
+      acquired = await this.acquire(jobId, request, workDir, meta, previous);
 
       const duplicate = versionWithSource(state, acquired.sha256);
       if (duplicate) {
@@ -207,6 +217,7 @@ export class IngestionJobsService implements OnModuleInit, OnModuleDestroy, OnAp
       );
       return { ...emptyOutcome(jobId, request.dataset), status: 'failed', error: error.message };
     } finally {
+      await acquired?.release?.().catch((err: unknown) => this.logger.warn({ err, jobId }, 'could not release the source file'));
       await rm(workDir, { recursive: true, force: true });
     }
   }
@@ -239,16 +250,17 @@ export class IngestionJobsService implements OnModuleInit, OnModuleDestroy, OnAp
     };
     const source = request.source;
     switch (source.kind) {
+      // Checked again here, not only at start: a resumed job's source may have moved, or the policy changed.
       case 'file':
-        return localFileSource(source.path, { format: request.format });
+        return rootedFileSource(this.sources.files, source.path, { format: request.format });
       case 'url':
-        return urlSource(source.url, workDir, { format: request.format, retry, onRetry });
+        return urlSource(source.url, workDir, { policy: this.sources.urls, format: request.format, retry, onRetry });
       case 'postgres': {
         // Incremental: continue after the last version's watermark of the same query.
         const after = source.watermarkColumn ? (previous?.watermark ?? null) : null;
         const acquired = await postgresSource(
           {
-            connection: source.connection,
+            connection: await this.sources.postgres.resolve(source.connection),
             query: source.query,
             watermark: source.watermarkColumn ? { column: source.watermarkColumn, after } : undefined,
           },
@@ -284,11 +296,13 @@ export class IngestionJobsService implements OnModuleInit, OnModuleDestroy, OnAp
       if (job.started.worker !== this.worker || this.active.has(job.jobId)) continue;
       const meta: CommandMetadata = { ...commandMetadata(), actor: this.worker, causationId: job.jobId };
       const { source } = job.started;
-      if (resumable(source.spec)) {
+      // The recorded spec is read back through its schema: a job recorded under an older shape is failed, not guessed at.
+      const spec = resumable(source.spec) ? sourceSpecSchema.safeParse(source.spec) : undefined;
+      if (spec?.success) {
         this.logger.info({ jobId: job.jobId }, 'resuming ingestion interrupted by a restart');
         const done = this.run(
           job.jobId,
-          { dataset: job.dataset, source: source.spec as SourceSpec, format: (job.started.format as InputFormat | null) ?? undefined, csv: (job.started.options as { csv?: CsvOptions }).csv ?? undefined },
+          { dataset: job.dataset, source: spec.data, format: (job.started.format as InputFormat | null) ?? undefined, csv: (job.started.options as { csv?: CsvOptions }).csv ?? undefined },
           meta,
         );
         this.active.set(job.jobId, done);
@@ -298,7 +312,13 @@ export class IngestionJobsService implements OnModuleInit, OnModuleDestroy, OnAp
           this.store,
           streams.ingestion(job.jobId),
           ingestionJobDecider,
-          { type: 'FailIngestion', error: `interrupted by a restart; the ${source.kind} data of this job was not stored`, code: 'INTERRUPTED' },
+          {
+            type: 'FailIngestion',
+            error: spec
+              ? `interrupted by a restart; the recorded ${source.kind} source can no longer be read (${spec.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`
+              : `interrupted by a restart; the ${source.kind} data of this job was not stored`,
+            code: 'INTERRUPTED',
+          },
           meta,
         ).catch((err: unknown) => this.logger.error({ err, jobId: job.jobId }, 'could not fail interrupted job'));
       }
@@ -374,7 +394,7 @@ export function describeSource(source: SourceSpec | LocalSource): { kind: Source
     case 'postgres':
       return {
         kind: 'postgres',
-        uri: `postgres (${source.connection.env ? `env ${source.connection.env}` : `file ${source.connection.file}`}): ${source.query.slice(0, 200)}`,
+        uri: `postgres (connection ${source.connection}): ${source.query.slice(0, 200)}`,
         spec: { ...source },
       };
     default:

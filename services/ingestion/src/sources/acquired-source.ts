@@ -12,4 +12,6 @@ export interface AcquiredSource {
   description: string;
   /** Incremental sources: the high-water mark reached by this read. */
   watermark?: string | null;
+  /** Frees what keeps `path` readable (an open descriptor); called once the job is done with it. */
+  release?: () => Promise<void>;
 }

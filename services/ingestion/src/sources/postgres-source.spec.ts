@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import type { RetryInfo } from './retry';
 // The password is ignored by trust auth; it is there to prove it never leaks.
 const PASSWORD = 'hunter2-s3cret';
 const PG_URL = `postgres://postgres:${PASSWORD}@127.0.0.1:5432/test`;
-const ENV = 'MLP_TEST_PG_URL';
+const CONNECTION = { name: 'warehouse', connectionString: PG_URL };
 const policy = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
@@ -64,7 +64,6 @@ describe('postgresSource (real PostgreSQL)', () => {
   let workDir: string;
 
   beforeAll(async () => {
-    process.env[ENV] = PG_URL;
     admin = new Client(PG_URL);
     await admin.connect();
     await admin.query(`CREATE TABLE ${T} (
@@ -80,7 +79,6 @@ describe('postgresSource (real PostgreSQL)', () => {
   afterAll(async () => {
     await admin.query(`DROP TABLE IF EXISTS ${T}`);
     await admin.end();
-    delete process.env[ENV];
   });
 
   beforeEach(() => {
@@ -89,7 +87,7 @@ describe('postgresSource (real PostgreSQL)', () => {
   afterEach(() => rmSync(workDir, { recursive: true, force: true }));
 
   const source = (extra: Partial<PostgresSourceOptions> = {}): PostgresSourceOptions => ({
-    connection: { env: ENV },
+    connection: CONNECTION,
     query,
     watermark: { column: MARK },
     batchSize: 2,
@@ -113,7 +111,7 @@ describe('postgresSource (real PostgreSQL)', () => {
       `{"id":"99","name":"no time","amount":"1.00","Updated \\"At\\"":null,"day":null,"payload":null,"flag":null,"score":null,"2024":null}`,
       '',
     ]);
-    expect(first.description.startsWith(`postgres query (env ${ENV}): SELECT id, name, amount, `)).toBe(true);
+    expect(first.description.startsWith('postgres query (connection warehouse): SELECT id, name, amount, ')).toBe(true);
     expect(first.description.endsWith(' [watermark "Updated ""At"""]')).toBe(true);
     expectNoSecret(first.description);
     expect(r.calls).toHaveLength(0);
@@ -139,7 +137,7 @@ describe('postgresSource (real PostgreSQL)', () => {
   it('without a watermark, runs the query as given and returns a null watermark', async () => {
     const r = retries();
     const result = await postgresSource(
-      { connection: { env: ENV }, query: `SELECT 'x' AS b, 1 AS "2", id FROM ${T} WHERE id IN (1, 2) ORDER BY id DESC;` },
+      { connection: CONNECTION, query: `SELECT 'x' AS b, 1 AS "2", id FROM ${T} WHERE id IN (1, 2) ORDER BY id DESC;` },
       workDir,
       r.run,
     );
@@ -149,9 +147,9 @@ describe('postgresSource (real PostgreSQL)', () => {
 
   it('shows the query on one line, truncated, in the description', async () => {
     const long = `SELECT id,\n       name\n  FROM ${T}\n WHERE id = 1 ${'AND true '.repeat(30)}`;
-    const result = await postgresSource({ connection: { env: ENV }, query: long }, workDir, retries().run);
+    const result = await postgresSource({ connection: CONNECTION, query: long }, workDir, retries().run);
     expect(result.rows).toBe(1);
-    const prefix = `postgres query (env ${ENV}): `;
+    const prefix = 'postgres query (connection warehouse): ';
     const shown = `SELECT id, name FROM ${T} WHERE id = 1 ${'AND true '.repeat(30)}`.slice(0, 119);
     expect(result.description).toBe(`${prefix}${shown}…`);
   });
@@ -191,74 +189,40 @@ describe('postgresSource (real PostgreSQL)', () => {
     expect(err.message).toContain('returns the column "a" twice');
   });
 
-  it('names a missing environment variable, not the connection string', async () => {
-    const name = `MLP_TEST_PG_UNSET_${process.pid}`;
-    delete process.env[name];
-    const err = await rejection(postgresSource(source({ connection: { env: name } }), workDir, retries().run));
-    expect(err).toBeInstanceOf(ValidationError);
-    expect(err.message).toContain(`environment variable ${name} is not set`);
-    expect((err as ValidationError).details).toEqual([{ path: 'connection.env', message: `${name} is not set` }]);
-  });
-
-  it('reads the connection string from a secrets file (trimmed); names a missing one', async () => {
-    const file = join(workDir, 'pg.secret');
-    // A session time zone of +05:45: timestamps still come out in UTC.
-    writeFileSync(file, `  ${PG_URL}?options=-c%20TimeZone%3DAsia/Kathmandu\n\n`);
-    const result = await postgresSource(
-      { connection: { file }, query: `SELECT id, ${ident(MARK)} FROM ${T} WHERE id = 2` },
-      workDir,
-      retries().run,
-    );
+  it('takes the session settings of the connection URL; timestamps still come out in UTC', async () => {
+    // A session time zone of +05:45.
+    const tz = { name: 'tz', connectionString: `${PG_URL}?options=-c%20TimeZone%3DAsia/Kathmandu` };
+    const result = await postgresSource({ connection: tz, query: `SELECT id, ${ident(MARK)} FROM ${T} WHERE id = 2` }, workDir, retries().run);
     expect(readFileSync(result.path, 'utf8')).toBe('{"id":"2","Updated \\"At\\"":"2024-01-02T10:30:00.123456Z"}\n');
-    expect(result.description).toBe(`postgres query (file ${file}): SELECT id, "Updated ""At""" FROM ${T} WHERE id = 2`);
+    expect(result.description).toBe(`postgres query (connection tz): SELECT id, "Updated ""At""" FROM ${T} WHERE id = 2`);
     expectNoSecret(result.description);
-
-    const missing = join(workDir, 'missing.secret');
-    const err = await rejection(postgresSource({ connection: { file: missing }, query: 'SELECT 1' }, workDir, retries().run));
-    expect(err).toBeInstanceOf(ValidationError);
-    expect(err.message).toBe(`connection secrets file ${missing} does not exist`);
-  });
-
-  it('requires exactly one of env and file', async () => {
-    await expect(postgresSource({ connection: {}, query: 'SELECT 1' }, workDir, retries().run)).rejects.toThrow('exactly one of connection.env or connection.file');
-    await expect(postgresSource({ connection: { env: ENV, file: 'x' }, query: 'SELECT 1' }, workDir, retries().run)).rejects.toThrow(ValidationError);
   });
 
   it('retries a refused connection, then fails with an InfrastructureError that hides the connection string', async () => {
-    const name = `MLP_TEST_PG_CLOSED_${process.pid}`;
     const port = await closedPort();
-    process.env[name] = `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/test`;
-    try {
+    const closed = { name: 'closed', connectionString: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/test` };
+    {
       const r = retries();
-      const err = await rejection(postgresSource(source({ connection: { env: name } }), workDir, r.run));
+      const err = await rejection(postgresSource(source({ connection: closed }), workDir, r.run));
       expect(err).toBeInstanceOf(InfrastructureError);
-      expect(err.message).toBe(`postgres query (env ${name}) failed after 3 attempts: connect ECONNREFUSED 127.0.0.1:${port}`);
+      expect(err.message).toBe(`postgres query (connection closed) failed after 3 attempts: connect ECONNREFUSED 127.0.0.1:${port}`);
       expect(r.calls.map((c) => c.attempt)).toEqual([1, 2]);
       expect(r.calls.every((c) => c.error.message === `connect ECONNREFUSED 127.0.0.1:${port}`)).toBe(true);
       expectNoSecret(err);
       r.calls.forEach((c) => expectNoSecret(c.error));
       expect(readdirSync(workDir)).toEqual([]);
-    } finally {
-      delete process.env[name];
     }
   });
 
   it('never shows a malformed connection string', async () => {
-    const name = `MLP_TEST_PG_BAD_${process.pid}`;
-    try {
-      process.env[name] = `postgres://postgres:${PASSWORD}@[::1/test`;
-      const invalid = await rejection(postgresSource(source({ connection: { env: name } }), workDir, retries().run));
-      expect(invalid).toBeInstanceOf(ValidationError);
-      expect(invalid.message).toBe(`the connection string in env ${name} is not a valid URL`);
-      expectNoSecret(invalid);
+    const invalid = await rejection(postgresSource(source({ connection: { name: 'bad', connectionString: `postgres://postgres:${PASSWORD}@[::1/test` } }), workDir, retries().run));
+    expect(invalid).toBeInstanceOf(ValidationError);
+    expect(invalid.message).toBe('the URL of connection bad is not valid');
+    expectNoSecret(invalid);
 
-      process.env[name] = `host=127.0.0.1 user=postgres password=${PASSWORD}`;
-      const keyValue = await rejection(postgresSource(source({ connection: { env: name } }), workDir, retries().run));
-      expect(keyValue.message).toBe(`the connection string in env ${name} must be a postgres:// or postgresql:// URL`);
-      expectNoSecret(keyValue);
-    } finally {
-      delete process.env[name];
-    }
+    const keyValue = await rejection(postgresSource(source({ connection: { name: 'bad', connectionString: `host=127.0.0.1 user=postgres password=${PASSWORD}` } }), workDir, retries().run));
+    expect(keyValue.message).toBe('connection bad is not a postgres:// or postgresql:// URL');
+    expectNoSecret(keyValue);
   });
 });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Client, types as pgTypes, type CustomTypesConfig, type FieldDef } from 'pg';
 import Cursor from 'pg-cursor';
@@ -7,11 +7,12 @@ import { InfrastructureError, ValidationError } from '@mlp/contracts';
 import { ident } from '@mlp/data';
 import type { AcquiredSource } from './acquired-source';
 import { HashingFileWriter, type DigestResult } from './content-digest';
+import type { PgConnection } from './pg-connections';
 import { withRetry, type OnRetry, type RetryPolicy } from './retry';
 
 export interface PostgresSourceOptions {
-  /** Where the connection string is: exactly one of an environment variable or a secrets file. */
-  connection: { env?: string; file?: string };
+  /** A named connection from MLP_PG_CONNECTIONS, its secrets filled in (PgConnections.resolve). */
+  connection: PgConnection;
   /** One SELECT (or any row-returning statement); it runs in a read-only transaction. */
   query: string;
   /** Incremental reads: rows whose `column` is above `after`, in ascending order of it. */
@@ -45,8 +46,8 @@ const QUERY_IN_DESCRIPTION = 120;
  * returned watermark (the last, i.e. largest, non-null value) lets the next run
  * read only newer rows; with no rows the previous watermark is returned.
  *
- * The connection string is read from `connection.env` or `connection.file`
- * and never appears in the description or in any error. Connection failures
+ * The connection is named (MLP_PG_CONNECTIONS); its connection string and
+ * password never appear in the description or in any error. Connection failures
  * and transient server states are retried; other errors fail at once with the
  * server's message.
  */
@@ -58,7 +59,8 @@ export async function postgresSource(opts: PostgresSourceOptions, workDir: strin
   const query = opts.query.trim().replace(/;\s*$/, '');
   if (!query) throw new ValidationError('the query is empty', [{ path: 'query', message: 'required' }]);
   const watermark = opts.watermark ? { column: checkColumn(opts.watermark.column), after: opts.watermark.after ?? null } : undefined;
-  const { connectionString, origin } = await readConnectionString(opts.connection);
+  const connectionString = checkConnectionString(opts.connection);
+  const origin = `connection ${opts.connection.name}`;
   const secrets = secretsOf(connectionString);
   const description = describeQuery(origin, query, watermark);
   const sql = watermark ? wrapForWatermark(query, watermark.column, watermark.after !== null) : query;
@@ -112,40 +114,10 @@ function checkColumn(column: string): string {
   return column;
 }
 
-async function readConnectionString(connection: PostgresSourceOptions['connection']): Promise<{ connectionString: string; origin: string }> {
-  const { env, file } = connection;
-  if (Boolean(env) === Boolean(file)) {
-    throw new ValidationError('give exactly one of connection.env or connection.file', [{ path: 'connection', message: 'exactly one of env or file' }]);
-  }
-  if (env) {
-    const value = process.env[env]?.trim();
-    if (!value) {
-      throw new ValidationError(`environment variable ${env} is not set (it should hold the PostgreSQL connection string)`, [
-        { path: 'connection.env', message: `${env} is not set` },
-      ]);
-    }
-    return { connectionString: checkConnectionString(value, `env ${env}`), origin: `env ${env}` };
-  }
-  const path = file as string;
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : `cannot be read (${code ?? 'error'})`;
-    throw new ValidationError(`connection secrets file ${path} ${why}`, [{ path: 'connection.file', message: `${path} ${why}` }]);
-  }
-  const value = text.trim();
-  if (!value) throw new ValidationError(`connection secrets file ${path} is empty`, [{ path: 'connection.file', message: `${path} is empty` }]);
-  return { connectionString: checkConnectionString(value, `file ${path}`), origin: `file ${path}` };
-}
-
-/** node-postgres takes URLs (and socket paths); a libpq `key=value` string would be misread as a relative URL. */
-function checkConnectionString(value: string, origin: string): string {
-  if (/^(postgres|postgresql):\/\//i.test(value) || value.startsWith('socket:') || value.startsWith('/')) return value;
-  throw new ValidationError(`the connection string in ${origin} must be a postgres:// or postgresql:// URL`, [
-    { path: origin.startsWith('env') ? 'connection.env' : 'connection.file', message: 'not a postgres:// URL' },
-  ]);
+/** node-postgres takes URLs; anything else would be misread (and echoed) by its parser. */
+function checkConnectionString(connection: PgConnection): string {
+  if (/^(postgres|postgresql):\/\//i.test(connection.connectionString)) return connection.connectionString;
+  throw new ValidationError(`connection ${connection.name} is not a postgres:// or postgresql:// URL`, [{ path: 'source.connection', message: 'not a postgres:// URL' }]);
 }
 
 /** The strings that must not leak: the connection string, its password and its decoded password. */
@@ -218,9 +190,7 @@ function toDomainError(err: unknown, origin: string, description: string): Error
   const extra = [err.detail, err.hint ? `hint: ${err.hint}` : undefined].filter(Boolean).join('; ');
   const message = `postgres query failed: ${err.message}${extra ? ` (${extra})` : ''}`;
   if (err.code === 'ERR_INVALID_URL') {
-    return new ValidationError(`the connection string in ${origin} is not a valid URL`, [
-      { path: 'connection', message: 'not a valid URL' },
-    ]);
+    return new ValidationError(`the URL of ${origin} is not valid`, [{ path: 'source.connection', message: 'not a valid URL' }]);
   }
   const cls = err.code?.slice(0, 2);
   // 42 syntax/undefined names/permissions, 22 bad data or watermark value, 25006 the query tried to write.

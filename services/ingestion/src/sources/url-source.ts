@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join, posix } from 'node:path';
+import { pipeline, type Readable } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { DomainError, InfrastructureError, ValidationError } from '@mlp/contracts';
 import { detectFormat } from '@mlp/data';
 import type { InputFormat } from '../engine/read-source';
@@ -8,8 +12,11 @@ import type { AcquiredSource } from './acquired-source';
 import { HashingFileWriter, type DigestResult } from './content-digest';
 import { describeError, HttpStatusError, withRetry, type OnRetry, type RetryPolicy } from './retry';
 import { checkFormat, formatFromContentType, formatFromName } from './source-format';
+import { UrlPolicy, type ResolvedAddress } from './url-policy';
 
 export interface UrlSourceOptions {
+  /** Which URLs may be fetched (scheme, hosts, addresses); every redirect is checked again. */
+  policy: UrlPolicy;
   /** Skips detection from the URL path, the content type and the first bytes. */
   format?: InputFormat;
   retry: RetryPolicy;
@@ -18,9 +25,13 @@ export interface UrlSourceOptions {
   timeoutMs?: number;
   /** A larger body fails at once with a ValidationError. Default: no limit. */
   maxBytes?: number;
+  /** Redirects followed per attempt. Default 5. */
+  maxRedirects?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** Query parameters that carry secrets: tokens, API keys, signatures (S3, GCS, Azure SAS), passwords. */
 const secretParam = /token|key|secret|sig|pass|pwd|credential|auth/i;
@@ -45,14 +56,20 @@ export function redactUrl(input: string | URL): string {
  * over in a fresh file; failed attempts leave no file behind. Transient
  * failures (5xx, 429, refused/reset connections, timeouts) are retried by
  * `opts.retry`, other statuses fail at once. `user:pass@` in the URL is sent
- * as Basic authorization. The format is `opts.format`, else the URL path's
- * extension, else the content type, else the first bytes.
+ * as Basic authorization (to the URL's own origin only, not after a redirect
+ * elsewhere). The format is `opts.format`, else the URL path's extension,
+ * else the content type, else the first bytes.
+ *
+ * `opts.policy` is asked before every connection, the first and each
+ * redirect's (followed here, at most `maxRedirects`): a refusal is a 403
+ * SOURCE_NOT_ALLOWED, never retried. The connection goes to the addresses
+ * the policy checked, not to a second DNS answer.
  */
 export async function urlSource(url: string, workDir: string, opts: UrlSourceOptions): Promise<AcquiredSource> {
   const target = parseUrl(url);
   const format = opts.format === undefined ? undefined : checkFormat(opts.format);
   const description = `url ${redactUrl(target)}`;
-  const headers: Record<string, string> = { 'user-agent': 'mlp-ingestion' };
+  const headers: Record<string, string> = { 'user-agent': 'mlp-ingestion', 'accept-encoding': 'gzip, deflate, br' };
   if (target.username || target.password) {
     const user = decodeURIComponent(target.username);
     const password = decodeURIComponent(target.password);
@@ -68,21 +85,20 @@ export async function urlSource(url: string, workDir: string, opts: UrlSourceOpt
   const base = join(workDir, `url-${randomUUID()}`);
 
   const label = `download of ${redactUrl(target)}`;
-  const { digest, contentType } = await withRetry(
-    () => download(target, headers, `${base}.part`, { description, timeoutMs, maxBytes: opts.maxBytes }),
-    opts.retry,
-    opts.onRetry,
-    { label },
-  ).catch((err: Error) => {
-    if (err instanceof DomainError) throw err;
-    throw new InfrastructureError(`${label} failed: ${err.message}`, { code: 'DOWNLOAD_FAILED', cause: err });
-  });
+  const limits: DownloadLimits = { description, timeoutMs, maxBytes: opts.maxBytes, maxRedirects: opts.maxRedirects ?? DEFAULT_MAX_REDIRECTS, policy: opts.policy };
+  const { digest, contentType, final } = await withRetry(() => download(target, headers, `${base}.part`, limits), opts.retry, opts.onRetry, { label }).catch(
+    (err: Error) => {
+      if (err instanceof DomainError) throw err;
+      throw new InfrastructureError(`${label} failed: ${err.message}`, { code: 'DOWNLOAD_FAILED', cause: err });
+    },
+  );
 
   let resolved: InputFormat;
   try {
     resolved =
       format ??
       formatFromName(posix.basename(target.pathname)) ??
+      (final.pathname !== target.pathname ? formatFromName(posix.basename(final.pathname)) : undefined) ??
       formatFromContentType(contentType) ??
       detectFormat(undefined, digest.head);
   } catch (err) {
@@ -102,27 +118,24 @@ function parseUrl(url: string): URL {
     // The input is not echoed: it may hold credentials.
     throw new ValidationError('not a valid URL', [{ path: 'source.url', message: 'not a valid URL' }]);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new ValidationError(`unsupported URL scheme "${parsed.protocol.replace(/:$/, '')}": only http and https`, [
-      { path: 'source.url', message: 'only http and https URLs' },
-    ]);
-  }
-  return parsed;
+  return UrlPolicy.checkScheme(parsed);
 }
 
 interface DownloadLimits {
   description: string;
   timeoutMs: number;
   maxBytes?: number;
+  maxRedirects: number;
+  policy: UrlPolicy;
 }
 
-/** One attempt: GET into `path` (created fresh, deleted on failure). */
+/** One attempt: GET into `path` (created fresh, deleted on failure), following redirects. */
 async function download(
   target: URL,
   headers: Record<string, string>,
   path: string,
   limits: DownloadLimits,
-): Promise<{ digest: DigestResult; contentType: string | null }> {
+): Promise<{ digest: DigestResult; contentType: string | null; final: URL }> {
   const controller = new AbortController();
   const idle = Object.assign(new Error(`no data from ${limits.description} for ${limits.timeoutMs} ms`), { code: 'ETIMEDOUT' });
   let timer: NodeJS.Timeout | undefined;
@@ -132,39 +145,111 @@ async function download(
   };
   await rm(path, { force: true }); // a previous attempt's leftovers, if its cleanup failed
   const writer = await HashingFileWriter.create(path);
+  let res: IncomingMessage | undefined;
   try {
     arm();
-    const res = await fetch(target, { headers, signal: controller.signal, redirect: 'follow' });
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new HttpStatusError(res.status, res.statusText, limits.description);
+    let current = target;
+    let sent = headers;
+    for (let hop = 0; ; hop++) {
+      const addresses = await limits.policy.resolve(current);
+      res = await get(current, sent, addresses, controller.signal);
+      const location = res.headers.location;
+      if (!REDIRECTS.has(res.statusCode ?? 0) || !location) break;
+      res.resume();
+      if (hop >= limits.maxRedirects) {
+        throw new InfrastructureError(`${limits.description} redirects more than ${limits.maxRedirects} times`, { code: 'TOO_MANY_REDIRECTS' });
+      }
+      let next: URL;
+      try {
+        next = new URL(location, current);
+      } catch {
+        throw new InfrastructureError(`${limits.description} redirects to an invalid URL`, { code: 'BAD_REDIRECT' });
+      }
+      UrlPolicy.checkScheme(next);
+      next.username = '';
+      next.password = '';
+      next.hash = '';
+      // Credentials go to the origin they were given for, not to wherever it redirects.
+      if (next.origin !== current.origin) sent = Object.fromEntries(Object.entries(sent).filter(([k]) => k !== 'authorization'));
+      current = next;
     }
-    const declared = Number(res.headers.get('content-length') ?? NaN);
-    const encoded = res.headers.has('content-encoding'); // then content-length counts compressed bytes
-    if (limits.maxBytes !== undefined && !encoded && declared > limits.maxBytes) {
-      await res.body?.cancel().catch(() => undefined);
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status > 299) {
+      res.resume();
+      throw new HttpStatusError(status, res.statusMessage ?? '', limits.description);
+    }
+    const declared = Number(res.headers['content-length'] ?? NaN);
+    const encoding = (res.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (limits.maxBytes !== undefined && encoding === 'identity' && declared > limits.maxBytes) {
+      res.resume();
       throw tooLarge(limits);
     }
-    if (res.body) {
-      for await (const chunk of res.body) {
-        arm();
-        if (limits.maxBytes !== undefined && writer.sizeBytes + chunk.byteLength > limits.maxBytes) throw tooLarge(limits);
-        await writer.write(chunk);
-      }
+    for await (const chunk of decoded(res, encoding, limits.description)) {
+      arm();
+      const bytes = chunk as Buffer;
+      if (limits.maxBytes !== undefined && writer.sizeBytes + bytes.byteLength > limits.maxBytes) throw tooLarge(limits);
+      await writer.write(bytes);
     }
     clearTimeout(timer);
-    return { digest: await writer.finish(), contentType: res.headers.get('content-type') };
+    const type = res.headers['content-type'];
+    return { digest: await writer.finish(), contentType: typeof type === 'string' ? type : null, final: current };
   } catch (err) {
     await writer.discard();
     // An abort surfaces as AbortError or as the reason depending on where it hit: report the reason.
     if (controller.signal.aborted && controller.signal.reason === idle) throw idle;
     if (err instanceof DomainError) throw err;
-    // fetch says only "fetch failed": name the cause (`fetch failed: connect ECONNREFUSED …`), keep it for isRetryable.
     throw new Error(describeError(err as Error), { cause: err });
   } finally {
     clearTimeout(timer);
+    res?.destroy();
     controller.abort(); // releases the connection if the body was not fully read
   }
+}
+
+/** One GET to `url`, connected to one of `addresses` (already checked): no second DNS answer is used. */
+function get(url: URL, headers: Record<string, string>, addresses: ResolvedAddress[], signal: AbortSignal): Promise<IncomingMessage> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const lookup = (_host: string, options: unknown, callback: (...args: unknown[]) => void) => {
+    if (typeof options === 'object' && options !== null && (options as { all?: boolean }).all) callback(null, addresses);
+    else callback(null, addresses[0].address, addresses[0].family);
+  };
+  return new Promise((resolvePromise, reject) => {
+    const req = send(
+      {
+        protocol: url.protocol,
+        hostname: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port || undefined,
+        path: `${url.pathname}${url.search}`,
+        method: 'GET',
+        headers,
+        signal,
+        agent: false, // a fresh connection, to the address just checked
+        lookup: lookup as never,
+      },
+      resolvePromise,
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The body with its content-encoding undone (gzip, deflate, br). */
+function decoded(res: IncomingMessage, encoding: string, description: string): Readable {
+  const decoder =
+    encoding === 'gzip' || encoding === 'x-gzip'
+      ? createGunzip()
+      : encoding === 'deflate'
+        ? createInflate()
+        : encoding === 'br'
+          ? createBrotliDecompress()
+          : encoding === 'identity'
+            ? undefined
+            : null;
+  if (decoder === null) {
+    res.resume();
+    throw new ValidationError(`${description} is sent with an unsupported content-encoding "${encoding}"`, [{ path: 'source.url', message: `content-encoding ${encoding}` }]);
+  }
+  return decoder ? pipeline(res, decoder, () => undefined) : res;
 }
 
 function tooLarge(limits: DownloadLimits): ValidationError {
