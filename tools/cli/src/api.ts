@@ -46,9 +46,12 @@ export async function callText<T>(service: ServiceName, method: string, path: st
   return send<T>(service, method, path, { text, contentType }, env);
 }
 
-/** Headers every request to a service carries: `x-api-key` from MLP_API_KEY when it is set. */
+/**
+ * Headers every request to a service carries: `x-api-key` from MLP_API_KEY,
+ * else MLP_ADMIN_KEY (the platform's bootstrap key, e.g. for `mlp up`'s demo), when set.
+ */
 export function requestHeaders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const key = env.MLP_API_KEY;
+  const key = env.MLP_API_KEY || env.MLP_ADMIN_KEY;
   return key ? { 'x-api-key': key } : {};
 }
 

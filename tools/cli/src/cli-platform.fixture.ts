@@ -47,8 +47,9 @@ export interface CliPlatform {
  * The embedded platform in this process on free ports, data in a temp home.
  * The feature store reads its online store URL from process.env: it is set
  * to the temp home for the platform's lifetime and restored on close.
+ * `extraEnv` goes to the platform and the CLI (e.g. MLP_AUTH, MLP_ADMIN_KEY).
  */
-export async function startCliPlatform(prefix: string): Promise<CliPlatform> {
+export async function startCliPlatform(prefix: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliPlatform> {
   const home = mkdtempSync(join(tmpdir(), `mlp-cli-${prefix}-`));
   const env: NodeJS.ProcessEnv = { MLP_HOME: home, LOG_LEVEL: 'silent', EVENTSTORE_URL: '', ARTIFACTS_URL: '', MLP_TRANSPORT: '', MLP_PROGRESS: '0' };
   for (const service of serviceNames) {
@@ -56,6 +57,7 @@ export async function startCliPlatform(prefix: string): Promise<CliPlatform> {
     env[`MLP_${envKey(service)}_RPC_PORT`] = String(await freePort());
     env[`MLP_${envKey(service)}_URL`] = ''; // an inherited override would point the CLI elsewhere
   }
+  Object.assign(env, extraEnv);
   const previousOnlineStore = process.env.MLP_ONLINE_STORE_URL;
   process.env.MLP_ONLINE_STORE_URL = `sqlite://${join(home, 'online.db')}`;
   const platform = await startEmbedded({ ...process.env, ...env });

@@ -3,6 +3,7 @@ import { CliError, UsageError } from './api';
 import { datasets } from './commands/datasets';
 import { features } from './commands/features';
 import { ingest } from './commands/ingest';
+import { keys } from './commands/keys';
 import { models } from './commands/models';
 import { replay, runs, train } from './commands/train';
 import { up } from './commands/up';
@@ -46,9 +47,13 @@ usage: mlp <command> [--json]
   runs <id> --artifact model|weights|preprocessing|report|model-card --output <file>
                                  download an artifact of a completed run (the model card is Markdown)
   replay run <id>                re-train a run from its events and inputs and compare the weights sha256 (exit 3 if different)
+  keys create --name <n> --scopes read,write
+                                 create an API key (scopes: read, write, admin, push); the token is printed once
+  keys list                      API keys: id, name, scopes, status (never a secret)
+  keys revoke <id>               revoke a key on every service
 
 The CLI talks to the embedded ports (7101-7106); MLP_<SERVICE>_URL points it elsewhere (another machine too:
-artifacts are downloaded over HTTP, with a progress bar on a terminal). MLP_API_KEY is sent as x-api-key.`;
+artifacts are downloaded over HTTP, with a progress bar on a terminal). MLP_API_KEY (else MLP_ADMIN_KEY) is sent as x-api-key.`;
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
@@ -78,6 +83,10 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'runs':
       process.exit(await runs(rest, json));
+      return;
+    case 'keys':
+      await keys(rest, json);
+      process.exit(0);
       return;
     case 'replay':
       process.exit(await replay(rest, json));
