@@ -196,7 +196,15 @@ export class Pipeline implements Transformer {
       const out = this.transform(frame);
       for (const c of featureNames) write(c, out[c]);
     } else {
-      for (const c of this.steps.flatMap((s) => (s.transformer as ColumnTransformer<string, object, unknown>).columns)) requireColumn(frame, c);
+      // Each step's columns are raw columns or outputs of an earlier step (DateParts → `d_year`, then a scaler on it):
+      // follow the names through the steps on empty columns, so only a raw column that is truly absent is an error.
+      let names = Object.keys(frame);
+      for (const s of this.steps) {
+        const t = s.transformer as ColumnTransformer<string, object, unknown>;
+        const present = new Set(names);
+        for (const c of t.columns) if (!present.has(c)) requireColumn(frame, c);
+        names = names.flatMap((c) => Object.keys(t.transformOne(c, []) ?? { [c]: [] }));
+      }
       for (const [name, values] of Object.entries(frame)) {
         let outputs: [string, Column][] = [[name, values]];
         for (const s of this.steps) {
