@@ -124,6 +124,9 @@ describe('API keys with auth on (two services, one event store)', () => {
         expect([path, (await fetch(`${service.url}${path}`)).status]).toEqual([path, 200]);
       }
     }
+    const doc = (await (await fetch(`${a.url}/docs-json`)).json()) as Json;
+    expect(doc.components.securitySchemes['api-key']).toEqual({ type: 'apiKey', in: 'header', name: 'x-api-key' });
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/auth/keys', '/auth/keys/{id}']));
   });
 
   it('answers 401 in the standard shape without a key, on reads and writes', async () => {

@@ -9,6 +9,11 @@ export function setupOpenApi(app: INestApplication, service: string, version = '
     .setTitle(`mlp ${service}`)
     .setDescription(`HTTP API of the ${service} service`)
     .setVersion(version)
+    // Needed when auth is on (MLP_AUTH); /health, /metrics and /docs stay open.
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
+    .addBearerAuth({ type: 'http', scheme: 'bearer' }, 'bearer')
+    .addSecurityRequirements('api-key')
+    .addSecurityRequirements('bearer')
     .build();
   SwaggerModule.setup(DOCS_PATH, app, () => SwaggerModule.createDocument(app, config));
 }
