@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { Client } from 'pg';
 import { FsArtifactStore } from '@mlp/artifacts';
 import { envKey, serviceNames, streams, subjects, type IngestionOutcome } from '@mlp/contracts';
@@ -159,6 +160,12 @@ describe('ingestion sources: roots, allow-lists and named connections (HTTP and 
       expect(body).toMatchObject({ status: 'accepted', rows: 2 });
       const again = await ingest('inbox', { kind: 'file', path: join(inbox, 'ok.csv') });
       expect(again.body).toMatchObject({ status: 'duplicate', duplicateOf: 1 });
+      // Typed formats too: the engine reads the checked descriptor (/proc/self/fd/N), whatever its name.
+      const duck = await (await DuckDBInstance.create(':memory:')).connect();
+      await duck.run(`COPY (SELECT i AS id, i * 0.5 AS x FROM range(5) t(i)) TO '${join(inbox, 'five.parquet')}' (FORMAT PARQUET)`);
+      writeFileSync(join(inbox, 'rows.json'), JSON.stringify([{ id: 1 }, { id: 2 }]));
+      expect((await ingest('inbox-parquet', { kind: 'file', path: 'five.parquet' })).body).toMatchObject({ status: 'accepted', rows: 5 });
+      expect((await ingest('inbox-json', { kind: 'file', path: 'rows.json' })).body).toMatchObject({ status: 'accepted', rows: 2 });
     });
 
     it('refuses the same over the transport, without an event', async () => {
