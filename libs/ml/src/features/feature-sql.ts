@@ -84,10 +84,6 @@ function asTimestamp(name: string): string {
   return `CAST(${col(name)} AS TIMESTAMP)`;
 }
 
-function asTimestamp(name: string): string {
-  return `CAST(${col(name)} AS TIMESTAMP)`;
-}
-
 function asDouble(name: string): string {
   return `CAST(${col(name)} AS DOUBLE)`;
 }
