@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,10 @@ import { envKey, streams, type EventData, type ServiceName } from '@mlp/contract
 import { JetStreamEventStore } from '@mlp/eventstore';
 import { SeededRng } from '@mlp/ml';
 import { eventually, freePort, spawnTs, startNatsServer, startS3Server, waitForHttp, type NatsServerHandle, type RunningS3Server, type SpawnedProcess } from '@mlp/testing';
+
+/** Auth is on in distributed mode: every request carries the bootstrap admin key. */
+const ADMIN_KEY = randomBytes(24).toString('hex');
+const fetch = (input: string, init: RequestInit = {}) => globalThis.fetch(input, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), 'x-api-key': ADMIN_KEY } });
 
 /** Card transactions of 60 customers in January 2024; even customers spend ~10× more. Labels on 1 and 8 February. */
 function data(): { transactions: string; labels: string } {
@@ -90,6 +95,7 @@ describe('distributed training (two workers on a JetStream work queue)', () => {
       S3_SECRET_KEY: s3.secretKey,
       LOG_LEVEL: 'warn',
       MLP_TRIAL_ACK_WAIT_MS: '3000',
+      MLP_ADMIN_KEY: ADMIN_KEY,
       MLP_TRAINING_WORKERS: '1',
     };
     await Promise.all([
@@ -150,5 +156,37 @@ describe('distributed training (two workers on a JetStream work queue)', () => {
     const requested = evts.find((e) => e.type === 'TrainingRunRequested')!.data as EventData<'TrainingRunRequested'>;
     expect(requested.featureViews).toEqual([{ name: 'spend', version: 1 }]);
     expect(requested.inputs.map((i) => i.ref)).toEqual(expect.arrayContaining([expect.stringMatching(/^dataset:labels@1$/), expect.stringMatching(/^featureview:spend@1/)]));
+  });
+
+  it('resumes a run when its coordinator is killed mid-search and restarted under the same name', async () => {
+    // A worker again (trainer-b died in the test above), then a run coordinated by trainer-a.
+    await start('trainer-b', 'training', { MLP_TRAINING_INSTANCE: 'trainer-b' });
+    const started = await fetch(url('trainer-a', '/runs'), { method: 'POST', headers: { 'content-type': 'text/yaml' }, body: SPEC.replace('seed: 11', 'seed: 12') });
+    expect(started.status).toBe(202);
+    const { runId } = (await started.json()) as { runId: string };
+    const stream = streams.run(runId);
+    const completedTrials = async () => (await events.readStream(stream)).filter((e) => e.type === 'TrialCompleted').map((e) => (e.data as EventData<'TrialCompleted'>).trial);
+
+    // Kill the coordinator once the search is under way but not over.
+    await eventually(async () => (await completedTrials()).length >= 2, 120_000, 'two trials of the run to complete');
+    await processes['trainer-a'].kill('SIGKILL');
+    const beforeRestart = await completedTrials();
+    expect(beforeRestart.length).toBeLessThan(6);
+    expect((await events.readStream(stream)).some((e) => e.type === 'TrainingRunCompleted')).toBe(false);
+
+    await start('trainer-a', 'training', { MLP_TRAINING_INSTANCE: 'trainer-a' });
+    const run = await eventually(async () => {
+      const r = (await (await fetch(url('trainer-a', `/runs/${runId}`))).json()) as { status: string; coordinator: string; error?: string; metrics?: Record<string, number> };
+      return r.status !== 'Running' && r;
+    }, 180_000, 'the resumed run to end');
+    expect(run.error).toBeUndefined();
+    expect(run.status).toBe('Completed');
+    expect(run.coordinator).toBe('trainer-a');
+    expect(run.metrics!.roc_auc).toBeGreaterThan(0.9);
+    // Every trial has exactly one result, those recorded before the kill and those after the restart.
+    expect([...(await completedTrials())].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
+    const all = await events.readStream(stream);
+    expect(all.filter((e) => e.type === 'TrainingRunCompleted')).toHaveLength(1);
+    expect(all.filter((e) => e.type === 'TrialFailed')).toEqual([]);
   });
 });
