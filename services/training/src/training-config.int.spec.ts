@@ -47,6 +47,11 @@ describe('training service start-up with bad settings', () => {
       expect(err.details.map((d) => d.path).sort()).toEqual(['MLP_DUCKDB_MEMORY_LIMIT', 'MLP_TRAINING_WORKERS', 'MLP_TRIAL_ACK_WAIT_MS']);
       expect(err.message).toMatch(/MLP_DUCKDB_MEMORY_LIMIT: expected at least 32MB .*got "1KB"/);
       expect(err.message).toMatch(/MLP_TRIAL_ACK_WAIT_MS: .*got "soon"/);
+      // A coordinator-only instance on the in-process queue would never run a trial.
+      Object.assign(process.env, { MLP_TRAINING_WORKERS: '0', MLP_TRIAL_ACK_WAIT_MS: '1000', MLP_DUCKDB_MEMORY_LIMIT: '1GB' });
+      const coordinatorOnly = await startError(() => startService(trainingService, { env }));
+      expect(coordinatorOnly.code).toBe('INVALID_CONFIG');
+      expect(coordinatorOnly.details).toEqual([{ path: 'MLP_TRAINING_WORKERS', message: expect.stringMatching(/needs a shared trial queue \(MLP_TRIAL_QUEUE=jetstream\)/) }]);
     } finally {
       for (const [k, v] of Object.entries(saved)) {
         if (v === undefined) delete process.env[k];

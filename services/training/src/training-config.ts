@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { ValidationError } from '@mlp/contracts';
 import { loadConfig, runtimeEnvShape, type BaseConfig } from '@mlp/service-kit';
 
 /** Training settings from env, validated at start-up. */
@@ -25,9 +26,14 @@ export const TRAINING_CONFIG = Symbol('TRAINING_CONFIG');
 
 export function loadTrainingConfig(env: NodeJS.ProcessEnv, base: Pick<BaseConfig, 'MLP_TRANSPORT' | 'NATS_URL'>, httpPort: number): TrainingConfig {
   const c = { ...loadConfig(schema, env), MLP_TRANSPORT: base.MLP_TRANSPORT, NATS_URL: base.NATS_URL };
+  const trialQueue = c.MLP_TRIAL_QUEUE ?? (c.MLP_TRANSPORT === 'nats' ? 'jetstream' : 'local');
+  if (trialQueue === 'local' && c.MLP_TRAINING_WORKERS === 0) {
+    const message = 'MLP_TRAINING_WORKERS: 0 (coordinator only) needs a shared trial queue (MLP_TRIAL_QUEUE=jetstream): with the in-process queue no trial would ever run';
+    throw new ValidationError(`invalid configuration:\n  ${message}`, [{ path: 'MLP_TRAINING_WORKERS', message }], { code: 'INVALID_CONFIG' });
+  }
   return {
     ...c,
-    trialQueue: c.MLP_TRIAL_QUEUE ?? (c.MLP_TRANSPORT === 'nats' ? 'jetstream' : 'local'),
+    trialQueue,
     instance: c.MLP_TRAINING_INSTANCE ?? `training@${hostname()}:${httpPort}`,
   };
 }
