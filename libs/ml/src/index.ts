@@ -4,6 +4,7 @@ export * from './features/feature-view-schema-check';
 export * from './features/feature-sql';
 export * from './features/point-in-time-join';
 export * from './features/feature-view-diff';
+export * from './features/stored-view-spec';
 export * from './preprocessing';
 export * from './evaluation';
 export * from './random';

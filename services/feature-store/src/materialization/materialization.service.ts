@@ -14,7 +14,7 @@ import { columnTypeOfDuckDb } from '@mlp/data';
 import { featureViewSql, eventTimestampColumn, type EntitySpec, type FeatureViewSpec } from '@mlp/ml';
 import { ARTIFACT_STORE, EVENT_STORE, datasetVersions, resolveDatasetVersion, type DatasetVersion } from '@mlp/service-kit';
 import { featureViewDecider } from '../views/feature-view.decide';
-import { latestVersion, type FeatureViewState, type Materialization, type ViewVersion } from '../views/feature-view';
+import { featureNames, latestVersion, viewSpec, type FeatureViewState, type Materialization, type ViewVersion } from '../views/feature-view';
 import { ONLINE_STORE } from '../online/online-store.token';
 import type { OnlineRow, OnlineStore } from '../online';
 import { FeatureViewsService } from '../views/feature-views.service';
@@ -59,7 +59,7 @@ export class MaterializationService {
     const state = this.views.state(name);
     const view = latestVersion(state);
     if (!view || state.status !== 'Defined') throw new NotFoundError(`feature view '${name}' does not exist`, { code: 'VIEW_NOT_FOUND' });
-    const spec = view.spec as unknown as FeatureViewSpec;
+    const spec = viewSpec(view);
     const target = await resolveDatasetVersion(this.store, view.source.dataset, pinned ?? view.source.version);
     const covered = view.source.mode === 'append' ? (await datasetVersions(this.store, view.source.dataset)).filter((v) => v.status === 'accepted' && v.version <= target.version) : [target];
     const previous = [...state.materializations].reverse().find((m) => m.version === view.version && m.datasetVersion === target.version && m.datasetSha256 === target.sha256);
@@ -161,7 +161,7 @@ export class MaterializationService {
     if (!previous || previous.watermark === null) return undefined;
     const coveredVersions = new Set(covered.map((v) => v.version));
     if (!previous.datasetVersions.every((v) => coveredVersions.has(v)) || previous.datasetVersions.length >= covered.length) return undefined;
-    const spec = latestVersion(state)!.spec as unknown as FeatureViewSpec;
+    const spec = viewSpec(latestVersion(state)!);
     const windows = spec.features.map((f) => (f.kind === 'aggregation' ? f.windowSeconds : 0));
     return { materialization: previous, maxWindowSeconds: Math.max(0, ...windows) };
   }
@@ -177,7 +177,7 @@ export class MaterializationService {
     await duck.run(
       `CREATE TEMP TABLE latest AS SELECT * EXCLUDE (__rn) FROM (SELECT *, row_number() OVER (PARTITION BY ${keys} ORDER BY ${ident(eventTimestampColumn)} DESC) AS __rn FROM features) WHERE __rn = 1`,
     );
-    const features = ((view.spec as { features?: { name: string }[] }).features ?? []).map((f) => f.name);
+    const features = featureNames(view);
     const nonFinite: Record<string, number> = {};
     const counted = features.filter((f) => floating.has(f));
     if (counted.length) {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { NotFoundError, type OnlineFeaturesRequest, type OnlineFeaturesResponse } from '@mlp/contracts';
 import { ONLINE_STORE } from '../online/online-store.token';
 import type { OnlineStore } from '../online';
+import { featureNames } from '../views/feature-view';
 import { FeatureViewsService } from '../views/feature-views.service';
 
 /** Online lookups: many entities per call, each value with its event time and a status. */
@@ -19,7 +20,7 @@ export class OnlineFeaturesService {
       const [view, feature] = ref.split(':');
       const { view: v } = this.views.require(view);
       if (!v.online) throw new NotFoundError(`feature view '${view}' is not served online (online: false)`, { code: 'VIEW_NOT_ONLINE' });
-      const names = ((v.spec as { features?: { name: string }[] }).features ?? []).map((f) => f.name);
+      const names = featureNames(v);
       if (feature && !names.includes(feature)) throw new NotFoundError(`feature view '${view}' has no feature '${feature}'`, { code: 'FEATURE_NOT_FOUND' });
       const current = byView.get(view);
       if (!feature) byView.set(view, null);
@@ -31,7 +32,7 @@ export class OnlineFeaturesService {
     await Promise.all(
       [...byView].map(async ([viewName, features]) => {
         const { view } = this.views.require(viewName);
-        const names = features ?? ((view.spec as { features?: { name: string }[] }).features ?? []).map((f) => f.name);
+        const names = features ?? featureNames(view);
         for (const key of view.entity.joinKeys) {
           if (!(key in request.entities)) throw new NotFoundError(`view '${viewName}' needs join key '${key}' in entities`, { code: 'JOIN_KEY_MISSING' });
         }

@@ -13,7 +13,7 @@ import { eventTimestampColumn } from '@mlp/ml';
 import { ARTIFACT_STORE } from '@mlp/service-kit';
 import { ONLINE_STORE } from '../online/online-store.token';
 import type { OnlineStore } from '../online';
-import { latestMaterialization } from '../views/feature-view';
+import { featureNames, latestMaterialization } from '../views/feature-view';
 import { FeatureViewsService } from '../views/feature-views.service';
 
 /** Body of `POST /feature-views/:name/check-skew`. */
@@ -103,7 +103,7 @@ export class SkewCheckService {
     const m = latestMaterialization(state);
     if (!m) throw new NotFoundError(`feature view '${name}' v${view.version} has not been materialized yet`, { code: 'NOT_MATERIALIZED' });
     const joinKeys = view.entity.joinKeys;
-    const features = ((view.spec as { features?: { name: string }[] }).features ?? []).map((f) => f.name);
+    const features = featureNames(view);
 
     const workDir = join(tmpdir(), `mlp-skew-${randomUUID()}`);
     await mkdir(workDir, { recursive: true });

@@ -11,6 +11,7 @@ import { ident, literal, openDuck } from '@mlp/duckdb';
 import { handleCommand, type EventStore } from '@mlp/eventstore';
 import { historicalJoinSql } from '@mlp/ml';
 import { ARTIFACT_STORE, EVENT_STORE, resolveDatasetVersion } from '@mlp/service-kit';
+import { featureNames } from '../views/feature-view';
 import { FeatureViewsService } from '../views/feature-views.service';
 import { trainingSetDecider } from './training-set.decide';
 
@@ -71,7 +72,7 @@ export class TrainingSetsService {
         const path = join(workDir, `${name}.parquet`);
         await pipeline(await this.artifacts.get(m.offlineArtifactKey), createWriteStream(path));
         await duck.run(`CREATE TABLE ${ident(`fv_${name}`)} AS SELECT * FROM read_parquet(${literal(path)})`);
-        const all = ((view.spec as { features?: { name: string }[] }).features ?? []).map((f) => f.name);
+        const all = featureNames(view);
         for (const f of features ?? []) if (!all.includes(f)) throw new NotFoundError(`feature view '${name}' has no feature '${f}'`, { code: 'FEATURE_NOT_FOUND' });
         joinViews.push({ name, joinKeys: view.entity.joinKeys, table: ident(`fv_${name}`), features: features ?? all, ttlSeconds: view.ttlSeconds ?? undefined });
         inputs.push({ ref: `featureview:${name}@${view.version}/materialization:${m.materializationId}`, sha256: m.offlineSha256 });
@@ -87,7 +88,7 @@ export class TrainingSetsService {
         this.store,
         streams.trainingSet(id),
         trainingSetDecider,
-        { type: 'RecordTrainingSet', data: { ...result, spec: request as unknown as Record<string, unknown> } },
+        { type: 'RecordTrainingSet', data: { ...result, spec: { ...request } } },
         meta,
       );
       return result;

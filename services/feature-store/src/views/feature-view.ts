@@ -1,4 +1,5 @@
 import type { DomainEvent, EventData } from '@mlp/contracts';
+import { storedFeatureViewSpec, type FeatureViewSpec } from '@mlp/ml';
 
 export type FeatureViewEvent = DomainEvent<'FeatureViewDefined' | 'FeatureViewMaterialized'>;
 export type ViewVersion = EventData<'FeatureViewDefined'>;
@@ -35,3 +36,22 @@ export function latestMaterialization(state: FeatureViewState, version?: number)
   const v = version ?? latestVersion(state)?.version;
   return [...state.materializations].reverse().find((m) => m.version === v);
 }
+
+const parsedSpecs = new WeakMap<ViewVersion, FeatureViewSpec>();
+
+/**
+ * A version's definition, re-validated from its FeatureViewDefined event
+ * (once per version): a stored spec that no longer passes the feature view
+ * schema is refused with STORED_DATA_INVALID, never cast and used.
+ */
+export function viewSpec(version: ViewVersion): FeatureViewSpec {
+  let spec = parsedSpecs.get(version);
+  if (!spec) {
+    spec = storedFeatureViewSpec(version.spec, `definition of feature view '${version.name}' v${version.version}`);
+    parsedSpecs.set(version, spec);
+  }
+  return spec;
+}
+
+/** The names of a version's features, from its re-validated definition. */
+export const featureNames = (version: ViewVersion): string[] => viewSpec(version).features.map((f) => f.name);

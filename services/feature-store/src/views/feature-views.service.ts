@@ -1,11 +1,11 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { NotFoundError, streams, ValidationError, type CommandMetadata } from '@mlp/contracts';
-import type { ColumnType } from '@mlp/data';
+import { NotFoundError, parseStored, streams, ValidationError, type CommandMetadata } from '@mlp/contracts';
+import { datasetSchemaSchema, type ColumnType } from '@mlp/data';
 import { handleCommand, ProjectionRunner, type EventStore } from '@mlp/eventstore';
 import { checkViewAgainstSchema, diffViews, isBreaking, parseFeatureViewsYaml, viewHash, type FeatureRepo, type FeatureViewSpec } from '@mlp/ml';
 import { EVENT_STORE, resolveDatasetVersion } from '@mlp/service-kit';
 import { featureViewDecider } from './feature-view.decide';
-import { initialState, latestVersion, type FeatureViewState } from './feature-view';
+import { featureNames, initialState, latestVersion, viewSpec, type FeatureViewState } from './feature-view';
 import { FeatureViewsProjection } from './feature-views.projection';
 import { ModelDependentsProjection } from './model-dependents.projection';
 
@@ -58,7 +58,7 @@ export class FeatureViewsService implements OnModuleInit, OnApplicationShutdown 
       const v = latestVersion(s);
       if (!v || s.status !== 'Defined') return [];
       const m = [...s.materializations].reverse().find((x) => x.version === v.version);
-      return [{ name, version: v.version, entity: v.entity, source: v.source, online: v.online, ttlSeconds: v.ttlSeconds, features: ((v.spec as { features?: { name: string }[] }).features ?? []).map((f) => f.name), materialization: m ?? null }];
+      return [{ name, version: v.version, entity: v.entity, source: v.source, online: v.online, ttlSeconds: v.ttlSeconds, features: featureNames(v), materialization: m ?? null }];
     });
   }
 
@@ -77,7 +77,7 @@ export class FeatureViewsService implements OnModuleInit, OnApplicationShutdown 
       if (!columnsOf.has(key)) {
         try {
           const version = await resolveDatasetVersion(this.store, view.source.dataset, view.source.version);
-          const schema = version.schema as { columns: Record<string, { type: ColumnType }> };
+          const schema = parseStored(datasetSchemaSchema, version.schema, `schema of dataset '${version.dataset}' v${version.version}`);
           columnsOf.set(key, Object.fromEntries(Object.entries(schema.columns).map(([c, spec]) => [c, spec.type])));
         } catch (err) {
           problems.push({ path: `featureViews.${view.name}.source`, message: (err as Error).message });
@@ -98,7 +98,7 @@ export class FeatureViewsService implements OnModuleInit, OnApplicationShutdown 
 
   private async applyOne(view: FeatureViewSpec, entity: { name: string; joinKeys: string[] }, meta: CommandMetadata, force: boolean): Promise<AppliedView> {
     const current = latestVersion(this.state(view.name));
-    const changes = current ? diffViews(current.spec as unknown as FeatureViewSpec, view) : [];
+    const changes = current ? diffViews(viewSpec(current), view) : [];
     const breaking = current ? isBreaking(changes) : false;
     const result = await handleCommand(
       this.store,
@@ -111,12 +111,12 @@ export class FeatureViewsService implements OnModuleInit, OnApplicationShutdown 
           entity: { name: entity.name, joinKeys: entity.joinKeys },
           timestampColumn: view.timestamp,
           source: { dataset: view.source.dataset, version: view.source.version, mode: view.source.mode ?? 'snapshot' },
-          spec: view as unknown as Record<string, unknown>,
+          spec: { ...view },
           specHash: viewHash(view),
           ttlSeconds: view.ttlSeconds ?? null,
           online: view.online,
         },
-        diff: changes as unknown as Record<string, unknown>[],
+        diff: changes,
         breaking,
         dependents: current ? this.dependents.dependents(view.name, current.version) : [],
         force,
@@ -125,7 +125,7 @@ export class FeatureViewsService implements OnModuleInit, OnApplicationShutdown 
     );
     await this.waitFor(result.position);
     const now = latestVersion(this.state(view.name))!;
-    return { name: view.name, version: now.version, changed: result.events.length > 0, breaking: result.events.length > 0 && breaking, diff: result.events.length > 0 ? (changes as unknown as Record<string, unknown>[]) : [] };
+    return { name: view.name, version: now.version, changed: result.events.length > 0, breaking: result.events.length > 0 && breaking, diff: result.events.length > 0 ? changes : [] };
   }
 }
 

@@ -1,4 +1,5 @@
-import type { EventData } from '@mlp/contracts';
+import { parseStored, type EventData } from '@mlp/contracts';
+import { trainingSpecSchema } from '@mlp/ml';
 
 const fmt = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : v === null || v === undefined ? '–' : String(v));
 
@@ -17,7 +18,7 @@ export interface ModelCardFacts {
 /** A Markdown model card, written only from the run's events: data, features, training, metrics, fairness, limitations. */
 export function modelCard(f: ModelCardFacts): string {
   const { request, prepared, split, evaluation } = f;
-  const spec = request.spec as { task: string; data: { label: string; sensitive?: string[] }; model: Record<string, unknown>; search?: { method: string; metric?: string } };
+  const spec = parseStored(trainingSpecSchema, request.spec, `training spec of run ${request.runId}`);
   const lines: string[] = [];
   lines.push(`# Model card: ${request.experiment} (run ${request.runId})`, '');
   lines.push(`**Task:** ${spec.task} · **label:** \`${spec.data.label}\` · **blessed:** ${evaluation.blessed ? 'yes' : 'no'}`, '');

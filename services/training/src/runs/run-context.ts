@@ -1,5 +1,5 @@
 import type { ArtifactStore } from '@mlp/artifacts';
-import type { EventData } from '@mlp/contracts';
+import { parseStored, type EventData } from '@mlp/contracts';
 import { initBackend, planSplits, prepareTrainingData, trainingSpecSchema, type PreparedData, type SplitPlan, type TrainingSpec } from '@mlp/ml';
 import { loadParquetFrame } from '../engine/load-frame';
 
@@ -17,7 +17,7 @@ export interface RunContext {
  * spec and seed then give the same prepared rows and the same splits.
  */
 export async function buildRunContext(artifacts: ArtifactStore, request: EventData<'TrainingRunRequested'>): Promise<RunContext> {
-  const spec = trainingSpecSchema.parse(request.spec);
+  const spec = parseStored(trainingSpecSchema, request.spec, `training spec of run ${request.runId}`);
   await initBackend(spec.backend);
   const loaded = await loadParquetFrame(artifacts, request.data.artifactKey, request.data.sha256);
   const prepared = prepareTrainingData(loaded.frame, loaded.types, spec, { nonFinite: loaded.nonFinite });

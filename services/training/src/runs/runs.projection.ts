@@ -1,5 +1,6 @@
 import { categories, type EventData, type RecordedEvent } from '@mlp/contracts';
 import type { Projection } from '@mlp/eventstore';
+import { trainingSpecSchema } from '@mlp/ml';
 
 export interface TrialView {
   trial: number;
@@ -78,17 +79,18 @@ export class RunsProjection implements Projection {
     const d = event.data as { runId: string };
     if (event.type === 'TrainingRunRequested') {
       const r = event.data as EventData<'TrainingRunRequested'>;
+      const stored = storedSpecSummary(r);
       this.runs.set(r.runId, {
         runId: r.runId,
         experiment: r.experiment,
         status: 'Running',
         createdAt: event.occurredAt,
-        task: String((r.spec as { task?: string }).task),
+        task: stored.task,
         seed: r.seed,
         backend: r.backend,
         coordinator: r.coordinator,
         inputs: r.inputs,
-        warnings: [],
+        warnings: stored.warnings,
         trials: [],
         replays: [],
       });
@@ -192,4 +194,16 @@ export class RunsProjection implements Projection {
       }
     }
   }
+}
+
+/**
+ * The task of a run from its stored spec, re-validated with the training
+ * spec schema: a spec that no longer passes shows as task `invalid` with the
+ * reason in the run's warnings, never as a value read off an unchecked cast.
+ */
+function storedSpecSummary(request: EventData<'TrainingRunRequested'>): { task: string; warnings: string[] } {
+  const parsed = trainingSpecSchema.safeParse(request.spec);
+  if (parsed.success) return { task: parsed.data.task, warnings: [] };
+  const why = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(spec)'}: ${i.message}`).join('; ');
+  return { task: 'invalid', warnings: [`stored training spec of run ${request.runId} is invalid: ${why}`] };
 }

@@ -113,7 +113,7 @@ export class RunsService implements OnApplicationBootstrap, OnApplicationShutdow
       data: {
         runId,
         experiment: spec.experiment,
-        spec: spec as unknown as Record<string, unknown>,
+        spec,
         seed: spec.seed,
         inputs: data.inputs,
         data: data.data,
