@@ -38,7 +38,7 @@ export class DatasetsService {
       this.store,
       streams.dataset(name),
       datasetDecider,
-      { type: 'DeclareDatasetSchema', name, schemaHash: schemaHash(schema), schema: schema as unknown as Record<string, unknown> },
+      { type: 'DeclareDatasetSchema', name, schemaHash: schemaHash(schema), schema },
       meta,
     );
     return this.afterWrite(name, result.position);
