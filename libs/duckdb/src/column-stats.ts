@@ -1,94 +1,241 @@
 import type { ColumnReport, ColumnType } from '@mlp/data';
 import type { Duck } from './duck';
-import { ident } from './sql';
+import { ident, literal } from './sql';
 
 const TOP = 10;
 const BINS = 10;
+/** Below this many rows `count(DISTINCT)` is cheap: every distinct count is exact. */
+export const EXACT_DISTINCT_ROWS = 200_000;
+/** Columns with at most this many (estimated) values are counted value by value: exact distinct and top values. */
+const VALUE_MAP_LIMIT = 2_000;
 
 export interface StatsColumn {
   name: string;
   type: ColumnType;
 }
 
+export interface StatsOptions {
+  /**
+   * Columns known to hold no repeated non-null value (a declared-unique column
+   * after its duplicates were quarantined): their distinct count is their count.
+   */
+  uniqueColumns?: readonly string[];
+}
+
 const isNumeric = (t: ColumnType) => t === 'int' || t === 'float';
 const isTemporal = (t: ColumnType) => t === 'date' || t === 'datetime';
+
+/** SQL: the value when it is a finite number, else NULL (NaN and ±Infinity are not statistics material). */
+export function finiteOrNull(expr: string): string {
+  return `CASE WHEN isfinite(${expr}) THEN ${expr} END`;
+}
+
+/** SQL: count of the non-finite values (NaN, ±Infinity) of a DOUBLE expression. */
+export function nonFiniteCount(expr: string): string {
+  return `count(*) FILTER (WHERE NOT isfinite(${expr}))`;
+}
+
+/** Summary of the finite values of one numeric column; every figure is finite (JSON-safe). */
+export interface FiniteSummary {
+  /** Finite values. */
+  count: number;
+  /** NaN and ±Infinity values, left out of every other figure. */
+  nonFinite: number;
+  min?: number;
+  max?: number;
+  mean?: number;
+  /** Sample standard deviation (0 for one value). */
+  std?: number;
+}
+
+/**
+ * Count, min, max, mean and standard deviation of the finite values of numeric
+ * columns, in two aggregate passes, safe for NaN, ±Infinity and values near
+ * ±1.8e308 (DuckDB's `stddev_samp` raises "out of range" on any of them, and
+ * `avg` overflows to Infinity). For callers that need no histogram.
+ */
+export async function finiteSummaries(duck: Duck, table: string, columns: readonly string[]): Promise<Record<string, FiniteSummary>> {
+  if (columns.length === 0) return {};
+  const parts = columns.flatMap((name, i) => {
+    const c = `${ident(name)}::DOUBLE`;
+    return [`count(${finiteOrNull(c)}) AS n${i}`, `${nonFiniteCount(c)} AS nf${i}`, `min(${finiteOrNull(c)}) AS mn${i}`, `max(${finiteOrNull(c)}) AS mx${i}`];
+  });
+  const agg = await duck.one<Record<string, unknown>>(`SELECT ${parts.join(', ')} FROM ${table}`);
+  const out: Record<string, FiniteSummary> = {};
+  const moments: string[] = [];
+  const scales: number[] = [];
+  columns.forEach((name, i) => {
+    const count = Number(agg[`n${i}`]);
+    out[name] = { count, nonFinite: Number(agg[`nf${i}`]) };
+    if (count === 0) return;
+    const min = Number(agg[`mn${i}`]);
+    const max = Number(agg[`mx${i}`]);
+    Object.assign(out[name], { min, max });
+    scales[i] = momentScale(min, max);
+    moments.push(...momentSql(`${ident(name)}::DOUBLE`, scales[i], i));
+  });
+  if (moments.length === 0) return out;
+  const m = await duck.one<Record<string, unknown>>(`SELECT ${moments.join(', ')} FROM ${table}`);
+  columns.forEach((name, i) => {
+    if (out[name].count > 0) Object.assign(out[name], readMoments(m, scales[i], i));
+  });
+  return out;
+}
+
+/**
+ * A power of two that brings the largest magnitude near 2^100, so sums of
+ * squares cannot overflow; 1 for ordinary data (no change to any figure).
+ * Scaling by a power of two is exact.
+ */
+function momentScale(min: number, max: number): number {
+  const top = Math.max(Math.abs(min), Math.abs(max));
+  if (top <= 2 ** 500) return 1;
+  return 2 ** -(Math.ceil(Math.log2(top)) - 100);
+}
+
+function momentSql(c: string, scale: number, i: number): string[] {
+  const x = scale === 1 ? c : `(${c} * ${literal(scale)})`;
+  const v = finiteOrNull(x);
+  return [`avg(${v}) AS av${i}`, `stddev_samp(${v}) AS sd${i}`];
+}
+
+function readMoments(row: Record<string, unknown>, scale: number, i: number): { mean: number; std: number } {
+  const mean = Number(row[`av${i}`]) / scale;
+  const sd = row[`sd${i}`] === null ? 0 : Number(row[`sd${i}`]) / scale;
+  // A spread wider than the largest double (values near ±1.8e308 of both signs) is reported as that largest double.
+  return { mean, std: Number.isFinite(sd) ? sd : Number.MAX_VALUE };
+}
 
 /**
  * Per-column statistics of a table (the accepted rows): count, missing,
  * distinct, min/max/mean/std, quantiles and a 10-bin histogram for numbers,
  * top values for everything else.
+ *
+ * - Non-finite floats (NaN, ±Infinity) are counted in `nonFinite` and left out
+ *   of min, max, mean, std, quantiles and the histogram.
+ * - `distinct` is exact for declared-unique columns (`uniqueColumns`), for
+ *   tables of at most EXACT_DISTINCT_ROWS rows, and for columns whose values
+ *   are counted anyway (few values, or top values); otherwise it is DuckDB's
+ *   HyperLogLog estimate, flagged `distinctApproximate: true`.
+ * - Quantiles are exact on tables of at most EXACT_DISTINCT_ROWS rows, else a
+ *   t-digest estimate flagged `quantilesApproximate: true`; counts (rows,
+ *   missing, histogram, top values) are always exact.
+ *
+ * Three passes at most: one aggregate, one for moments, histograms and value
+ * counts, and a top-values query per high-cardinality text column.
  */
-export async function columnStats(duck: Duck, table: string, columns: StatsColumn[]): Promise<{ rows: number; columns: ColumnReport[] }> {
+export async function columnStats(
+  duck: Duck,
+  table: string,
+  columns: StatsColumn[],
+  options: StatsOptions = {},
+): Promise<{ rows: number; columns: ColumnReport[] }> {
+  const unique = new Set(options.uniqueColumns ?? []);
+  const rows = Number((await duck.one<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).n);
+  const exact = rows <= EXACT_DISTINCT_ROWS;
   const parts = ['count(*) AS "rows"'];
   columns.forEach((col, i) => {
     const c = ident(col.name);
-    parts.push(`count(${c}) AS n${i}`, `approx_count_distinct(${c}) AS d${i}`);
+    parts.push(`count(${c}) AS n${i}`);
+    if (!unique.has(col.name)) parts.push(exact ? `count(DISTINCT ${c}) AS d${i}` : `approx_count_distinct(${c}) AS d${i}`);
     if (isNumeric(col.type)) {
-      parts.push(
-        `min(${c})::DOUBLE AS mn${i}`,
-        `max(${c})::DOUBLE AS mx${i}`,
-        `avg(${c})::DOUBLE AS av${i}`,
-        `stddev_samp(${c})::DOUBLE AS sd${i}`,
-        `approx_quantile(${c}::DOUBLE, [0.01, 0.25, 0.5, 0.75, 0.99]) AS q${i}`,
-      );
+      const v = col.type === 'float' ? finiteOrNull(c) : c;
+      parts.push(`min(${v})::DOUBLE AS mn${i}`, `max(${v})::DOUBLE AS mx${i}`);
+      if (col.type === 'float') parts.push(`${nonFiniteCount(c)} AS nf${i}`);
     } else if (isTemporal(col.type)) {
       parts.push(`CAST(min(${c}) AS VARCHAR) AS mn${i}`, `CAST(max(${c}) AS VARCHAR) AS mx${i}`);
     }
   });
   const agg = await duck.one<Record<string, unknown>>(`SELECT ${parts.join(', ')} FROM ${table}`);
-  const rows = Number(agg.rows);
+
   const reports: ColumnReport[] = [];
+  const second: string[] = [];
+  const pending: (() => void)[] = [];
+  let row2: Record<string, unknown> = {};
   for (const [i, col] of columns.entries()) {
     const c = ident(col.name);
     const count = Number(agg[`n${i}`]);
+    const distinct = unique.has(col.name) ? count : Number(agg[`d${i}`]);
     const report: ColumnReport = {
       name: col.name,
       type: col.type,
       count,
       missing: rows - count,
       missingFraction: rows === 0 ? 0 : (rows - count) / rows,
-      distinct: Number(agg[`d${i}`]),
+      distinct,
     };
-    if (isNumeric(col.type) && count > 0) {
-      const [p01, p25, p50, p75, p99] = (agg[`q${i}`] as number[]).map(Number);
-      const min = Number(agg[`mn${i}`]);
-      const max = Number(agg[`mx${i}`]);
-      Object.assign(report, {
-        min,
-        max,
-        mean: Number(agg[`av${i}`]),
-        std: agg[`sd${i}`] === null ? 0 : Number(agg[`sd${i}`]),
-        quantiles: { p01, p25, p50, p75, p99 },
-        histogram: await histogram(duck, table, c, min, max),
+    let approximate = !exact && !unique.has(col.name);
+    if (col.type === 'float') report.nonFinite = Number(agg[`nf${i}`]);
+    const finite = count - (report.nonFinite ?? 0);
+    if (isNumeric(col.type) && finite > 0) {
+      // + 0 turns -0 into 0 (JSON writes both as 0).
+      const min = Number(agg[`mn${i}`]) + 0;
+      const max = Number(agg[`mx${i}`]) + 0;
+      const scale = momentScale(min, max);
+      const d = `${c}::DOUBLE`;
+      const v = finiteOrNull(d);
+      const bins = histogramBins(min, max);
+      // Exact (linear interpolation, as numpy) where cheap; a t-digest estimate on large tables, flagged.
+      second.push(...momentSql(d, scale, i), `${exact ? 'quantile_cont' : 'approx_quantile'}(${v}, [0.01, 0.25, 0.5, 0.75, 0.99]) AS q${i}`);
+      if (!exact) report.quantilesApproximate = true;
+      if (bins.width > 0) second.push(`histogram(${bins.sql(v)}) FILTER (WHERE isfinite(${d})) AS h${i}`);
+      pending.push(() => {
+        const [p01, p25, p50, p75, p99] = (row2[`q${i}`] as number[]).map(Number);
+        const counts = new Array<number>(BINS).fill(0);
+        if (bins.width === 0) counts[0] = finite;
+        else for (const e of row2[`h${i}`] as { key: number; value: string }[]) counts[Number(e.key)] = Number(e.value);
+        Object.assign(report, { min, max, ...readMoments(row2, scale, i), quantiles: { p01, p25, p50, p75, p99 }, histogram: { edges: bins.edges, counts } });
       });
     } else if (isTemporal(col.type) && count > 0) {
       Object.assign(report, { min: String(agg[`mn${i}`]), max: String(agg[`mx${i}`]) });
     }
     // Top values describe categorical data; for near-unique columns (ids, timestamps) they say nothing.
-    const nearUnique = report.distinct > 1000 && report.distinct > count / 2;
-    if (!isNumeric(col.type) && !isTemporal(col.type) && !nearUnique && count > 0) {
-      const top = await duck.all<{ value: string; count: string }>(
-        `SELECT CAST(${c} AS VARCHAR) AS value, count(*) AS count FROM ${table} WHERE ${c} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${TOP}`,
-      );
-      report.topValues = top.map((t) => ({ value: t.value, count: Number(t.count) }));
+    const nearUnique = distinct > 1000 && distinct > count / 2;
+    const wantsTop = !isNumeric(col.type) && !isTemporal(col.type) && !nearUnique && count > 0;
+    if (approximate && count > 0 && distinct <= VALUE_MAP_LIMIT) {
+      // Few values: count each one (exact distinct, and the top values when wanted) in the second pass.
+      second.push(`histogram(${c}) AS v${i}`);
+      approximate = false;
+      pending.push(() => {
+        const values = (row2[`v${i}`] as { key: unknown; value: string }[]).map((e) => ({ value: String(e.key), count: Number(e.value) }));
+        report.distinct = values.length;
+        if (wantsTop) report.topValues = topOf(values);
+      });
+    } else if (wantsTop) {
+      pending.push(async () => {
+        const top = await duck.all<{ value: string; count: string; groups: string }>(
+          `SELECT CAST(${c} AS VARCHAR) AS value, count(*) AS count, count(*) OVER () AS groups FROM ${table} WHERE ${c} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${TOP}`,
+        );
+        report.topValues = top.map((t) => ({ value: t.value, count: Number(t.count) }));
+        // Every group was counted: the distinct count is exact now.
+        if (top.length > 0) report.distinct = Number(top[0].groups);
+        delete report.distinctApproximate;
+      });
     }
+    if (approximate) report.distinctApproximate = true;
     reports.push(report);
   }
+  if (second.length > 0) row2 = await duck.one<Record<string, unknown>>(`SELECT ${second.join(', ')} FROM ${table}`);
+  for (const finish of pending) await finish();
   return { rows, columns: reports };
 }
 
-/** Equal-width bins over [min, max]; the last bin includes max. */
-async function histogram(duck: Duck, table: string, c: string, min: number, max: number): Promise<{ edges: number[]; counts: number[] }> {
-  const width = (max - min) / BINS;
+/** Most frequent first; ties by value in byte order (as DuckDB's ORDER BY on VARCHAR). */
+function topOf(values: { value: string; count: number }[]): { value: string; count: number }[] {
+  return [...values].sort((a, b) => b.count - a.count || Buffer.compare(Buffer.from(a.value), Buffer.from(b.value))).slice(0, TOP);
+}
+
+/**
+ * Equal-width bins over [min, max]; the last bin includes max. Ranges wider
+ * than the largest double are binned on halved values (exact), so the bin
+ * arithmetic never overflows.
+ */
+function histogramBins(min: number, max: number): { width: number; edges: number[]; sql: (x: string) => string } {
+  const wide = !Number.isFinite(max - min);
+  const width = wide ? max / BINS - min / BINS : (max - min) / BINS;
   const edges = Array.from({ length: BINS + 1 }, (_, i) => (i === BINS ? max : min + i * width));
-  const counts = new Array<number>(BINS).fill(0);
-  if (width === 0) {
-    counts[0] = Number((await duck.one<{ n: string }>(`SELECT count(${c}) AS n FROM ${table}`)).n);
-    return { edges, counts };
-  }
-  const rows = await duck.all<{ b: number; n: string }>(
-    `SELECT least(floor((${c}::DOUBLE - ${min}) / ${width}), ${BINS - 1})::INTEGER AS b, count(*) AS n FROM ${table} WHERE ${c} IS NOT NULL GROUP BY 1`,
-  );
-  for (const r of rows) counts[Number(r.b)] = Number(r.n);
-  return { edges, counts };
+  const sql = wide
+    ? (x: string) => `least(floor((${x} * 0.5 - ${literal(min * 0.5)}) / ${literal(width * 0.5)}), ${BINS - 1})::INTEGER`
+    : (x: string) => `least(floor((${x} - ${literal(min)}) / ${literal(width)}), ${BINS - 1})::INTEGER`;
+  return { width, edges, sql };
 }

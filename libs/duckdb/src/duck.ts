@@ -27,20 +27,20 @@ export async function openDuck(tempDir: string, options: { threads?: number; mem
   const connection: DuckDBConnection = await instance.connect();
   return {
     async run(sql) {
-      const t = Date.now();
+      const t = startTrace();
       await connection.run(sql);
-      if (process.env.MLP_DUCK_TRACE) console.error(`${Date.now() - t}ms ${sql.replace(/\s+/g, ' ').slice(0, 110)}`);
+      endTrace(t, sql);
     },
     async all<T>(sql: string) {
-      const t = Date.now();
+      const t = startTrace();
       const reader = await connection.runAndReadAll(sql);
-      if (process.env.MLP_DUCK_TRACE) console.error(`${Date.now() - t}ms ${sql.replace(/\s+/g, ' ').slice(0, 110)}`);
+      endTrace(t, sql);
       return reader.getRowObjectsJson() as T[];
     },
     async one<T>(sql: string) {
-      const t = Date.now();
+      const t = startTrace();
       const reader = await connection.runAndReadAll(sql);
-      if (process.env.MLP_DUCK_TRACE) console.error(`${Date.now() - t}ms ${sql.replace(/\s+/g, ' ').slice(0, 110)}`);
+      endTrace(t, sql);
       return reader.getRowObjectsJson()[0] as T;
     },
     async *chunks(sql: string) {
@@ -56,4 +56,15 @@ export async function openDuck(tempDir: string, options: { threads?: number; mem
       instance.closeSync();
     },
   };
+}
+
+/** `MLP_DUCK_TRACE=1`: each statement's wall time and CPU time (DuckDB's threads included) on stderr. */
+function startTrace(): { wall: number; cpu: NodeJS.CpuUsage } | null {
+  return process.env.MLP_DUCK_TRACE ? { wall: Date.now(), cpu: process.cpuUsage() } : null;
+}
+
+function endTrace(t: { wall: number; cpu: NodeJS.CpuUsage } | null, sql: string): void {
+  if (!t) return;
+  const cpu = process.cpuUsage(t.cpu);
+  console.error(`${Date.now() - t.wall}ms (cpu ${Math.round((cpu.user + cpu.system) / 1000)}ms) ${sql.replace(/\s+/g, ' ').slice(0, 110)}`);
 }

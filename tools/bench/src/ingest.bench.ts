@@ -22,6 +22,7 @@ columns:
 
 interface Run {
   seconds: number;
+  cpuSeconds: number;
   rows: number;
   peakRssMb: number;
 }
@@ -54,6 +55,15 @@ async function generate(dir: string): Promise<{ csv: string; parquet: string }> 
   return { csv, parquet };
 }
 
+/** Runs per contender, alternating, so a burst of load elsewhere hits both alike; the best time counts. */
+const REPEATS = 3;
+
+function best(runs: Run[]): Run {
+  const fastest = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  // Peak RSS barely varies between runs; the highest one is the conservative figure.
+  return { ...fastest, cpuSeconds: Math.min(...runs.map((r) => r.cpuSeconds)), peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)) };
+}
+
 export async function benchIngest(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mlp-bench-ingest-'));
   try {
@@ -63,18 +73,29 @@ export async function benchIngest(): Promise<void> {
     const figures: Figure[] = [];
     for (const [format, path, rows] of [['csv', files.csv, CSV_ROWS], ['parquet', files.parquet, PARQUET_ROWS]] as const) {
       run('scan', path, format, schema, dir); // warm the page cache for every contender alike
-      const scan = run('scan', path, format, schema, dir);
-      const rewrite = run('rewrite', path, format, schema, dir);
-      const ours = run('ingest', path, format, schema, dir);
+      const copies: Run[] = [];
+      const ingests: Run[] = [];
+      for (let i = 0; i < REPEATS; i++) {
+        copies.push(run('rewrite', path, format, schema, dir));
+        ingests.push(run('ingest', path, format, schema, dir));
+      }
+      const copy = best(copies);
+      const ours = best(ingests);
       const mb = statSync(path).size / 1e6;
       const label = `${format} ${rows.toLocaleString('en-US')} rows (${mb.toFixed(0)} MB)`;
       figures.push(
-        { name: `ingest+validate ${label}`, value: ours.rows / ours.seconds, unit: 'rows/s', baseline: { name: 'raw DuckDB scan', value: scan.rows / scan.seconds }, goal: '≥ 0.5×' },
-        { name: `  same, against read + Parquet write`, value: ours.rows / ours.seconds, unit: 'rows/s', baseline: { name: 'DuckDB COPY to Parquet', value: rewrite.rows / rewrite.seconds } },
-        { name: `  peak RSS ingest (scan)`, value: ours.peakRssMb, unit: 'MB', baseline: { name: 'raw scan peak RSS', value: scan.peakRssMb } },
+        {
+          name: `ingest+validate ${label}`,
+          value: ours.rows / ours.seconds,
+          unit: 'rows/s',
+          baseline: { name: 'bare DuckDB COPY to Parquet', value: copy.rows / copy.seconds },
+          goal: '≥ 0.6×',
+        },
+        { name: `  same, by CPU time (load-independent)`, value: ours.rows / ours.cpuSeconds, unit: 'rows/cpu-s', baseline: { name: 'bare COPY', value: copy.rows / copy.cpuSeconds } },
+        { name: `  peak RSS ingest+validate`, value: ours.peakRssMb, unit: 'MB', baseline: { name: 'bare COPY peak RSS', value: copy.peakRssMb }, goal: '≤ 1.5×' },
       );
     }
-    printFigures('ingestion (DuckDB engine, declared schema, 6 columns, ~0.2% bad rows)', figures);
+    printFigures(`ingestion (DuckDB engine, declared schema, 6 columns, ~0.2% bad rows; best of ${REPEATS} alternating runs)`, figures);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -117,6 +117,19 @@ describe('quality report', () => {
     ]);
   });
 
+  it('marks an approximate distinct count with ~ and prints exact ones as they are', () => {
+    const big = {
+      ...report,
+      columns: [
+        { name: 'ts', type: 'datetime' as const, count: 3_000_000, missing: 0, missingFraction: 0, distinct: 3_081_205, distinctApproximate: true as const },
+        { name: 'id', type: 'string' as const, count: 3_000_000, missing: 0, missingFraction: 0, distinct: 3_000_000 },
+      ],
+    };
+    const lines = formatReport('t', { version: 1, status: 'accepted' }, big);
+    expect(lines[2]).toMatch(/^ts\s+datetime\s+3000000\s+0%\s+~3081205$/);
+    expect(lines[3]).toMatch(/^id\s+string\s+3000000\s+0%\s+3000000$/);
+  });
+
   it('says when nothing was quarantined or checked', () => {
     const clean = { ...report, quarantined: 0, reasons: {}, checks: [], columns: [] };
     expect(formatReport('p', { version: 3, status: 'accepted' }, clean).slice(-3)).toEqual(['checks:', '  (none declared)', 'quarantine reasons: none']);

@@ -10,8 +10,16 @@ export interface ColumnReport {
   missing: number;
   /** missing / count. */
   missingFraction: number;
-  /** Distinct non-null values (may be approximate). */
+  /** Distinct non-null values: exact unless `distinctApproximate` is true. */
   distinct: number;
+  /**
+   * Present (true) when `distinct` is an estimate (HyperLogLog, a few percent
+   * off), on large tables for columns that are neither declared unique nor
+   * counted value by value. Absent means exact.
+   */
+  distinctApproximate?: true;
+  /** Float columns: NaN and ±Infinity values (allowed by `allowNonFinite`); they are left out of every other figure. */
+  nonFinite?: number;
   /** Numbers for int/float, ISO strings for date/datetime. */
   min?: number | string;
   max?: number | string;
@@ -19,6 +27,8 @@ export interface ColumnReport {
   /** Standard deviation. */
   std?: number;
   quantiles?: { p01: number; p25: number; p50: number; p75: number; p99: number };
+  /** Present (true) when the quantiles are a t-digest estimate (large tables); absent means exact. */
+  quantilesApproximate?: true;
   /** edges.length === counts.length + 1; bin i is [edges[i], edges[i+1]). */
   histogram?: { edges: number[]; counts: number[] };
   /** Most frequent non-null values, most frequent first. */
@@ -60,7 +70,7 @@ export interface ReportSummary {
   reasons: Partial<Record<QuarantineReasonCode, number>>;
   /** Messages of the failed checks. */
   failedChecks: string[];
-  columns: { name: string; type: ColumnType; missingFraction: number; distinct: number; mean?: number }[];
+  columns: { name: string; type: ColumnType; missingFraction: number; distinct: number; distinctApproximate?: true; mean?: number }[];
 }
 
 /** Drops histograms, quantiles and value lists; keeps counts, failed checks and per-column headline numbers. */
@@ -76,6 +86,7 @@ export function summarizeReport(report: QualityReport): ReportSummary {
       type: c.type,
       missingFraction: c.missingFraction,
       distinct: c.distinct,
+      ...(c.distinctApproximate ? { distinctApproximate: true as const } : {}),
       ...(c.mean !== undefined ? { mean: c.mean } : {}),
     })),
   };

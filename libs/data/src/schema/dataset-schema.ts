@@ -31,6 +31,8 @@ export const columnSpecSchema = z
     values: z.array(z.string()).optional(),
     /** Regular expression a string must match. */
     pattern: z.string().optional(),
+    /** Float columns: accept NaN and ±Infinity instead of quarantining them as `non_finite` (default false). */
+    allowNonFinite: z.boolean().optional(),
     /** Overrides checks.maxMissingFraction for this column. */
     maxMissingFraction: z.number().min(0).max(1).optional(),
     description: z.string().optional(),
@@ -72,6 +74,7 @@ export const quarantineReasonCodes = [
   'bad_encoding',
   'unterminated_quote',
   'malformed_row',
+  'non_finite',
 ] as const;
 export type QuarantineReasonCode = (typeof quarantineReasonCodes)[number];
 

@@ -95,6 +95,9 @@ function columnRuleViolations(name: string, spec: ColumnSpec): SchemaIssue[] {
       issues.push({ path: at('pattern'), message: `not a valid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}` });
     }
   }
+  if (spec.allowNonFinite !== undefined && spec.type !== 'float') {
+    issues.push({ path: at('allowNonFinite'), message: `allowNonFinite is only allowed on float columns, not ${spec.type}` });
+  }
   const ordinals: number[] = [];
   for (const key of ['min', 'max'] as const) {
     const bound = spec[key];

@@ -17,7 +17,7 @@ export function parseSchemaYaml(text: string, source = 'schema.yaml'): DatasetSc
   });
 }
 
-const specKeyOrder: (keyof ColumnSpec)[] = ['type', 'required', 'nullable', 'unique', 'min', 'max', 'values', 'pattern', 'maxMissingFraction', 'description'];
+const specKeyOrder: (keyof ColumnSpec)[] = ['type', 'required', 'nullable', 'unique', 'min', 'max', 'values', 'pattern', 'allowNonFinite', 'maxMissingFraction', 'description'];
 
 /**
  * Writes a schema as editable YAML: one flow mapping per column, defaults

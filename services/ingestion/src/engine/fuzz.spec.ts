@@ -42,8 +42,9 @@ columns:
   color:  {type: category, required: true, values: [red, green, blue]}
   code:   {type: string, pattern: '^[A-Z]{2}-[0-9]{3}$'}
   note:   {type: string}
+  ratio:  {type: float}
 `);
-const COLUMNS = ['id', 'score', 'qty', 'active', 'day', 'color', 'code', 'note'] as const;
+const COLUMNS = ['id', 'score', 'qty', 'active', 'day', 'color', 'code', 'note', 'ratio'] as const;
 type Column = (typeof COLUMNS)[number];
 
 // ---------------------------------------------------------------- PRNG
@@ -88,7 +89,12 @@ class Rng {
 
 // ---------------------------------------------------------------- cases
 
-/** What must happen to one data row: accepted (codes null) or quarantined with these reasons. */
+/**
+ * What the generator meant for one data row: accepted (codes null) or
+ * quarantined with these reasons. Generated rows also carry what was written
+ * (`fields` of a delimited row, the `line` of an NDJSON row), from which
+ * `classify` below derives the row's fate independently of the engine.
+ */
 interface RowOracle {
   kind: string;
   /** The primary key of a row that reaches validation with a valid id (valid rows always have one). */
@@ -96,6 +102,8 @@ interface RowOracle {
   codes: QuarantineReasonCode[] | null;
   /** 'all': every code must be among the row's reasons; 'any': at least one. */
   match?: 'all' | 'any';
+  fields?: (string | Buffer)[];
+  line?: string;
 }
 
 interface FuzzCase {
@@ -147,8 +155,8 @@ function validDate(rng: Rng): string {
 function validValues(rng: Rng, id: number, multiline: boolean): Record<Column, string> {
   return {
     id: rng.pick([String(id), String(id), ` ${id} `, `+${id}`]),
-    score: rng.pick(['0', '100', '.5', '7.', '1e1', ' 42 ', '', String(Math.round(rng.float() * 10_000) / 100)]),
-    qty: rng.pick(['0', '1000', '+5', '', String(rng.int(0, 1000))]),
+    score: rng.pick(['0', '100', '.5', '7.', '1e1', ' 42 ', '', '-0', '5e-324', String(Math.round(rng.float() * 10_000) / 100)]),
+    qty: rng.pick(['0', '1000', '+5', '', '-0', String(rng.int(0, 1000))]),
     active: rng.pick(['true', 'false', 'TRUE', 'False', 't', 'f', '1', '0', '']),
     day: rng.pick(['2000-01-01', '2030-12-31', '', validDate(rng), validDate(rng)]),
     color: rng.pick(['red', 'green', 'blue', ' red ']),
@@ -161,17 +169,39 @@ function validValues(rng: Rng, id: number, multiline: boolean): Record<Column, s
       'café 日本 🐧',
       ...(multiline ? ['line one\nline two', 'crlf\r\ninside'] : []),
     ]),
+    ratio: rng.pick(extremeFinite),
   };
 }
 
+/** Finite floats at the edges of the double range, all valid in a float column without bounds. */
+const extremeFinite = [
+  '',
+  '0.25',
+  '-0',
+  '1e308',
+  '-1e308',
+  '1.7976931348623157e308',
+  '5e-324',
+  '-4.9e-324',
+  '2.2250738585072014e-308',
+  `0.${'0'.repeat(398)}1`, // 400 digits, underflows to 0
+  `${'1'.repeat(300)}.5`,
+  ' -12.5 ',
+];
+/** Text a float cast reads as NaN or ±Infinity: 400-digit and 1e400 overflow to Infinity. */
+const nonFiniteText = ['NaN', 'nan', '-nan', 'inf', '-inf', '+Inf', 'Infinity', '-Infinity', 'INFINITY', '1e400', '-2e308', '9'.repeat(400), `-${'9'.repeat(400)}`];
+
 /** A malformed value for one column and the reason it must produce. */
 const badValues: { column: Column; code: QuarantineReasonCode; values: string[] }[] = [
-  { column: 'id', code: 'wrong_type', values: ['abc', '1.5', '1e3', '12a', '99999999999999999999', '--1', '1 2', '#7', '0o17'] },
-  { column: 'qty', code: 'wrong_type', values: ['abc', '1.5', '1e3', '12a', '99999999999999999999', '--1', '1 2', '+-3'] },
+  { column: 'id', code: 'wrong_type', values: ['abc', '1.5', '1e3', '12a', '99999999999999999999', '--1', '1 2', '#7', '0o17', '9'.repeat(400)] },
+  { column: 'qty', code: 'wrong_type', values: ['abc', '1.5', '1e3', '12a', '99999999999999999999', '--1', '1 2', '+-3', '9'.repeat(400), 'NaN'] },
   { column: 'score', code: 'wrong_type', values: ['abc', '0x10', '1d', 'five', '--3', '1.2.3', 'e5', '1,5'] },
   { column: 'active', code: 'wrong_type', values: ['maybe', '2', '-1', 'tru', 'nope', '10', 'yess'] },
   { column: 'day', code: 'unparseable_date', values: ['2020-13-01', '2020-02-30', '01/02/2020', 'yesterday', '20200101', '2021-02-29', '+2020-01-01', '2020-00-10'] },
-  { column: 'score', code: 'out_of_range', values: ['-0.001', '100.5', '1e400', '-1', 'NaN', 'Infinity', '-Infinity'] },
+  { column: 'score', code: 'out_of_range', values: ['-0.001', '100.5', '1e308', '-1', '-1e308', '100.00000000000001'] },
+  { column: 'score', code: 'non_finite', values: nonFiniteText },
+  { column: 'ratio', code: 'non_finite', values: nonFiniteText },
+  { column: 'ratio', code: 'wrong_type', values: ['abc', '1_000', '0x1p3', '1,5', '1e', '--1', 'infinit'] },
   { column: 'qty', code: 'out_of_range', values: ['-1', '1001', '5000', '-99999'] },
   { column: 'day', code: 'out_of_range', values: ['1999-12-31', '2031-01-01', '1900-05-05'] },
   { column: 'color', code: 'unknown_category', values: ['purple', 'Red', 'RED', 'reds', 'r ed', 'blue!', 'gren'] },
@@ -221,6 +251,11 @@ function delimitedFile(rng: Rng, o: DelimitedOptions): { content: Buffer; rows: 
   const parsedIds: number[] = []; // ids of rows the reader parses with a valid key (duplicates refer to these)
   let nextId = rng.int(1, 1000);
   const hugeAt = o.hugeField ? rng.int(0, o.rows - 1) : -1;
+  // Every row is pushed to `rows` first, then written: the oracle keeps the fields as written.
+  const written = (fields: (string | Buffer)[]) => {
+    rows[rows.length - 1].fields = fields;
+    lines.push(delimitedLine(fields, d));
+  };
   for (let r = 0; r < o.rows; r++) {
     const id = nextId++;
     const values = validValues(rng, id, o.multiline);
@@ -241,13 +276,13 @@ function delimitedFile(rng: Rng, o: DelimitedOptions): { content: Buffer; rows: 
         values.id = '9'.repeat(size);
         rows.push({ kind: 'huge-id', codes: ['wrong_type'] });
       }
-      lines.push(delimitedLine(asFields(values), d));
+      written(asFields(values));
       continue;
     }
     if (!rng.chance(o.malformedShare)) {
       rows.push({ kind: 'valid', id, codes: null });
       parsedIds.push(id);
-      lines.push(delimitedLine(asFields(values), d));
+      written(asFields(values));
       continue;
     }
     const mutation = rng.pick(['value', 'value', 'value', 'multi', 'duplicate', 'few', 'many', 'utf8'] as const);
@@ -269,7 +304,7 @@ function delimitedFile(rng: Rng, o: DelimitedOptions): { content: Buffer; rows: 
         }
         rows.push({ kind: `bad-${[...used].join('+')}`, id: keyed ? id : undefined, codes });
         if (keyed) parsedIds.push(id);
-        lines.push(delimitedLine(asFields(values), d));
+        written(asFields(values));
         break;
       }
       case 'duplicate': {
@@ -281,19 +316,19 @@ function delimitedFile(rng: Rng, o: DelimitedOptions): { content: Buffer; rows: 
           values.id = rng.pick([String(earlier), `+${earlier}`, `00${earlier}`, ` ${earlier} `]);
           rows.push({ kind: 'duplicate-key', codes: ['duplicate_key'] });
         }
-        lines.push(delimitedLine(asFields(values), d));
+        written(asFields(values));
         break;
       }
       case 'few': {
         const keep = rng.int(1, COLUMNS.length - 1);
         rows.push({ kind: `ragged-${keep}-fields`, codes: ['ragged_row'] });
-        lines.push(delimitedLine(asFields(values).slice(0, keep), d));
+        written(asFields(values).slice(0, keep));
         break;
       }
       case 'many': {
         const extra = Array.from({ length: rng.int(1, 3) }, () => randomText(rng, 0, 5));
         rows.push({ kind: `ragged-plus-${extra.length}`, codes: ['ragged_row'] });
-        lines.push(delimitedLine([...asFields(values), ...extra], d));
+        written([...asFields(values), ...extra]);
         break;
       }
       case 'utf8': {
@@ -302,7 +337,7 @@ function delimitedFile(rng: Rng, o: DelimitedOptions): { content: Buffer; rows: 
         const at = COLUMNS.indexOf(column);
         fields[at] = Buffer.concat([Buffer.from('ab'), Buffer.from(rng.pick(badUtf8)), Buffer.from(rng.chance(0.5) ? 'cd' : '')]);
         rows.push({ kind: `bad-utf8-${column}`, codes: ['bad_encoding'] });
-        lines.push(delimitedLine(fields, d));
+        written(fields);
         break;
       }
     }
@@ -337,6 +372,8 @@ function validJsonValue(rng: Rng, column: Column, id: number): unknown {
       return rng.pick([validCode(rng), null]);
     case 'note':
       return rng.pick(['', randomText(rng, 1, 20), 'quote " and \\ backslash', 'line\nbreak', 'ünï 🐧']);
+    case 'ratio':
+      return rng.pick([0.5, -0, 1e308, -1.7976931348623157e308, 5e-324, '-1e308', `0.${'0'.repeat(398)}1`, null]);
   }
 }
 
@@ -347,6 +384,9 @@ const badJsonValues: { column: Column; code: QuarantineReasonCode; values: unkno
   { column: 'active', code: 'wrong_type', values: ['maybe', 2, 'yess', [true]] },
   { column: 'day', code: 'unparseable_date', values: [20200101, '2020-13-01', 'soon', true] },
   { column: 'score', code: 'out_of_range', values: [-5, 100.01, '-1', 1e300] },
+  { column: 'score', code: 'non_finite', values: ['NaN', 'Infinity', '-inf', '1e400'] },
+  { column: 'ratio', code: 'non_finite', values: ['nan', '+inf', '9'.repeat(400), '-Infinity'] },
+  { column: 'ratio', code: 'wrong_type', values: ['abc', { a: 1 }, [1.5], true] },
   { column: 'qty', code: 'out_of_range', values: [1001, -1, '2000'] },
   { column: 'day', code: 'out_of_range', values: ['1999-12-31', '2099-01-01'] },
   { column: 'color', code: 'unknown_category', values: ['purple', 5, true, 'Blue'] },
@@ -364,6 +404,10 @@ function ndjsonFile(rng: Rng, rowCount: number): { content: Buffer; rows: RowOra
   const rows: RowOracle[] = [];
   const parsedIds: number[] = [];
   let nextId = rng.int(1, 1000);
+  const written = (line: string) => {
+    rows[rows.length - 1].line = line;
+    lines.push(line);
+  };
   for (let r = 0; r < rowCount; r++) {
     const id = nextId++;
     const obj: Record<string, unknown> = {};
@@ -374,7 +418,7 @@ function ndjsonFile(rng: Rng, rowCount: number): { content: Buffer; rows: RowOra
       case 'none':
         rows.push({ kind: 'valid', id, codes: null });
         parsedIds.push(id);
-        lines.push(JSON.stringify(obj));
+        written(JSON.stringify(obj));
         break;
       case 'value': {
         const bad = rng.pick(badJsonValues);
@@ -382,7 +426,7 @@ function ndjsonFile(rng: Rng, rowCount: number): { content: Buffer; rows: RowOra
         const keyed = bad.column !== 'id';
         rows.push({ kind: `bad-${bad.column}`, id: keyed ? id : undefined, codes: [bad.code] });
         if (keyed) parsedIds.push(id);
-        lines.push(JSON.stringify(obj));
+        written(JSON.stringify(obj));
         break;
       }
       case 'missing-key': {
@@ -390,7 +434,7 @@ function ndjsonFile(rng: Rng, rowCount: number): { content: Buffer; rows: RowOra
         delete obj[column];
         rows.push({ kind: `missing-${column}`, id: column === 'id' ? undefined : id, codes: ['missing_required'] });
         if (column !== 'id') parsedIds.push(id);
-        lines.push(JSON.stringify(obj));
+        written(JSON.stringify(obj));
         break;
       }
       case 'duplicate':
@@ -402,15 +446,15 @@ function ndjsonFile(rng: Rng, rowCount: number): { content: Buffer; rows: RowOra
           obj.id = rng.pick([earlier, String(earlier)]);
           rows.push({ kind: 'duplicate-key', codes: ['duplicate_key'] });
         }
-        lines.push(JSON.stringify(obj));
+        written(JSON.stringify(obj));
         break;
       case 'invalid':
         rows.push({ kind: 'invalid-json', codes: ['malformed_row'] });
-        lines.push(rng.pick(invalidJsonLines(id)));
+        written(rng.pick(invalidJsonLines(id)));
         break;
       case 'not-object':
         rows.push({ kind: 'not-an-object', codes: ['malformed_row'] });
-        lines.push(rng.pick(nonObjectLines));
+        written(rng.pick(nonObjectLines));
         break;
     }
   }
@@ -454,7 +498,9 @@ function generatedCases(seed: number): FuzzCase[] {
   return cases;
 }
 
-const HEADER = COLUMNS.join(',');
+/** File-level cases leave out `ratio` (an optional column, so every row has it null): their texts are written by hand. */
+const FILE_COLUMNS = COLUMNS.filter((c) => c !== 'ratio');
+const HEADER = FILE_COLUMNS.join(',');
 const row = (id: number, note = 'ok') => `${id},50,10,true,2020-01-01,red,AB-123,${note}`;
 const okRows = (ids: number[]): RowOracle[] => ids.map((id) => ({ kind: 'valid', id, codes: null }));
 
@@ -492,7 +538,7 @@ function fileCases(seed: number): Record<string, FuzzCase[]> {
     rows: [],
     malformed: 1,
     read: 'must',
-    check: ({ result }) => (result.missingColumns.length > 0 ? [`columns not found: ${result.missingColumns.join(', ')}`] : []),
+    check: ({ result }) => (result.missingColumns.join() !== 'ratio' ? [`columns not found: ${result.missingColumns.filter((c) => c !== 'ratio').join(', ')}`] : []),
   }));
 
   groups['a file of blank lines has no rows (or a clear ValidationError)'] = ['\n', '\n\n\n', '\r\n\r\n\r\n'].map((text) => ({
@@ -565,13 +611,13 @@ function fileCases(seed: number): Record<string, FuzzCase[]> {
   }));
 
   // DuckDB's JSON reader (yyjson) is lenient: a trailing comma or a bare NaN still parses (documented, pinned
-  // here); a NaN score then fails its [0, 100] range.
+  // here); a NaN score is then quarantined as non_finite.
   groups['NDJSON lines in lenient JSON (trailing comma, NaN) are read'] = [
     {
       name: 'lenient json in ndjson',
       format: 'ndjson' as const,
       content: Buffer.from('{"id":1,"color":"red"}\n{"id":2,"color":"red",}\n{"id":3,"color":"red","score":NaN}\n{"id":4,"color":"red"}\n'),
-      rows: [...okRows([1, 2]), { kind: 'NaN score', id: 3, codes: ['out_of_range'] }, ...okRows([4])] as RowOracle[],
+      rows: [...okRows([1, 2]), { kind: 'NaN score', id: 3, codes: ['non_finite'] }, ...okRows([4])] as RowOracle[],
       malformed: 2,
       read: 'must' as const,
     },
@@ -618,7 +664,7 @@ function fileCases(seed: number): Record<string, FuzzCase[]> {
     const fields = { id: '2', score: '1', qty: '1', active: 'true', day: '2020-01-01', color: 'red', code: 'AB-123', note: 'n' } as Record<Column, string>;
     const column: Column = h.kind.includes('note') ? 'note' : h.kind === 'code' ? 'code' : 'color';
     fields[column] = h.value;
-    const text = `${HEADER}\n${row(1)}\n${COLUMNS.map((c) => quoteField(fields[c], ',')).join(',')}\n${row(3)}\n`;
+    const text = `${HEADER}\n${row(1)}\n${FILE_COLUMNS.map((c) => quoteField(fields[c], ',')).join(',')}\n${row(3)}\n`;
     const rows: RowOracle[] = [...okRows([1]), { kind: `huge ${h.kind}`, id: 2, codes: h.codes }, ...okRows([3])];
     return {
       name: `huge ${h.kind} #${i}`,
@@ -645,7 +691,7 @@ function fileCases(seed: number): Record<string, FuzzCase[]> {
     malformed: 1,
     read: 'may' as const,
     check: ({ result }: Checked) => {
-      const lost = result.missingColumns.filter((c) => c !== 'score');
+      const lost = result.missingColumns.filter((c) => c !== 'score' && c !== 'ratio');
       return [
         ...(result.rows !== 3 ? [`expected 3 rows, got ${result.rows}`] : []),
         ...(lost.length > 0 ? [`the header line was not used as the header: columns ${lost.join(', ')} not found`] : []),
@@ -727,6 +773,132 @@ function fileCases(seed: number): Record<string, FuzzCase[]> {
   });
 
   return groups;
+}
+
+// ---------------------------------------------------------------- the independent oracle
+
+/**
+ * The fate of every row of a generated file, derived in plain TypeScript from
+ * what was written and the fuzz schema, without DuckDB: the set of reasons a
+ * row must be quarantined with (empty: accepted) and its key. This is the
+ * oracle the engine is checked against; the generator's intent (RowOracle.codes)
+ * only cross-checks the oracle itself.
+ */
+interface Fate {
+  codes: Set<QuarantineReasonCode>;
+  /** The id of an accepted row. */
+  id?: bigint;
+}
+
+const INT = /^[+-]?[0-9]+$/;
+const FLOAT = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
+const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i;
+const BOOL = new Set(['true', 'false', 't', 'f', '1', '0', 'yes', 'no', 'y', 'n']);
+const BIGINT_MIN = -(2n ** 63n);
+const BIGINT_MAX = 2n ** 63n - 1n;
+
+/** Spaces around a value are not part of it; a blank value is missing. */
+const clean = (v: string | null): string | null => {
+  if (v === null) return null;
+  const t = v.replace(/^ +| +$/g, '');
+  return t === '' ? null : t;
+};
+
+function parseInt64(v: string): bigint | undefined {
+  if (!INT.test(v)) return undefined;
+  const n = BigInt(v.replace(/^\+/, ''));
+  return n < BIGINT_MIN || n > BIGINT_MAX ? undefined : n;
+}
+
+/** A float's value, or undefined when the text is not a number ('1_000', hex and commas are not). */
+function parseFloat64(v: string): number | undefined {
+  if (NON_FINITE.test(v)) return /nan/i.test(v) ? NaN : v.startsWith('-') ? -Infinity : Infinity;
+  return FLOAT.test(v) ? Number(v) : undefined;
+}
+
+function isIsoDate(v: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+}
+
+/** Value checks of one row of the fuzz schema, over its values as text (null: missing). */
+function classifyValues(get: (c: Column) => string | null): { codes: Set<QuarantineReasonCode>; key?: bigint } {
+  const codes = new Set<QuarantineReasonCode>();
+  const id = clean(get('id'));
+  let key: bigint | undefined;
+  if (id === null) codes.add('missing_required');
+  else if ((key = parseInt64(id)) === undefined) codes.add('wrong_type');
+  for (const column of ['score', 'ratio'] as const) {
+    const v = clean(get(column));
+    if (v === null) continue;
+    const x = parseFloat64(v);
+    if (x === undefined) codes.add('wrong_type');
+    else if (!Number.isFinite(x)) codes.add('non_finite');
+    else if (column === 'score' && (x < 0 || x > 100)) codes.add('out_of_range');
+  }
+  const qty = clean(get('qty'));
+  if (qty !== null) {
+    const q = parseInt64(qty);
+    if (q === undefined) codes.add('wrong_type');
+    else if (q < 0n || q > 1000n) codes.add('out_of_range');
+  }
+  const active = clean(get('active'));
+  if (active !== null && !BOOL.has(active.toLowerCase())) codes.add('wrong_type');
+  const day = clean(get('day'));
+  if (day !== null) {
+    if (!isIsoDate(day)) codes.add('unparseable_date');
+    else if (day < '2000-01-01' || day > '2030-12-31') codes.add('out_of_range');
+  }
+  const color = clean(get('color'));
+  if (color === null) codes.add('missing_required');
+  else if (!['red', 'green', 'blue'].includes(color)) codes.add('unknown_category');
+  const code = clean(get('code'));
+  if (code !== null && !/^[A-Z]{2}-[0-9]{3}$/.test(code)) codes.add('pattern_mismatch');
+  return { codes, key };
+}
+
+/** Rows a reader cannot parse: not UTF-8, or another number of fields than the header. */
+function classifyDelimited(fields: (string | Buffer)[]): { codes: Set<QuarantineReasonCode>; key?: bigint; parsed: boolean } {
+  const utf8 = (b: Buffer) => Buffer.from(b.toString('utf8'), 'utf8').equals(b);
+  if (fields.some((f) => Buffer.isBuffer(f) && !utf8(f))) return { codes: new Set(['bad_encoding']), parsed: false };
+  if (fields.length !== COLUMNS.length) return { codes: new Set(['ragged_row']), parsed: false };
+  const text = fields.map((f) => (Buffer.isBuffer(f) ? f.toString('utf8') : f));
+  return { ...classifyValues((c) => text[COLUMNS.indexOf(c)]), parsed: true };
+}
+
+/** NDJSON: a line that is not one JSON object is malformed; values are read as text (numbers as written, objects as JSON). */
+function classifyJsonLine(line: string): { codes: Set<QuarantineReasonCode>; key?: bigint; parsed: boolean } {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { codes: new Set(['malformed_row']), parsed: false };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { codes: new Set(['malformed_row']), parsed: false };
+  const obj = value as Record<string, unknown>;
+  const text = (c: Column): string | null => {
+    const v = obj[c];
+    if (v === undefined || v === null) return null;
+    return typeof v === 'string' ? v : JSON.stringify(v);
+  };
+  return { ...classifyValues(text), parsed: true };
+}
+
+/** Every row's fate, in file order; duplicates of a key an earlier parsed row holds are quarantined too. */
+function classify(rows: RowOracle[]): Fate[] | undefined {
+  if (!rows.every((r) => r.fields !== undefined || r.line !== undefined)) return undefined;
+  const seen = new Set<bigint>();
+  return rows.map((r) => {
+    const c = r.fields ? classifyDelimited(r.fields) : classifyJsonLine(r.line!);
+    if (c.parsed && c.key !== undefined) {
+      if (seen.has(c.key)) c.codes.add('duplicate_key');
+      seen.add(c.key);
+    }
+    return { codes: c.codes, id: c.codes.size === 0 ? c.key : undefined };
+  });
 }
 
 // ---------------------------------------------------------------- checks
@@ -823,24 +995,38 @@ function examine(c: FuzzCase, outcome: Outcome): Finding[] {
     seen.add(q.row);
   }
 
-  // the oracle: every row's fate
+  // the oracle: every row's fate. Generated rows are classified independently (classify); file-level cases state theirs.
   if (c.rows) {
     if (result.rows !== c.rows.length) add('exact rows', `read ${result.rows} rows, the file has ${c.rows.length}`);
     const byRow = new Map(quarantine.map((q) => [q.row, q]));
-    c.rows.forEach((expected, i) => {
+    const fates = classify(c.rows);
+    c.rows.forEach((intent, i) => {
       const got = byRow.get(i + 1);
-      if (expected.codes === null) {
-        if (got) add('exact rows', `row ${i + 1} (${expected.kind}) is valid but was quarantined: ${got.codes.join(', ')} (${got.messages.join('; ').slice(0, 160)})`);
+      const gotCodes = [...new Set(got?.codes ?? [])].sort();
+      const what = `row ${i + 1} (${intent.kind})`;
+      if (fates) {
+        const expected = [...fates[i].codes].sort();
+        // The oracle must agree with what the generator meant: a disagreement is a bug in the test.
+        if ((intent.codes === null) !== (expected.length === 0) || (intent.codes ?? []).some((code) => !fates[i].codes.has(code))) {
+          add('oracle agrees with the generator', `${what}: generated as ${intent.codes?.join('+') ?? 'valid'}, classified ${expected.join('+') || 'valid'}`);
+        }
+        if (expected.length === 0 && got) add('exact rows', `${what} is valid but was quarantined: ${gotCodes.join(', ')} (${got.messages.join('; ').slice(0, 160)})`);
+        else if (expected.length > 0 && !got) add('exact rows', `${what} should be quarantined with ${expected.join(' and ')} but was accepted`);
+        else if (got && gotCodes.join() !== expected.join()) add('exact rows', `${what}: expected exactly ${expected.join(', ')}, got ${gotCodes.join(', ')} (${got.messages.join('; ').slice(0, 160)})`);
+        return;
+      }
+      if (intent.codes === null) {
+        if (got) add('exact rows', `${what} is valid but was quarantined: ${got.codes.join(', ')} (${got.messages.join('; ').slice(0, 160)})`);
         return;
       }
       if (!got) {
-        add('exact rows', `row ${i + 1} (${expected.kind}) should be quarantined with ${expected.codes.join('|')} but was not`);
+        add('exact rows', `${what} should be quarantined with ${intent.codes.join('|')} but was not`);
         return;
       }
-      const ok = expected.match === 'any' ? expected.codes.some((code) => got.codes.includes(code)) : expected.codes.every((code) => got.codes.includes(code));
-      if (!ok) add('exact rows', `row ${i + 1} (${expected.kind}): expected ${expected.codes.join(expected.match === 'any' ? ' or ' : ' and ')}, got ${got.codes.join(', ')}`);
+      const ok = intent.match === 'any' ? intent.codes.some((code) => got.codes.includes(code)) : intent.codes.every((code) => got.codes.includes(code));
+      if (!ok) add('exact rows', `${what}: expected ${intent.codes.join(intent.match === 'any' ? ' or ' : ' and ')}, got ${got.codes.join(', ')}`);
     });
-    const validIds = c.rows.filter((r) => r.codes === null).map((r) => r.id);
+    const validIds = fates ? fates.filter((f) => f.codes.size === 0).map((f) => Number(f.id)) : c.rows.filter((r) => r.codes === null).map((r) => r.id);
     const sortedAccepted = [...acceptedIds].sort((a, b) => (a ?? -1) - (b ?? -1));
     if (JSON.stringify(sortedAccepted) !== JSON.stringify([...validIds].sort((a, b) => (a ?? -1) - (b ?? -1)))) {
       add('exact rows', `accepted ids [${sortedAccepted.slice(0, 20).join(',')}…] ≠ the valid rows' [${validIds.slice(0, 20).join(',')}…]`);
@@ -876,7 +1062,7 @@ function report(findings: Finding[]): string {
 // ---------------------------------------------------------------- the suite
 
 describe('processFile under fuzzed input', () => {
-  jest.setTimeout(120_000);
+  jest.setTimeout(900_000);
   let dir: string;
   let verifyDb: DuckDBInstance;
   let verify: DuckDBConnection;
@@ -925,7 +1111,8 @@ describe('processFile under fuzzed input', () => {
     ['accepted + quarantined = rows, and the output files hold exactly those rows', 'accounting'],
     ['every quarantined row has at least one reason with a known code and a message', 'known reasons'],
     ['quarantine row numbers are unique and within 1..rows', 'row numbers'],
-    ['quarantines exactly the malformed rows, each with its reason, and accepts the valid ones', 'exact rows'],
+    ['the independent classification agrees with what the generator meant for each row', 'oracle agrees with the generator'],
+    ['each row\'s fate matches the independent classification: accepted, or quarantined with exactly its reasons', 'exact rows'],
     ['writes the accepted rows in file order (a deterministic artifact)', 'source order'],
   ];
   describe(`${CSV_FILES} generated CSV/TSV and ${NDJSON_FILES} NDJSON files`, () => {

@@ -8,12 +8,10 @@ import {
   type QualityReport,
   type QuarantineReasonCode,
 } from '@mlp/data';
-import { openDuck, type Duck } from '@mlp/duckdb';
+import { columnStats, ident, literal, openDuck, type Duck } from '@mlp/duckdb';
 import { profileColumns } from './profile';
 import { stageSource, type SourceFile, type StagedSource } from './read-source';
 import { anyCheckFails, planValidation, rawProjection, reasonsList, typedProjection, type ValidationPlan } from './validation-plan';
-import { columnStats } from '@mlp/duckdb';
-import { ident, literal } from '@mlp/duckdb';
 
 export interface ProcessOptions {
   dataset: string;
@@ -61,7 +59,8 @@ export async function processFile(file: SourceFile, options: ProcessOptions): Pr
   mkdirSync(options.workDir, { recursive: true });
   const duck = await openDuck(join(options.workDir, 'duck'));
   try {
-    const staged = await stageSource(duck, file, options.workDir);
+    // With a declared schema the input is read once, typed and checked in the same pass.
+    const staged = await stageSource(duck, file, options.workDir, { lazy: options.schema !== undefined });
     let schema = options.schema;
     let observed: Record<string, ObservedColumn> | undefined;
     let candidateKeys: string[][] | undefined;
@@ -70,22 +69,26 @@ export async function processFile(file: SourceFile, options: ProcessOptions): Pr
       ({ schema, observed, candidateKeys } = inferred);
     }
     const plan = planValidation(schema, staged.columns);
-    await checkRows(duck, plan, staged);
+    const dupOnly = await checkRows(duck, plan, staged);
 
     const acceptedFile = join(options.workDir, 'accepted.parquet');
     const outputColumns = [...plan.columns.map((c) => ident(c.name)), ...plan.extra.map((c) => ident(c.name))];
     await duck.run(`CREATE VIEW accepted AS SELECT ${outputColumns.join(', ') || 'NULL AS __empty'} FROM checked WHERE NOT __fail`);
-    await duck.run(`COPY (SELECT * FROM accepted) TO ${literal(acceptedFile)} (FORMAT PARQUET)`);
+    // COPY answers with the rows it wrote: the accepted count comes from the same pass.
+    const written = await duck.one<{ Count: string }>(`COPY (SELECT * FROM accepted) TO ${literal(acceptedFile)} (FORMAT PARQUET)`);
+    const accepted = Number(written.Count);
 
-    const quarantine = await writeQuarantine(duck, plan, staged, join(options.workDir, 'quarantine.parquet'));
-    const counts = await duck.one<{ parsed: string; bad: string }>(`SELECT (SELECT count(*) FROM checked) AS parsed, (SELECT count(*) FROM bad) AS bad`);
-    const accepted = Number(counts.parsed) - Number(counts.bad);
+    const quarantine = await writeQuarantine(duck, plan, staged, dupOnly, join(options.workDir, 'quarantine.parquet'));
     const rows = accepted + quarantine.count;
 
-    const stats = await columnStats(duck, 'accepted', [
-      ...plan.columns.map((c) => ({ name: c.name, type: c.spec.type })),
-      ...plan.extra.map((c) => ({ name: c.name, type: 'string' as const })),
-    ]);
+    // A declared-unique column holds distinct values once duplicates are quarantined: its distinct count is exact.
+    const uniqueColumns = plan.keys.filter((k) => k.length === 1).map((k) => k[0]);
+    const stats = await columnStats(
+      duck,
+      'accepted',
+      [...plan.columns.map((c) => ({ name: c.name, type: c.spec.type })), ...plan.extra.map((c) => ({ name: c.name, type: 'string' as const }))],
+      { uniqueColumns },
+    );
     const base = { dataset: options.dataset, rows, accepted, quarantined: quarantine.count, reasons: quarantine.reasons, columns: stats.columns };
     const missingRequired = plan.missing;
     const report: QualityReport = { ...base, checks: evaluateChecks(schema, base, missingRequired) };
@@ -108,28 +111,51 @@ export async function processFile(file: SourceFile, options: ProcessOptions): Pr
   }
 }
 
+/** The key of a row of `checked`: its position among the parsed rows. */
+const ROW = 'rowid + 1';
+
 /**
- * `checked`: the typed row plus `__fail` (some value check fails); `dup_<i>`:
- * rows repeating key i (later occurrences); `bad`: every row to quarantine.
- * Keys are checked in their own narrow pass: a window over the wide row costs
- * far more than one over (row, key).
+ * One pass over the input into `checked`: the typed row, `__fail` (some value
+ * check fails) and, for failing rows of a CSV only, `__src`: the source values,
+ * so the quarantine needs no second parse. Then `dup_<i>`: rows repeating key i (later
+ * occurrences), found on hashes first so the exact comparison runs only on the
+ * few rows whose hash repeats. Duplicates are folded into `__fail`; returns the
+ * number of them that passed every value check (`dup_only`: their source
+ * values were not kept).
  */
-async function checkRows(duck: Duck, plan: ValidationPlan, staged: StagedSource): Promise<void> {
+async function checkRows(duck: Duck, plan: ValidationPlan, staged: StagedSource): Promise<number> {
   const typed = plan.columns.map((c) => ident(c.name));
   const extra = plan.extra.map((c) => ident(c.name));
-  const level3 = ['__k', ...typed, ...extra, `(${anyCheckFails(plan)}) AS __fail`].join(', ');
-  await duck.run(`CREATE TABLE checked AS SELECT ${level3} FROM (
-    SELECT ${typedProjection(plan)} FROM (SELECT ${rawProjection(plan, staged.rowKey)} FROM src))`);
+  const source = staged.columns.map((c, j) => `${ident(c.name)} AS "__s${j}"`);
+  const level1 = [...source, ...plan.columns.map((c) => `${c.rawSql} AS ${c.raw}`), ...extra].join(', ') || 'NULL AS __none';
+  // A list, not a struct: a NULL list costs its row 16 bytes, a NULL struct a slot in every field.
+  const kept = staged.keepRaw && staged.columns.length > 0 ? `CASE WHEN __fail THEN [${staged.columns.map((_, j) => `"__s${j}"`).join(', ')}] END` : 'NULL::VARCHAR[]';
+  await staged.read(
+    'checked',
+    (relation) => `SELECT ${[...typed, ...extra].join(', ')}, __fail, ${kept} AS __src FROM (
+      SELECT *, (${anyCheckFails(plan)}) AS __fail FROM (
+        SELECT ${typedProjection(plan)} FROM (SELECT ${level1} FROM ${relation})))`,
+  );
   for (const [i, key] of plan.keys.entries()) {
-    const cols = key.map(ident);
+    const cols = key.map((name) => {
+      const spec = plan.columns.find((c) => c.name === name)?.spec;
+      // -0 and 0 are one key; x + 0.0 makes them one hash too.
+      return spec?.type === 'float' ? `(${ident(name)} + 0.0)` : ident(name);
+    });
+    const present = key.map((name) => `${ident(name)} IS NOT NULL`).join(' AND ');
     await duck.run(`CREATE TABLE dup_${i} AS SELECT __k FROM (
-      SELECT __k, row_number() OVER (PARTITION BY ${cols.join(', ')} ORDER BY __k) AS rn FROM checked
-      WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')}) WHERE rn > 1`);
+      SELECT ${ROW} AS __k, row_number() OVER (PARTITION BY ${key.map(ident).join(', ')} ORDER BY rowid) AS rn FROM checked
+      WHERE ${present} AND hash(${cols.join(', ')}) IN (
+        SELECT h FROM (SELECT hash(${cols.join(', ')}) AS h FROM checked WHERE ${present}) GROUP BY h HAVING count(*) > 1))
+      WHERE rn > 1`);
   }
-  const dupUnion = plan.keys.map((_, i) => ` UNION SELECT __k FROM dup_${i}`).join('');
-  await duck.run(`CREATE TABLE bad AS SELECT __k FROM checked WHERE __fail${dupUnion}`);
+  if (plan.keys.length === 0) return 0;
+  const dups = plan.keys.map((_, i) => `SELECT __k FROM dup_${i}`).join(' UNION ');
+  await duck.run(`CREATE TABLE dup_only AS SELECT ${ROW} AS __k FROM checked WHERE NOT __fail AND ${ROW} IN (${dups})`);
+  const n = Number((await duck.one<{ n: string }>('SELECT count(*) AS n FROM dup_only')).n);
   // Fold the (few) duplicates into __fail so "accepted" is a plain filter, not an anti-join per query.
-  if (plan.keys.length > 0) await duck.run(`UPDATE checked SET __fail = TRUE WHERE __k IN (SELECT __k FROM bad) AND NOT __fail`);
+  if (n > 0) await duck.run(`UPDATE checked SET __fail = TRUE WHERE ${ROW} IN (SELECT __k FROM dup_only)`);
+  return n;
 }
 
 /**
@@ -141,18 +167,36 @@ async function writeQuarantine(
   duck: Duck,
   plan: ValidationPlan,
   staged: StagedSource,
+  dupOnly: number,
   file: string,
 ): Promise<{ count: number; file: string; reasons: Partial<Record<QuarantineReasonCode, number>> }> {
+  // Source values of every quarantined row: kept by the typed pass (CSV), or read again (a table, a Parquet scan,
+  // and for a CSV only when duplicates passed every other check).
+  const names = staged.columns.map((c) => c.name);
+  const reread = async (keys: string) =>
+    `SELECT ${['"__mlp_k" AS __k', ...names.map(ident)].join(', ')} FROM ${await staged.rawRows()} WHERE "__mlp_k" IN (${keys})`;
+  let badSrc: string;
+  if (staged.keepRaw) {
+    badSrc = `SELECT ${[`${ROW} AS __k`, ...names.map((n, j) => `__src[${j + 1}] AS ${ident(n)}`)].join(', ')} FROM checked WHERE __src IS NOT NULL`;
+    if (dupOnly > 0) badSrc += ` UNION ALL BY NAME ${await reread('SELECT __k FROM dup_only')}`;
+  } else {
+    badSrc = await reread(`SELECT ${ROW} FROM checked WHERE __fail`);
+  }
+  await duck.run(`CREATE TABLE bad_src AS ${badSrc}`);
+
   const dupFlags = plan.keys.map((_, i) => `__dup_${i}`);
   const srcColumns = [...plan.columns.filter((c) => c.sourceType !== null).map((c) => c.name), ...plan.extra.map((c) => c.name)];
   const rawJson = srcColumns.length > 0 ? `to_json({${srcColumns.map((n) => `${literal(n)}: ${ident(n)}`).join(', ')}})::VARCHAR` : `'{}'`;
   await duck.run(`CREATE TABLE failed AS
     SELECT l.__k, l.__raw AS raw, ${reasonsList(plan)} AS reasons
-    FROM (SELECT ${typedProjection(plan)} FROM (SELECT ${rawProjection(plan, staged.rowKey)}, ${rawJson} AS __raw FROM src
-      WHERE ${staged.rowKey} IN (SELECT __k FROM bad))) l
-    JOIN (SELECT bad.__k${dupFlags.map((f, i) => `, d${i}.__k IS NOT NULL AS ${f}`).join('')} FROM bad${plan.keys
-      .map((_, i) => ` LEFT JOIN dup_${i} d${i} ON d${i}.__k = bad.__k`)
-      .join('')}) b ON l.__k = b.__k`);
+    FROM (SELECT ${typedProjection(plan)} FROM (SELECT ${rawProjection(plan, '__k')}, ${rawJson} AS __raw FROM bad_src)) l
+    ${
+      plan.keys.length === 0
+        ? ''
+        : `LEFT JOIN (SELECT b.__k${dupFlags.map((f, i) => `, d${i}.__k IS NOT NULL AS ${f}`).join('')} FROM bad_src b${plan.keys
+            .map((_, i) => ` LEFT JOIN dup_${i} d${i} ON d${i}.__k = b.__k`)
+            .join('')}) b ON l.__k = b.__k`
+    }`);
 
   // k-th parsed row → its position among all rows: k plus the rejected rows before it.
   await duck.run(`CREATE TABLE reject_index AS

@@ -45,10 +45,14 @@ export interface ValidationPlan {
 const numericSource = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL)/;
 const integerSource = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/;
 
-function rawExpr(col: StagedColumn | undefined): string {
+/**
+ * Text is trimmed of spaces and blank is missing. Most values carry no padding:
+ * the LIKE guard (a prefix/suffix test, no allocation) keeps trim off them.
+ */
+export function rawExpr(col: StagedColumn | undefined): string {
   if (!col) return 'NULL';
   const c = ident(col.name);
-  return col.type === 'VARCHAR' ? `NULLIF(trim(${c}), '')` : c;
+  return col.type === 'VARCHAR' ? `CASE WHEN ${c} LIKE ' %' OR ${c} LIKE '% ' THEN NULLIF(trim(${c}), '') ELSE NULLIF(${c}, '') END` : c;
 }
 
 /** `raw` is the alias of the raw value; the result never re-reads `src`. */
@@ -61,8 +65,9 @@ function typedExpr(type: ColumnType, col: StagedColumn | undefined, raw: string)
   if (col.type === 'VARCHAR') {
     switch (type) {
       case 'int':
-        // DuckDB's BIGINT cast rounds '1.5' and reads '0x10': only plain digits are ints.
-        return `CASE WHEN regexp_full_match(${raw}, '[+-]?[0-9]+') THEN TRY_CAST(${raw} AS BIGINT) END`;
+        // DuckDB's BIGINT cast rounds '1.5' and reads '0x10', '1e3', '1_000': only plain digits are ints. The cast
+        // places the sign ('+-3' fails); ltrim checks the characters without a regular expression.
+        return `CASE WHEN ltrim(${raw}, '+-0123456789') = '' THEN TRY_CAST(${raw} AS BIGINT) END`;
       case 'float':
         // DuckDB reads '1_000' as 1000; a digit separator is not a number here.
         return `CASE WHEN NOT contains(${raw}, '_') THEN TRY_CAST(${raw} AS DOUBLE) END`;
@@ -117,15 +122,23 @@ export function planValidation(schema: DatasetSchema, staged: StagedColumn[]): V
         message: `${literal(`expected ${spec.type}, got `)} || ${show(raw)}`,
       });
     }
+    // NaN and ±Infinity are not numbers a model can use: quarantined unless the column allows them.
+    const float = spec.type === 'float' && col !== undefined;
+    if (float && !spec.allowNonFinite) {
+      checks.push({ code: 'non_finite', column: name, when: `NOT isfinite(${typed})`, message: `${literal('not a finite number: ')} || ${show(raw)}` });
+    }
     const bounds: string[] = [];
     if (spec.min !== undefined) bounds.push(`${typed} < ${boundLiteral(spec.type, spec.min)}`);
     if (spec.max !== undefined) bounds.push(`${typed} > ${boundLiteral(spec.type, spec.max)}`);
     if (bounds.length > 0) {
       const range = `[${spec.min ?? '-∞'}, ${spec.max ?? '∞'}]`;
+      // DuckDB orders NaN above every number; a bound says nothing about NaN, and a non-finite value is
+      // reported as such (or allowed) rather than as out of range — except an allowed ±Infinity past a bound.
+      const comparable = !float ? '' : spec.allowNonFinite ? `NOT isnan(${typed}) AND ` : `isfinite(${typed}) AND `;
       checks.push({
         code: 'out_of_range',
         column: name,
-        when: `(${bounds.join(' OR ')})`,
+        when: `(${comparable}(${bounds.join(' OR ')}))`,
         message: `${show(typed)} || ${literal(` is outside ${range}`)}`,
       });
     }
