@@ -189,11 +189,11 @@ export class IngestionJobsService implements OnModuleInit, OnModuleDestroy, OnAp
           accepted: result.accepted,
           quarantined: result.quarantined,
           schemaHash: schemaHash(result.schema),
-          schema: result.schema as unknown as Record<string, unknown>,
+          schema: result.schema,
           inferred: result.inferred,
           reportArtifactKey: reportArtifact.key,
           quarantineArtifactKey: quarantineArtifact?.key ?? null,
-          report: summarizeReport(result.report) as unknown as Record<string, unknown>,
+          report: { ...summarizeReport(result.report) },
           status: failedChecks.length > 0 ? 'rejected' : 'accepted',
           watermark: acquired.watermark ?? null,
           streamRange: 'streamRange' in request.source ? (request.source.streamRange ?? null) : null,
@@ -287,7 +287,7 @@ export class IngestionJobsService implements OnModuleInit, OnModuleDestroy, OnAp
       this.logger.warn({ err }, `report of version ${previous.version} unavailable; comparing schemas only`);
     }
     const diff = diffSchemas({ schema: parseDatasetSchema(previous.schema), report: previousReport }, { schema, report });
-    return diff as unknown as Record<string, unknown>[];
+    return diff.map((change) => ({ ...change }));
   }
 
   /** After a crash: this worker's unfinished jobs are run again when their source can be re-read, else failed. */

@@ -66,7 +66,7 @@ export async function evaluateFinalModel(ctx: RunContext, trained: TrainedPipeli
   const metrics = scoreTask(yTest, out, omittedMetrics);
   const sensitive: Record<string, (string | number | boolean | null)[]> = {};
   for (const [c, values] of Object.entries(prepared.sensitive)) sensitive[c] = test.map((r) => values[r]);
-  const fairness = Object.keys(sensitive).length ? (fairnessOf(ctx, yTest, predictions(out), sensitive) as unknown as Record<string, unknown>) : {};
+  const fairness = Object.keys(sensitive).length ? { ...fairnessOf(ctx, yTest, predictions(out), sensitive) } : {};
   const slices: Record<string, unknown> = {};
   for (const [attr, rep] of Object.entries((fairness as { attributes?: Record<string, { slices: unknown }> }).attributes ?? {})) slices[attr] = rep.slices;
 
