@@ -14,17 +14,12 @@ const scanned = ['services', 'libs', 'tools'];
 const skipped = /(^|\/)(node_modules|dist|testing|contract|bench)(\/|$)|\.spec\.ts$|\.fixture\.ts$|^libs\/contracts\//;
 
 /**
- * Events the platform reads but does not append yet: the registry's model
- * versions and aliases. The training service takes its `production`
- * baseline from them and the feature store its model dependents, and tests
- * append them; the registry's model-version commands are a later issue.
- * Each must still have a consumer, and leaves this list once a producer exists.
+ * Events the platform reads but does not append yet, each with the reader
+ * that needs it kept: an entry must still have a consumer and no producer,
+ * and leaves this list once a producer exists. Empty now that the registry
+ * appends ModelVersionRegistered, ModelAliasAssigned and ModelAliasRemoved.
  */
-const awaitingProducer: Record<string, string> = {
-  ModelVersionRegistered: 'read by training (production baseline) and the feature store (model dependents)',
-  ModelAliasAssigned: 'read by training (production baseline) and the feature store (model dependents)',
-  ModelAliasRemoved: 'read by training (production baseline) and the feature store (model dependents)',
-};
+const awaitingProducer: Record<string, string> = {};
 
 function sources(dir: string, out: { path: string; text: string }[] = []): { path: string; text: string }[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
