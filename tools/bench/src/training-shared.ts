@@ -91,6 +91,37 @@ export function benchSpec(model: ModelSpec, cvFolds?: number): TrainingSpec {
   });
 }
 
+/** The memory workload: 1M rows × 20 float features, loaded from Parquet and fitted for one epoch by a small MLP. */
+export const MEMORY_ROWS = 1_000_000;
+export const MEMORY_SEED = 7;
+export const MEMORY_MODEL: ModelSpec = { type: 'mlp', layers: [32, 16], epochs: 1, batchSize: 1024 };
+
+/** impute (mean) + standard scaling of every numeric column, then the small MLP. */
+export function memorySpec(): TrainingSpec {
+  return parseTrainingSpec({
+    experiment: 'bench',
+    task: 'binary',
+    data: { dataset: { name: 'bench' }, label: 'label' },
+    preprocessing: [{ impute: 'mean' }, { scale: 'standard' }],
+    model: MEMORY_MODEL,
+    seed: SEED,
+  });
+}
+
+/**
+ * DuckDB SQL for the memory workload: FEATURES float columns on different
+ * scales and offsets (deterministic, from hash(row, column)), a binary label
+ * from a noisy linear score of the first three, and every 1,000th value of f05 missing.
+ */
+export function memoryRowsSql(rows: number): string {
+  const u = (j: number) => `((hash(i * ${FEATURES} + ${j}) % 1000003)::DOUBLE / 1000003 - 0.5)`;
+  const columns = Array.from({ length: FEATURES }, (_, j) => {
+    const value = `${u(j)} * ${1 + j} + ${j * 10}`;
+    return `${j === 5 ? `CASE WHEN i % 1000 = 0 THEN NULL ELSE ${value} END` : value} AS ${featureName(j)}`;
+  });
+  return `SELECT ${columns.join(', ')}, CASE WHEN ${u(0)} + ${u(1)} - ${u(2)} + 0.3 * ${u(99)} > 0 THEN 1 ELSE 0 END AS label FROM range(${rows}) t(i)`;
+}
+
 export interface SearchWorkload {
   prepared: PreparedData;
   spec: TrainingSpec;

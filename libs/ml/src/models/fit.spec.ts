@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 
 /** y = 2·x1 − 3·x2 + 1 on [-1, 1]², no noise. */
-function plane(seed: number, n: number): TrainingData {
+function plane(seed: number, n: number): TrainingData & { x: Float32Array } {
   const x = uniformRows(new SeededRng(seed), n, 2);
   return { x, y: mapRows(x, 2, ([a, b]) => 2 * a - 3 * b + 1), n, d: 2, task: 'regression' };
 }
@@ -45,7 +45,7 @@ describe('fitModel: models recover what generated the data', () => {
       labels.push(s > 0 ? 1 : 0);
     }
     const n = labels.length;
-    const data: TrainingData = { x: Float32Array.from(rows), y: Float32Array.from(labels), n, d: 2, task: 'binary' };
+    const data: TrainingData & { x: Float32Array } = { x: Float32Array.from(rows), y: Float32Array.from(labels), n, d: 2, task: 'binary' };
     const model = await fitModel({ type: 'logistic', learningRate: 0.2, epochs: 40, batchSize: 64 }, data, { seed: 3 });
     const p = model.predict(data.x, n);
     expect(p).toHaveLength(n);
@@ -283,5 +283,27 @@ describe('fitModel: epochs in chunks', () => {
     bare.optimizer.dispose();
     bare.dispose();
     ours.dispose();
+  });
+
+  it('a RowSource (rows made chunk by chunk) trains to the same weights as the whole x array', async () => {
+    const n = CHUNK_ROWS + 500;
+    const data = plane(6, n);
+    const spec = { type: 'mlp' as const, layers: [4], epochs: 2, batchSize: 512 };
+    const asked: number[] = [];
+    const source = {
+      rows: (indices: readonly number[]) => {
+        asked.push(indices.length);
+        return Float32Array.from(indices.flatMap((r) => [data.x[2 * r], data.x[2 * r + 1]]));
+      },
+    };
+    const fromArray = await fitModel(spec, data, { seed: 4 });
+    const fromSource = await fitModel(spec, { ...data, x: source }, { seed: 4 });
+    expect(await fromSource.weightsSha256()).toBe(await fromArray.weightsSha256());
+    // Never more than one chunk of rows at a time.
+    expect(Math.max(...asked)).toBeLessThanOrEqual(CHUNK_ROWS);
+    fromArray.dispose();
+    fromSource.dispose();
+    const bad = { rows: (indices: readonly number[]) => new Float32Array(indices.length * 2).fill(Number.NaN) };
+    await expect(fitModel(spec, { ...data, x: bad }, { seed: 4 })).rejects.toThrow(/must be finite/);
   });
 });

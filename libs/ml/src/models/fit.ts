@@ -6,10 +6,20 @@ import { buildModel, type ModelShape, targetColumns, targetMatrix } from './buil
 import { type ModelSpec, requireTaskFits, type ResolvedModelSpec, resolveModelSpec, type Task } from './model-spec';
 import { LayersPredictor, type Predictor } from './persist';
 
+/**
+ * Rows of x made on demand (preprocessed chunk by chunk from typed columns),
+ * so the n×d matrix never exists whole: fitModel asks for one chunk of rows
+ * at a time, in the epoch's order.
+ */
+export interface RowSource {
+  /** Row-major |indices|×d features of the given rows (indices into 0..n-1). */
+  rows(indices: readonly number[]): Float32Array;
+}
+
 /** Row-major features and one target per row. */
 export interface TrainingData {
-  /** n×d features, row-major. */
-  x: Float32Array;
+  /** n×d features, row-major, or a source of rows (checked chunk by chunk as they are made). */
+  x: Float32Array | RowSource;
   /** Class index (0/1 for binary, 0..K-1 for multiclass) or value, one per row. */
   y: Float32Array | Int32Array;
   n: number;
@@ -179,7 +189,7 @@ export async function fitModel(specInput: ModelSpec, data: TrainingData, options
  */
 async function fitOneEpoch(
   model: tf.LayersModel,
-  rows: { x: Float32Array; d: number; targets: Float32Array; cols: number; order: readonly number[] },
+  rows: { x: Float32Array | RowSource; d: number; targets: Float32Array; cols: number; order: readonly number[] },
   batchSize: number,
   validationData: [tf.Tensor, tf.Tensor] | undefined,
 ): Promise<EpochLogs> {
@@ -189,7 +199,7 @@ async function fitOneEpoch(
   let single: Record<string, number> | undefined;
   for (let start = 0; start < order.length; start += chunk) {
     const part = order.slice(start, start + chunk);
-    const xs = tf.tensor2d(permuteRows(rows.x, rows.d, part), [part.length, rows.d]);
+    const xs = tf.tensor2d(rows.x instanceof Float32Array ? permuteRows(rows.x, rows.d, part) : sourcedRows(rows.x, rows.d, part), [part.length, rows.d]);
     const ys = tf.tensor2d(permuteRows(rows.targets, rows.cols, part), [part.length, rows.cols]);
     try {
       const h = await model.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
@@ -230,12 +240,22 @@ function permuteRows(source: Float32Array, cols: number, order: readonly number[
   return out;
 }
 
+/** Rows from a RowSource, checked like an x array: the right length, every value finite. */
+function sourcedRows(source: RowSource, d: number, indices: readonly number[]): Float32Array {
+  const x = source.rows(indices);
+  requireLength(x, indices.length * d, 'x rows');
+  for (let k = 0; k < x.length; k++) {
+    if (!Number.isFinite(x[k])) throw invalid(`x[${indices[Math.floor(k / d)] * d + (k % d)}]`, `must be finite, received ${x[k]}`);
+  }
+  return x;
+}
+
 /** Shapes, finiteness and label ranges; returns the model shape with nClasses settled. */
 function checkTrainingData(data: TrainingData): ModelShape {
   const { n, d, task } = data;
   requireCount(n, 'n', 1);
   requireCount(d, 'd', 1);
-  requireFinite(data.x, n * d, 'x');
+  if (data.x instanceof Float32Array) requireFinite(data.x, n * d, 'x');
   requireLength(data.y, n, 'y');
   if (data.sampleWeight !== undefined) {
     requireFinite(data.sampleWeight, n, 'sampleWeight');

@@ -121,6 +121,13 @@ export function categoryPositions(col: Column, categories: readonly Category[]):
     for (let i = 0; i < n; i++) out[i] = col.codes[i] < 0 ? -1 : byCode[col.codes[i]];
     return out;
   }
+  if (isNumericColumn(col)) {
+    // Numbers match number categories only; a Map on the number itself builds no string per row.
+    const byNumber = new Map<number, number>();
+    categories.forEach((c, i) => typeof c === 'number' && !byNumber.has(c) && byNumber.set(c, i));
+    for (let i = 0; i < n; i++) out[i] = Number.isFinite(col[i]) ? (byNumber.get(col[i]) ?? -2) : -1;
+    return out;
+  }
   for (let i = 0; i < n; i++) {
     const v = cellAt(col, i);
     out[i] = isMissing(v) ? -1 : (index.get(categoryKey(v)) ?? -2);

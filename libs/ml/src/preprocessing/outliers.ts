@@ -27,8 +27,8 @@ abstract class Clipper<K extends string, O extends { columns?: string[] }> exten
     return this.fitValues(column, values as Cell[]);
   }
 
-  protected override transformValues(column: string, values: Column, b: ClipBounds): Record<string, Column> {
-    if (isNumericColumn(values)) return { [column]: mapTyped(values, (x) => Math.min(b.upper, Math.max(b.lower, x))) };
+  protected override transformValues(column: string, values: Column, b: ClipBounds, inPlace = false): Record<string, Column> {
+    if (isNumericColumn(values)) return { [column]: mapTyped(values, (x) => Math.min(b.upper, Math.max(b.lower, x)), inPlace) };
     return super.transformValues(column, values, b);
   }
 

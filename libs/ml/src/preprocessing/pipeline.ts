@@ -177,7 +177,7 @@ export class Pipeline implements Transformer {
    * matrix and a column or two are alive at once, never a transformed copy
    * of the frame. A missing or non-numeric output is an error naming the feature.
    */
-  transformToMatrix(frame: Frame, rows?: readonly number[]): { x: Float32Array; n: number; d: number } {
+  transformToMatrix(frame: Frame, rows?: readonly number[], rowLabels?: readonly number[]): { x: Float32Array; n: number; d: number } {
     const { featureNames } = this.requireFitted();
     const nFrame = rowCount(frame);
     const n = rows ? rows.length : nFrame;
@@ -188,7 +188,7 @@ export class Pipeline implements Transformer {
     const write = (name: string, values: Column) => {
       const j = position.get(name);
       if (j === undefined) return;
-      writeMatrixColumn(x, n, d, j, name, values, rows);
+      writeMatrixColumn(x, n, d, j, name, values, rows, rowLabels);
       written.add(name);
     };
     const streamable = this.steps.every((s) => s.transformer instanceof ColumnTransformer && s.transformer.transform === ColumnTransformer.prototype.transform);
@@ -205,12 +205,22 @@ export class Pipeline implements Transformer {
         for (const c of t.columns) if (!present.has(c)) requireColumn(frame, c);
         names = names.flatMap((c) => Object.keys(t.transformOne(c, []) ?? { [c]: [] }));
       }
+      // One scratch column per numeric type: a numeric column is copied into it once and every
+      // one-to-one numeric step then works in place, so no column-sized garbage is left per feature.
+      const steps = this.steps.map((s) => s.transformer as ColumnTransformer<string, object, unknown>);
+      const scratch: { f32?: Float32Array; f64?: Float64Array } = {};
       for (const [name, values] of Object.entries(frame)) {
-        let outputs: [string, Column][] = [[name, values]];
-        for (const s of this.steps) {
-          const t = s.transformer as ColumnTransformer<string, object, unknown>;
+        let owned: Column | undefined;
+        let start: Column = values;
+        if (isNumericColumn(values) && steps.some((t) => t.transforms(name))) {
+          const buffer = values instanceof Float32Array ? (scratch.f32 ??= new Float32Array(nFrame)) : (scratch.f64 ??= new Float64Array(nFrame));
+          buffer.set(values);
+          owned = start = buffer;
+        }
+        let outputs: [string, Column][] = [[name, start]];
+        for (const t of steps) {
           outputs = outputs.flatMap(([c, v]) => {
-            const o = t.transformOne(c, v);
+            const o = t.transformOne(c, v, v === owned);
             return o === undefined ? [[c, v] as [string, Column]] : Object.entries(o);
           });
         }
@@ -269,8 +279,9 @@ function noRows(frame: Frame): Frame {
 }
 
 /** @internal Column j of a row-major matrix from a transformed column: finite numbers (booleans as 0/1) only. */
-export function writeMatrixColumn(x: Float32Array, n: number, d: number, j: number, name: string, values: Column, rows?: readonly number[]): void {
-  const fail = (i: number, v: unknown) => {
+export function writeMatrixColumn(x: Float32Array, n: number, d: number, j: number, name: string, values: Column, rows?: readonly number[], rowLabels?: readonly number[]): void {
+  const fail = (row: number, v: unknown) => {
+    const i = rowLabels?.[row] ?? row;
     const missing = isMissing(v as null);
     return new ValidationError(
       `feature '${name}' is ${missing ? 'missing' : `non-numeric (${JSON.stringify(v)})`} at row ${i} after preprocessing; add an impute or encode step for it`,

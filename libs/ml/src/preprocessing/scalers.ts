@@ -29,8 +29,8 @@ export function mapNumeric(column: string, values: readonly Cell[], f: (x: numbe
 }
 
 /** @internal A fitted numeric map over a typed column, into a new column of the same type; missing (NaN) stays NaN. */
-export function mapTyped(values: NumericColumn, f: (x: number) => number): NumericColumn {
-  const out = values instanceof Float32Array ? new Float32Array(values.length) : new Float64Array(values.length);
+export function mapTyped(values: NumericColumn, f: (x: number) => number, inPlace = false): NumericColumn {
+  const out = inPlace ? values : values instanceof Float32Array ? new Float32Array(values.length) : new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     out[i] = Number.isFinite(v) ? f(v) : Number.NaN;
@@ -58,8 +58,8 @@ abstract class AffineScaler<K extends ScalerKind> extends ColumnTransformer<K, C
     return this.fitValues(column, values as Cell[]);
   }
 
-  protected override transformValues(column: string, values: Column, p: AffineParams): Record<string, Column> {
-    if (isNumericColumn(values)) return { [column]: mapTyped(values, (x) => (x - p.center) / p.scale) };
+  protected override transformValues(column: string, values: Column, p: AffineParams, inPlace = false): Record<string, Column> {
+    if (isNumericColumn(values)) return { [column]: mapTyped(values, (x) => (x - p.center) / p.scale, inPlace) };
     return super.transformValues(column, values, p);
   }
 

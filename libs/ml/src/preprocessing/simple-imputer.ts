@@ -94,13 +94,13 @@ export class SimpleImputer extends ColumnTransformer<'SimpleImputer', SimpleImpu
   }
 
   /** Typed columns stay typed; a column without missing values is returned as it is (typed columns are never written in place). */
-  protected override transformValues(column: string, values: Column, params: { fill: Category }): Record<string, Column> {
+  protected override transformValues(column: string, values: Column, params: { fill: Category }, inPlace = false): Record<string, Column> {
     const { fill } = params;
     if (isNumericColumn(values) && typeof fill === 'number') {
       let missing = false;
       for (let i = 0; i < values.length && !missing; i++) missing = !Number.isFinite(values[i]);
       if (!missing) return { [column]: values };
-      const out = values instanceof Float32Array ? new Float32Array(values.length) : new Float64Array(values.length);
+      const out = inPlace ? values : values instanceof Float32Array ? new Float32Array(values.length) : new Float64Array(values.length);
       for (let i = 0; i < values.length; i++) out[i] = Number.isFinite(values[i]) ? values[i] : fill;
       return { [column]: out };
     }

@@ -168,15 +168,29 @@ export abstract class ColumnTransformer<K extends string, O extends ColumnOption
     return this.fitColumn(column, Array.isArray(values) ? values : toCells(values), y);
   }
 
-  /** Transforms one column of any form; the default goes through plain cells (see {@link fitValues}). */
-  protected transformValues(column: string, values: Column, params: P): Record<string, Column> {
+  /**
+   * Transforms one column of any form; the default goes through plain cells
+   * (see {@link fitValues}). With `inPlace` the caller owns `values` (a typed
+   * scratch column) and a one-to-one numeric map may write its result into it.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  protected transformValues(column: string, values: Column, params: P, inPlace = false): Record<string, Column> {
     return this.transformColumn(column, Array.isArray(values) ? values : toCells(values), params);
   }
 
-  /** One output column set for one input column: what a pipeline streams column by column. */
-  transformOne(column: string, values: Column): Record<string, Column> | undefined {
+  /**
+   * The output columns of one input column, or undefined when this step does
+   * not transform it: what a pipeline streams column by column. `inPlace`:
+   * see {@link transformValues}.
+   */
+  transformOne(column: string, values: Column, inPlace = false): Record<string, Column> | undefined {
     const { params } = this.requireFitted();
-    return Object.prototype.hasOwnProperty.call(params, column) ? this.transformValues(column, values, params[column]) : undefined;
+    return Object.prototype.hasOwnProperty.call(params, column) ? this.transformValues(column, values, params[column], inPlace) : undefined;
+  }
+
+  /** Whether this (fitted) step transforms `column`. */
+  transforms(column: string): boolean {
+    return Object.prototype.hasOwnProperty.call(this.requireFitted().params, column);
   }
 
   protected abstract fitColumn(column: string, values: readonly Cell[], y: number[] | undefined): P;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Cell, type Frame, isMissing, numericValues, validateTarget } from '../preprocessing/frame';
+import { type Cell, type Column, type Frame, isMissing, numericValues, validateTarget } from '../preprocessing/frame';
 import {
   ColumnTransformer,
   type ColumnTransformerState,
@@ -139,5 +139,11 @@ export class FeatureSelector extends ColumnTransformer<'FeatureSelector', Featur
 
   protected transformColumn(column: string, values: readonly Cell[], p: FeatureScore): Record<string, Cell[]> {
     return p.selected ? { [column]: values.slice() } : {};
+  }
+
+  /** Typed columns pass through as they are (typed columns are never written in place by their owner's readers). */
+  protected override transformValues(column: string, values: Column, p: FeatureScore, inPlace = false): Record<string, Column> {
+    if (Array.isArray(values)) return super.transformValues(column, values, p, inPlace);
+    return p.selected ? { [column]: values } : {};
   }
 }

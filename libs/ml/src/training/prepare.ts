@@ -1,5 +1,21 @@
 import { ValidationError } from '@mlp/contracts';
-import { type Category, type Cell, type Frame, distinctSorted, isMissing, rowCount } from '../preprocessing/frame';
+import {
+  type Category,
+  type Cell,
+  type Column,
+  type Frame,
+  categoryPositions,
+  cellAt,
+  columnLength,
+  distinctCategories,
+  isCodedColumn,
+  isMissing,
+  isNumericColumn,
+  rowCount,
+  takeColumn,
+  toCells,
+} from '../preprocessing/frame';
+import { writeMatrixColumn } from '../preprocessing/pipeline';
 import { type AnyColumn, type DateColumn, describeDateColumn, readDateColumn, textDateFormat } from './date-columns';
 import type { TrainingSpec } from './training-spec';
 
@@ -26,6 +42,8 @@ export interface PreparedData {
   groups?: Cell[];
   rows: number;
   droppedMissingLabel: number;
+  /** Non-finite numbers (NaN, ±Infinity) per column, read as missing (an impute step fills them); columns without any are left out. */
+  nonFinite: Record<string, number>;
   /** Feature columns taken apart into date parts by the pipeline (see `pipelineFromSpec`). */
   dates: DateColumn[];
   dropped: DroppedColumn[];
@@ -49,7 +67,12 @@ const ID_NAME = /(^id$|_id$|^uuid$|_uuid$|^key$)/i;
  * - ID-like or free-text columns that no step names explicitly are dropped
  *   with a recorded warning instead of being encoded into thousands of columns.
  */
-export function prepareTrainingData(frame: Frame, types: Record<string, InputColumnType>, spec: TrainingSpec): PreparedData {
+export function prepareTrainingData(
+  frame: Frame,
+  types: Record<string, InputColumnType>,
+  spec: TrainingSpec,
+  options: { nonFinite?: Record<string, number> } = {},
+): PreparedData {
   const n = rowCount(frame);
   const { data } = spec;
   const splitColumn = spec.split.column;
@@ -76,11 +99,13 @@ export function prepareTrainingData(frame: Frame, types: Record<string, InputCol
   }
 
   const labels = frame[data.label];
+  let labelled = 0;
+  for (let i = 0; i < n; i++) if (!isMissing(cellAt(labels, i))) labelled++;
+  // Every row labelled (the usual case): the columns are used as they are, not copied (and no row list is built).
+  const everyRow = labelled === n;
   const keep: number[] = [];
-  labels.forEach((v, i) => {
-    if (!isMissing(v)) keep.push(i);
-  });
-  const take = (values: Cell[]) => keep.map((i) => values[i]);
+  if (!everyRow) for (let i = 0; i < n; i++) if (!isMissing(cellAt(labels, i))) keep.push(i);
+  const take = (values: Column): Column => (everyRow ? values : takeColumn(values, keep));
   const { y, classes } = encodeLabel(take(labels), spec.task, data.label);
 
   const dropped: DroppedColumn[] = [];
@@ -140,42 +165,103 @@ export function prepareTrainingData(frame: Frame, types: Record<string, InputCol
     throw new ValidationError('no feature columns are left after the data rules', [{ path: 'data', message: `dropped: ${dropped.map((d) => `${d.column} (${d.reason})`).join('; ')}` }]);
   }
   const sensitive: Record<string, Cell[]> = {};
-  for (const c of data.sensitive) sensitive[c] = take(frame[c]);
+  for (const c of data.sensitive) sensitive[c] = toCells(take(frame[c]));
   const orderColumn = spec.split.method === 'time' ? splitColumn : spec.cv?.method === 'timeseries' ? cvColumn : undefined;
   const groupColumn = spec.split.method === 'group' ? splitColumn : spec.cv?.method === 'group' ? (cvColumn ?? splitColumn) : undefined;
-  if (keep.length < n) warnings.push(`${n - keep.length} rows without a label were left out`);
+  if (labelled < n) warnings.push(`${n - labelled} rows without a label were left out`);
+  const nonFinite = countNonFinite(frame, options.nonFinite);
+  for (const [c, count] of Object.entries(nonFinite)) warnings.push(`column '${c}': ${count} non-finite value${count === 1 ? '' : 's'} (NaN, ±Infinity) read as missing`);
   return {
     features,
     y,
     classes,
     sensitive,
-    order: orderColumn ? take(frame[orderColumn]) : undefined,
-    groups: groupColumn ? take(frame[groupColumn]) : undefined,
-    rows: keep.length,
-    droppedMissingLabel: n - keep.length,
+    order: orderColumn ? toCells(take(frame[orderColumn])) : undefined,
+    groups: groupColumn ? toCells(take(frame[groupColumn])) : undefined,
+    rows: labelled,
+    droppedMissingLabel: n - labelled,
+    nonFinite,
     dates,
     dropped,
     warnings,
   };
 }
 
-function idLikeReason(column: string, values: Cell[], type: InputColumnType): string | undefined {
-  const present = values.filter((v) => !isMissing(v));
-  if (present.length === 0) return 'every value is missing';
-  const distinct = new Set(present.map((v) => `${typeof v}:${String(v)}`)).size;
-  if (distinct === 1) return 'constant column';
-  if (type === 'categorical' && distinct > HIGH_CARDINALITY && distinct > 0.5 * present.length) {
-    const long = present.filter((v) => String(v).length > 40 || /\s\S+\s/.test(String(v))).length > present.length / 2;
-    return `${long ? 'free-text' : 'ID-like'} column with ${distinct} distinct values in ${present.length} rows; name it in an encode step to use it`;
+/** Non-finite numbers per column: counted in plain cells here, plus what the loader counted before it stored them as missing. */
+function countNonFinite(frame: Frame, loaded: Record<string, number> = {}): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [c, values] of Object.entries(frame)) {
+    let count = loaded[c] ?? 0;
+    if (Array.isArray(values)) for (const v of values) if (typeof v === 'number' && !Number.isFinite(v)) count++;
+    if (count > 0) out[c] = count;
   }
-  if (ID_NAME.test(column) && distinct > 0.2 * present.length) return `ID-like column (${distinct} distinct values in ${present.length} rows)`;
+  return out;
+}
+
+function idLikeReason(column: string, values: Column, type: InputColumnType): string | undefined {
+  const { present, constant, distinct, long } = profile(values, type === 'categorical');
+  if (present === 0) return 'every value is missing';
+  if (constant()) return 'constant column';
+  if (type === 'categorical' && distinct() > HIGH_CARDINALITY && distinct() > 0.5 * present) {
+    return `${long() > present / 2 ? 'free-text' : 'ID-like'} column with ${distinct()} distinct values in ${present} rows; name it in an encode step to use it`;
+  }
+  if (ID_NAME.test(column) && distinct() > 0.2 * present) return `ID-like column (${distinct()} distinct values in ${present} rows)`;
   return undefined;
 }
 
+const isLong = (v: Cell) => String(v).length > 40 || /\s\S+\s/.test(String(v));
+
+/** Present values, distinct count and long-text count of a column, computed once and only when asked (typed columns never build a string per row). */
+function profile(values: Column, textual: boolean): { present: number; constant: () => boolean; distinct: () => number; long: () => number } {
+  const once = <T>(f: () => T) => {
+    let v: T | undefined;
+    return () => (v ??= f());
+  };
+  if (isCodedColumn(values)) {
+    const counts = new Float64Array(values.dictionary.length);
+    let present = 0;
+    for (const c of values.codes) {
+      if (c < 0) continue;
+      counts[c]++;
+      present++;
+    }
+    const distinct = once(() => counts.filter((k) => k > 0).length);
+    return {
+      present,
+      constant: () => distinct() === 1,
+      distinct,
+      long: once(() => values.dictionary.reduce<number>((sum, v, i) => sum + (isLong(v) ? counts[i] : 0), 0)),
+    };
+  }
+  if (isNumericColumn(values)) {
+    let present = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of values) {
+      if (!Number.isFinite(v)) continue;
+      present++;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    // A Set of a million numbers is hundreds of MB of heap: only an ID-like name needs the distinct count.
+    const distinct = once(() => (lo === hi ? 1 : new Set(Array.from(values).filter(Number.isFinite)).size));
+    return { present, constant: () => lo === hi, distinct, long: () => 0 };
+  }
+  const present = values.filter((v) => !isMissing(v));
+  const distinct = once(() => new Set(present.map((v) => `${typeof v}:${String(v)}`)).size);
+  return {
+    present: present.length,
+    constant: () => distinct() === 1,
+    distinct,
+    long: once(() => (textual ? present.filter(isLong).length : 0)),
+  };
+}
+
 /** Labels → numbers: class indices in sorted order for classification (binary needs exactly two classes). */
-export function encodeLabel(values: Cell[], task: TrainingSpec['task'], column: string): { y: number[]; classes: Category[] } {
+export function encodeLabel(values: Column, task: TrainingSpec['task'], column: string): { y: number[]; classes: Category[] } {
   if (task === 'regression') {
-    const y = values.map((v, i) => {
+    const y = Array.from({ length: columnLength(values) }, (_, i) => {
+      const v = cellAt(values, i);
       const x = typeof v === 'boolean' ? Number(v) : v;
       if (typeof x !== 'number' || !Number.isFinite(x)) {
         throw new ValidationError(`label '${column}' must be numeric for regression; row ${i} is ${JSON.stringify(v)}`, [{ path: 'data.label', message: 'not numeric' }]);
@@ -184,7 +270,7 @@ export function encodeLabel(values: Cell[], task: TrainingSpec['task'], column: 
     });
     return { y, classes: [] };
   }
-  const classes = distinctSorted(values);
+  const classes = distinctCategories(values);
   if (task === 'binary' && classes.length !== 2) {
     throw new ValidationError(`a binary task needs exactly 2 label values; '${column}' has ${classes.length}: ${classes.slice(0, 10).join(', ')}`, [
       { path: 'data.label', message: `found ${classes.length} classes` },
@@ -193,14 +279,13 @@ export function encodeLabel(values: Cell[], task: TrainingSpec['task'], column: 
   if (task === 'multiclass' && classes.length < 2) {
     throw new ValidationError(`a multiclass task needs at least 2 label values; '${column}' has ${classes.length}`, [{ path: 'data.label', message: 'one class only' }]);
   }
-  const index = new Map(classes.map((c, i) => [`${typeof c}:${String(c)}`, i]));
-  return { y: values.map((v) => index.get(`${typeof v}:${String(v)}`)!), classes };
+  return { y: Array.from(categoryPositions(values, classes)), classes };
 }
 
 /** Rows of a frame, in the given order. */
 export function takeRows(frame: Frame, rows: readonly number[]): Frame {
   const out: Frame = {};
-  for (const [c, values] of Object.entries(frame)) out[c] = rows.map((r) => values[r]);
+  for (const [c, values] of Object.entries(frame)) out[c] = takeColumn(values, rows);
   return out;
 }
 
@@ -209,19 +294,6 @@ export function toMatrix(frame: Frame, columns: readonly string[]): { x: Float32
   const n = rowCount(frame);
   const d = columns.length;
   const x = new Float32Array(n * d);
-  columns.forEach((c, j) => {
-    const values = frame[c];
-    for (let i = 0; i < n; i++) {
-      const v = values[i];
-      const num = typeof v === 'boolean' ? Number(v) : v;
-      if (typeof num !== 'number' || !Number.isFinite(num)) {
-        throw new ValidationError(
-          `feature '${c}' is ${isMissing(v) ? 'missing' : `non-numeric (${JSON.stringify(v)})`} at row ${i} after preprocessing; add an impute or encode step for it`,
-          [{ path: `preprocessing`, message: `column '${c}' needs ${isMissing(v) ? 'an impute' : 'an encode'} step` }],
-        );
-      }
-      x[i * d + j] = num;
-    }
-  });
+  columns.forEach((c, j) => writeMatrixColumn(x, n, d, j, c, frame[c]));
   return { x, n, d };
 }

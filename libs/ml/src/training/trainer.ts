@@ -1,10 +1,11 @@
 import { kFold } from '../evaluation/cross-validation';
 import { classWeights, randomOverSample, randomUnderSample, sampleWeights } from '../imbalance';
-import { fitModel, type FittedModel, type ModelSpec } from '../models';
+import { ValidationError } from '@mlp/contracts';
+import { CHUNK_ROWS, fitModel, type FittedModel, type ModelSpec, type RowSource } from '../models';
 import type { Pipeline } from '../preprocessing/pipeline';
 import { SeededRng } from '../random/seeded-rng';
 import { pipelineFromSpec } from './preprocessing-from-spec';
-import { isAllRows } from '../preprocessing/frame';
+import { type Frame, isAllRows } from '../preprocessing/frame';
 import { takeRows, toMatrix, type PreparedData } from './prepare';
 import { scoreTask, type ModelOutput } from './scoring';
 import type { TrainingSpec } from './training-spec';
@@ -56,24 +57,24 @@ export async function fitOnRows(
 ): Promise<TrainedPipeline> {
   const rng = new SeededRng(seed);
   // All rows (a final fit without early stopping): the prepared columns themselves, not a copy.
-  const frame = isAllRows(trainRows, prepared.rows) ? prepared.features : takeRows(prepared.features, trainRows);
-  const y = trainRows.map((r) => prepared.y[r]);
+  const allRows = isAllRows(trainRows, prepared.rows);
+  const frame = allRows ? prepared.features : takeRows(prepared.features, trainRows);
+  const y = allRows ? prepared.y : trainRows.map((r) => prepared.y[r]);
   const pipeline = pipelineFromSpec(spec, prepared.dates);
-  const innerFolds = trainRows.length >= 2 * INNER_FOLDS ? kFold(trainRows.length, INNER_FOLDS, { shuffle: true, rng }).map((f) => f.test) : [trainRows.map((_, i) => i)];
-  // Without a cross-fitted step, fit then transform straight into the matrix (no transformed copy of the frame).
-  const transformed = pipeline.hasOutOfFoldStep() ? pipeline.fitTransformOutOfFold(frame, y, innerFolds) : (pipeline.fit(frame, y), undefined);
+  // Without a cross-fitted step, fit then transform straight into the matrix (no transformed copy of the
+  // frame), and draw no inner folds (on a million rows they are tens of MB of index arrays).
+  const innerFolds = () => (trainRows.length >= 2 * INNER_FOLDS ? kFold(trainRows.length, INNER_FOLDS, { shuffle: true, rng }).map((f) => f.test) : [trainRows.map((_, i) => i)]);
+  const transformed = pipeline.hasOutOfFoldStep() ? pipeline.fitTransformOutOfFold(frame, y, innerFolds()) : (pipeline.fit(frame, y), undefined);
   const featureNames = pipeline.featureNames();
 
   // Imbalance: only ever on the training rows of this fit.
-  let rows = trainRows.map((_, i) => i);
+  let rows: number[] | undefined;
   let weights: Float32Array | undefined;
-  if (spec.imbalance?.method === 'oversample') rows = randomOverSample(rows, y, rng);
-  else if (spec.imbalance?.method === 'undersample') rows = randomUnderSample(rows, y, rng);
-  const resampled = !isAllRows(rows, trainRows.length);
-  const { x, n, d } = transformed
-    ? toMatrix(resampled ? takeRows(transformed, rows) : transformed, featureNames)
-    : pipeline.transformToMatrix(frame, resampled ? rows : undefined);
-  const yRows = rows.map((r) => y[r]);
+  if (spec.imbalance?.method === 'oversample') rows = randomOverSample(trainRows.map((_, i) => i), y, rng);
+  else if (spec.imbalance?.method === 'undersample') rows = randomUnderSample(trainRows.map((_, i) => i), y, rng);
+  if (rows && isAllRows(rows, trainRows.length)) rows = undefined;
+  const { x, n, d } = transformed ? toMatrix(rows ? takeRows(transformed, rows) : transformed, featureNames) : rowSource(pipeline, prepared.features, rows ? rows.map((r) => trainRows[r]) : trainRows);
+  const yRows = rows ? rows.map((r) => y[r]) : y;
   if (spec.imbalance?.method === 'class_weight') weights = Float32Array.from(sampleWeights(yRows, classWeights(yRows)));
 
   let validation: { x: Float32Array; y: Float32Array; n: number } | undefined;
@@ -98,6 +99,37 @@ export async function fitOnRows(
     },
   );
   return { pipeline, featureNames, model: fitted, epochs, bestEpoch: fitted.bestEpoch };
+}
+
+/** Rows checked (and preprocessed) at a time by {@link rowSource}: as many as fitModel's chunks. */
+const SOURCE_CHUNK = CHUNK_ROWS;
+
+/**
+ * The model's input without the n×d matrix: each chunk of rows fitModel asks
+ * for is taken from the typed columns and put through the fitted pipeline
+ * (the same values a full matrix would hold, so the same weights). Every row
+ * is checked once first, in row order, so a missing or non-finite feature is
+ * an error naming it and its row before any epoch runs.
+ */
+function rowSource(pipeline: Pipeline, features: Frame, source: readonly number[]): { x: RowSource; n: number; d: number } {
+  const d = pipeline.featureNames().length;
+  const rowsOf = (indices: readonly number[]) => {
+    const real = indices.map((i) => source[i]);
+    return pipeline.transformToMatrix(takeRows(features, real), undefined, real).x;
+  };
+  const names = pipeline.featureNames();
+  for (let start = 0; start < source.length; start += SOURCE_CHUNK) {
+    const indices = Array.from({ length: Math.min(SOURCE_CHUNK, source.length - start) }, (_, i) => start + i);
+    const x = rowsOf(indices);
+    for (let k = 0; k < x.length; k++) {
+      if (Number.isFinite(x[k])) continue;
+      const name = names[k % d];
+      throw new ValidationError(`feature '${name}' is ${x[k]} at row ${source[indices[Math.floor(k / d)]]} after preprocessing; its scale overflows float32`, [
+        { path: 'preprocessing', message: `column '${name}' is not finite after preprocessing` },
+      ]);
+    }
+  }
+  return { x: { rows: rowsOf }, n: source.length, d };
 }
 
 function cleanLogs(logs: Record<string, number | undefined>): Record<string, number> {
