@@ -72,10 +72,26 @@ export async function processFile(file: SourceFile, options: ProcessOptions): Pr
     const dupOnly = await checkRows(duck, plan, staged);
 
     const acceptedFile = join(options.workDir, 'accepted.parquet');
-    const outputColumns = [...plan.columns.map((c) => ident(c.name)), ...plan.extra.map((c) => ident(c.name))];
-    await duck.run(`CREATE VIEW accepted AS SELECT ${outputColumns.join(', ') || 'NULL AS __empty'} FROM checked WHERE NOT __fail`);
-    // COPY answers with the rows it wrote: the accepted count comes from the same pass.
-    const written = await duck.one<{ Count: string }>(`COPY (SELECT * FROM accepted) TO ${literal(acceptedFile)} (FORMAT PARQUET)`);
+    const outputColumns = [...plan.columns.map((c) => ident(c.name)), ...plan.extra.map((c) => ident(c.name))].join(', ');
+    let written: { Count: string };
+    if (staged.keepRaw) {
+      await duck.run(`CREATE VIEW accepted AS SELECT ${outputColumns} FROM checked WHERE NOT __fail`);
+      // COPY answers with the rows it wrote: the accepted count comes from the same pass.
+      written = await duck.one<{ Count: string }>(`COPY (SELECT * FROM accepted) TO ${literal(acceptedFile)} (FORMAT PARQUET)`);
+    } else {
+      // A source that is cheap to scan again streams from the input to the Parquet output, typed and checked
+      // on the way (filters and projections keep file order): no table of every row, so memory stays flat.
+      let exclude = '';
+      if (dupOnly > 0) {
+        const keys = dupOnly <= 10_000 ? (await duck.all<{ k: string }>('SELECT __k AS k FROM dup_only ORDER BY 1')).map((r) => r.k).join(', ') : 'SELECT __k FROM dup_only';
+        exclude = ` AND "__mlp_k" NOT IN (${keys})`;
+      }
+      written = await duck.one<{ Count: string }>(
+        `COPY (SELECT ${outputColumns} FROM (${checkedSql(plan, staged, await staged.rawRows(), ['*'], ['"__mlp_k"'])}) WHERE NOT __fail${exclude})
+         TO ${literal(acceptedFile)} (FORMAT PARQUET)`,
+      );
+      await duck.run(`CREATE VIEW accepted AS SELECT * FROM read_parquet(${literal(acceptedFile)})`);
+    }
     const accepted = Number(written.Count);
 
     const quarantine = await writeQuarantine(duck, plan, staged, dupOnly, join(options.workDir, 'quarantine.parquet'));
@@ -119,23 +135,21 @@ const ROW = 'rowid + 1';
  * check fails) and, for failing rows of a CSV only, `__src`: the source values,
  * so the quarantine needs no second parse. Then `dup_<i>`: rows repeating key i (later
  * occurrences), found on hashes first so the exact comparison runs only on the
- * few rows whose hash repeats. Duplicates are folded into `__fail`; returns the
+ * few rows whose hash repeats (none, usually). Duplicates are folded into `__fail`; returns the
  * number of them that passed every value check (`dup_only`: their source
  * values were not kept).
  */
 async function checkRows(duck: Duck, plan: ValidationPlan, staged: StagedSource): Promise<number> {
-  const typed = plan.columns.map((c) => ident(c.name));
-  const extra = plan.extra.map((c) => ident(c.name));
-  const source = staged.columns.map((c, j) => `${ident(c.name)} AS "__s${j}"`);
-  const level1 = [...source, ...plan.columns.map((c) => `${c.rawSql} AS ${c.raw}`), ...extra].join(', ') || 'NULL AS __none';
-  // A list, not a struct: a NULL list costs its row 16 bytes, a NULL struct a slot in every field.
-  const kept = staged.keepRaw && staged.columns.length > 0 ? `CASE WHEN __fail THEN [${staged.columns.map((_, j) => `"__s${j}"`).join(', ')}] END` : 'NULL::VARCHAR[]';
-  await staged.read(
-    'checked',
-    (relation) => `SELECT ${[...typed, ...extra].join(', ')}, __fail, ${kept} AS __src FROM (
-      SELECT *, (${anyCheckFails(plan)}) AS __fail FROM (
-        SELECT ${typedProjection(plan)} FROM (SELECT ${level1} FROM ${relation})))`,
-  );
+  let output: string[];
+  if (staged.keepRaw) {
+    // A list, not a struct: a NULL list costs its row 16 bytes, a NULL struct a slot in every field.
+    const kept = staged.columns.length > 0 ? `CASE WHEN __fail THEN [${staged.columns.map((_, j) => `"__s${j}"`).join(', ')}] END` : 'NULL::VARCHAR[]';
+    output = [...plan.columns.map((c) => ident(c.name)), ...plan.extra.map((c) => ident(c.name)), '__fail', `${kept} AS __src`];
+  } else {
+    // Narrow: the keys and the verdict; the accepted rows stream from the source later.
+    output = [...new Set(plan.keys.flat())].map(ident).concat('__fail');
+  }
+  await staged.read('checked', (relation) => checkedSql(plan, staged, relation, output));
   for (const [i, key] of plan.keys.entries()) {
     const cols = key.map((name) => {
       const spec = plan.columns.find((c) => c.name === name)?.spec;
@@ -143,10 +157,19 @@ async function checkRows(duck: Duck, plan: ValidationPlan, staged: StagedSource)
       return spec?.type === 'float' ? `(${ident(name)} + 0.0)` : ident(name);
     });
     const present = key.map((name) => `${ident(name)} IS NOT NULL`).join(' AND ');
+    const hash = `hash(${cols.join(', ')})`;
+    // Hashes that repeat, by sorting them (a radix sort of integers costs about half a hash aggregate here).
+    await duck.run(`CREATE TABLE dup_hash_${i} AS SELECT DISTINCT h FROM (
+      SELECT h, h = lag(h) OVER (ORDER BY h) AS same FROM (SELECT ${hash} AS h FROM checked WHERE ${present})) WHERE same`);
+    const repeated = Number((await duck.one<{ n: string }>(`SELECT count(*) AS n FROM dup_hash_${i}`)).n);
+    if (repeated === 0) {
+      // Every key is distinct (the usual case): no second look at the rows.
+      await duck.run(`CREATE TABLE dup_${i} (__k BIGINT)`);
+      continue;
+    }
     await duck.run(`CREATE TABLE dup_${i} AS SELECT __k FROM (
       SELECT ${ROW} AS __k, row_number() OVER (PARTITION BY ${key.map(ident).join(', ')} ORDER BY rowid) AS rn FROM checked
-      WHERE ${present} AND hash(${cols.join(', ')}) IN (
-        SELECT h FROM (SELECT hash(${cols.join(', ')}) AS h FROM checked WHERE ${present}) GROUP BY h HAVING count(*) > 1))
+      WHERE ${present} AND ${hash} IN (SELECT h FROM dup_hash_${i}))
       WHERE rn > 1`);
   }
   if (plan.keys.length === 0) return 0;
@@ -156,6 +179,19 @@ async function checkRows(duck: Duck, plan: ValidationPlan, staged: StagedSource)
   // Fold the (few) duplicates into __fail so "accepted" is a plain filter, not an anti-join per query.
   if (n > 0) await duck.run(`UPDATE checked SET __fail = TRUE WHERE ${ROW} IN (SELECT __k FROM dup_only)`);
   return n;
+}
+
+/**
+ * SQL of the typed, checked rows of `relation` in three levels (raw values,
+ * typed values, `__fail`), selecting `output`. Level 1 also carries each source
+ * column as `__s<j>` and the `pass` columns.
+ */
+function checkedSql(plan: ValidationPlan, staged: StagedSource, relation: string, output: string[], pass: string[] = []): string {
+  const source = staged.columns.map((c, j) => `${ident(c.name)} AS "__s${j}"`);
+  const level1 = [...source, ...plan.columns.map((c) => `${c.rawSql} AS ${c.raw}`), ...plan.extra.map((c) => ident(c.name)), ...pass].join(', ') || 'NULL AS __none';
+  return `SELECT ${output.join(', ')} FROM (
+    SELECT *, (${anyCheckFails(plan)}) AS __fail FROM (
+      SELECT ${typedProjection(plan)} FROM (SELECT ${level1} FROM ${relation})))`;
 }
 
 /**
