@@ -8,7 +8,7 @@ import { toFieldIssues } from './validation';
 import { ingestionEvents } from './events/ingestion.events';
 import { featureStoreEvents } from './events/feature-store.events';
 import { trainingEvents } from './events/training.events';
-import { registryEvents } from './events/registry.events';
+import { registryEvents, registryUpcasters } from './events/registry.events';
 import { monitoringEvents } from './events/monitoring.events';
 import { authEvents } from './events/auth.events';
 
@@ -49,6 +49,7 @@ export const upcasters = new UpcasterRegistry().register({
     return { name: v1.name, description: v1.description ?? '', tags: {} };
   },
 });
+for (const upcaster of registryUpcasters) upcasters.register(upcaster);
 
 export function isCataloguedType(type: string): type is EventType {
   return Object.prototype.hasOwnProperty.call(eventCatalogue, type);

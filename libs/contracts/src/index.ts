@@ -13,7 +13,7 @@ export * from './commands/registry.commands';
 export { ingestionEvents } from './events/ingestion.events';
 export { featureStoreEvents } from './events/feature-store.events';
 export { trainingEvents } from './events/training.events';
-export { registryEvents } from './events/registry.events';
+export { registryEvents, registryUpcasters, aliasName, registrationMode, modelSignature, signatureInput, type ModelSignature, type RegistrationMode } from './events/registry.events';
 export { monitoringEvents } from './events/monitoring.events';
 export { authEvents } from './events/auth.events';
 export * from './auth';

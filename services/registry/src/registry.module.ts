@@ -1,6 +1,12 @@
 import { Module } from '@nestjs/common';
-import { RegisteredModelsModule } from './registered-models/registered-models.module';
+import { loadRegistryConfig, REGISTRY_CONFIG } from './registry-config';
+import { ModelCommandsService } from './model/model-commands.service';
+import { ModelsController, VersionsController } from './model/models.controller';
+import { RegistryService } from './model/registry.service';
 
-/** Registry: registered models (versions, aliases, lineage grow here). */
-@Module({ imports: [RegisteredModelsModule] })
+/** Registry: registered models, versions, aliases with their history, approvals, registration policies. */
+@Module({
+  controllers: [ModelsController, VersionsController],
+  providers: [{ provide: REGISTRY_CONFIG, useFactory: () => loadRegistryConfig(process.env) }, RegistryService, ModelCommandsService],
+})
 export class RegistryModule {}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { streams, toNewEvent, type EventData, type IngestionOutcome } from '@mlp/contracts';
+import { streams, toNewEvent, type EventData, type EventInput, type IngestionOutcome } from '@mlp/contracts';
 import { eventually, repoRoot } from '@mlp/testing';
 import { startTrainingPlatform, type TrainingPlatform } from './testing/platform.fixture';
 import type { RunView } from './runs/runs.projection';
@@ -110,7 +110,7 @@ describe('training service (in process, embedded queue)', () => {
   it('is deterministic: the same spec gives the same weights, and a replay says identical; it compares with the production model', async () => {
     // Register the first run's model as version 1 of 'penguins' with the production alias, as the registry does.
     const meta = { now: new Date().toISOString(), correlationId: 'int-test', causationId: null, actor: 'registry' };
-    const registered: EventData<'ModelVersionRegistered'> = {
+    const registered: EventInput<'ModelVersionRegistered'> = {
       name: 'penguins',
       version: 1,
       runId: first.runId,
