@@ -3,10 +3,11 @@ import { loadRegistryConfig, REGISTRY_CONFIG } from './registry-config';
 import { ModelCommandsService } from './model/model-commands.service';
 import { ModelsController, VersionsController } from './model/models.controller';
 import { RegistryService } from './model/registry.service';
+import { RegistrationService } from './registration/registration.service';
 
 /** Registry: registered models, versions, aliases with their history, approvals, registration policies. */
 @Module({
   controllers: [ModelsController, VersionsController],
-  providers: [{ provide: REGISTRY_CONFIG, useFactory: () => loadRegistryConfig(process.env) }, RegistryService, ModelCommandsService],
+  providers: [{ provide: REGISTRY_CONFIG, useFactory: () => loadRegistryConfig(process.env) }, RegistryService, ModelCommandsService, RegistrationService],
 })
 export class RegistryModule {}

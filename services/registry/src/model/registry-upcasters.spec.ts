@@ -13,7 +13,7 @@ describe('registry event upcasters', () => {
     const moved = upcasters.upcast({ type: 'ModelAliasAssigned', schemaVersion: 1, data: { name: 'churn', alias: 'production', version: 2, previousVersion: 1 } });
     expect(moved).toEqual({ type: 'ModelAliasAssigned', schemaVersion: 2, data: { name: 'churn', alias: 'production', version: 2, previousVersion: 1, kind: 'moved', reason: '', actor: 'unknown' } });
     const first = upcasters.upcast({ type: 'ModelAliasAssigned', schemaVersion: 1, data: { name: 'churn', alias: 'production', version: 1, previousVersion: null } });
-    expect((first.data as { kind: string }).kind).toBe('assigned');
+    expect(first.data).toMatchObject({ kind: 'assigned' });
     const removed = upcasters.upcast({ type: 'ModelAliasRemoved', schemaVersion: 1, data: { name: 'churn', alias: 'production', version: 1 } });
     expect(validateEventData('ModelAliasRemoved', removed.data)).toEqual({ name: 'churn', alias: 'production', version: 1, reason: '', actor: 'unknown' });
   });
