@@ -58,7 +58,7 @@ export async function openDuck(tempDir: string, options: { threads?: number; mem
   };
 }
 
-/** `MLP_DUCK_TRACE=1`: each statement's wall time and CPU time (DuckDB's threads included) on stderr; `=full` with the whole SQL. */
+/** `MLP_DUCK_TRACE=1`: each statement's wall time and CPU time (DuckDB's threads included) on stderr */
 function startTrace(): { wall: number; cpu: NodeJS.CpuUsage } | null {
   return process.env.MLP_DUCK_TRACE ? { wall: Date.now(), cpu: process.cpuUsage() } : null;
 }
@@ -66,7 +66,5 @@ function startTrace(): { wall: number; cpu: NodeJS.CpuUsage } | null {
 function endTrace(t: { wall: number; cpu: NodeJS.CpuUsage } | null, sql: string): void {
   if (!t) return;
   const cpu = process.cpuUsage(t.cpu);
-  const text = sql.replace(/\s+/g, ' ');
-  // MLP_DUCK_TRACE=full prints whole statements.
-  console.error(`${Date.now() - t.wall}ms (cpu ${Math.round((cpu.user + cpu.system) / 1000)}ms) ${process.env.MLP_DUCK_TRACE === 'full' ? text : text.slice(0, 110)}`);
+  console.error(`${Date.now() - t.wall}ms (cpu ${Math.round((cpu.user + cpu.system) / 1000)}ms) ${sql.replace(/\s+/g, ' ').slice(0, 110)}`);
 }
