@@ -105,22 +105,25 @@ export async function fitOnRows(
 const SOURCE_CHUNK = CHUNK_ROWS;
 
 /**
- * The model's input without the n×d matrix: each chunk of rows fitModel asks
+ * The model's input without the n×d matrix (for more rows than one chunk;
+ * fewer get the matrix itself): each chunk of rows fitModel asks
  * for is taken from the typed columns and put through the fitted pipeline
  * (the same values a full matrix would hold, so the same weights). Every row
  * is checked once first, in row order, so a missing or non-finite feature is
  * an error naming it and its row before any epoch runs.
  */
-function rowSource(pipeline: Pipeline, features: Frame, source: readonly number[]): { x: RowSource; n: number; d: number } {
+function rowSource(pipeline: Pipeline, features: Frame, source: readonly number[]): { x: Float32Array | RowSource; n: number; d: number } {
   const d = pipeline.featureNames().length;
   const rowsOf = (indices: readonly number[]) => {
     const real = indices.map((i) => source[i]);
     return pipeline.transformToMatrix(takeRows(features, real), undefined, real).x;
   };
   const names = pipeline.featureNames();
+  let whole: Float32Array | undefined;
   for (let start = 0; start < source.length; start += SOURCE_CHUNK) {
     const indices = Array.from({ length: Math.min(SOURCE_CHUNK, source.length - start) }, (_, i) => start + i);
     const x = rowsOf(indices);
+    if (start === 0 && indices.length === source.length) whole = x;
     for (let k = 0; k < x.length; k++) {
       if (Number.isFinite(x[k])) continue;
       const name = names[k % d];
@@ -129,7 +132,8 @@ function rowSource(pipeline: Pipeline, features: Frame, source: readonly number[
       ]);
     }
   }
-  return { x: { rows: rowsOf }, n: source.length, d };
+  // One chunk's worth of rows: the checked matrix is all of x, so no epoch transforms again.
+  return { x: whole ?? { rows: rowsOf }, n: source.length, d };
 }
 
 function cleanLogs(logs: Record<string, number | undefined>): Record<string, number> {
