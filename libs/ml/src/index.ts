@@ -14,3 +14,4 @@ export * from './imbalance';
 export * from './fairness';
 export * from './models';
 export * from './training';
+export * from './drift';

@@ -1,0 +1,133 @@
+import { isCodes, type CategoricalArray, type CategoricalCodes, type NumericArray, type PairCounts } from './types';
+
+/** Numeric values without NaN/±Infinity (Evidently replaces infinities by NaN and drops NaN); the input itself when already clean. */
+export function finiteValues(values: NumericArray): NumericArray {
+  let bad = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (x - x !== 0) bad++;
+  }
+  if (bad === 0) return values;
+  const out = new Float64Array(values.length - bad);
+  let k = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (x - x === 0) out[k++] = x;
+  }
+  return out;
+}
+
+/**
+ * The distinct values of `arrays` together, up to `limit + 1` of them: enough to
+ * answer "more than `limit` unique values?" (Evidently's nunique() <= 5 and > 20
+ * rules) without a hash set or a sort over a large continuous column.
+ */
+export function distinctUpTo(arrays: readonly NumericArray[], limit: number): number[] {
+  const seen: number[] = [];
+  for (const a of arrays) {
+    outer: for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      for (let j = 0; j < seen.length; j++) if (seen[j] === x) continue outer;
+      seen.push(x);
+      if (seen.length > limit) return seen;
+    }
+  }
+  return seen;
+}
+
+function finishCounts(map: Map<string | number, [number, number]>, referenceSize: number, currentSize: number, numeric: boolean): PairCounts {
+  const keys = [...map.keys()];
+  if (numeric) (keys as number[]).sort((a, b) => a - b);
+  else (keys as string[]).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const reference = new Float64Array(keys.length);
+  const current = new Float64Array(keys.length);
+  keys.forEach((k, i) => {
+    const c = map.get(k) as [number, number];
+    reference[i] = c[0];
+    current[i] = c[1];
+  });
+  return { keys, reference, current, referenceSize, currentSize };
+}
+
+/** Value counts of two numeric samples (finite values only) over the union of their values. */
+export function numericPairCounts(reference: NumericArray, current: NumericArray): PairCounts {
+  const map = new Map<number, [number, number]>();
+  for (let i = 0; i < reference.length; i++) {
+    const x = reference[i];
+    const c = map.get(x);
+    if (c) c[0]++;
+    else map.set(x, [1, 0]);
+  }
+  for (let i = 0; i < current.length; i++) {
+    const x = current[i];
+    const c = map.get(x);
+    if (c) c[1]++;
+    else map.set(x, [0, 1]);
+  }
+  return finishCounts(map as Map<string | number, [number, number]>, reference.length, current.length, true);
+}
+
+/** Value counts of two categorical samples over the union of their non-missing values. */
+export function categoricalPairCounts(reference: CategoricalArray, current: CategoricalArray): PairCounts {
+  if (isCodes(reference) && isCodes(current) && reference.categories === current.categories) {
+    return codesPairCounts(reference.codes, current.codes, reference.categories);
+  }
+  const map = new Map<string, [number, number]>();
+  let nRef = 0;
+  let nCur = 0;
+  forEachCategory(reference, (v) => {
+    nRef++;
+    const c = map.get(v);
+    if (c) c[0]++;
+    else map.set(v, [1, 0]);
+  });
+  forEachCategory(current, (v) => {
+    nCur++;
+    const c = map.get(v);
+    if (c) c[1]++;
+    else map.set(v, [0, 1]);
+  });
+  return finishCounts(map as Map<string | number, [number, number]>, nRef, nCur, false);
+}
+
+function forEachCategory(column: CategoricalArray, fn: (v: string) => void): void {
+  if (isCodes(column)) {
+    const { codes, categories } = column;
+    for (let i = 0; i < codes.length; i++) if (codes[i] >= 0) fn(categories[codes[i]]);
+    return;
+  }
+  for (const v of column) if (v !== null && v !== undefined) fn(v);
+}
+
+/** Counting sort over shared dictionary codes: one pass per sample, no per-value allocation. */
+function codesPairCounts(ref: CategoricalCodes['codes'], cur: CategoricalCodes['codes'], categories: readonly string[]): PairCounts {
+  const k = categories.length;
+  const rc = new Float64Array(k);
+  const cc = new Float64Array(k);
+  let nRef = 0;
+  let nCur = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const c = ref[i];
+    if (c >= 0) {
+      rc[c]++;
+      nRef++;
+    }
+  }
+  for (let i = 0; i < cur.length; i++) {
+    const c = cur[i];
+    if (c >= 0) {
+      cc[c]++;
+      nCur++;
+    }
+  }
+  const order: number[] = [];
+  for (let i = 0; i < k; i++) if (rc[i] > 0 || cc[i] > 0) order.push(i);
+  order.sort((a, b) => (categories[a] < categories[b] ? -1 : categories[a] > categories[b] ? 1 : 0));
+  const reference = new Float64Array(order.length);
+  const current = new Float64Array(order.length);
+  order.forEach((c, i) => {
+    reference[i] = rc[c];
+    current[i] = cc[c];
+  });
+  return { keys: order.map((c) => categories[c]), reference, current, referenceSize: nRef, currentSize: nCur };
+}

@@ -1,0 +1,7 @@
+export * from './types';
+export * from './special';
+export { kstwoSf, smirnovSf } from './kolmogorov';
+export * from './ks';
+export * from './counts';
+export * from './stats';
+export * from './report';

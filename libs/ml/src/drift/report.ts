@@ -1,0 +1,235 @@
+import { categoricalPairCounts, distinctUpTo, finiteValues, numericPairCounts } from './counts';
+import { ks2samp } from './ks';
+import {
+  andersonKsamp,
+  chiSquareTest,
+  countShares,
+  hellingerCounts,
+  hellingerNumeric,
+  jensenShannon,
+  klDivergence,
+  numericBinnedShares,
+  psi,
+  wassersteinNormed,
+  type BinnedShares,
+} from './stats';
+import { isCodes, type CategoricalArray, type DriftColumn, type NumericArray, type PairCounts } from './types';
+import { zTest } from './stats';
+
+/** The drift methods, by their names in Evidently and the CLI. */
+export const DRIFT_METHODS = ['ks', 'chisquare', 'ztest', 'wasserstein', 'jensenshannon', 'psi', 'kl', 'hellinger', 'anderson'] as const;
+export type DriftMethod = (typeof DRIFT_METHODS)[number];
+
+/** Methods that return a p-value (drift when it is below the threshold); the others return a distance (drift at or above). */
+export const P_VALUE_METHODS: ReadonlySet<DriftMethod> = new Set(['ks', 'chisquare', 'ztest', 'anderson']);
+const NUMERIC_ONLY: ReadonlySet<DriftMethod> = new Set(['ks', 'wasserstein', 'anderson']);
+
+/** Evidently's default thresholds (StatTest.default_threshold of each test). */
+export const DEFAULT_THRESHOLDS: Readonly<Record<DriftMethod, number>> = {
+  ks: 0.05,
+  chisquare: 0.05,
+  ztest: 0.05,
+  anderson: 0.1,
+  wasserstein: 0.1,
+  jensenshannon: 0.1,
+  psi: 0.1,
+  kl: 0.1,
+  hellinger: 0.1,
+};
+
+export type FeatureKind = 'numeric' | 'categorical';
+
+export interface FeatureOptions {
+  method?: DriftMethod;
+  threshold?: number;
+  /** Default: typed arrays and number arrays are numeric, strings and dictionary codes categorical. */
+  kind?: FeatureKind;
+}
+
+export interface DriftReportOptions {
+  /** The columns to compare (default: every column of the reference that the current also has). */
+  columns?: readonly string[];
+  /** Per-feature method, threshold and kind overrides. */
+  features?: Readonly<Record<string, FeatureOptions>>;
+  /** Dataset drift when the share of drifted features is at least this (default 0.5). */
+  driftShareThreshold?: number;
+}
+
+export interface FeatureDrift {
+  name: string;
+  method: DriftMethod;
+  /** The test statistic (KS D, chi², z, A²), or the distance for distance methods. */
+  statistic: number;
+  /** null for distance methods. */
+  pValue: number | null;
+  threshold: number;
+  drifted: boolean;
+}
+
+export interface DriftReport {
+  features: FeatureDrift[];
+  driftShare: number;
+  datasetDrift: boolean;
+}
+
+export class DriftInputError extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+    this.name = 'DriftInputError';
+  }
+}
+
+function isNumericColumn(c: DriftColumn): c is NumericArray {
+  if (isCodes(c)) return false;
+  if (ArrayBuffer.isView(c)) return true;
+  const arr = c as readonly unknown[];
+  for (const v of arr) if (v !== null && v !== undefined) return typeof v === 'number';
+  return true;
+}
+
+/** A column prepared once: numeric finite values, or categorical counts (computed lazily). */
+type Prepared =
+  | { kind: 'numeric'; reference: NumericArray; current: NumericArray }
+  | { kind: 'categorical'; counts: PairCounts };
+
+function prepare(name: string, reference: DriftColumn, current: DriftColumn, kind: FeatureKind | undefined): Prepared {
+  const numeric = kind ? kind === 'numeric' : isNumericColumn(reference);
+  if (numeric) {
+    if (!isNumericColumn(reference) || !isNumericColumn(current)) throw new DriftInputError(`column '${name}' is declared numeric but holds strings or codes`, name);
+    return { kind: 'numeric', reference: finiteValues(reference), current: finiteValues(current) };
+  }
+  return { kind: 'categorical', counts: categoricalPairCounts(asCategorical(reference), asCategorical(current)) };
+}
+
+function asCategorical(c: DriftColumn): CategoricalArray {
+  if (isCodes(c)) return c;
+  if (ArrayBuffer.isView(c) || (c as readonly unknown[]).some((v) => typeof v === 'number')) {
+    const arr = c as NumericArray;
+    const out: (string | null)[] = new Array(arr.length);
+    for (let i = 0; i < arr.length; i++) out[i] = arr[i] === arr[i] ? String(arr[i]) : null;
+    return out;
+  }
+  return c as CategoricalArray;
+}
+
+/**
+ * Evidently's `_get_default_stattest`: with n = the number of unique values of both
+ * samples together, a reference of <= 1000 rows uses KS for numeric data with n > 5,
+ * chi-squared when 2 < n (<= 5 for numeric), and the Z-test when n <= 2; a larger
+ * reference uses the normed Wasserstein distance for numeric data with n > 5 and
+ * Jensen–Shannon otherwise.
+ */
+export function defaultMethod(p: Prepared): DriftMethod {
+  const referenceSize = p.kind === 'numeric' ? p.reference.length : p.counts.referenceSize;
+  const nValues = p.kind === 'numeric' ? distinctUpTo([p.reference, p.current], 5).length : p.counts.keys.length;
+  if (referenceSize <= 1000) {
+    if (p.kind === 'numeric' && nValues > 5) return 'ks';
+    return nValues > 2 ? 'chisquare' : 'ztest';
+  }
+  return p.kind === 'numeric' && nValues > 5 ? 'wasserstein' : 'jensenshannon';
+}
+
+function numericCounts(p: Prepared & { kind: 'numeric' }): PairCounts {
+  return numericPairCounts(p.reference, p.current);
+}
+
+/** Evidently `get_binned_data`: Sturges histogram for numeric data with > 20 unique reference values, else value shares. */
+function binnedShares(p: Prepared): BinnedShares {
+  if (p.kind === 'numeric' && distinctUpTo([p.reference], 20).length > 20) return numericBinnedShares(p.reference, p.current);
+  return countShares(p.kind === 'numeric' ? numericCounts(p) : p.counts);
+}
+
+/** One feature's statistic under `method` (pValue null for distances). */
+export function featureStatistic(p: Prepared, method: DriftMethod): { statistic: number; pValue: number | null } {
+  if (p.kind === 'numeric' ? p.reference.length === 0 || p.current.length === 0 : p.counts.referenceSize === 0 || p.counts.currentSize === 0) {
+    return { statistic: NaN, pValue: P_VALUE_METHODS.has(method) ? NaN : null };
+  }
+  switch (method) {
+    case 'ks': {
+      const r = ks2samp(numericOnly(p, method).reference, numericOnly(p, method).current);
+      return { statistic: r.statistic, pValue: r.pValue };
+    }
+    case 'anderson': {
+      const n = numericOnly(p, method);
+      return andersonKsamp(n.reference, n.current);
+    }
+    case 'wasserstein': {
+      const n = numericOnly(p, method);
+      return { statistic: wassersteinNormed(n.reference, n.current), pValue: null };
+    }
+    case 'chisquare':
+      return chiSquareTest(p.kind === 'numeric' ? numericCounts(p) : p.counts);
+    case 'ztest':
+      return zTest(p.kind === 'numeric' ? numericCounts(p) : p.counts);
+    case 'jensenshannon':
+      return { statistic: jensenShannon(binnedShares(p)), pValue: null };
+    case 'psi':
+      return { statistic: psi(binnedShares(p)), pValue: null };
+    case 'kl':
+      return { statistic: klDivergence(binnedShares(p)), pValue: null };
+    case 'hellinger': {
+      if (p.kind === 'categorical') return { statistic: hellingerCounts(p.counts), pValue: null };
+      const c = numericCounts(p);
+      const keys = c.keys as number[];
+      return { statistic: hellingerNumeric(p.reference, p.current, keys.length, keys[0], keys[keys.length - 1]), pValue: null };
+    }
+    default: {
+      const never: never = method;
+      throw new DriftInputError(`unknown drift method '${String(never)}'`, 'method');
+    }
+  }
+}
+
+function numericOnly(p: Prepared, method: DriftMethod): Prepared & { kind: 'numeric' } {
+  if (p.kind !== 'numeric') throw new DriftInputError(`method '${method}' needs a numeric column`, 'method');
+  return p;
+}
+
+/** Evidently's drift decision: p-value tests drift below the threshold (KS at or below, as Evidently's ks_stat_test), distances at or above. */
+export function isDrifted(method: DriftMethod, statistic: number, pValue: number | null, threshold: number): boolean {
+  if (P_VALUE_METHODS.has(method)) return method === 'ks' ? (pValue as number) <= threshold : (pValue as number) < threshold;
+  return statistic >= threshold;
+}
+
+/** Compares one feature of two samples. */
+export function featureDrift(name: string, reference: DriftColumn, current: DriftColumn, options: FeatureOptions = {}): FeatureDrift {
+  if (options.method !== undefined && !DRIFT_METHODS.includes(options.method)) {
+    throw new DriftInputError(`unknown drift method '${options.method}' for '${name}'; known: ${DRIFT_METHODS.join(', ')}`, `features.${name}.method`);
+  }
+  const p = prepare(name, reference, current, options.kind);
+  const method = options.method ?? defaultMethod(p);
+  if (NUMERIC_ONLY.has(method) && p.kind !== 'numeric') {
+    throw new DriftInputError(`method '${method}' needs a numeric column, '${name}' is categorical`, `features.${name}.method`);
+  }
+  const threshold = options.threshold ?? DEFAULT_THRESHOLDS[method];
+  const { statistic, pValue } = featureStatistic(p, method);
+  return { name, method, statistic, pValue, threshold, drifted: isDrifted(method, statistic, pValue, threshold) };
+}
+
+/**
+ * The drift report of `current` against `reference`, column by column, with Evidently's
+ * default test per column (overridable per feature) and dataset drift when the share of
+ * drifted features reaches `driftShareThreshold` (0.5).
+ */
+export function driftReport(
+  reference: Readonly<Record<string, DriftColumn>>,
+  current: Readonly<Record<string, DriftColumn>>,
+  options: DriftReportOptions = {},
+): DriftReport {
+  const columns = options.columns ?? Object.keys(reference).filter((c) => c in current);
+  for (const c of columns) {
+    if (!(c in reference)) throw new DriftInputError(`column '${c}' is not in the reference`, 'columns');
+    if (!(c in current)) throw new DriftInputError(`column '${c}' is not in the current data`, 'columns');
+  }
+  for (const name of Object.keys(options.features ?? {})) {
+    if (!columns.includes(name)) throw new DriftInputError(`feature option for '${name}', which is not a compared column`, `features.${name}`);
+  }
+  const shareThreshold = options.driftShareThreshold ?? 0.5;
+  const features = columns.map((c) => featureDrift(c, reference[c], current[c], options.features?.[c]));
+  const drifted = features.filter((f) => f.drifted).length;
+  const driftShare = features.length === 0 ? 0 : drifted / features.length;
+  return { features, driftShare, datasetDrift: features.length > 0 && driftShare >= shareThreshold };
+}
