@@ -11,6 +11,8 @@ import { trainingService } from '@mlp/service-training';
 import { registryService } from './index';
 import { registrationProcessManager } from './registration/registration.process-manager';
 import { RegistryService } from './model/registry.service';
+import { LineageService } from './lineage/lineage.controller';
+import { LineageProjection, type DatasetVersionNode, type LineageGraph, type ModelVersionNode, type RunNode } from './lineage/lineage.projection';
 
 const spec = (seed: number, minAccuracy: number) => `experiment: penguins
 task: multiclass
@@ -144,5 +146,53 @@ describe('registration from training runs (in process)', () => {
   it('applies the policy file at start: the model exists with its policy', async () => {
     expect((await reg('GET', '/models/adelie')).body).toMatchObject({ policy: { registration: 'every-run', approvalRequiredFor: ['production'], source: 'model' } });
     expect((await reg('GET', '/models/penguins')).body).toMatchObject({ policy: { registration: 'every-run', source: 'model' }, latestVersion: 3 });
+  });
+
+  it('traces a version to the exact dataset bytes: graph, printed tree, OpenLineage events, reverse query, rebuild', async () => {
+    const ingested = (await p.store.readStream(streams.dataset('penguins'))).find((e) => e.type === 'DatasetVersionIngested')!.data as { sha256: string; quarantined: number };
+    expect((await reg('PUT', '/models/penguins/aliases/production', { version: 1, reason: 'first' })).status).toBe(200);
+    const graph = (await reg('GET', '/lineage/models/penguins/versions/1')).body as unknown as LineageGraph;
+    expect(graph.root).toBe('model:penguins@1');
+    const dataset = graph.nodes.find((n) => n.id === 'dataset:penguins@1') as DatasetVersionNode;
+    expect(dataset).toMatchObject({ sha256: ingested.sha256, quarantined: ingested.quarantined, status: 'accepted', qualityReport: { artifactKey: expect.stringMatching(/^sha256\//) } });
+    expect(dataset.quarantined).toBeGreaterThan(0);
+    expect(Object.values(dataset.quarantine.reasons).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    const run = graph.nodes.find((n) => n.type === 'run') as RunNode;
+    expect(run).toMatchObject({ runId: blessedRun, seed: 3, status: 'completed', blessed: true, specHash: expect.stringMatching(/^[0-9a-f]{64}$/), codeVersion: expect.any(String) });
+    expect(graph.edges).toEqual(expect.arrayContaining([
+      { from: 'dataset:penguins@1', to: `run:${blessedRun}`, relation: 'trained-on' },
+      { from: `run:${blessedRun}`, to: 'model:penguins@1', relation: 'registered-as' },
+    ]));
+    const root = graph.nodes.find((n) => n.id === graph.root) as ModelVersionNode;
+    expect(root.aliases).toEqual([{ alias: 'production', from: expect.any(String), to: null, kind: 'assigned', reason: 'first', actor: 'anonymous' }]);
+
+    const tree = await (await fetch(`${registryUrl}/lineage/models/penguins/versions/1?format=tree`)).text();
+    expect(tree).toMatch(/^model penguins v1 \(active\)\n {2}alias production: .* → now \(assigned by anonymous: first\)/);
+    expect(tree).toContain(`└─ run ${blessedRun}`);
+    expect(tree).toContain(`sha256 ${ingested.sha256}`);
+
+    const ol = (await reg('GET', '/lineage/models/penguins/versions/1/openlineage')).body.events as { eventType: string; eventTime: string; run: { runId: string; facets: Record<string, { _producer: string }> }; job: { namespace: string; name: string }; inputs: { name: string; facets: Record<string, Record<string, unknown>> }[]; outputs: { name: string }[] }[];
+    expect(ol.map((e) => e.job.name)).toEqual(['ingestion.penguins', 'training.penguins']);
+    const training = ol[1];
+    expect(training).toMatchObject({ eventType: 'COMPLETE', run: { runId: blessedRun }, job: { namespace: 'mlp' }, outputs: [{ name: 'model:penguins@1' }] });
+    expect(new Date(training.eventTime).toISOString()).toBe(training.eventTime);
+    expect(training.run.facets.mlp._producer).toMatch(/^https:\/\//);
+    expect(training.inputs[0]).toMatchObject({ name: 'dataset:penguins@1', facets: { mlp_dataset: { sha256: ingested.sha256 } } });
+
+    const reverse = (await reg('GET', '/lineage/datasets/penguins/versions/1/models')).body as { models: { name: string; version: number; aliases: string[] }[] };
+    expect(reverse.models.map((m: { name: string; version: number }) => `${m.name}@${m.version}`)).toEqual(['penguins@1', 'penguins@2', 'penguins@3']);
+    expect(reverse.models[0].aliases).toEqual(['production']);
+    expect((await reg('GET', '/lineage/datasets/penguins/versions/9/models')).status).toBe(404);
+
+    // The lineage read model rebuilt from an empty start equals the live one.
+    const live = p.services[3].app.get(LineageService, { strict: false }).projection.snapshot();
+    const rebuilt = new LineageProjection();
+    for (let from = 1; ; ) {
+      const page = await p.store.readAll({ fromPosition: from, maxCount: 500 });
+      if (page.length === 0) break;
+      for (const e of page) if (rebuilt.canHandle(e)) rebuilt.handle(e);
+      from = page[page.length - 1].position + 1;
+    }
+    expect(rebuilt.snapshot()).toEqual(live);
   });
 });

@@ -4,10 +4,11 @@ import { ModelCommandsService } from './model/model-commands.service';
 import { ModelsController, VersionsController } from './model/models.controller';
 import { RegistryService } from './model/registry.service';
 import { RegistrationService } from './registration/registration.service';
+import { LineageController, LineageService } from './lineage/lineage.controller';
 
 /** Registry: registered models, versions, aliases with their history, approvals, registration policies. */
 @Module({
-  controllers: [ModelsController, VersionsController],
-  providers: [{ provide: REGISTRY_CONFIG, useFactory: () => loadRegistryConfig(process.env) }, RegistryService, ModelCommandsService, RegistrationService],
+  controllers: [ModelsController, VersionsController, LineageController],
+  providers: [{ provide: REGISTRY_CONFIG, useFactory: () => loadRegistryConfig(process.env) }, RegistryService, ModelCommandsService, RegistrationService, LineageService],
 })
 export class RegistryModule {}

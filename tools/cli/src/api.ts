@@ -52,7 +52,9 @@ export async function callText<T>(service: ServiceName, method: string, path: st
  */
 export function requestHeaders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const key = env.MLP_API_KEY || env.MLP_ADMIN_KEY;
-  return key ? { 'x-api-key': key } : {};
+  // With auth off the actor recorded on events is whoever MLP_ACTOR names; with auth on the key decides.
+  const actor: Record<string, string> = env.MLP_ACTOR ? { 'x-actor': env.MLP_ACTOR } : {};
+  return key ? { 'x-api-key': key, ...actor } : actor;
 }
 
 async function send<T>(service: ServiceName, method: string, path: string, body: { text: string; contentType: string } | undefined, env: NodeJS.ProcessEnv): Promise<T> {

@@ -4,7 +4,7 @@ import { datasets } from './commands/datasets';
 import { features } from './commands/features';
 import { ingest } from './commands/ingest';
 import { keys } from './commands/keys';
-import { models } from './commands/models';
+import { approve, models, promote, rollback } from './commands/models';
 import { replay, runs, train } from './commands/train';
 import { up } from './commands/up';
 
@@ -12,9 +12,23 @@ const USAGE = `mlp: the event-sourced ML platform
 
 usage: mlp <command> [--json]
   up [--no-demo]                 start all six services in this process (embedded: SQLite events, files under MLP_HOME)
-  models                         list registered models
-  models <name>                  show one registered model
+  models [--tag key=value]       list registered models (latest version, aliases)
+  models <name>                  show one registered model: aliases, policy, revision
   models create <name> [--description text] [--tag key=value]...
+  models versions <name> [--tag key=value]... [--metric 'accuracy>=0.9']... [--alias a]
+                                 versions with status, aliases, metrics, run
+  models register <name> --run <run-id> [--description text] [--tag key=value]...
+                                 register a completed run by hand; prints the new version
+  models history <name> [--alias production]
+                                 every version that held the alias, from/to, how, by whom, why
+  models policy <name> [--registration blessed-only|every-run|manual] [--approval alias]...
+                                 show or set the registration policy (aliases needing an approval by another actor)
+  promote <model> <version> --alias <a> [--reason text] [--expected-revision n]
+                                 assign or move an alias (409 without a required approval, 412 on a concurrent change)
+  approve <model> <version> --alias <a> [--reason text]
+                                 approve a version for an alias (the approver must differ from whoever promotes)
+  rollback <model> [--alias production] [--reason text]
+                                 move the alias back to its previous holder (refused when it has none)
   ingest <file|url> --dataset <name> [--schema schema.yaml] [--format csv|tsv|ndjson|json|parquet|arrow]
          [--delimiter ,] [--no-header] [--null NA]... [--infer-schema out.yaml]
                                  ingest a file (streamed, progress bar over 1 MB) or URL into a dataset;
@@ -53,7 +67,7 @@ usage: mlp <command> [--json]
   keys revoke <id>               revoke a key on every service
 
 The CLI talks to the embedded ports (7101-7106); MLP_<SERVICE>_URL points it elsewhere (another machine too:
-artifacts are downloaded over HTTP, with a progress bar on a terminal). MLP_API_KEY (else MLP_ADMIN_KEY) is sent as x-api-key.`;
+artifacts are downloaded over HTTP, with a progress bar on a terminal). MLP_API_KEY (else MLP_ADMIN_KEY) is sent as x-api-key; with auth off, MLP_ACTOR names who acts (x-actor).`;
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
@@ -66,6 +80,18 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'models':
       await models(rest, json);
+      process.exit(0);
+      return;
+    case 'promote':
+      await promote(rest, json);
+      process.exit(0);
+      return;
+    case 'approve':
+      await approve(rest, json);
+      process.exit(0);
+      return;
+    case 'rollback':
+      await rollback(rest, json);
       process.exit(0);
       return;
     case 'ingest':
