@@ -4,6 +4,7 @@ import { benchIngest } from './ingest.bench';
 import { benchFeaturesOffline } from './features-offline.bench';
 import { benchFeaturesOnline } from './features-online.bench';
 import { benchTraining } from './training.bench';
+import { benchDrift } from './drift.bench';
 
 /** `npm run bench [-- <name>...]`: every bench prints figures against a baseline from the same run. */
 const benches: Record<string, () => Promise<void>> = {
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   'features-offline': benchFeaturesOffline,
   'features-online': benchFeaturesOnline,
   training: benchTraining,
+  drift: benchDrift,
 };
 
 async function main(): Promise<void> {

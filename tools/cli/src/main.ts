@@ -7,6 +7,7 @@ import { keys } from './commands/keys';
 import { approve, models, promote, rollback } from './commands/models';
 import { replay, runs, train } from './commands/train';
 import { up } from './commands/up';
+import { drift } from './commands/drift';
 
 const USAGE = `mlp: the event-sourced ML platform
 
@@ -61,6 +62,9 @@ usage: mlp <command> [--json]
   runs <id> --artifact model|weights|preprocessing|report|model-card --output <file>
                                  download an artifact of a completed run (the model card is Markdown)
   replay run <id>                re-train a run from its events and inputs and compare the weights sha256 (exit 3 if different)
+  drift --reference <dataset[:v]|file> --current <dataset[:v]|file> [--columns a,b] [--method col=method[:threshold]]...
+                                 a one-off drift report per column (Evidently's tests: ks, chisquare, ztest, wasserstein,
+                                 jensenshannon, psi, kl, hellinger, anderson); files are .csv/.tsv/.parquet
   keys create --name <n> --scopes read,write
                                  create an API key (scopes: read, write, admin, push); the token is printed once
   keys list                      API keys: id, name, scopes, status (never a secret)
@@ -113,6 +117,9 @@ async function main(argv: string[]): Promise<void> {
     case 'keys':
       await keys(rest, json);
       process.exit(0);
+      return;
+    case 'drift':
+      process.exit(await drift(rest, json));
       return;
     case 'replay':
       process.exit(await replay(rest, json));

@@ -1,11 +1,40 @@
 import { isCodes, type CategoricalArray, type CategoricalCodes, type NumericArray, type PairCounts } from './types';
 
-/** Numeric values without NaN/±Infinity (Evidently replaces infinities by NaN and drops NaN); the input itself when already clean. */
-export function finiteValues(values: NumericArray): NumericArray {
-  let bad = 0;
+/** One pass over a numeric column: its finite values' min, max and sum, and how many values are NaN or infinite. */
+export interface NumericSummary {
+  min: number;
+  max: number;
+  sum: number;
+  nonFinite: number;
+}
+
+export function numericSummary(values: NumericArray): NumericSummary {
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let nonFinite = 0;
   for (let i = 0; i < values.length; i++) {
     const x = values[i];
-    if (x - x !== 0) bad++;
+    if (x - x !== 0) {
+      nonFinite++;
+      continue;
+    }
+    if (x < min) min = x;
+    if (x > max) max = x;
+    sum += x;
+  }
+  return { min, max, sum, nonFinite };
+}
+
+/** Numeric values without NaN/±Infinity (Evidently replaces infinities by NaN and drops NaN); the input itself when already clean. */
+export function finiteValues(values: NumericArray, nonFinite?: number): NumericArray {
+  let bad = nonFinite ?? -1;
+  if (bad < 0) {
+    bad = 0;
+    for (let i = 0; i < values.length; i++) {
+      const x = values[i];
+      if (x - x !== 0) bad++;
+    }
   }
   if (bad === 0) return values;
   const out = new Float64Array(values.length - bad);
@@ -49,8 +78,13 @@ function finishCounts(map: Map<string | number, [number, number]>, referenceSize
   return { keys, reference, current, referenceSize, currentSize };
 }
 
+/** Keys tracked in a small array (linear search from the last hit) before numericPairCounts falls back to a Map. */
+const SMALL_KEYS = 32;
+
 /** Value counts of two numeric samples (finite values only) over the union of their values. */
 export function numericPairCounts(reference: NumericArray, current: NumericArray): PairCounts {
+  const small = smallNumericCounts(reference, current);
+  if (small) return small;
   const map = new Map<number, [number, number]>();
   for (let i = 0; i < reference.length; i++) {
     const x = reference[i];
@@ -65,6 +99,74 @@ export function numericPairCounts(reference: NumericArray, current: NumericArray
     else map.set(x, [0, 1]);
   }
   return finishCounts(map as Map<string | number, [number, number]>, reference.length, current.length, true);
+}
+
+/** Counting into typed arrays while there are at most SMALL_KEYS distinct values (no per-value allocation); null past that. */
+export function smallNumericCounts(reference: NumericArray, current: NumericArray): PairCounts | null {
+  return smallIntegerCounts(reference, current) ?? smallKeyCounts(reference, current);
+}
+
+const DIRECT = 4096;
+
+/** Direct counting when every value is an integer in [0, 4096) (codes, levels, counts); null at the first value that is not. */
+function smallIntegerCounts(reference: NumericArray, current: NumericArray): PairCounts | null {
+  const rc = new Float64Array(DIRECT);
+  const cc = new Float64Array(DIRECT);
+  for (const [a, c] of [
+    [reference, rc],
+    [current, cc],
+  ] as const) {
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      if (!(x >= 0 && x < DIRECT && (x | 0) === x)) return null;
+      c[x]++;
+    }
+  }
+  const keys: number[] = [];
+  for (let k = 0; k < DIRECT; k++) if (rc[k] > 0 || cc[k] > 0) keys.push(k);
+  if (keys.length > SMALL_KEYS) return null;
+  return {
+    keys,
+    reference: Float64Array.from(keys, (k) => rc[k]),
+    current: Float64Array.from(keys, (k) => cc[k]),
+    referenceSize: reference.length,
+    currentSize: current.length,
+  };
+}
+
+function smallKeyCounts(reference: NumericArray, current: NumericArray): PairCounts | null {
+  const keys = new Float64Array(SMALL_KEYS);
+  const counts = [new Float64Array(SMALL_KEYS), new Float64Array(SMALL_KEYS)];
+  let n = 0;
+  let last = 0;
+  const samples = [reference, current];
+  for (let s = 0; s < 2; s++) {
+    const a = samples[s];
+    const c = counts[s];
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      if (n > 0 && keys[last] === x) {
+        c[last]++;
+        continue;
+      }
+      let k = 0;
+      while (k < n && keys[k] !== x) k++;
+      if (k === n) {
+        if (n === SMALL_KEYS) return null;
+        keys[n++] = x;
+      }
+      c[k]++;
+      last = k;
+    }
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => keys[a] - keys[b]);
+  return {
+    keys: order.map((i) => keys[i]),
+    reference: Float64Array.from(order, (i) => counts[0][i]),
+    current: Float64Array.from(order, (i) => counts[1][i]),
+    referenceSize: reference.length,
+    currentSize: current.length,
+  };
 }
 
 /** Value counts of two categorical samples over the union of their non-missing values. */

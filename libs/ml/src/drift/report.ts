@@ -1,4 +1,4 @@
-import { categoricalPairCounts, distinctUpTo, finiteValues, numericPairCounts } from './counts';
+import { categoricalPairCounts, distinctUpTo, finiteValues, numericPairCounts, numericSummary, smallNumericCounts, type NumericSummary } from './counts';
 import { ks2samp } from './ks';
 import {
   andersonKsamp,
@@ -91,15 +91,31 @@ function isNumericColumn(c: DriftColumn): c is NumericArray {
 }
 
 /** A column prepared once: numeric finite values, or categorical counts (computed lazily). */
-type Prepared =
-  | { kind: 'numeric'; reference: NumericArray; current: NumericArray }
+export type PreparedFeature =
+  | {
+      kind: 'numeric';
+      reference: NumericArray;
+      current: NumericArray;
+      referenceSummary: NumericSummary;
+      currentSummary: NumericSummary;
+      /** Value counts when both samples together hold at most 32 distinct values (computed on first use), else null. */
+      small?: PairCounts | null;
+    }
   | { kind: 'categorical'; counts: PairCounts };
+type Prepared = PreparedFeature;
 
-function prepare(name: string, reference: DriftColumn, current: DriftColumn, kind: FeatureKind | undefined): Prepared {
+export function prepareFeature(name: string, reference: DriftColumn, current: DriftColumn, kind: FeatureKind | undefined): Prepared {
   const numeric = kind ? kind === 'numeric' : isNumericColumn(reference);
   if (numeric) {
     if (!isNumericColumn(reference) || !isNumericColumn(current)) throw new DriftInputError(`column '${name}' is declared numeric but holds strings or codes`, name);
-    return { kind: 'numeric', reference: finiteValues(reference), current: finiteValues(current) };
+    const [rs, cs] = [numericSummary(reference), numericSummary(current)];
+    return {
+      kind: 'numeric',
+      reference: finiteValues(reference, rs.nonFinite),
+      current: finiteValues(current, cs.nonFinite),
+      referenceSummary: rs,
+      currentSummary: cs,
+    };
   }
   return { kind: 'categorical', counts: categoricalPairCounts(asCategorical(reference), asCategorical(current)) };
 }
@@ -124,7 +140,7 @@ function asCategorical(c: DriftColumn): CategoricalArray {
  */
 export function defaultMethod(p: Prepared): DriftMethod {
   const referenceSize = p.kind === 'numeric' ? p.reference.length : p.counts.referenceSize;
-  const nValues = p.kind === 'numeric' ? distinctUpTo([p.reference, p.current], 5).length : p.counts.keys.length;
+  const nValues = p.kind === 'numeric' ? (smallCounts(p)?.keys.length ?? Infinity) : p.counts.keys.length;
   if (referenceSize <= 1000) {
     if (p.kind === 'numeric' && nValues > 5) return 'ks';
     return nValues > 2 ? 'chisquare' : 'ztest';
@@ -132,13 +148,25 @@ export function defaultMethod(p: Prepared): DriftMethod {
   return p.kind === 'numeric' && nValues > 5 ? 'wasserstein' : 'jensenshannon';
 }
 
+function smallCounts(p: Prepared & { kind: 'numeric' }): PairCounts | null {
+  if (p.small === undefined) p.small = smallNumericCounts(p.reference, p.current);
+  return p.small;
+}
+
 function numericCounts(p: Prepared & { kind: 'numeric' }): PairCounts {
-  return numericPairCounts(p.reference, p.current);
+  return smallCounts(p) ?? numericPairCounts(p.reference, p.current);
+}
+
+/** More than `limit` unique values in the reference (Evidently's reference_data.nunique() > 20). */
+function referenceUniqueAbove(p: Prepared & { kind: 'numeric' }, limit: number): boolean {
+  const small = smallCounts(p);
+  if (small) return small.reference.filter((c) => c > 0).length > limit;
+  return distinctUpTo([p.reference], limit).length > limit;
 }
 
 /** Evidently `get_binned_data`: Sturges histogram for numeric data with > 20 unique reference values, else value shares. */
 function binnedShares(p: Prepared): BinnedShares {
-  if (p.kind === 'numeric' && distinctUpTo([p.reference], 20).length > 20) return numericBinnedShares(p.reference, p.current);
+  if (p.kind === 'numeric' && referenceUniqueAbove(p, 20)) return numericBinnedShares(p.reference, p.current);
   return countShares(p.kind === 'numeric' ? numericCounts(p) : p.counts);
 }
 
@@ -158,7 +186,8 @@ export function featureStatistic(p: Prepared, method: DriftMethod): { statistic:
     }
     case 'wasserstein': {
       const n = numericOnly(p, method);
-      return { statistic: wassersteinNormed(n.reference, n.current), pValue: null };
+      const range = { min: Math.min(n.referenceSummary.min, n.currentSummary.min), max: Math.max(n.referenceSummary.max, n.currentSummary.max) };
+      return { statistic: wassersteinNormed(n.reference, n.current, { referenceSum: n.referenceSummary.sum, range }), pValue: null };
     }
     case 'chisquare':
       return chiSquareTest(p.kind === 'numeric' ? numericCounts(p) : p.counts);
@@ -199,7 +228,7 @@ export function featureDrift(name: string, reference: DriftColumn, current: Drif
   if (options.method !== undefined && !DRIFT_METHODS.includes(options.method)) {
     throw new DriftInputError(`unknown drift method '${options.method}' for '${name}'; known: ${DRIFT_METHODS.join(', ')}`, `features.${name}.method`);
   }
-  const p = prepare(name, reference, current, options.kind);
+  const p = prepareFeature(name, reference, current, options.kind);
   const method = options.method ?? defaultMethod(p);
   if (NUMERIC_ONLY.has(method) && p.kind !== 'numeric') {
     throw new DriftInputError(`method '${method}' needs a numeric column, '${name}' is categorical`, `features.${name}.method`);

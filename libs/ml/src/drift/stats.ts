@@ -301,80 +301,89 @@ export function wassersteinSorted(su: Float64Array, sv: Float64Array): number {
  * sums give exactly. Only buckets where D may change sign are gathered and sorted (a
  * bucket sort of a small fraction of the data), then walked like the small-sample case.
  * Agrees with the sort-based walk to rounding (~1e-12 relative), see the spec.
+ * `range` (min and max of both samples) and `uMean` (to also return Σ (u - uMean)²
+ * from the same pass) are optional.
  */
-export function wassersteinBucketed(u: NumericArray, v: NumericArray, buckets = 1 << 14): number {
+export function wassersteinBucketed(u: NumericArray, v: NumericArray, buckets = 1 << 14, range?: MinMax): number {
+  return wassersteinBucketedWithSsd(u, v, buckets, range, 0).distance;
+}
+
+function bucketPass(values: NumericArray, lo: number, scale: number, cs: Float64Array, mean: number): number {
+  let ssd = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    const r = x - lo;
+    const k = ((r * scale) | 0) << 1;
+    cs[k] += 1;
+    cs[k + 1] += r;
+    const d = x - mean;
+    ssd += d * d;
+  }
+  return ssd;
+}
+
+export function wassersteinBucketedWithSsd(
+  u: NumericArray,
+  v: NumericArray,
+  buckets: number,
+  range: MinMax | undefined,
+  uMean: number,
+): { distance: number; uSsd: number } {
   const nu = u.length;
   const nv = v.length;
-  const mm = minMax(v, minMax(u));
+  const mm = range ?? minMax(v, minMax(u));
   const lo = mm.min;
-  const range = mm.max - lo;
-  if (!(range > 0)) return 0;
+  const width = mm.max - lo;
+  if (!(width > 0)) return { distance: 0, uSsd: bucketPass(u, lo, 0, new Float64Array(2 * buckets + 2), uMean) };
   const B = buckets;
-  const scale = B / range;
-  const w = range / B;
-  const cu = new Int32Array(B);
-  const cv = new Int32Array(B);
-  const su = new Float64Array(B);
-  const sv = new Float64Array(B);
-  for (let i = 0; i < nu; i++) {
-    const r = u[i] - lo;
-    let k = (r * scale) | 0;
-    if (k >= B) k = B - 1;
-    cu[k]++;
-    su[k] += r;
-  }
-  for (let i = 0; i < nv; i++) {
-    const r = v[i] - lo;
-    let k = (r * scale) | 0;
-    if (k >= B) k = B - 1;
-    cv[k]++;
-    sv[k] += r;
-  }
-  const ambiguous = new Uint8Array(B);
+  const scale = B / width;
+  const w = width / B;
+  // interleaved (count, sum of x - lo) per bucket; bucket B only catches x == max and folds into B - 1
+  const us = new Float64Array(2 * B + 2);
+  const vs = new Float64Array(2 * B + 2);
+  const uSsd = bucketPass(u, lo, scale, us, uMean);
+  bucketPass(v, lo, scale, vs, 0);
+  us[2 * B - 2] += us[2 * B];
+  us[2 * B - 1] += us[2 * B + 1];
+  vs[2 * B - 2] += vs[2 * B];
+  vs[2 * B - 1] += vs[2 * B + 1];
+  const ambiguous = new Uint8Array(B + 1);
   const d0 = new Float64Array(B);
   let nAmbiguous = 0;
   let acc = 0;
   let U = 0;
   let V = 0;
   for (let b = 0; b < B; b++) {
+    const cu = us[2 * b];
+    const cv = vs[2 * b];
     const D = U / nu - V / nv;
     d0[b] = D;
-    if (cu[b] === 0 && cv[b] === 0) acc += Math.abs(D) * w;
-    else if (D - cv[b] / nv >= 0 || D + cu[b] / nu <= 0) {
+    if (cu === 0 && cv === 0) acc += Math.abs(D) * w;
+    else if (D - cv / nv >= 0 || D + cu / nu <= 0) {
       const t1 = (b + 1) * w;
-      const integral = D * w + (cu[b] * t1 - su[b]) / nu - (cv[b] * t1 - sv[b]) / nv;
-      acc += Math.abs(integral);
+      acc += Math.abs(D * w + (cu * t1 - us[2 * b + 1]) / nu - (cv * t1 - vs[2 * b + 1]) / nv);
     } else {
       ambiguous[b] = 1;
-      nAmbiguous += cu[b] + cv[b];
+      nAmbiguous += cu + cv;
     }
-    U += cu[b];
-    V += cv[b];
+    U += cu;
+    V += cv;
   }
-  if (nAmbiguous === 0) return acc;
+  if (nAmbiguous === 0) return { distance: acc, uSsd };
+  ambiguous[B] = ambiguous[B - 1];
   // gather the ambiguous buckets' values: offsets per bucket for u and v
-  const offU = new Int32Array(B + 1);
-  const offV = new Int32Array(B + 1);
+  const offU = new Int32Array(B + 2);
+  const offV = new Int32Array(B + 2);
   for (let b = 0; b < B; b++) {
-    offU[b + 1] = offU[b] + (ambiguous[b] ? cu[b] : 0);
-    offV[b + 1] = offV[b] + (ambiguous[b] ? cv[b] : 0);
+    offU[b + 1] = offU[b] + (ambiguous[b] ? us[2 * b] : 0);
+    offV[b + 1] = offV[b] + (ambiguous[b] ? vs[2 * b] : 0);
   }
   const bufU = new Float64Array(offU[B]);
   const bufV = new Float64Array(offV[B]);
-  const posU = offU.slice(0, B);
-  const posV = offV.slice(0, B);
-  for (let i = 0; i < nu; i++) {
-    const r = u[i] - lo;
-    let k = (r * scale) | 0;
-    if (k >= B) k = B - 1;
-    if (ambiguous[k]) bufU[posU[k]++] = r;
-  }
-  for (let i = 0; i < nv; i++) {
-    const r = v[i] - lo;
-    let k = (r * scale) | 0;
-    if (k >= B) k = B - 1;
-    if (ambiguous[k]) bufV[posV[k]++] = r;
-  }
+  const posU = offU.slice(0, B + 1);
+  const posV = offV.slice(0, B + 1);
+  gather(u, lo, scale, ambiguous, bufU, posU, B);
+  gather(v, lo, scale, ambiguous, bufV, posV, B);
   for (let b = 0; b < B; b++) {
     if (!ambiguous[b]) continue;
     const xu = bufU.subarray(offU[b], offU[b + 1]).sort();
@@ -403,13 +412,33 @@ export function wassersteinBucketed(u: NumericArray, v: NumericArray, buckets = 
     if (end > prev) part += Math.abs(D) * (end - prev);
     acc += part;
   }
-  return acc;
+  return { distance: acc, uSsd };
 }
 
-/** Evidently `_wasserstein_distance_norm`: W1(reference, current) / max(std(reference), 0.001). */
-export function wassersteinNormed(reference: NumericArray, current: NumericArray): number {
-  const norm = Math.max(populationStd(reference), 0.001);
-  return wassersteinDistance(reference, current) / norm;
+function gather(values: NumericArray, lo: number, scale: number, ambiguous: Uint8Array, buf: Float64Array, pos: Int32Array, B: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const r = values[i] - lo;
+    const k = (r * scale) | 0;
+    if (ambiguous[k]) buf[pos[k === B ? B - 1 : k]++] = r;
+  }
+}
+
+/**
+ * Evidently `_wasserstein_distance_norm`: W1(reference, current) / max(std(reference), 0.001)
+ * (np.std, ddof 0). For large samples the reference's squared deviations come from the
+ * bucketing pass; `summary` (the reference's sum and both samples' min and max) saves a pass.
+ */
+export function wassersteinNormed(reference: NumericArray, current: NumericArray, summary?: { referenceSum: number; range: MinMax }): number {
+  if (reference.length + current.length < BUCKETED_FROM) {
+    return wassersteinDistance(reference, current) / Math.max(populationStd(reference), 0.001);
+  }
+  let referenceSum = summary?.referenceSum;
+  if (referenceSum === undefined) {
+    referenceSum = 0;
+    for (let i = 0; i < reference.length; i++) referenceSum += reference[i];
+  }
+  const { distance, uSsd } = wassersteinBucketedWithSsd(reference, current, 1 << 14, summary?.range, referenceSum / reference.length);
+  return distance / Math.max(Math.sqrt(uSsd / reference.length), 0.001);
 }
 
 /**
