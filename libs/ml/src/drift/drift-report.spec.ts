@@ -107,7 +107,8 @@ describe('bucketed Wasserstein', () => {
     ['same distribution', normal(60000), normal(50000)],
     ['shifted', normal(60000), normal(50000, 0.3, 1.2)],
     ['heavy ties', ints(40000, 7), ints(30000, 8)],
-    ['outliers', Float64Array.from([...normal(30000), 1e6, -1e5]), normal(30000)],
+    ['outliers (segments bucketed again)', Float64Array.from([...normal(30000), 1e6, -1e5]), normal(30000)],
+    ['skewed lognormal', normal(80000).map(Math.exp).map((x) => x ** 3), normal(60000, 0.05).map(Math.exp).map((x) => x ** 3)],
   ];
   for (const [name, u, v] of cases) {
     it(`equals the sort-and-walk integral: ${name}`, () => {

@@ -386,33 +386,105 @@ export function wassersteinBucketedWithSsd(
   gather(v, lo, scale, ambiguous, bufV, posV, B);
   for (let b = 0; b < B; b++) {
     if (!ambiguous[b]) continue;
-    const xu = bufU.subarray(offU[b], offU[b + 1]).sort();
-    const xv = bufV.subarray(offV[b], offV[b + 1]).sort();
-    let D = d0[b];
-    let prev = b * w;
-    let i = 0;
-    let j = 0;
-    let part = 0;
-    while (i < xu.length || j < xv.length) {
-      const x = j >= xv.length || (i < xu.length && xu[i] <= xv[j]) ? xu[i] : xv[j];
-      if (x > prev) {
-        part += Math.abs(D) * (x - prev);
-        prev = x;
-      }
-      while (i < xu.length && xu[i] <= x) {
-        D += 1 / nu;
-        i++;
-      }
-      while (j < xv.length && xv[j] <= x) {
-        D -= 1 / nv;
-        j++;
-      }
-    }
-    const end = (b + 1) * w;
-    if (end > prev) part += Math.abs(D) * (end - prev);
-    acc += part;
+    acc += integrateSegment(bufU.subarray(offU[b], offU[b + 1]), bufV.subarray(offV[b], offV[b + 1]), b * w, (b + 1) * w, d0[b], nu, nv, 0);
   }
   return { distance: acc, uSsd };
+}
+
+/** Below this many values (or past this depth) a segment is sorted and walked instead of bucketed again. */
+const SEGMENT_SORT_BELOW = 4096;
+const SEGMENT_MAX_DEPTH = 3;
+
+/**
+ * ∫ |D(x)| dx over [start, end], where D starts at d0 and steps by +1/nu at each value of
+ * `xu` and -1/nv at each value of `xv` (all inside the segment). Large segments (a skewed
+ * sample puts most values in a few top-level buckets) are bucketed again the same way;
+ * small ones are sorted and walked.
+ */
+function integrateSegment(xu: Float64Array, xv: Float64Array, start: number, end: number, d0: number, nu: number, nv: number, depth: number): number {
+  const n = xu.length + xv.length;
+  if (n < SEGMENT_SORT_BELOW || depth >= SEGMENT_MAX_DEPTH || !(end > start)) return walkSegment(xu.sort(), xv.sort(), start, end, d0, nu, nv);
+  const B = 1024;
+  const w = (end - start) / B;
+  const scale = B / (end - start);
+  const bucketOf = (x: number): number => {
+    const k = ((x - start) * scale) | 0;
+    return k < 0 ? 0 : k >= B ? B - 1 : k;
+  };
+  const us = new Float64Array(2 * B);
+  const vs = new Float64Array(2 * B);
+  for (let i = 0; i < xu.length; i++) {
+    const k = bucketOf(xu[i]) << 1;
+    us[k] += 1;
+    us[k + 1] += xu[i] - start;
+  }
+  for (let i = 0; i < xv.length; i++) {
+    const k = bucketOf(xv[i]) << 1;
+    vs[k] += 1;
+    vs[k + 1] += xv[i] - start;
+  }
+  const offU = new Int32Array(B + 1);
+  const offV = new Int32Array(B + 1);
+  const ambiguous = new Uint8Array(B);
+  const dStart = new Float64Array(B);
+  let D = d0;
+  let acc = 0;
+  for (let b = 0; b < B; b++) {
+    const cu = us[2 * b];
+    const cv = vs[2 * b];
+    dStart[b] = D;
+    if (cu === 0 && cv === 0) acc += Math.abs(D) * w;
+    else if (D - cv / nv >= 0 || D + cu / nu <= 0) {
+      const t1 = (b + 1) * w;
+      acc += Math.abs(D * w + (cu * t1 - us[2 * b + 1]) / nu - (cv * t1 - vs[2 * b + 1]) / nv);
+    } else ambiguous[b] = 1;
+    offU[b + 1] = offU[b] + (ambiguous[b] ? cu : 0);
+    offV[b + 1] = offV[b] + (ambiguous[b] ? cv : 0);
+    D += cu / nu - cv / nv;
+  }
+  const bufU = new Float64Array(offU[B]);
+  const bufV = new Float64Array(offV[B]);
+  const posU = offU.slice(0, B);
+  const posV = offV.slice(0, B);
+  for (let i = 0; i < xu.length; i++) {
+    const k = bucketOf(xu[i]);
+    if (ambiguous[k]) bufU[posU[k]++] = xu[i];
+  }
+  for (let i = 0; i < xv.length; i++) {
+    const k = bucketOf(xv[i]);
+    if (ambiguous[k]) bufV[posV[k]++] = xv[i];
+  }
+  for (let b = 0; b < B; b++) {
+    if (!ambiguous[b]) continue;
+    acc += integrateSegment(bufU.subarray(offU[b], offU[b + 1]), bufV.subarray(offV[b], offV[b + 1]), start + b * w, start + (b + 1) * w, dStart[b], nu, nv, depth + 1);
+  }
+  return acc;
+}
+
+/** The merge walk of sorted segment values from `start` to `end`, D starting at d0. */
+function walkSegment(xu: Float64Array, xv: Float64Array, start: number, end: number, d0: number, nu: number, nv: number): number {
+  let D = d0;
+  let prev = start;
+  let i = 0;
+  let j = 0;
+  let part = 0;
+  while (i < xu.length || j < xv.length) {
+    const x = j >= xv.length || (i < xu.length && xu[i] <= xv[j]) ? xu[i] : xv[j];
+    if (x > prev) {
+      part += Math.abs(D) * (x - prev);
+      prev = x;
+    }
+    while (i < xu.length && xu[i] <= x) {
+      D += 1 / nu;
+      i++;
+    }
+    while (j < xv.length && xv[j] <= x) {
+      D -= 1 / nv;
+      j++;
+    }
+  }
+  if (end > prev) part += Math.abs(D) * (end - prev);
+  return part;
 }
 
 function gather(values: NumericArray, lo: number, scale: number, ambiguous: Uint8Array, buf: Float64Array, pos: Int32Array, B: number): void {
