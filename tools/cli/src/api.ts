@@ -57,6 +57,20 @@ export function requestHeaders(env: NodeJS.ProcessEnv = process.env): Record<str
   return key ? { 'x-api-key': key, ...actor } : actor;
 }
 
+/** A text reply (a printed tree), with the same errors and hints as `call`. */
+export async function callTextGet(service: ServiceName, path: string, env = process.env): Promise<string> {
+  const url = `${serviceUrl(service, env)}${path}`;
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: requestHeaders(env) });
+  } catch {
+    throw unreachable(service, env);
+  }
+  const text = await response.text();
+  if (!response.ok) parseReply(response.status, text, 'GET', url);
+  return text;
+}
+
 async function send<T>(service: ServiceName, method: string, path: string, body: { text: string; contentType: string } | undefined, env: NodeJS.ProcessEnv): Promise<T> {
   const url = `${serviceUrl(service, env)}${path}`;
   let response: Response;

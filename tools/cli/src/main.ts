@@ -4,6 +4,7 @@ import { datasets } from './commands/datasets';
 import { features } from './commands/features';
 import { ingest } from './commands/ingest';
 import { keys } from './commands/keys';
+import { lineage } from './commands/lineage';
 import { approve, models, promote, rollback } from './commands/models';
 import { replay, runs, train } from './commands/train';
 import { up } from './commands/up';
@@ -30,6 +31,12 @@ usage: mlp <command> [--json]
                                  approve a version for an alias (the approver must differ from whoever promotes)
   rollback <model> [--alias production] [--reason text]
                                  move the alias back to its previous holder (refused when it has none)
+  lineage model <name> <version> [--openlineage]
+                                 a version's lineage as a tree: dataset sha256, quality report and quarantine → feature
+                                 views, materializations, training set → run (spec hash, seed, backend, code, trials) → aliases;
+                                 --json for the graph, --openlineage for OpenLineage run events
+  lineage dataset <name> <version>
+                                 the model versions trained on a dataset version
   ingest <file|url> --dataset <name> [--schema schema.yaml] [--format csv|tsv|ndjson|json|parquet|arrow]
          [--delimiter ,] [--no-header] [--null NA]... [--infer-schema out.yaml]
                                  ingest a file (streamed, progress bar over 1 MB) or URL into a dataset;
@@ -96,6 +103,10 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'rollback':
       await rollback(rest, json);
+      process.exit(0);
+      return;
+    case 'lineage':
+      await lineage(rest, json);
       process.exit(0);
       return;
     case 'ingest':

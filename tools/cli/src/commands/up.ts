@@ -7,6 +7,7 @@ import { printJson, printTable } from '../output';
 import { demoIngestion } from './demo-ingestion';
 import { demoFeatures } from './demo-features';
 import { demoTraining } from './demo-training';
+import { demoRegistry } from './demo-registry';
 
 export interface UpOptions {
   json: boolean;
@@ -62,7 +63,9 @@ async function demo(json: boolean): Promise<void> {
   const features = await demoFeatures(json);
   if (!json) for (const line of features.lines) console.log(`demo: ${line}`);
   const training = await demoTraining(json);
-  if (json) printJson({ demo: { model, monitor, ingestion: ingestion.json, features: features.json, training: training.json } });
-  else for (const line of training.lines) console.log(`demo: ${line}`);
+  if (!json) for (const line of training.lines) console.log(`demo: ${line}`);
+  const registry = await demoRegistry(training.experiment, training.json.runId, training.blessed);
+  if (json) printJson({ demo: { model, monitor, ingestion: ingestion.json, features: features.json, training: training.json, registry: registry.json } });
+  else for (const line of registry.lines) console.log(`demo: ${line}`);
   if (!monitor) throw new Error('demo failed: monitoring did not react to the new model');
 }
