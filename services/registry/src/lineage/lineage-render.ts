@@ -127,5 +127,16 @@ export function toOpenLineage(graph: LineageGraph, namespace = 'mlp'): OpenLinea
       );
     }
   }
-  return events.sort((a, b) => a.eventTime.localeCompare(b.eventTime));
+  // By time; at equal times upstream first (the longer the path down to the root, the earlier).
+  const depth = new Map<string, number>();
+  const depthOf = (id: string, seen = new Set<string>()): number => {
+    if (depth.has(id)) return depth.get(id)!;
+    if (seen.has(id)) return 0;
+    seen.add(id);
+    const d = Math.max(0, ...graph.edges.filter((e) => e.from === id).map((e) => 1 + depthOf(e.to, seen)));
+    depth.set(id, d);
+    return d;
+  };
+  const outputDepth = (e: OpenLineageRunEvent) => depthOf(e.outputs[0]?.name ?? '');
+  return events.sort((a, b) => a.eventTime.localeCompare(b.eventTime) || outputDepth(b) - outputDepth(a));
 }
