@@ -4,11 +4,12 @@ import { name } from './events/common';
 /**
  * API key scopes. Control plane: `read` (GET), `write` (every mutating
  * endpoint), `admin` (key management, and everything else). Data plane:
- * `push` (HTTP push of rows into ingestion); serving adds `predict`.
+ * `push` (HTTP push of rows into ingestion), `predict` (inference and
+ * feedback on serving).
  * Append new scopes here; `admin` implies every scope, `write` the ones in
  * `impliedScopes`.
  */
-export const apiKeyScopes = ['read', 'write', 'admin', 'push'] as const;
+export const apiKeyScopes = ['read', 'write', 'admin', 'push', 'predict'] as const;
 export type ApiKeyScope = (typeof apiKeyScopes)[number];
 
 /** What a scope grants besides itself (`admin` grants everything, see `grantsScope`). */

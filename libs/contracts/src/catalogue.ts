@@ -11,6 +11,7 @@ import { trainingEvents } from './events/training.events';
 import { registryEvents, registryUpcasters } from './events/registry.events';
 import { monitoringEvents } from './events/monitoring.events';
 import { authEvents } from './events/auth.events';
+import { servingEvents } from './events/serving.events';
 
 /** Every event type of the platform at its current schema version. */
 export const eventCatalogue = {
@@ -20,6 +21,7 @@ export const eventCatalogue = {
   ...registryEvents,
   ...monitoringEvents,
   ...authEvents,
+  ...servingEvents,
 } as const;
 
 export type EventCatalogue = typeof eventCatalogue;

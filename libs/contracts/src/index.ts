@@ -16,6 +16,8 @@ export { trainingEvents } from './events/training.events';
 export { registryEvents, registryUpcasters, aliasName, registrationMode, modelSignature, signatureInput, type ModelSignature, type RegistrationMode } from './events/registry.events';
 export { monitoringEvents } from './events/monitoring.events';
 export { authEvents } from './events/auth.events';
+export { servingEvents } from './events/serving.events';
+export * from './serving';
 export * from './auth';
 export * from './commands/ingestion.commands';
 export * from './commands/push.commands';

@@ -48,6 +48,7 @@ export const streams = {
   deployment: named('deployment'),
   monitor: named('monitor'),
   apiKey: named('apikey'),
+  serving: named('serving'),
 } as const;
 
 export const categories = {
@@ -61,4 +62,5 @@ export const categories = {
   deployment: 'deployment',
   monitor: 'monitor',
   apiKey: 'apikey',
+  serving: 'serving',
 } as const;

@@ -1,0 +1,74 @@
+import { Batcher, type BatchModel } from './batcher';
+import { DeadlineExceededError, OverloadedError } from './serving-errors';
+
+/** A model that doubles its single input and records the size of every predict call. */
+function doubler(): BatchModel & { calls: number[] } {
+  const calls: number[] = [];
+  return {
+    calls,
+    nFeatures: 1,
+    outputSize: 1,
+    predict(x: Float32Array, n: number) {
+      calls.push(n);
+      return x.map((v) => v * 2);
+    },
+  };
+}
+
+const rows = (...values: number[]) => new Float32Array(values);
+
+describe('Batcher', () => {
+  it('coalesces concurrent requests into one predict call and gives each its own rows back', async () => {
+    const model = doubler();
+    const b = new Batcher(model, { maxBatchSize: 64, maxLatencyMs: 0, maxQueueRows: 100 });
+    const out = await Promise.all([b.submit(rows(1), 1, 1000), b.submit(rows(2, 3), 2, 1000), b.submit(rows(4), 1, 1000)]);
+    expect(out.map((o) => Array.from(o))).toEqual([[2], [4, 6], [8]]);
+    expect(model.calls).toEqual([4]);
+  });
+
+  it('never runs more than maxBatchSize rows at once (a larger request runs alone)', async () => {
+    const model = doubler();
+    const b = new Batcher(model, { maxBatchSize: 2, maxLatencyMs: 0, maxQueueRows: 100 });
+    const out = await Promise.all([b.submit(rows(1), 1, 1000), b.submit(rows(2), 1, 1000), b.submit(rows(3), 1, 1000), b.submit(rows(4, 5, 6), 3, 1000)]);
+    expect(out.map((o) => Array.from(o))).toEqual([[2], [4], [6], [8, 10, 12]]);
+    expect(model.calls).toEqual([2, 1, 3]);
+  });
+
+  it('per-request deadlines are independent of the batching window', async () => {
+    const model = doubler();
+    // Once batches of 8 were seen, a lone request waits up to maxLatencyMs (10 s) for company...
+    const b = new Batcher(model, { maxBatchSize: 8, maxLatencyMs: 10_000, maxQueueRows: 100 });
+    await Promise.all(Array.from({ length: 8 }, (_, i) => b.submit(rows(i), 1, 1000)));
+    await Promise.all(Array.from({ length: 8 }, (_, i) => b.submit(rows(i), 1, 1000)));
+    // ...but its own 30 ms deadline ends it with a 504, and a request with a long deadline is not affected.
+    const patient = b.submit(rows(7), 1, 60_000);
+    await expect(b.submit(rows(1), 1, 30)).rejects.toBeInstanceOf(DeadlineExceededError);
+    expect(b.depth).toBe(1);
+    // Enough company arrives: the patient request runs, without the expired one.
+    const company = Array.from({ length: 7 }, (_, i) => b.submit(rows(i), 1, 60_000));
+    expect(Array.from(await patient)).toEqual([14]);
+    await Promise.all(company);
+    expect(model.calls.slice(2)).toEqual([8]);
+  });
+
+  it('sheds load past the bounded queue with an OverloadedError (503 + Retry-After)', async () => {
+    const model = doubler();
+    const b = new Batcher(model, { maxBatchSize: 64, maxLatencyMs: 0, maxQueueRows: 3 });
+    const accepted = [b.submit(rows(1, 2), 2, 1000), b.submit(rows(3), 1, 1000)];
+    const shed = b.submit(rows(4), 1, 1000);
+    await expect(shed).rejects.toBeInstanceOf(OverloadedError);
+    await expect(shed).rejects.toMatchObject({ status: 503, retryAfterSeconds: 1, code: 'OVERLOADED' });
+    expect((await Promise.all(accepted)).map((o) => Array.from(o))).toEqual([[2, 4], [6]]);
+  });
+
+  it('a failing predict fails only its batch', async () => {
+    let fail = true;
+    const b = new Batcher(
+      { nFeatures: 1, outputSize: 1, predict: (x) => (fail ? (() => { throw new Error('boom'); })() : x) },
+      { maxBatchSize: 64, maxLatencyMs: 0, maxQueueRows: 100 },
+    );
+    await expect(b.submit(rows(1), 1, 1000)).rejects.toThrow('boom');
+    fail = false;
+    expect(Array.from(await b.submit(rows(5), 1, 1000))).toEqual([5]);
+  });
+});

@@ -1,0 +1,159 @@
+import { DeadlineExceededError, OverloadedError } from './serving-errors';
+
+/** What the batcher runs: one synchronous predict over n rows (row-major n × nFeatures in, n × outputSize out). */
+export interface BatchModel {
+  readonly nFeatures: number;
+  readonly outputSize: number;
+  predict(x: Float32Array, n: number): Float32Array;
+}
+
+export interface BatcherOptions {
+  /** Rows per predict call at most (a single larger request still runs, alone). */
+  maxBatchSize: number;
+  /** Longest a request waits for others to join it; 0 runs what is queued at the next turn of the event loop. */
+  maxLatencyMs: number;
+  /** Rows waiting at most; past it a request is refused at once (load shedding). */
+  maxQueueRows: number;
+  /** Called after each predict with the rows it ran. */
+  onBatch?: (rows: number, requests: number) => void;
+}
+
+interface Pending {
+  x: Float32Array;
+  n: number;
+  resolve: (out: Float32Array) => void;
+  reject: (err: unknown) => void;
+  timer?: NodeJS.Timeout;
+  settled: boolean;
+}
+
+/**
+ * Adaptive micro-batching for one loaded version. Requests queue their
+ * preprocessed rows; a batch runs when the queue holds `maxBatchSize` rows,
+ * when it holds as many rows as recent batches had (so under steady
+ * concurrency a batch waits for its peers, and a lone client never waits),
+ * or after `maxLatencyMs`. Each request has its own deadline, independent of
+ * the batching window: a request whose deadline passes leaves the queue with
+ * a 504 and the others are unaffected. The queue is bounded.
+ */
+export class Batcher {
+  private queue: Pending[] = [];
+  private queuedRows = 0;
+  private timer?: NodeJS.Timeout;
+  private immediate?: NodeJS.Immediate;
+  /** Moving average of recent batch sizes (rows): the adaptive target. */
+  private typical = 1;
+  private closed = false;
+
+  constructor(
+    private readonly model: BatchModel,
+    private readonly options: BatcherOptions,
+  ) {}
+
+  /** Rows waiting now. */
+  get depth(): number {
+    return this.queuedRows;
+  }
+
+  /** The rows' outputs (n × outputSize), or OverloadedError / DeadlineExceededError. */
+  submit(x: Float32Array, n: number, timeoutMs: number): Promise<Float32Array> {
+    if (this.closed) return Promise.reject(new OverloadedError('this model version is being unloaded; retry'));
+    if (this.queuedRows > 0 && this.queuedRows + n > this.options.maxQueueRows) {
+      return Promise.reject(new OverloadedError(`the queue of this model version is full (${this.queuedRows} rows waiting, MLP_SERVING_MAX_QUEUE=${this.options.maxQueueRows}); retry later`));
+    }
+    return new Promise<Float32Array>((resolve, reject) => {
+      const p: Pending = { x, n, resolve, reject, settled: false };
+      if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+        p.timer = setTimeout(() => this.expire(p, timeoutMs), timeoutMs);
+      }
+      this.queue.push(p);
+      this.queuedRows += n;
+      this.schedule();
+    });
+  }
+
+  /** Refuses new requests; queued ones still run. */
+  close(): void {
+    this.closed = true;
+  }
+
+  private schedule(): void {
+    const target = Math.min(this.options.maxBatchSize, Math.max(1, Math.floor(this.typical)));
+    if (this.queuedRows >= target || this.options.maxLatencyMs <= 0) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      }
+      this.immediate ??= setImmediate(() => this.flush());
+    } else {
+      this.timer ??= setTimeout(() => this.flush(), this.options.maxLatencyMs);
+    }
+  }
+
+  private expire(p: Pending, timeoutMs: number): void {
+    if (p.settled) return;
+    p.settled = true;
+    const i = this.queue.indexOf(p);
+    if (i >= 0) {
+      this.queue.splice(i, 1);
+      this.queuedRows -= p.n;
+    }
+    p.reject(new DeadlineExceededError(`the request did not get its prediction within ${timeoutMs} ms (MLP_SERVING_TIMEOUT_MS)`));
+  }
+
+  private flush(): void {
+    this.immediate = undefined;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.queue.length === 0) return;
+    const batch: Pending[] = [];
+    let rows = 0;
+    while (this.queue.length > 0 && (batch.length === 0 || rows + this.queue[0].n <= this.options.maxBatchSize)) {
+      const p = this.queue.shift()!;
+      batch.push(p);
+      rows += p.n;
+    }
+    this.queuedRows -= rows;
+    this.typical = 0.7 * this.typical + 0.3 * rows;
+    this.run(batch, rows);
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  private run(batch: Pending[], rows: number): void {
+    const d = this.model.nFeatures;
+    let x: Float32Array;
+    if (batch.length === 1) x = batch[0].x;
+    else {
+      x = new Float32Array(rows * d);
+      let offset = 0;
+      for (const p of batch) {
+        x.set(p.x, offset * d);
+        offset += p.n;
+      }
+    }
+    let out: Float32Array;
+    try {
+      out = this.model.predict(x, rows);
+    } catch (err) {
+      for (const p of batch) this.settle(p, undefined, err);
+      return;
+    }
+    this.options.onBatch?.(rows, batch.length);
+    const k = this.model.outputSize;
+    let offset = 0;
+    for (const p of batch) {
+      this.settle(p, out.subarray(offset * k, (offset + p.n) * k));
+      offset += p.n;
+    }
+  }
+
+  private settle(p: Pending, out: Float32Array | undefined, err?: unknown): void {
+    if (p.timer) clearTimeout(p.timer);
+    if (p.settled) return;
+    p.settled = true;
+    if (out) p.resolve(out);
+    else p.reject(err);
+  }
+}

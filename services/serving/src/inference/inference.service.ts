@@ -1,0 +1,184 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { subjects, ValidationError, type ModelRef, type OnlineFeaturesResponse, type PredictionTelemetry } from '@mlp/contracts';
+import type { MlpClient } from '@mlp/messaging';
+import type { Cell, Frame } from '@mlp/ml';
+import type { LoadedVersion, RowOutputs } from '../models/loaded-version';
+import type { Lease, ModelManager } from '../models/model-manager';
+import type { ServingMetrics } from '../metrics/serving-metrics';
+import type { TelemetryPublisher } from '../telemetry/telemetry-publisher';
+import { invalidInput } from './input-schema';
+import { OverloadedError, ServingError } from './serving-errors';
+import { frameFromTensors, type DecodedTensor } from './v2-codec';
+
+export type Protocol = 'rest-v1' | 'rest-v2' | 'grpc';
+
+export interface InferenceContext {
+  protocol: Protocol;
+  /** Client-chosen id (x-request-id, V2 `id`) or a new UUID. */
+  requestId?: string;
+  /** Id of the API key that called, when auth is on: only a hash of it is published. */
+  keyId?: string;
+  timeoutMs?: number;
+}
+
+export interface InferenceResult {
+  loaded: LoadedVersion;
+  arm: string;
+  requestId: string;
+  n: number;
+  outputs: RowOutputs;
+}
+
+const MAX_ROWS = 10_000;
+
+/**
+ * One inference, whatever the protocol: resolve the model (a lease, so a swap
+ * never pulls the version from under the request), complete rows that carry
+ * entity keys from the feature store (one batched call), validate against
+ * the signature, preprocess with the saved pipeline, queue the rows for the
+ * version's batcher, decode, and publish telemetry off the hot path.
+ */
+export class InferenceService {
+  constructor(
+    private readonly models: ModelManager,
+    private readonly client: MlpClient | undefined,
+    private readonly telemetry: TelemetryPublisher,
+    private readonly metrics: ServingMetrics | undefined,
+    private readonly settings: { timeoutMs: number; instance: string },
+  ) {}
+
+  /** `instances`: named features (or entity keys) per row. */
+  predictInstances(ref: ModelRef, version: number | undefined, instances: unknown, ctx: InferenceContext): Promise<InferenceResult> {
+    if (!Array.isArray(instances) || instances.length === 0) {
+      return Promise.reject(invalidInput([{ path: 'instances', message: 'an array of at least one instance (an object of named features) is needed' }]));
+    }
+    if (instances.length > MAX_ROWS) return Promise.reject(invalidInput([{ path: 'instances', message: `at most ${MAX_ROWS} instances per request, received ${instances.length}` }]));
+    return this.run(ref, version, ctx, async (loaded) => {
+      const rows = loaded.onlineInputs.length > 0 ? await this.withOnlineFeatures(loaded, instances as Record<string, unknown>[]) : (instances as Record<string, unknown>[]);
+      const extra = loaded.onlineInputs.length > 0 ? () => true : undefined;
+      return { frame: loaded.inputSchema.frameFromRows(rows, 'instances', extra), n: rows.length };
+    });
+  }
+
+  /** V2 tensors (one per feature, or one [N, F]). */
+  predictTensors(ref: ModelRef, version: number | undefined, tensors: readonly DecodedTensor[], ctx: InferenceContext): Promise<InferenceResult> {
+    return this.run(ref, version, ctx, async (loaded) => {
+      const { frame, n } = frameFromTensors(loaded.inputSchema, tensors);
+      if (n > MAX_ROWS) throw invalidInput([{ path: 'inputs', message: `at most ${MAX_ROWS} rows per request, received ${n}` }]);
+      return { frame, n };
+    });
+  }
+
+  private async run(ref: ModelRef, version: number | undefined, ctx: InferenceContext, toFrame: (loaded: LoadedVersion) => Promise<{ frame: Frame; n: number }>): Promise<InferenceResult> {
+    const started = performance.now();
+    const requestId = ctx.requestId ?? randomUUID();
+    let lease: Lease;
+    try {
+      lease = this.models.acquire(ref, version);
+    } catch (err) {
+      this.metrics?.requests.inc({ model: ref.name, version: '', protocol: ctx.protocol, code: codeOf(err) });
+      throw err;
+    }
+    const loaded = lease.served.loaded;
+    const labels = { model: loaded.name, version: String(loaded.version), protocol: ctx.protocol };
+    try {
+      const { frame, n } = await toFrame(loaded);
+      if (n === 0) throw invalidInput([{ path: 'inputs', message: 'no rows' }]);
+      const { x } = loaded.preprocess(frame);
+      const raw = await lease.served.batcher.submit(x, n, ctx.timeoutMs ?? this.settings.timeoutMs);
+      const outputs = loaded.decode(raw, n);
+      const latencyMs = performance.now() - started;
+      this.metrics?.requests.inc({ ...labels, code: 'OK' });
+      this.metrics?.latency.observe(labels, latencyMs / 1000);
+      this.publish(loaded, lease.arm, requestId, frame, n, outputs, latencyMs, ctx.keyId);
+      return { loaded, arm: lease.arm, requestId, n, outputs };
+    } catch (err) {
+      this.metrics?.requests.inc({ ...labels, code: codeOf(err) });
+      if (err instanceof OverloadedError) this.metrics?.shed.inc({ model: labels.model, version: labels.version });
+      throw err;
+    } finally {
+      this.models.release(lease);
+    }
+  }
+
+  /**
+   * Rows with entity keys instead of the model's feature-store inputs get
+   * them from the feature store: one `getOnlineFeatures` call per request
+   * for every such row. Values sent in the row win over fetched ones.
+   */
+  private async withOnlineFeatures(loaded: LoadedVersion, rows: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const needing: number[] = [];
+    let keys: string[] | undefined;
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r];
+      if (row === null || typeof row !== 'object' || Array.isArray(row)) continue;
+      if (!loaded.onlineInputs.some((o) => row[o.input] === undefined)) continue;
+      const entity = Object.keys(row).filter((k) => !loaded.inputSchema.has(k)).sort();
+      if (entity.length === 0) continue; // validation reports the missing features
+      if (keys && keys.join(',') !== entity.join(',')) {
+        throw invalidInput([{ path: `instances[${r}]`, message: `every instance looked up in the feature store needs the same entity keys (${keys.join(', ')}); received ${entity.join(', ')}` }]);
+      }
+      keys = entity;
+      needing.push(r);
+    }
+    if (!keys || needing.length === 0) return rows;
+    if (!this.client) throw new OverloadedError('online features are unavailable: no transport to the feature store');
+    const entities: Record<string, (string | number)[]> = {};
+    for (const k of keys) {
+      entities[k] = needing.map((r) => {
+        const v = rows[r][k];
+        if (typeof v !== 'string' && typeof v !== 'number') throw invalidInput([{ path: `instances[${r}].${k}`, message: `entity key '${k}' must be a string or a number` }]);
+        return v;
+      });
+    }
+    const refs = [...new Set(loaded.onlineInputs.map((o) => o.ref))];
+    const response = await this.client.send<OnlineFeaturesResponse>(subjects.qry.featureStore.getOnlineFeatures, { features: refs, entities });
+    const out = rows.slice();
+    needing.forEach((r, i) => {
+      const fetched = response.results[i]?.features ?? {};
+      const row: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(rows[r])) if (!keys!.includes(k)) row[k] = v;
+      for (const o of loaded.onlineInputs) {
+        if (row[o.input] !== undefined) continue;
+        const f = fetched[o.ref];
+        row[o.input] = f && f.status === 'present' ? (f.value as Cell) : null;
+      }
+      out[r] = row;
+    });
+    return out;
+  }
+
+  private publish(loaded: LoadedVersion, arm: string, requestId: string, frame: Frame, n: number, outputs: RowOutputs, latencyMs: number, keyId?: string): void {
+    this.telemetry.remember(requestId, loaded.name);
+    if (!this.telemetry.sampled()) return;
+    const at = new Date().toISOString();
+    const keyHash = keyId ? createHash('sha256').update(keyId).digest('hex').slice(0, 16) : undefined;
+    const names = Object.keys(frame);
+    const records: PredictionTelemetry[] = new Array(n);
+    for (let r = 0; r < n; r++) {
+      const features: Record<string, Cell> = {};
+      for (const c of names) features[c] = (frame[c] as Cell[])[r] ?? null;
+      records[r] = {
+        requestId,
+        row: r,
+        model: loaded.name,
+        version: loaded.version,
+        arm,
+        instance: this.settings.instance,
+        features,
+        prediction: outputs.predictions[r] as Cell,
+        ...(outputs.probabilities ? { probabilities: outputs.probabilities[r] } : {}),
+        latencyMs,
+        at,
+        ...(keyHash ? { keyHash } : {}),
+      };
+    }
+    this.telemetry.publishPredictions(records);
+  }
+}
+
+function codeOf(err: unknown): string {
+  if (err instanceof ServingError) return err.code;
+  if (err instanceof ValidationError) return 'INVALID_ARGUMENT';
+  return (err as { code?: unknown })?.code && typeof (err as { code: unknown }).code === 'string' ? (err as { code: string }).code : 'INTERNAL';
+}

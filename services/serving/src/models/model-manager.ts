@@ -1,0 +1,317 @@
+import { randomUUID } from 'node:crypto';
+import type { ArtifactStore } from '@mlp/artifacts';
+import { categories, DomainError, NotFoundError, streams, toNewEvent, type DomainEventInput, type ModelRef, type RecordedEvent } from '@mlp/contracts';
+import { codeVersion, type EventStore, type Subscription } from '@mlp/eventstore';
+import type { BackendName } from '@mlp/ml';
+import { Batcher } from '../inference/batcher';
+import { OverloadedError } from '../inference/serving-errors';
+import type { ServingConfig } from '../serving-config';
+import { loadVersion, type LoadedVersion } from './loaded-version';
+import { aliasKey, ServedModels, type Desired, type VersionInfo } from './served-models';
+
+/** A loaded version with its batcher and the requests currently using it. */
+export interface ServedVersion {
+  readonly loaded: LoadedVersion;
+  readonly batcher: Batcher;
+  /** Aliases routed to it now. */
+  readonly aliases: Set<string>;
+  inflight: number;
+  /** No alias routes to it any more: unloaded once its in-flight requests finish. */
+  retiring?: string;
+}
+
+/** A resolved request target: release it when the request is done. */
+export interface Lease {
+  readonly served: ServedVersion;
+  /** The alias the request came through, or `version` when it named one. */
+  readonly arm: string;
+}
+
+export interface ModelManagerHooks {
+  onBatch?(served: ServedVersion, rows: number, requests: number): void;
+  onLoaded?(served: ServedVersion): void;
+  onUnloaded?(name: string, version: number): void;
+}
+
+export type LoadFn = (info: VersionInfo, backend?: BackendName) => Promise<LoadedVersion>;
+
+/**
+ * Serving's model lifecycle. A catch-up subscription on the `model` category
+ * rebuilds which version each alias holds (from position 1 on every start:
+ * the routes live in memory, so a restart serves what the log says, with no
+ * operator action). Once caught up, and after every alias change, it
+ * reconciles: loads the versions served aliases hold (by artifact hash),
+ * warms each up, then swaps the alias's route in one assignment. Requests
+ * hold a lease on the version they resolved, so in-flight requests finish
+ * on the old version; it is unloaded when the last one ends. A failed load
+ * leaves the old route in place. Every load, failure and unload is an event
+ * on `serving-<model>`.
+ */
+export class ModelManager {
+  private readonly served = new ServedModels();
+  private readonly routes = new Map<string, ServedVersion>();
+  private readonly loadedByVersion = new Map<string, ServedVersion>();
+  /** `name@alias` → why it is not ready (load failed), while no version serves it. */
+  private readonly failures = new Map<string, string>();
+  private subscription?: Subscription;
+  private reconciling: Promise<void> = Promise.resolve();
+  private caughtUp = false;
+  private ready = false;
+  private stopped = false;
+  private readonly load: LoadFn;
+
+  constructor(
+    private readonly store: EventStore,
+    artifacts: ArtifactStore,
+    private readonly config: Pick<ServingConfig, 'served' | 'batching' | 'maxQueueRows' | 'instance' | 'warmupRows' | 'backend'>,
+    private readonly hooks: ModelManagerHooks = {},
+    load?: LoadFn,
+  ) {
+    this.load = load ?? ((info, backend) => loadVersion(store, artifacts, info, backend));
+  }
+
+  async start(): Promise<void> {
+    this.subscription = this.store.subscribe({ filter: { category: categories.model } }, (event) => this.onEvent(event));
+    await this.subscription.caughtUp;
+    this.caughtUp = true;
+    await this.reconcile();
+    this.ready = true;
+  }
+
+  /** True once the log was read and the first reconcile finished (loaded or failed). */
+  isReady(): boolean {
+    return this.ready;
+  }
+
+  /** Waits for the reconciles queued so far (tests, status). */
+  settled(): Promise<void> {
+    return this.reconciling;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.subscription?.close();
+    await this.reconciling.catch(() => undefined);
+    for (const s of [...this.loadedByVersion.values()]) {
+      s.batcher.close();
+      this.routes.clear();
+      await this.unload(s, 'shutdown');
+    }
+  }
+
+  /** The loaded versions with their routes (for status and metadata). */
+  list(): ServedVersion[] {
+    return [...this.loadedByVersion.values()];
+  }
+
+  /** Every served alias and what answers it. */
+  routesView(): { name: string; alias: string; version: number | null; error?: string }[] {
+    const desired = this.served.desired(this.config.served);
+    return [...desired.values()].map((d) => {
+      const s = this.routes.get(aliasKey(d.name, d.alias));
+      const error = this.failures.get(aliasKey(d.name, d.alias));
+      return { name: d.name, alias: d.alias, version: s ? s.loaded.version : null, ...(error ? { error } : {}) };
+    });
+  }
+
+  /**
+   * The version a request goes to: `name@alias`, `name:version`, or `name`
+   * (its `production` alias, else its only served alias); `version` (from a
+   * `/versions/{v}` path) must then match. Takes a lease: call release().
+   */
+  acquire(ref: ModelRef, version?: number): Lease {
+    const { served, arm } = this.resolve(ref, version);
+    served.inflight++;
+    served.loaded.requests++;
+    return { served, arm };
+  }
+
+  release(lease: Lease): void {
+    const s = lease.served;
+    s.inflight--;
+    if (s.inflight === 0 && s.retiring) void this.unload(s, s.retiring);
+  }
+
+  /** Like acquire, without a lease (metadata, readiness). */
+  resolve(ref: ModelRef, version?: number): { served: ServedVersion; arm: string } {
+    const wanted = version ?? ref.version;
+    if (ref.alias !== undefined) {
+      const s = this.routes.get(aliasKey(ref.name, ref.alias));
+      if (!s) throw this.notServed(ref.name, `${ref.name}@${ref.alias}`);
+      if (wanted !== undefined && s.loaded.version !== wanted) {
+        throw new NotFoundError(`${ref.name}@${ref.alias} is version ${s.loaded.version}, not ${wanted}`, { code: 'MODEL_NOT_FOUND' });
+      }
+      return { served: s, arm: ref.alias };
+    }
+    if (wanted !== undefined) {
+      const s = this.loadedByVersion.get(`${ref.name}:${wanted}`);
+      if (!s || s.retiring) throw this.notServed(ref.name, `${ref.name}:${wanted}`);
+      return { served: s, arm: 'version' };
+    }
+    const production = this.routes.get(aliasKey(ref.name, 'production'));
+    if (production) return { served: production, arm: 'production' };
+    const routed = [...this.routes.entries()].filter(([key]) => key.startsWith(`${ref.name}@`));
+    if (routed.length === 1) return { served: routed[0][1], arm: routed[0][0].slice(ref.name.length + 1) };
+    if (routed.length > 1) {
+      throw new NotFoundError(`model '${ref.name}' is served under ${routed.map(([k]) => k).join(', ')}; name one (model@alias or model:version)`, { code: 'MODEL_AMBIGUOUS' });
+    }
+    throw this.notServed(ref.name, ref.name);
+  }
+
+  private notServed(name: string, what: string): DomainError {
+    const failure = [...this.failures.entries()].find(([key]) => key === what || key.startsWith(`${name}@`));
+    if (failure && (failure[0] === what || what === name)) {
+      return new OverloadedError(`${what} is not ready: ${failure[1]}`, 5);
+    }
+    const available = [...this.routes.keys()].filter((k) => k.startsWith(`${name}@`));
+    return new NotFoundError(`model ${what} is not served here${available.length ? ` (served: ${available.join(', ')})` : ''}`, { code: 'MODEL_NOT_FOUND' });
+  }
+
+  private async onEvent(event: RecordedEvent): Promise<void> {
+    if (!ServedModels.handled.has(event.type)) return;
+    const changed = this.served.apply(event);
+    if (changed && this.caughtUp && !this.stopped) {
+      // Queued, not awaited: the subscription keeps delivering while a version loads.
+      void this.reconcile();
+    }
+  }
+
+  /** Serialised: one reconcile at a time, each on the newest desired state. */
+  reconcile(): Promise<void> {
+    const next = this.reconciling.then(() => this.reconcileOnce());
+    this.reconciling = next.catch(() => undefined);
+    return this.reconciling;
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    if (this.stopped) return;
+    const desired: Desired = this.served.desired(this.config.served);
+    // Load what is missing, one version at a time (each swap happens as soon as its version is warm).
+    const byVersion = new Map<string, { name: string; version: number; aliases: string[] }>();
+    for (const d of desired.values()) {
+      const key = `${d.name}:${d.version}`;
+      const entry = byVersion.get(key) ?? { name: d.name, version: d.version, aliases: [] };
+      entry.aliases.push(d.alias);
+      byVersion.set(key, entry);
+    }
+    for (const [key, want] of byVersion) {
+      let s = this.loadedByVersion.get(key);
+      if (!s || s.retiring) {
+        const loaded = await this.loadOne(want.name, want.version, want.aliases);
+        if (!loaded) continue;
+        s = loaded;
+      }
+      for (const alias of want.aliases) this.swap(aliasKey(want.name, alias), s);
+    }
+    // Aliases no longer served (removed, or no longer in the list) lose their route.
+    for (const key of [...this.routes.keys()]) if (!desired.has(key)) this.dropRoute(key, 'alias-removed');
+    for (const key of [...this.failures.keys()]) if (!desired.has(key)) this.failures.delete(key);
+  }
+
+  /** Points `key` at `s` in one assignment; the version it pointed at retires when no alias routes to it. */
+  private swap(key: string, s: ServedVersion): void {
+    const old = this.routes.get(key);
+    if (old === s) return;
+    this.routes.set(key, s);
+    s.aliases.add(key.slice(key.indexOf('@') + 1));
+    this.failures.delete(key);
+    if (old) {
+      old.aliases.delete(key.slice(key.indexOf('@') + 1));
+      if (old.aliases.size === 0) this.retire(old, 'replaced');
+    }
+  }
+
+  private dropRoute(key: string, reason: string): void {
+    const old = this.routes.get(key);
+    this.routes.delete(key);
+    if (!old) return;
+    old.aliases.delete(key.slice(key.indexOf('@') + 1));
+    if (old.aliases.size === 0) this.retire(old, reason);
+  }
+
+  private retire(s: ServedVersion, reason: string): void {
+    s.retiring = reason;
+    s.batcher.close();
+    if (s.inflight === 0) void this.unload(s, reason);
+  }
+
+  private async loadOne(name: string, version: number, aliases: string[]): Promise<ServedVersion | undefined> {
+    const info = this.served.version(name, version);
+    const started = performance.now();
+    try {
+      if (!info) throw new NotFoundError(`version ${version} of '${name}' was never registered`, { code: 'VERSION_NOT_FOUND' });
+      const loaded = await this.load(info, this.config.backend);
+      const loadMs = performance.now() - started;
+      const warmStarted = performance.now();
+      try {
+        warmUp(loaded, this.config.warmupRows);
+      } catch (err) {
+        loaded.dispose();
+        throw err;
+      }
+      const warmupMs = performance.now() - warmStarted;
+      const batching = this.config.batching(name);
+      const s: ServedVersion = {
+        loaded,
+        aliases: new Set(),
+        inflight: 0,
+        batcher: new Batcher(loaded.predictor, {
+          ...batching,
+          maxQueueRows: this.config.maxQueueRows,
+          onBatch: (rows, requests) => this.hooks.onBatch?.(s, rows, requests),
+        }),
+      };
+      this.loadedByVersion.set(`${name}:${version}`, s);
+      await this.record(name, {
+        type: 'ModelLoaded',
+        data: {
+          name,
+          version,
+          aliases,
+          instance: this.config.instance,
+          backend: loaded.backend,
+          weightsSha256: info.weightsSha256,
+          loadMs: round(loadMs),
+          warmupMs: round(warmupMs),
+          weightsBytes: loaded.weightsBytes,
+        },
+      });
+      this.hooks.onLoaded?.(s);
+      return s;
+    } catch (err) {
+      const code = err instanceof DomainError ? err.code : 'LOAD_FAILED';
+      const reason = `${err instanceof Error ? err.message : String(err)}`.slice(0, 4000);
+      const kept = aliases.map((a) => this.routes.get(aliasKey(name, a))?.loaded.version).find((v) => v !== undefined) ?? null;
+      for (const a of aliases) if (!this.routes.has(aliasKey(name, a))) this.failures.set(aliasKey(name, a), `loading version ${version} failed (${code}): ${reason}`);
+      await this.record(name, { type: 'ModelLoadFailed', data: { name, version, aliases, instance: this.config.instance, code, reason, keptVersion: kept } }).catch(() => undefined);
+      return undefined;
+    }
+  }
+
+  private async unload(s: ServedVersion, reason: string): Promise<void> {
+    const key = `${s.loaded.name}:${s.loaded.version}`;
+    if (this.loadedByVersion.get(key) !== s) return;
+    this.loadedByVersion.delete(key);
+    s.loaded.dispose();
+    this.hooks.onUnloaded?.(s.loaded.name, s.loaded.version);
+    await this.record(s.loaded.name, {
+      type: 'ModelUnloaded',
+      data: { name: s.loaded.name, version: s.loaded.version, instance: this.config.instance, reason, requests: s.loaded.requests },
+    }).catch(() => undefined);
+  }
+
+  private async record(name: string, event: DomainEventInput<'ModelLoaded' | 'ModelUnloaded' | 'ModelLoadFailed'>): Promise<void> {
+    const meta = { now: new Date().toISOString(), correlationId: randomUUID(), causationId: null, actor: `serving:${this.config.instance}` };
+    await this.store.appendToStream(streams.serving(name), [toNewEvent(event, meta, { codeVersion: codeVersion() })]);
+  }
+}
+
+/** A few predictions on zeros, so the first request does not pay for kernel compilation and first allocations. */
+function warmUp(loaded: LoadedVersion, rows: number): void {
+  if (rows <= 0) return;
+  for (const n of [1, rows]) loaded.predictor.predict(new Float32Array(n * loaded.nFeatures), n);
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,120 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { ValidationError } from '@mlp/contracts';
+import { loadConfig, type BaseConfig } from '@mlp/service-kit';
+
+/** Batching of one model: requests coalesce up to `maxBatchSize` rows or `maxLatencyMs` of waiting. */
+export interface BatchingOptions {
+  maxBatchSize: number;
+  maxLatencyMs: number;
+}
+
+const nonNegativeInt = z.coerce.number().int().min(0);
+
+const batchingOverride = z
+  .object({ maxBatchSize: z.number().int().min(1).max(100_000).optional(), maxLatencyMs: z.number().min(0).max(10_000).optional() })
+  .strict();
+
+/** `churn@production,fraud@staging`; `*` (the default) serves every alias of every model. */
+const servedList = z
+  .string()
+  .transform((text, ctx) => {
+    if (text.trim() === '*') return '*' as const;
+    const out: { name: string; alias: string }[] = [];
+    for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const m = /^([A-Za-z0-9][A-Za-z0-9_-]*)@([A-Za-z][A-Za-z0-9_-]*|\*)$/.exec(part);
+      if (!m) {
+        ctx.addIssue({ code: 'custom', message: `'${part}' is not model@alias (or model@*)` });
+        return z.NEVER;
+      }
+      out.push({ name: m[1], alias: m[2] });
+    }
+    return out;
+  });
+
+const modelOptions = z.string().transform((text, ctx) => {
+  try {
+    return z.record(z.string(), batchingOverride).parse(JSON.parse(text));
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `a JSON object {"<model>": {"maxBatchSize": n, "maxLatencyMs": n}}: ${(err as Error).message.split('\n')[0]}` });
+    return z.NEVER;
+  }
+});
+
+const schema = z.object({
+  /** Which aliases this instance serves: `model@alias,…`, `model@*`, or `*` for every alias of every model. */
+  MLP_SERVING_MODELS: servedList.default('*'),
+  /** gRPC (inference.GRPCInferenceService) port; 0 picks a free one; -1 turns gRPC off. */
+  MLP_SERVING_GRPC_PORT: z.coerce.number().int().min(-1).max(65_535).default(7115),
+  /** Force a tfjs backend for every model instead of the one it was trained on. */
+  MLP_SERVING_BACKEND: z.enum(['wasm', 'cpu', 'tensorflow']).optional(),
+  MLP_SERVING_MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(64),
+  /** Longest a request waits for others to join its batch (adaptive: only under concurrency). */
+  MLP_SERVING_MAX_LATENCY_MS: z.coerce.number().min(0).max(10_000).default(2),
+  /** Per-model overrides of the two above, as JSON. */
+  MLP_SERVING_MODEL_OPTIONS: modelOptions.optional(),
+  /** Rows waiting per model version before new requests are shed (503 + Retry-After). */
+  MLP_SERVING_MAX_QUEUE: z.coerce.number().int().min(1).default(2048),
+  /** Per-request deadline, independent of the batching window (504 past it). */
+  MLP_SERVING_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
+  /** Requests per second per API key (token bucket refill); 0 turns rate limiting off. */
+  MLP_SERVING_RATE_LIMIT: z.coerce.number().min(0).default(0),
+  /** Bucket size (burst) per key; defaults to one second of the rate. */
+  MLP_SERVING_RATE_BURST: nonNegativeInt.optional(),
+  /** Fraction of predictions published as telemetry (0..1). */
+  MLP_SERVING_TELEMETRY_SAMPLE: z.coerce.number().min(0).max(1).default(1),
+  /** Where telemetry goes: `sqlite` (embedded default), `jetstream` (default with NATS), `off`. */
+  MLP_SERVING_TELEMETRY: z.enum(['sqlite', 'jetstream', 'off']).optional(),
+  /** Names this instance in ModelLoaded/ModelUnloaded events and telemetry. */
+  MLP_SERVING_INSTANCE: z.string().regex(/^[A-Za-z0-9_.:@-]+$/).optional(),
+  /** Rows of the warm-up predictions run before a version is swapped in. */
+  MLP_SERVING_WARMUP_ROWS: z.coerce.number().int().min(0).max(10_000).default(8),
+});
+
+export type ServingEnv = z.output<typeof schema>;
+
+export interface ServingConfig {
+  served: '*' | { name: string; alias: string }[];
+  grpcPort: number | null;
+  backend?: 'wasm' | 'cpu' | 'tensorflow';
+  batching: (model: string) => BatchingOptions;
+  maxQueueRows: number;
+  timeoutMs: number;
+  rateLimit: { perSecond: number; burst: number } | null;
+  telemetry: { sink: 'sqlite' | 'jetstream' | 'off'; sample: number };
+  instance: string;
+  warmupRows: number;
+  home: string;
+  natsUrl: string;
+}
+
+export const SERVING_CONFIG = Symbol('SERVING_CONFIG');
+
+export function loadServingConfig(env: NodeJS.ProcessEnv, base: Pick<BaseConfig, 'MLP_TRANSPORT' | 'NATS_URL' | 'MLP_HOME' | 'MLP_SERVING_PORT'>): ServingConfig {
+  const c = loadConfig(schema, env);
+  const overrides = c.MLP_SERVING_MODEL_OPTIONS ?? {};
+  const defaults: BatchingOptions = { maxBatchSize: c.MLP_SERVING_MAX_BATCH_SIZE, maxLatencyMs: c.MLP_SERVING_MAX_LATENCY_MS };
+  if (c.MLP_SERVING_TELEMETRY === 'jetstream' && base.MLP_TRANSPORT !== 'nats') {
+    const message = 'MLP_SERVING_TELEMETRY=jetstream needs MLP_TRANSPORT=nats';
+    throw new ValidationError(`invalid configuration:\n  ${message}`, [{ path: 'MLP_SERVING_TELEMETRY', message }], { code: 'INVALID_CONFIG' });
+  }
+  return {
+    served: c.MLP_SERVING_MODELS,
+    grpcPort: c.MLP_SERVING_GRPC_PORT < 0 ? null : c.MLP_SERVING_GRPC_PORT,
+    backend: c.MLP_SERVING_BACKEND,
+    batching: (model) => ({ ...defaults, ...overrides[model] }),
+    maxQueueRows: c.MLP_SERVING_MAX_QUEUE,
+    timeoutMs: c.MLP_SERVING_TIMEOUT_MS,
+    rateLimit: c.MLP_SERVING_RATE_LIMIT > 0 ? { perSecond: c.MLP_SERVING_RATE_LIMIT, burst: c.MLP_SERVING_RATE_BURST || Math.max(1, Math.ceil(c.MLP_SERVING_RATE_LIMIT)) } : null,
+    telemetry: { sink: c.MLP_SERVING_TELEMETRY ?? (base.MLP_TRANSPORT === 'nats' ? 'jetstream' : 'sqlite'), sample: c.MLP_SERVING_TELEMETRY_SAMPLE },
+    instance: c.MLP_SERVING_INSTANCE ?? `serving@${hostname()}:${base.MLP_SERVING_PORT}`,
+    warmupRows: c.MLP_SERVING_WARMUP_ROWS,
+    home: base.MLP_HOME,
+    natsUrl: base.NATS_URL,
+  };
+}
+
+/** Whether `name@alias` is served under the configured list. */
+export function isServed(served: ServingConfig['served'], name: string, alias: string): boolean {
+  return served === '*' || served.some((s) => s.name === name && (s.alias === '*' || s.alias === alias));
+}

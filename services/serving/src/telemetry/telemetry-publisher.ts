@@ -1,0 +1,116 @@
+import type { FeedbackTelemetry, PredictionTelemetry } from '@mlp/contracts';
+import type { Logger } from '@mlp/service-kit';
+import type { TelemetrySink } from './telemetry-sink';
+
+export interface TelemetryPublisherOptions {
+  /** Fraction of requests whose predictions are published. */
+  sample: number;
+  /** Records buffered at most; past it new ones are dropped and counted (never block a request). */
+  maxBuffer?: number;
+  /** Flush period, and the buffer size that flushes early. */
+  flushMs?: number;
+  flushRecords?: number;
+  onDropped?: (n: number) => void;
+}
+
+/**
+ * Off the hot path: a request only pushes its records into a bounded
+ * buffer; a timer writes them to the sink in batches. A slow or failing sink
+ * costs dropped telemetry (counted and logged once per flush), never latency.
+ * Remembers recent request ids → model so feedback can find its subject.
+ */
+export class TelemetryPublisher {
+  private predictions: PredictionTelemetry[] = [];
+  private feedback: FeedbackTelemetry[] = [];
+  private timer?: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly recent = new Map<string, string>();
+  private readonly maxBuffer: number;
+  private readonly flushMs: number;
+  private readonly flushRecords: number;
+  dropped = 0;
+
+  constructor(
+    public sink: TelemetrySink,
+    private readonly options: TelemetryPublisherOptions,
+    private readonly logger?: Logger,
+  ) {
+    this.maxBuffer = options.maxBuffer ?? 100_000;
+    this.flushMs = options.flushMs ?? 250;
+    this.flushRecords = options.flushRecords ?? 2_000;
+  }
+
+  /** Whether this request's predictions are published (decided once per request). */
+  sampled(): boolean {
+    return this.options.sample >= 1 || (this.options.sample > 0 && Math.random() < this.options.sample);
+  }
+
+  remember(requestId: string, model: string): void {
+    this.recent.set(requestId, model);
+    if (this.recent.size > 100_000) this.recent.delete(this.recent.keys().next().value as string);
+  }
+
+  async modelOf(requestId: string): Promise<string | undefined> {
+    const known = this.recent.get(requestId);
+    if (known) return known;
+    await this.flush();
+    return this.sink.modelOfRequest(requestId);
+  }
+
+  publishPredictions(records: PredictionTelemetry[]): void {
+    if (this.sink.kind === 'off') return;
+    const room = this.maxBuffer - this.predictions.length;
+    if (room < records.length) {
+      const lost = records.length - Math.max(0, room);
+      this.dropped += lost;
+      this.options.onDropped?.(lost);
+      records = records.slice(0, Math.max(0, room));
+    }
+    for (const r of records) this.predictions.push(r);
+    this.arm();
+  }
+
+  publishFeedback(records: FeedbackTelemetry[]): void {
+    for (const r of records) this.feedback.push(r);
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.predictions.length + this.feedback.length >= this.flushRecords) {
+      void this.flush();
+      return;
+    }
+    if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), this.flushMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes what is buffered; resolves when it is written (or failed and was dropped). */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const predictions = this.predictions;
+    const feedback = this.feedback;
+    this.predictions = [];
+    this.feedback = [];
+    this.flushing = this.flushing.then(async () => {
+      try {
+        if (predictions.length) await this.sink.writePredictions(predictions);
+        if (feedback.length) await this.sink.writeFeedback(feedback);
+      } catch (err) {
+        this.dropped += predictions.length + feedback.length;
+        this.options.onDropped?.(predictions.length + feedback.length);
+        this.logger?.warn({ err, predictions: predictions.length, feedback: feedback.length, sink: this.sink.kind }, 'telemetry batch dropped');
+      }
+    });
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.sink.close();
+  }
+}
