@@ -23,10 +23,8 @@ export interface ServingPlatform {
  * serving starts (register and promote versions first, as after a restart).
  */
 export async function startServingPlatform(processEnv: Record<string, string> = {}, before?: (p: InProcessServices) => Promise<void>, env: NodeJS.ProcessEnv = {}): Promise<ServingPlatform> {
-  const p = await startInProcessServices([], { prefix: 'serving', env, processEnv: () => ({ MLP_SERVING_GRPC_PORT: '0', ...processEnv }) });
   // Settings read from process.env stay set for the platform's lifetime (restored by p.close()).
-  const saved = Object.fromEntries(Object.keys(processEnv).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, { MLP_SERVING_GRPC_PORT: '0', ...processEnv });
+  const p = await startInProcessServices([], { prefix: 'serving', env, processEnv: () => ({ MLP_SERVING_GRPC_PORT: '0', ...processEnv }) });
   await before?.(p);
   const full = { MLP_HOME: p.dir, LOG_LEVEL: 'silent', ...env };
   const start = () => startService(servingService, { runtime: { eventStore: p.store, artifacts: p.artifacts, config: p.config }, env: full });
@@ -43,10 +41,6 @@ export async function startServingPlatform(processEnv: Record<string, string> = 
     async close() {
       await platform.serving?.close();
       await p.close();
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
     },
   };
   const attach = async (s: StartedService) => {
