@@ -29,8 +29,9 @@ export function churnRows(n: number, seed = 7): { rows: ChurnRow[]; labels: stri
   return { rows, labels };
 }
 
-export function toFrame(rows: readonly ChurnRow[]): Frame {
-  return { tenure: rows.map((r) => r.tenure), monthly: rows.map((r) => r.monthly), plan: rows.map((r) => r.plan) };
+/** Columns of the rows; `prefix` names them like a training set's feature-view columns (`cust__tenure`). */
+export function toFrame(rows: readonly ChurnRow[], prefix = ''): Frame {
+  return { [`${prefix}tenure`]: rows.map((r) => r.tenure), [`${prefix}monthly`]: rows.map((r) => r.monthly), [`${prefix}plan`]: rows.map((r) => r.plan) };
 }
 
 export interface StoredTinyModel {
@@ -51,16 +52,17 @@ export interface StoredTinyModel {
  * `epochs` changes the weights, so two calls with different epochs make two
  * distinguishable versions.
  */
-export async function storeTinyModel(artifacts: ArtifactStore, options: { epochs?: number; seed?: number } = {}): Promise<StoredTinyModel> {
+export async function storeTinyModel(artifacts: ArtifactStore, options: { epochs?: number; seed?: number; prefix?: string } = {}): Promise<StoredTinyModel> {
+  const px = options.prefix ?? '';
   await initBackend('wasm');
   const { rows, labels } = churnRows(300);
   const classes: Category[] = ['no', 'yes'];
   const pipeline = new Pipeline([
-    { name: 'impute', columns: ['tenure'], transformer: new SimpleImputer({ strategy: 'mean' }) },
-    { name: 'scale', columns: ['tenure', 'monthly'], transformer: new StandardScaler() },
-    { name: 'encode', columns: ['plan'], transformer: new OneHotEncoder() },
+    { name: 'impute', columns: [`${px}tenure`], transformer: new SimpleImputer({ strategy: 'mean' }) },
+    { name: 'scale', columns: [`${px}tenure`, `${px}monthly`], transformer: new StandardScaler() },
+    { name: 'encode', columns: [`${px}plan`], transformer: new OneHotEncoder() },
   ]);
-  const frame = toFrame(rows);
+  const frame = toFrame(rows, px);
   pipeline.fit(frame);
   const { x, n, d } = pipeline.transformToMatrix(frame);
   const y = new Int32Array(labels.map((l) => (l === 'yes' ? 1 : 0)));
@@ -69,15 +71,15 @@ export async function storeTinyModel(artifacts: ArtifactStore, options: { epochs
   const saved = await model.save(weightsSha256);
   const weights = await artifacts.put(Buffer.from(saved.weights));
   const modelJson = await artifacts.put(Buffer.from(JSON.stringify(saved.modelJson)));
-  const bundle = { kind: 'mlp.preprocessing', version: 1, task: 'binary', label: 'churn', inputColumns: ['tenure', 'monthly', 'plan'], featureNames: pipeline.featureNames(), classes, pipeline: pipeline.toJSON() };
+  const bundle = { kind: 'mlp.preprocessing', version: 1, task: 'binary', label: 'churn', inputColumns: [`${px}tenure`, `${px}monthly`, `${px}plan`], featureNames: pipeline.featureNames(), classes, pipeline: pipeline.toJSON() };
   const pre = await artifacts.put(Buffer.from(JSON.stringify(bundle)));
   const signature: ModelSignature = {
     task: 'binary',
     label: 'churn',
     inputs: [
-      { name: 'tenure', type: 'float', nullable: true },
-      { name: 'monthly', type: 'float', nullable: false },
-      { name: 'plan', type: 'category', nullable: false, values: ['basic', 'pro', 'team'] },
+      { name: `${px}tenure`, type: 'float', nullable: true },
+      { name: `${px}monthly`, type: 'float', nullable: false },
+      { name: `${px}plan`, type: 'category', nullable: false, values: ['basic', 'pro', 'team'] },
     ],
     features: pipeline.featureNames(),
     outputs: [
@@ -93,7 +95,7 @@ export async function storeTinyModel(artifacts: ArtifactStore, options: { epochs
     predictor: model,
     classes,
     offline: (r) => {
-      const m = pipeline.transformToMatrix(toFrame(r));
+      const m = pipeline.transformToMatrix(toFrame(r, px));
       return model.predict(m.x, m.n);
     },
   };
