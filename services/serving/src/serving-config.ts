@@ -11,6 +11,8 @@ export interface BatchingOptions {
 
 const nonNegativeInt = z.coerce.number().int().min(0);
 
+export const DEFAULT_GRPC_PORT_OFFSET = 10;
+
 const batchingOverride = z
   .object({ maxBatchSize: z.number().int().min(1).max(100_000).optional(), maxLatencyMs: z.number().min(0).max(10_000).optional() })
   .strict();
@@ -44,8 +46,8 @@ const modelOptions = z.string().transform((text, ctx) => {
 const schema = z.object({
   /** Which aliases this instance serves: `model@alias,…`, `model@*`, or `*` for every alias of every model. */
   MLP_SERVING_MODELS: servedList.default('*'),
-  /** gRPC (inference.GRPCInferenceService) port; 0 picks a free one; -1 turns gRPC off. */
-  MLP_SERVING_GRPC_PORT: z.coerce.number().int().min(-1).max(65_535).default(7115),
+  /** gRPC (inference.GRPCInferenceService) port; 0 picks a free one; -1 turns gRPC off. Default: the HTTP port + 10 (7115). */
+  MLP_SERVING_GRPC_PORT: z.coerce.number().int().min(-1).max(65_535).optional(),
   /** Force a tfjs backend for every model instead of the one it was trained on. */
   MLP_SERVING_BACKEND: z.enum(['wasm', 'cpu', 'tensorflow']).optional(),
   MLP_SERVING_MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(64),
@@ -76,6 +78,8 @@ export type ServingEnv = z.output<typeof schema>;
 export interface ServingConfig {
   served: '*' | { name: string; alias: string }[];
   grpcPort: number | null;
+  /** Whether MLP_SERVING_GRPC_PORT was set: a busy default port only costs gRPC (with a warning), a busy chosen one stops the start. */
+  grpcPortExplicit: boolean;
   backend?: 'wasm' | 'cpu' | 'tensorflow';
   batching: (model: string) => BatchingOptions;
   maxQueueRows: number;
@@ -100,7 +104,8 @@ export function loadServingConfig(env: NodeJS.ProcessEnv, base: Pick<BaseConfig,
   }
   return {
     served: c.MLP_SERVING_MODELS,
-    grpcPort: c.MLP_SERVING_GRPC_PORT < 0 ? null : c.MLP_SERVING_GRPC_PORT,
+    grpcPort: c.MLP_SERVING_GRPC_PORT === undefined ? base.MLP_SERVING_PORT + DEFAULT_GRPC_PORT_OFFSET : c.MLP_SERVING_GRPC_PORT < 0 ? null : c.MLP_SERVING_GRPC_PORT,
+    grpcPortExplicit: c.MLP_SERVING_GRPC_PORT !== undefined,
     backend: c.MLP_SERVING_BACKEND,
     batching: (model) => ({ ...defaults, ...overrides[model] }),
     maxQueueRows: c.MLP_SERVING_MAX_QUEUE,

@@ -9,6 +9,8 @@ import { approve, models, promote, rollback } from './commands/models';
 import { replay, runs, train } from './commands/train';
 import { up } from './commands/up';
 import { drift } from './commands/drift';
+import { predict } from './commands/predict';
+import { serving } from './commands/serving';
 
 const USAGE = `mlp: the event-sourced ML platform
 
@@ -72,8 +74,12 @@ usage: mlp <command> [--json]
   drift --reference <dataset[:v]|file> --current <dataset[:v]|file> [--columns a,b] [--method col=method[:threshold]]...
                                  a one-off drift report per column (Evidently's tests: ks, chisquare, ztest, wasserstein,
                                  jensenshannon, psi, kl, hellinger, anderson); files are .csv/.tsv/.parquet
+  predict <model[@alias|:version]> --input <rows.json|rows.ndjson|rows.csv> [--grpc]
+                                 predictions from the served model (JSON API, or V2 gRPC with --grpc)
+  serving status                 loaded versions with aliases, memory and request rates; aliases not served and why
   keys create --name <n> --scopes read,write
-                                 create an API key (scopes: read, write, admin, push); the token is printed once
+                                 create an API key (scopes: read, write, admin, push, predict); the token is printed once
+                                 (\`--scope predict\` works too; the name defaults to <scopes>-key)
   keys list                      API keys: id, name, scopes, status (never a secret)
   keys revoke <id>               revoke a key on every service
 
@@ -127,6 +133,14 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'keys':
       await keys(rest, json);
+      process.exit(0);
+      return;
+    case 'predict':
+      await predict(rest, json);
+      process.exit(0);
+      return;
+    case 'serving':
+      await serving(rest, json);
       process.exit(0);
       return;
     case 'drift':

@@ -81,9 +81,17 @@ export class GrpcInferenceServer implements OnApplicationBootstrap, OnApplicatio
     server.addService(loadV2Service().service, this.handlers());
     const host = this.base.MLP_BIND_HOST ?? '127.0.0.1';
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    this.boundPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(new InfrastructureError(`serving gRPC cannot listen on ${address} (MLP_SERVING_GRPC_PORT): ${err.message}`, { code: 'PORT_IN_USE', cause: err })) : resolve(bound))),
-    );
+    try {
+      this.boundPort = await new Promise<number>((resolve, reject) =>
+        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(new InfrastructureError(`serving gRPC cannot listen on ${address} (MLP_SERVING_GRPC_PORT): ${err.message}`, { code: 'PORT_IN_USE', cause: err })) : resolve(bound))),
+      );
+    } catch (err) {
+      server.forceShutdown();
+      // The derived default (HTTP port + 10) may be taken by something else: REST still serves; a chosen port must work.
+      if (this.runtime.config.grpcPortExplicit) throw err;
+      this.runtime.logger.warn({ err, address }, 'serving gRPC is off: its default port is in use (set MLP_SERVING_GRPC_PORT)');
+      return;
+    }
     this.server = server;
     this.runtime.logger.info({ grpc: `${host}:${this.boundPort}` }, 'serving gRPC ready');
   }

@@ -6,7 +6,7 @@ import { printJson, printTable } from '../output';
 /** Every service answers `/auth/keys` (they share the event store); the CLI asks the registry. */
 const KEYS_SERVICE = 'registry' as const;
 
-const USAGE = `usage: mlp keys create --name <name> --scopes read,write [--json]
+const USAGE = `usage: mlp keys create [--name <name>] --scopes read,write|--scope predict [--json]
        mlp keys list [--json]
        mlp keys revoke <id> [--json]`;
 
@@ -35,14 +35,15 @@ function parseScopes(value: string | undefined): ApiKeyScope[] {
 }
 
 async function create(args: string[], json: boolean): Promise<void> {
-  let values: { name?: string; scopes?: string };
+  let values: { name?: string; scopes?: string; scope?: string };
   try {
-    ({ values } = parseArgs({ args, options: { name: { type: 'string' }, scopes: { type: 'string' } } }));
+    ({ values } = parseArgs({ args, options: { name: { type: 'string' }, scopes: { type: 'string' }, scope: { type: 'string' } } }));
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n${USAGE}`);
   }
-  if (!values.name) throw new UsageError(`--name is required\n${USAGE}`);
-  const created = await call<CreatedApiKey>(KEYS_SERVICE, 'POST', '/auth/keys', { name: values.name, scopes: parseScopes(values.scopes) });
+  // `--scope predict` is `--scopes predict`; without --name the key is named after its scopes (`predict-key`).
+  const scopes = parseScopes(values.scopes ?? values.scope);
+  const created = await call<CreatedApiKey>(KEYS_SERVICE, 'POST', '/auth/keys', { name: values.name ?? `${scopes.join('-')}-key`, scopes });
   if (json) return printJson(created);
   console.log(`created API key ${created.id} '${created.name}' (${created.scopes.join(', ')})`);
   console.log('');
