@@ -131,7 +131,7 @@ describe('serving auth and per-key rate limits (REST and gRPC)', () => {
 describe('serving load shedding', () => {
   let s: ServingPlatform;
   beforeAll(async () => {
-    s = await platformWithModel({ MLP_SERVING_MAX_QUEUE: '2000', MLP_SERVING_MAX_LATENCY_MS: '0' });
+    s = await platformWithModel({ MLP_SERVING_MAX_QUEUE: '2000', MLP_SERVING_MAX_BATCH_SIZE: '5000', MLP_SERVING_MAX_LATENCY_MS: '0' });
   });
   afterAll(async () => s?.close());
 
@@ -155,5 +155,27 @@ Promise.all(Array.from({ length: 40 }, () => fetch(process.argv[1], { method: 'P
     expect(responses.filter((r) => r.status === 200).length).toBeGreaterThan(0);
     expect(shed[0]).toEqual({ status: 503, retryAfter: '1', code: 'OVERLOADED' });
     expect(await (await fetch(`${s.url}/metrics`)).text()).toMatch(/serving_shed_total\{model="churn",version="1"[^}]*\} [1-9]/);
+  });
+});
+
+describe('MLP_SERVING_FAST_PATH=off: the Nest controllers answer inference, with @nestjs/throttler guarding them', () => {
+  let s: ServingPlatform;
+  beforeAll(async () => {
+    s = await platformWithModel({ MLP_SERVING_FAST_PATH: 'off', MLP_SERVING_RATE_LIMIT: '0.5', MLP_SERVING_RATE_BURST: '2' });
+  });
+  afterAll(async () => s?.close());
+
+  it('predicts, validates and limits the same way', async () => {
+    const post = (path: string, body: unknown) => fetch(`${s.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const ok = await post('/v1/models/churn:predict', { instances: rows.slice(0, 2) });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { version: string }).version).toBe('1');
+    const v2 = await post('/v2/models/churn/infer', { inputs: [{ name: 'tenure', shape: [1], datatype: 'FP64', data: [1] }, { name: 'monthly', shape: [1], datatype: 'FP64', data: [20] }, { name: 'plan', shape: [1], datatype: 'BYTES', data: ['gold'] }] });
+    expect(v2.status).toBe(400);
+    expect((await v2.json()) as object).toMatchObject({ code: 'INVALID_INPUT', details: [{ path: 'inputs[2][0]' }], error: expect.stringContaining("'plan' must be one of") });
+    const limited = await post('/v1/models/churn:predict', { instances: rows.slice(0, 1) });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(((await limited.json()) as { code: string }).code).toBe('RATE_LIMITED');
   });
 });

@@ -69,6 +69,8 @@ const schema = z.object({
   MLP_SERVING_TELEMETRY: z.enum(['sqlite', 'jetstream', 'off']).optional(),
   /** Names this instance in ModelLoaded/ModelUnloaded events and telemetry. */
   MLP_SERVING_INSTANCE: z.string().regex(/^[A-Za-z0-9_.:@-]+$/).optional(),
+  /** `on`: the two inference routes are answered by a lean node:http handler ahead of Express/Nest (same auth, limits, errors); `off`: by the Nest controllers. */
+  MLP_SERVING_FAST_PATH: z.enum(['on', 'off']).default('on'),
   /** Rows of the warm-up predictions run before a version is swapped in. */
   MLP_SERVING_WARMUP_ROWS: z.coerce.number().int().min(0).max(10_000).default(8),
 });
@@ -88,6 +90,7 @@ export interface ServingConfig {
   telemetry: { sink: 'sqlite' | 'jetstream' | 'off'; sample: number };
   instance: string;
   warmupRows: number;
+  fastPath: boolean;
   home: string;
   natsUrl: string;
 }
@@ -114,6 +117,7 @@ export function loadServingConfig(env: NodeJS.ProcessEnv, base: Pick<BaseConfig,
     telemetry: { sink: c.MLP_SERVING_TELEMETRY ?? (base.MLP_TRANSPORT === 'nats' ? 'jetstream' : 'sqlite'), sample: c.MLP_SERVING_TELEMETRY_SAMPLE },
     instance: c.MLP_SERVING_INSTANCE ?? `serving@${hostname()}:${base.MLP_SERVING_PORT}`,
     warmupRows: c.MLP_SERVING_WARMUP_ROWS,
+    fastPath: c.MLP_SERVING_FAST_PATH === 'on',
     home: base.MLP_HOME,
     natsUrl: base.NATS_URL,
   };

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { FeatureLookupController } from './features/feature-lookup.controller';
+import { InferenceFastPath } from './http/inference-fast-path';
 import { RateLimitGuard } from './http/rate-limit.guard';
 import { ServingExceptionFilter } from './http/serving-exception.filter';
 import { V1Controller } from './http/v1.controller';
@@ -31,6 +32,7 @@ import { ServingRuntimeModule } from './serving-runtime.module';
   providers: [
     RateLimitGuard,
     GrpcInferenceServer,
+    InferenceFastPath,
     ServingExceptionFilter,
   ],
 })

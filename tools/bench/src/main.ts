@@ -5,6 +5,7 @@ import { benchFeaturesOffline } from './features-offline.bench';
 import { benchFeaturesOnline } from './features-online.bench';
 import { benchTraining } from './training.bench';
 import { benchDrift } from './drift.bench';
+import { benchServing } from './serving.bench';
 
 /** `npm run bench [-- <name>...]`: every bench prints figures against a baseline from the same run. */
 const benches: Record<string, () => Promise<void>> = {
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<void>> = {
   'features-online': benchFeaturesOnline,
   training: benchTraining,
   drift: benchDrift,
+  serving: benchServing,
 };
 
 async function main(): Promise<void> {

@@ -2,13 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import { ValidationError, parseModelRef, type ModelRef } from '@mlp/contracts';
 import { requestAuth } from '@mlp/service-kit';
 
-const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,200}$/;
-
-/** `x-request-id` when it is a sane id; otherwise the service picks one. */
-export function requestIdOf(req: IncomingMessage, fromBody?: unknown): string | undefined {
-  if (typeof fromBody === 'string' && REQUEST_ID.test(fromBody)) return fromBody;
-  const header = req.headers['x-request-id'];
-  return typeof header === 'string' && REQUEST_ID.test(header) ? header : undefined;
+/** A single-valued request header. */
+export function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
 }
 
 export function keyIdOf(req: IncomingMessage): string | undefined {

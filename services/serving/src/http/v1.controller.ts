@@ -2,23 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import { Body, Controller, Get, HttpCode, Param, Post, Req, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { feedbackRequestSchema, NotFoundError, parseOrThrow, type FeedbackTelemetry } from '@mlp/contracts';
-import type { Category } from '@mlp/ml';
 import { RequireScopes, ZodBody } from '@mlp/service-kit';
-import { invalidInput } from '../inference/input-schema';
 import { ServingRuntime } from '../serving-runtime';
 import { RateLimitGuard } from './rate-limit.guard';
-import { keyIdOf, modelRefOf, requestIdOf } from './request-meta';
+import { headerOf, keyIdOf } from './request-meta';
+import { v1Predict, type PredictResponse } from './inference-handlers';
 import { ServingExceptionFilter } from './serving-exception.filter';
-
-export interface PredictResponse {
-  predictions: (Category | number)[];
-  /** Per instance, class probabilities in the order of the model's classes (binary: [negative, positive]). */
-  probabilities?: number[][];
-  model: string;
-  /** The registry's version number. */
-  version: string;
-  request_id: string;
-}
 
 export interface ServingStatus {
   instance: string;
@@ -54,26 +43,10 @@ export class V1Controller {
   @ApiOperation({ summary: 'POST /v1/models/{m}:predict — named features (or entity keys) per instance; {m} is name, name@alias or name:version' })
   @ApiBody({ schema: { type: 'object', example: { instances: [{ bill_length_mm: 39.1, island: 'Torgersen' }, { customer_id: 42 }] } } })
   @ApiOkResponse({ schema: { example: { predictions: ['Adelie'], probabilities: [[0.97, 0.02, 0.01]], model: 'penguins', version: '3', request_id: '0b6c…' } } })
-  async predict(@Param('target') target: string, @Body() body: unknown, @Req() req: IncomingMessage): Promise<PredictResponse> {
-    const cut = target.lastIndexOf(':');
-    if (cut <= 0 || target.slice(cut + 1) !== 'predict') throw new NotFoundError(`no route POST /v1/models/${target}; use /v1/models/{model}:predict`, { code: 'NOT_FOUND' });
-    const ref = modelRefOf(target.slice(0, cut));
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw invalidInput([{ path: '', message: 'the body must be a JSON object {"instances": [...]}' }]);
-    const b = body as { instances?: unknown; request_id?: unknown; timeout_ms?: unknown };
-    const result = await this.runtime.inference.predictInstances(ref, undefined, b.instances, {
-      protocol: 'rest-v1',
-      requestId: requestIdOf(req, b.request_id),
-      keyId: keyIdOf(req),
-      ...(typeof b.timeout_ms === 'number' && b.timeout_ms > 0 ? { timeoutMs: b.timeout_ms } : {}),
-    });
-    return {
-      predictions: result.outputs.predictions,
-      ...(result.outputs.probabilities ? { probabilities: result.outputs.probabilities } : {}),
-      model: result.loaded.name,
-      version: String(result.loaded.version),
-      request_id: result.requestId,
-    };
+  predict(@Param('target') target: string, @Body() body: unknown, @Req() req: IncomingMessage): Promise<PredictResponse> {
+    return v1Predict(this.runtime, target, body, { requestIdHeader: headerOf(req, 'x-request-id'), keyId: keyIdOf(req) });
   }
+
 
   @Post('feedback')
   @HttpCode(202)

@@ -3,11 +3,11 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, UseFilters, 
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InfrastructureError } from '@mlp/contracts';
 import { Public, RequireScopes, SERVICE_LOGGER, type Logger } from '@mlp/service-kit';
-import { invalidInput } from '../inference/input-schema';
-import { flattenData, inputMetadata, outputMetadata, outputTensors, type DecodedTensor, type V2OutputTensor, type V2TensorMetadata } from '../inference/v2-codec';
+import { inputMetadata, outputMetadata, type V2TensorMetadata } from '../inference/v2-codec';
+import { v2Infer, type V2InferResponse } from './inference-handlers';
 import { ServingRuntime } from '../serving-runtime';
 import { RateLimitGuard } from './rate-limit.guard';
-import { keyIdOf, modelRefOf, requestIdOf, versionOf } from './request-meta';
+import { headerOf, keyIdOf, modelRefOf, versionOf } from './request-meta';
 import { ServingExceptionFilter } from './serving-exception.filter';
 
 export interface V2ModelMetadata {
@@ -16,14 +16,6 @@ export interface V2ModelMetadata {
   platform: string;
   inputs: V2TensorMetadata[];
   outputs: V2TensorMetadata[];
-}
-
-export interface V2InferResponse {
-  model_name: string;
-  model_version: string;
-  id: string;
-  parameters?: Record<string, unknown>;
-  outputs: V2OutputTensor[];
 }
 
 const SERVER = { name: 'mlp-serving', version: '1', extensions: [] as string[] };
@@ -144,44 +136,9 @@ export class V2Controller {
     return { name: m, versions: [String(loaded.version)], platform: V2_PLATFORM, inputs: inputMetadata(loaded.inputSchema), outputs: outputMetadata(loaded) };
   }
 
-  private async doInfer(m: string, v: string | undefined, body: unknown, req: IncomingMessage): Promise<V2InferResponse> {
-    const request = parseInferRequest(body);
-    const ref = modelRefOf(m);
-    const result = await this.runtime.inference.predictTensors(ref, versionOf(v), request.inputs, {
-      protocol: 'rest-v2',
-      requestId: requestIdOf(req, request.id),
-      keyId: keyIdOf(req),
-      timeoutMs: request.timeoutMs,
-    });
-    return {
-      model_name: m,
-      model_version: String(result.loaded.version),
-      id: result.requestId,
-      outputs: outputTensors(result.loaded, result.outputs, result.n, request.outputs),
-    };
+  private doInfer(m: string, v: string | undefined, body: unknown, req: IncomingMessage): Promise<V2InferResponse> {
+    return v2Infer(this.runtime, m, v, body, { requestIdHeader: headerOf(req, 'x-request-id'), keyId: keyIdOf(req) });
   }
+
 }
 
-/** The JSON body of an infer request: `{id?, parameters?, inputs: [{name, shape, datatype, data}], outputs?: [{name}]}`. */
-export function parseInferRequest(body: unknown): { id?: string; inputs: DecodedTensor[]; outputs?: string[]; timeoutMs?: number } {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw invalidInput([{ path: '', message: 'the body must be a JSON object {inputs: [...]}' }]);
-  const b = body as { id?: unknown; inputs?: unknown; outputs?: unknown; parameters?: unknown };
-  if (!Array.isArray(b.inputs) || b.inputs.length === 0) throw invalidInput([{ path: 'inputs', message: 'an array of at least one tensor {name, shape, datatype, data} is needed' }]);
-  const inputs = b.inputs.map((t: unknown, i: number): DecodedTensor => {
-    if (t === null || typeof t !== 'object') throw invalidInput([{ path: `inputs[${i}]`, message: 'must be a tensor {name, shape, datatype, data}' }]);
-    const x = t as { name?: unknown; shape?: unknown; datatype?: unknown; data?: unknown };
-    const data = flattenData(x.data);
-    if (!data) throw invalidInput([{ path: `inputs[${i}].data`, message: 'must be an array (flat row-major, or nested)' }]);
-    return { name: x.name as string, shape: x.shape as number[], datatype: x.datatype as string, data };
-  });
-  let outputs: string[] | undefined;
-  if (b.outputs !== undefined) {
-    if (!Array.isArray(b.outputs) || b.outputs.some((o) => typeof (o as { name?: unknown })?.name !== 'string')) {
-      throw invalidInput([{ path: 'outputs', message: 'an array of {name} is needed' }]);
-    }
-    outputs = b.outputs.map((o) => (o as { name: string }).name);
-  }
-  const params = (b.parameters ?? {}) as { timeout_ms?: unknown };
-  const timeoutMs = typeof params.timeout_ms === 'number' && params.timeout_ms > 0 ? params.timeout_ms : undefined;
-  return { ...(typeof b.id === 'string' ? { id: b.id } : {}), inputs, ...(outputs ? { outputs } : {}), ...(timeoutMs ? { timeoutMs } : {}) };
-}

@@ -61,6 +61,15 @@ describe('Batcher', () => {
     expect((await Promise.all(accepted)).map((o) => Array.from(o))).toEqual([[2, 4], [6]]);
   });
 
+  it('a request that fills a batch by itself runs at once, in the same turn of the event loop', async () => {
+    const model = doubler();
+    const b = new Batcher(model, { maxBatchSize: 4, maxLatencyMs: 10_000, maxQueueRows: 100 });
+    const full = b.submit(rows(1, 2, 3, 4), 4, 1000);
+    // It ran synchronously inside submit: the model saw it before any await.
+    expect(model.calls).toEqual([4]);
+    expect(Array.from(await full)).toEqual([2, 4, 6, 8]);
+  });
+
   it('a failing predict fails only its batch', async () => {
     let fail = true;
     const b = new Batcher(

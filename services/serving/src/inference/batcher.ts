@@ -55,11 +55,26 @@ export class Batcher {
     return this.queuedRows;
   }
 
-  /** The rows' outputs (n × outputSize), or OverloadedError / DeadlineExceededError. */
+  /**
+   * The rows' outputs (n × outputSize), or OverloadedError / DeadlineExceededError.
+   * A request that fills a batch by itself (always, with maxBatchSize 1) runs at
+   * once when nothing is queued, without an event-loop turn. Concurrency is not
+   * visible here before requests reach the queue (they wait in their sockets
+   * while one is parsed), so a lone small request still waits for the next turn.
+   */
   submit(x: Float32Array, n: number, timeoutMs: number): Promise<Float32Array> {
     if (this.closed) return Promise.reject(new OverloadedError('this model version is being unloaded; retry'));
     if (this.queuedRows > 0 && this.queuedRows + n > this.options.maxQueueRows) {
       return Promise.reject(new OverloadedError(`the queue of this model version is full (${this.queuedRows} rows waiting, MLP_SERVING_MAX_QUEUE=${this.options.maxQueueRows}); retry later`));
+    }
+    if (this.options.maxBatchSize <= n && this.queue.length === 0 && !this.immediate && !this.timer) {
+      try {
+        const out = this.model.predict(x, n);
+        this.options.onBatch?.(n, 1);
+        return Promise.resolve(out);
+      } catch (err) {
+        return Promise.reject(err);
+      }
     }
     return new Promise<Float32Array>((resolve, reject) => {
       const p: Pending = { x, n, resolve, reject, settled: false };

@@ -1,0 +1,169 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { ForbiddenError, grantsScope, InfrastructureError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '@mlp/contracts';
+import { ApiKeyRing, authEnabled, DEFAULT_MAX_BODY_BYTES, HttpMetrics, KEY_HINT, presentedKey, SERVICE_CONFIG, type BaseConfig, type Principal } from '@mlp/service-kit';
+import { RateLimitedError } from '../inference/serving-errors';
+import { ServingRuntime } from '../serving-runtime';
+import { v1Predict, v2Infer } from './inference-handlers';
+import { rateLimitTracker } from './rate-limit.guard';
+import { renderError } from './serving-exception.filter';
+
+const V1 = /^\/v1\/models\/([^/?]+)(?:\?.*)?$/;
+const V2 = /^\/v2\/models\/([^/?]+)(?:\/versions\/([^/?]+))?\/infer(?:\?.*)?$/;
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The data plane's hot path. `POST /v1/models/{m}:predict` and `POST
+ * /v2/models/{m}[/versions/{v}]/infer` are answered by a plain node:http
+ * listener placed ahead of Express and Nest: the same API-key check (predict
+ * scope; 401/403), the same token bucket per key (429 + Retry-After), the
+ * same body limit (413), the same handlers and error shape as the
+ * controllers, without the framework's per-request middleware, guards,
+ * interceptors and routing (which cost more than the model's predict here:
+ * see `npm run bench -- serving`). Every other request goes to Express.
+ * MLP_SERVING_FAST_PATH=off leaves the two routes to the Nest controllers.
+ */
+@Injectable()
+export class InferenceFastPath implements OnApplicationBootstrap {
+  private readonly auth: boolean;
+  private readonly maxBodyBytes: number;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly runtime: ServingRuntime,
+    private readonly keys: ApiKeyRing,
+    private readonly httpMetrics: HttpMetrics,
+    @Inject(SERVICE_CONFIG) base: BaseConfig,
+  ) {
+    this.auth = authEnabled(base);
+    this.maxBodyBytes = base.MLP_MAX_BODY_BYTES ?? DEFAULT_MAX_BODY_BYTES;
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.runtime.config.fastPath) return;
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    if (!server) return;
+    const downstream = server.listeners('request') as Listener[];
+    server.removeAllListeners('request');
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (req.method !== 'POST' || !this.handle(req, res)) for (const l of downstream) l.call(server, req, res);
+    });
+  }
+
+  /** True when the request is an inference call (answered here). */
+  private handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url ?? '';
+    let run: ((body: unknown, meta: { requestIdHeader?: string; keyId?: string }) => Promise<unknown>) | undefined;
+    let route: string;
+    const v2 = V2.exec(url);
+    if (v2) {
+      const m = decodeURIComponent(v2[1]);
+      const v = v2[2] === undefined ? undefined : decodeURIComponent(v2[2]);
+      route = v === undefined ? '/v2/models/:m/infer' : '/v2/models/:m/versions/:v/infer';
+      run = (body, meta) => v2Infer(this.runtime, m, v, body, meta);
+    } else {
+      const v1 = V1.exec(url);
+      if (!v1 || !v1[1].endsWith(':predict')) return false;
+      const target = decodeURIComponent(v1[1]);
+      route = '/v1/models/:target';
+      run = (body, meta) => v1Predict(this.runtime, target, body, meta);
+    }
+    const started = performance.now();
+    const header = req.headers['x-request-id'];
+    this.authorize(req)
+      .then((principal) => {
+        this.limit(principal, req);
+        return readJson(req, this.maxBodyBytes).then((body) => run!(body, { requestIdHeader: typeof header === 'string' ? header : undefined, keyId: principal?.keyId }));
+      })
+      .then(
+        (result) => this.reply(res, 200, JSON.stringify(result), route, started),
+        (err: unknown) => {
+          const { status, body, retryAfter } = renderError(err);
+          if (status >= 500 && status !== 503 && status !== 504) this.runtime.logger.error({ err, target: `POST ${route}` }, 'unexpected error');
+          if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
+          // Answered before the body was read (401, 413): close rather than drain the rest.
+          if (!req.complete) res.setHeader('connection', 'close');
+          this.reply(res, status, JSON.stringify({ ...body, error: body.message }), route, started);
+        },
+      );
+    return true;
+  }
+
+  private reply(res: ServerResponse, status: number, payload: string, route: string, started: number): void {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+    res.end(payload);
+    this.httpMetrics.httpRequestDuration.observe({ method: 'POST', route, status: String(status) }, (performance.now() - started) / 1000);
+  }
+
+  /** The key's principal, as the auth middleware and guard decide it (scope `predict`). */
+  private async authorize(req: IncomingMessage): Promise<Principal | undefined> {
+    const token = presentedKey(req.headers);
+    if (!token) {
+      if (this.auth) throw new UnauthorizedError(`missing API key: ${KEY_HINT}`);
+      return undefined;
+    }
+    let principal: Principal | undefined;
+    try {
+      principal = await this.keys.authenticate(token);
+    } catch (cause) {
+      if (!this.auth) return undefined;
+      throw new InfrastructureError('cannot check the API key now: the key store is unavailable', { code: 'AUTH_UNAVAILABLE', cause });
+    }
+    if (!this.auth) return principal;
+    if (!principal) throw new UnauthorizedError('invalid API key: unknown or revoked');
+    if (!grantsScope(principal.scopes, ['predict'])) {
+      throw new ForbiddenError(`this needs an API key with the predict scope (or admin); key ${principal.keyId} has ${principal.scopes.join(', ')}`, {
+        code: 'FORBIDDEN',
+        details: { required: ['predict'], scopes: principal.scopes },
+      });
+    }
+    return principal;
+  }
+
+  private limit(principal: Principal | undefined, req: IncomingMessage): void {
+    const rate = this.runtime.config.rateLimit;
+    if (!rate) return;
+    const taken = this.runtime.limiter.take(rateLimitTracker(principal?.keyId, req.socket.remoteAddress), (1000 * rate.burst) / rate.perSecond, rate.burst);
+    if (taken.isBlocked) {
+      this.runtime.metrics.rateLimited.inc({ protocol: req.url?.startsWith('/v2') ? 'rest-v2' : 'rest-v1' });
+      throw new RateLimitedError('rate limit exceeded for this API key (MLP_SERVING_RATE_LIMIT); retry after the Retry-After delay', taken.timeToBlockExpire);
+    }
+  }
+}
+
+/** The JSON body, at most `maxBytes` (413 past it, at once when content-length says so). */
+function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const tooLarge = () => new PayloadTooLargeError(`request body larger than ${maxBytes} bytes (MLP_MAX_BODY_BYTES)`, { details: { limit: maxBytes, setting: 'MLP_MAX_BODY_BYTES' } });
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > maxBytes) {
+        failed = true;
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('error', (err) => {
+      failed = true;
+      reject(new ValidationError(`the request body could not be read: ${err.message}`, [{ path: '', message: 'unreadable body' }]));
+    });
+    req.on('end', () => {
+      if (failed) return;
+      const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      try {
+        resolve(text.length === 0 ? undefined : JSON.parse(text));
+      } catch (err) {
+        reject(new ValidationError(`the request body is not JSON: ${(err as Error).message}`, [{ path: '', message: 'invalid JSON' }], { code: 'INVALID_JSON' }));
+      }
+    });
+  });
+}
