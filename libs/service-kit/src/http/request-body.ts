@@ -53,9 +53,14 @@ async function* limitedChunks(req: Readable, maxBytes: number, setting: string):
 /** Streams a request body to `path`, refusing more than `maxBytes` (413 PAYLOAD_TOO_LARGE naming `setting`). */
 export async function saveBody(req: Readable, path: string, maxBytes: number, setting = 'upload limit'): Promise<number> {
   const out = createWriteStream(path);
+  // Kept, not emitted unheard: a write still buffered when the stream is destroyed
+  // (413 mid-upload, before the file opened) fails asynchronously.
+  let writeError: Error | undefined;
+  out.on('error', (err) => (writeError ??= err));
   let size = 0;
   try {
     for await (const chunk of limitedChunks(req, maxBytes, setting)) {
+      if (writeError) throw writeError;
       size += chunk.length;
       if (!out.write(chunk)) await once(out, 'drain');
     }
