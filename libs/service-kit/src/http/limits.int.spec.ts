@@ -50,6 +50,7 @@ interface Answer {
  */
 function send(url: string, method: string, total: number, options: { chunked?: boolean; contentType?: string } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
+    const closedEarly = (err: unknown) => ['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED'].includes((err as NodeJS.ErrnoException).code ?? '');
     const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/octet-stream' };
     if (!options.chunked) headers['content-length'] = String(total);
     const req = request(url, { method, headers }, (res) => {
@@ -62,21 +63,26 @@ function send(url: string, method: string, total: number, options: { chunked?: b
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
       // The server closed the connection after answering: the answer arrives through the callback.
-      if (!['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED'].includes(err.code ?? '')) reject(err);
+      if (!closedEarly(err)) reject(err);
     });
     const chunk = Buffer.alloc(16 * 1024, 'a');
     let sent = 0;
     const pump = () => {
-      while (sent < total) {
-        const n = Math.min(chunk.length, total - sent);
-        sent += n;
-        if (req.destroyed) return;
-        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
-          req.once('drain', pump);
-          return;
+      try {
+        while (sent < total) {
+          const n = Math.min(chunk.length, total - sent);
+          sent += n;
+          // The server may answer and close mid-body; its answer still arrives through the callback.
+          if (req.destroyed || req.socket?.destroyed) return;
+          if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
+            req.once('drain', pump);
+            return;
+          }
         }
+        req.end();
+      } catch (err) {
+        if (!closedEarly(err)) reject(err);
       }
-      req.end();
     };
     pump();
   });
