@@ -80,3 +80,19 @@ export const feedbackTelemetrySchema = z.object({
   at: z.string(),
 });
 export type FeedbackTelemetry = z.infer<typeof feedbackTelemetrySchema>;
+
+/** The field of the V2 gRPC `InferTensorContents` that carries each datatype (grpc_predict_v2.proto). */
+export const v2ContentsField = {
+  BOOL: 'bool_contents',
+  INT8: 'int_contents',
+  INT16: 'int_contents',
+  INT32: 'int_contents',
+  INT64: 'int64_contents',
+  UINT8: 'uint_contents',
+  UINT16: 'uint_contents',
+  UINT32: 'uint_contents',
+  UINT64: 'uint64_contents',
+  FP32: 'fp32_contents',
+  FP64: 'fp64_contents',
+  BYTES: 'bytes_contents',
+} as const satisfies Record<string, string>;

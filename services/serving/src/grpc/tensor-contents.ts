@@ -1,4 +1,4 @@
-import type { FieldIssue } from '@mlp/contracts';
+import { v2ContentsField, type FieldIssue } from '@mlp/contracts';
 import { invalidInput } from '../inference/input-schema';
 import type { DecodedTensor, V2OutputTensor } from '../inference/v2-codec';
 import type { InferTensorContents, ModelInferRequest } from './v2-proto';
@@ -7,20 +7,7 @@ import type { InferTensorContents, ModelInferRequest } from './v2-proto';
 const WIDTH: Record<string, number> = { BOOL: 1, UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, FP16: 2, UINT32: 4, INT32: 4, FP32: 4, UINT64: 8, INT64: 8, FP64: 8 };
 
 /** The typed field of InferTensorContents that carries each datatype. */
-const FIELD: Record<string, keyof InferTensorContents> = {
-  BOOL: 'bool_contents',
-  INT8: 'int_contents',
-  INT16: 'int_contents',
-  INT32: 'int_contents',
-  INT64: 'int64_contents',
-  UINT8: 'uint_contents',
-  UINT16: 'uint_contents',
-  UINT32: 'uint_contents',
-  UINT64: 'uint64_contents',
-  FP32: 'fp32_contents',
-  FP64: 'fp64_contents',
-  BYTES: 'bytes_contents',
-};
+const FIELD: Record<string, keyof InferTensorContents> = v2ContentsField;
 
 /**
  * gRPC input tensors → the transport-neutral tensors the codec checks:

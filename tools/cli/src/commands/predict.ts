@@ -3,6 +3,7 @@ import { extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { v2ContentsField } from '@mlp/contracts';
 import { CliError, call, requestHeaders, serviceUrl, UsageError } from '../api';
 import { formatNumber, printJson, printTable } from '../output';
 
@@ -144,20 +145,7 @@ export function grpcTarget(env: NodeJS.ProcessEnv = process.env): string {
   return `${http.hostname}:${port}`;
 }
 
-const CONTENTS: Record<string, string> = {
-  BOOL: 'bool_contents',
-  INT8: 'int_contents',
-  INT16: 'int_contents',
-  INT32: 'int_contents',
-  INT64: 'int64_contents',
-  UINT8: 'uint_contents',
-  UINT16: 'uint_contents',
-  UINT32: 'uint_contents',
-  UINT64: 'uint64_contents',
-  FP32: 'fp32_contents',
-  FP64: 'fp64_contents',
-  BYTES: 'bytes_contents',
-};
+const CONTENTS: Record<string, string> = v2ContentsField;
 
 type V2Client = grpc.Client & { ModelInfer(req: unknown, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res: unknown) => void): void };
 
