@@ -12,6 +12,7 @@ import { registryEvents, registryUpcasters } from './events/registry.events';
 import { monitoringEvents } from './events/monitoring.events';
 import { authEvents } from './events/auth.events';
 import { servingEvents } from './events/serving.events';
+import { batchEvents } from './events/batch.events';
 
 /** Every event type of the platform at its current schema version. */
 export const eventCatalogue = {
@@ -22,6 +23,7 @@ export const eventCatalogue = {
   ...monitoringEvents,
   ...authEvents,
   ...servingEvents,
+  ...batchEvents,
 } as const;
 
 export type EventCatalogue = typeof eventCatalogue;

@@ -17,6 +17,8 @@ export { registryEvents, registryUpcasters, aliasName, registrationMode, modelSi
 export { monitoringEvents } from './events/monitoring.events';
 export { authEvents } from './events/auth.events';
 export { servingEvents } from './events/serving.events';
+export { batchEvents, batchOutputFormat, batchInputFormat } from './events/batch.events';
+export * from './commands/batch.commands';
 export * from './serving';
 export * from './auth';
 export * from './commands/ingestion.commands';

@@ -49,6 +49,7 @@ export const streams = {
   monitor: named('monitor'),
   apiKey: named('apikey'),
   serving: named('serving'),
+  batch: named('batch'),
 } as const;
 
 export const categories = {
@@ -63,4 +64,5 @@ export const categories = {
   monitor: 'monitor',
   apiKey: 'apikey',
   serving: 'serving',
+  batch: 'batch',
 } as const;
