@@ -22,3 +22,6 @@ export * from './http/request-body';
 export * from './http/send-artifact';
 export * from './platform/dataset-versions';
 export * from './auth';
+export * from './outbound/url-policy';
+export * from './outbound/retry';
+export * from './outbound/pinned-request';

@@ -1,7 +1,20 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { ForbiddenError, ValidationError } from '@mlp/contracts';
-import { SOURCE_NOT_ALLOWED } from './file-roots';
+
+/** The 403 code of a URL ingestion refuses to fetch (the default of UrlPolicy's refusals). */
+export const SOURCE_NOT_ALLOWED = 'SOURCE_NOT_ALLOWED';
+
+/** What a policy guards, for its refusals and configuration errors. Defaults: ingestion's URL sources. */
+export interface UrlPolicyLabels {
+  /** The 403 error code. Default SOURCE_NOT_ALLOWED. */
+  code?: string;
+  /** Names the refused thing in messages and in `details.source`. Default `URL source` / `url`. */
+  subject?: string;
+  source?: string;
+  /** The setting the list comes from, for configuration errors. Default MLP_INGEST_URL_ALLOW. */
+  setting?: string;
+}
 
 /** An address a URL may be fetched from, as `lookup` gives it. */
 export interface ResolvedAddress {
@@ -76,12 +89,12 @@ function expandIpv6(text: string): number[] | undefined {
 const hostPattern = /^(?:\*\.)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
 
 /**
- * `MLP_INGEST_URL_ALLOW`: comma-separated entries, each `*` (every public
+ * An allow-list (`MLP_INGEST_URL_ALLOW`, `MLP_WEBHOOK_ALLOW`): comma-separated entries, each `*` (every public
  * host), a host name (`data.example.com`, `*.example.com`), a host and port
  * (`data.example.com:8443`, `[::1]:8080`), an IP address or a CIDR
  * (`10.1.0.0/16`, `fd12::/64`); `none` allows nothing.
  */
-export function parseUrlAllowList(value: string): Entry[] {
+export function parseUrlAllowList(value: string, setting = 'MLP_INGEST_URL_ALLOW'): Entry[] {
   const entries: Entry[] = [];
   const bad: string[] = [];
   for (const raw of value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
@@ -122,8 +135,8 @@ export function parseUrlAllowList(value: string): Entry[] {
   }
   if (bad.length > 0) {
     throw new ValidationError(
-      `invalid configuration:\n  MLP_INGEST_URL_ALLOW: ${bad.map((b) => JSON.stringify(b)).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not a host, host:port, IP, CIDR or *`,
-      [{ path: 'MLP_INGEST_URL_ALLOW', message: `not a host, host:port, IP, CIDR or *: ${bad.join(', ')}` }],
+      `invalid configuration:\n  ${setting}: ${bad.map((b) => JSON.stringify(b)).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not a host, host:port, IP, CIDR or *`,
+      [{ path: setting, message: `not a host, host:port, IP, CIDR or *: ${bad.join(', ')}` }],
       { code: 'INVALID_CONFIG' },
     );
   }
@@ -135,7 +148,7 @@ export type Lookup = (host: string) => Promise<ResolvedAddress[]>;
 const systemLookup: Lookup = async (host) => (await dnsLookup(host, { all: true, verbatim: true })) as ResolvedAddress[];
 
 /**
- * Which URLs ingestion may fetch: http(s) only, to hosts the allow-list
+ * Which URLs may be fetched (ingestion's URL sources, monitoring's webhooks): http(s) only, to hosts the allow-list
  * names, and to special addresses (loopback, private, link-local/metadata,
  * unique local, reserved) only when an entry names them by address or by
  * exact host. Host names are resolved here and the connection is pinned to
@@ -147,18 +160,20 @@ export class UrlPolicy {
     /** How the list was set, for messages: `MLP_INGEST_URL_ALLOW=…` or the mode's default. */
     readonly origin: string,
     private readonly lookup: Lookup = systemLookup,
+    private readonly labels: UrlPolicyLabels = {},
   ) {}
 
-  static parse(value: string, origin = `MLP_INGEST_URL_ALLOW=${value}`, lookup?: Lookup): UrlPolicy {
-    return new UrlPolicy(parseUrlAllowList(value), origin, lookup);
+  static parse(value: string, origin?: string, lookup?: Lookup, labels: UrlPolicyLabels = {}): UrlPolicy {
+    const setting = labels.setting ?? 'MLP_INGEST_URL_ALLOW';
+    return new UrlPolicy(parseUrlAllowList(value, setting), origin ?? `${setting}=${value}`, lookup, labels);
   }
 
   /** The URL, when its scheme is http or https; 403 otherwise. */
-  static checkScheme(url: URL): URL {
+  static checkScheme(url: URL, labels: UrlPolicyLabels = {}): URL {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new ForbiddenError(`URL scheme "${url.protocol.replace(/:$/, '')}" is not allowed: only http and https URLs are fetched`, {
-        code: SOURCE_NOT_ALLOWED,
-        details: { source: 'url', scheme: url.protocol.replace(/:$/, '') },
+        code: labels.code ?? SOURCE_NOT_ALLOWED,
+        details: { source: labels.source ?? 'url', scheme: url.protocol.replace(/:$/, '') },
       });
     }
     return url;
@@ -169,7 +184,7 @@ export class UrlPolicy {
    * SOURCE_NOT_ALLOWED. DNS failures are thrown as they are (retryable).
    */
   async resolve(url: URL): Promise<ResolvedAddress[]> {
-    UrlPolicy.checkScheme(url);
+    UrlPolicy.checkScheme(url, this.labels);
     const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
     const literal = isIP(host) ? normalizeAddress(host) : undefined;
@@ -211,9 +226,9 @@ export class UrlPolicy {
   }
 
   private refuse(url: URL, why: string): ForbiddenError {
-    return new ForbiddenError(`URL source not allowed: ${why}. Allowed hosts come from ${this.origin}`, {
-      code: SOURCE_NOT_ALLOWED,
-      details: { source: 'url', host: url.hostname },
+    return new ForbiddenError(`${this.labels.subject ?? 'URL source'} not allowed: ${why}. Allowed hosts come from ${this.origin}`, {
+      code: this.labels.code ?? SOURCE_NOT_ALLOWED,
+      details: { source: this.labels.source ?? 'url', host: url.hostname },
     });
   }
 }

@@ -27,7 +27,7 @@ import { localFileSource, rootedFileSource } from '../sources/file-source';
 import { authorizeSource, SOURCE_POLICY, type SourcePolicy } from '../sources/source-policy';
 import { urlSource } from '../sources/url-source';
 import { postgresSource } from '../sources/postgres-source';
-import type { RetryPolicy } from '../sources/retry';
+import type { RetryPolicy } from '@mlp/service-kit';
 import type { AcquiredSource } from '../sources/file-source';
 import { INGESTION_CONFIG, type IngestionConfig } from './ingestion-config';
 import { ingestionJobDecider } from './ingestion-job';

@@ -2,9 +2,10 @@ import { constants } from 'node:fs';
 import { mkdir, open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { delimiter, isAbsolute, relative, resolve, sep } from 'node:path';
 import { ForbiddenError, InfrastructureError, NotFoundError, ValidationError } from '@mlp/contracts';
+import { SOURCE_NOT_ALLOWED } from '@mlp/service-kit';
 
-/** The code of every refusal of a source outside what the configuration allows (403). */
-export const SOURCE_NOT_ALLOWED = 'SOURCE_NOT_ALLOWED';
+/** The code of every refusal of a source outside what the configuration allows (403), files and URLs alike. */
+export { SOURCE_NOT_ALLOWED };
 
 /**
  * `MLP_INGEST_ROOTS`: directories separated by the OS path delimiter (`:`,

@@ -8,7 +8,7 @@ import { Client } from 'pg';
 import { InfrastructureError, ValidationError } from '@mlp/contracts';
 import { ident } from '@mlp/data';
 import { isoTimestamptz, postgresSource, wrapForWatermark, type PostgresSourceOptions } from './postgres-source';
-import type { RetryInfo } from './retry';
+import type { RetryInfo } from '@mlp/service-kit';
 
 // The real server of the test machine: 127.0.0.1:5432, database `test`, trust auth.
 // The password is ignored by trust auth; it is there to prove it never leaks.

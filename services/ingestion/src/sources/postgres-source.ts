@@ -8,7 +8,7 @@ import { ident } from '@mlp/data';
 import type { AcquiredSource } from './acquired-source';
 import { HashingFileWriter, type DigestResult } from './content-digest';
 import type { PgConnection } from './pg-connections';
-import { withRetry, type OnRetry, type RetryPolicy } from './retry';
+import { withRetry, type OnRetry, type RetryPolicy } from '@mlp/service-kit';
 
 export interface PostgresSourceOptions {
   /** A named connection from MLP_PG_CONNECTIONS, its secrets filled in (PgConnections.resolve). */

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { SourceSpec } from '@mlp/contracts';
 import { FileRoots, parseRootList } from './file-roots';
 import { PgConnections } from './pg-connections';
-import { UrlPolicy } from './url-policy';
+import { UrlPolicy } from '@mlp/service-kit';
 
 export const SOURCE_POLICY = Symbol('SOURCE_POLICY');
 

@@ -6,9 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ForbiddenError, InfrastructureError, ValidationError } from '@mlp/contracts';
-import { HttpStatusError, type RetryInfo } from './retry';
+import { HttpStatusError, UrlPolicy, type RetryInfo } from '@mlp/service-kit';
 import { redactUrl, urlSource } from './url-source';
-import { UrlPolicy } from './url-policy';
 
 const CSV = 'id,name\n1,alice\n2,bob\n';
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');

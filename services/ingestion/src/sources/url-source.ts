@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { join, posix } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { DomainError, InfrastructureError, ValidationError } from '@mlp/contracts';
 import { detectFormat } from '@mlp/data';
+import { describeError, HttpStatusError, pinnedRequest, UrlPolicy, withRetry, type OnRetry, type RetryPolicy } from '@mlp/service-kit';
 import type { InputFormat } from '../engine/read-source';
 import type { AcquiredSource } from './acquired-source';
 import { HashingFileWriter, type DigestResult } from './content-digest';
-import { describeError, HttpStatusError, withRetry, type OnRetry, type RetryPolicy } from './retry';
 import { checkFormat, formatFromContentType, formatFromName } from './source-format';
-import { UrlPolicy, type ResolvedAddress } from './url-policy';
 
 export interface UrlSourceOptions {
   /** Which URLs may be fetched (scheme, hosts, addresses); every redirect is checked again. */
@@ -152,7 +150,7 @@ async function download(
     let sent = headers;
     for (let hop = 0; ; hop++) {
       const addresses = await limits.policy.resolve(current);
-      res = await get(current, sent, addresses, controller.signal);
+      res = await pinnedRequest(current, { headers: sent, addresses, signal: controller.signal });
       const location = res.headers.location;
       if (!REDIRECTS.has(res.statusCode ?? 0) || !location) break;
       res.resume();
@@ -204,33 +202,6 @@ async function download(
     res?.destroy();
     controller.abort(); // releases the connection if the body was not fully read
   }
-}
-
-/** One GET to `url`, connected to one of `addresses` (already checked): no second DNS answer is used. */
-function get(url: URL, headers: Record<string, string>, addresses: ResolvedAddress[], signal: AbortSignal): Promise<IncomingMessage> {
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  const lookup = (_host: string, options: unknown, callback: (...args: unknown[]) => void) => {
-    if (typeof options === 'object' && options !== null && (options as { all?: boolean }).all) callback(null, addresses);
-    else callback(null, addresses[0].address, addresses[0].family);
-  };
-  return new Promise((resolvePromise, reject) => {
-    const req = send(
-      {
-        protocol: url.protocol,
-        hostname: url.hostname.replace(/^\[|\]$/g, ''),
-        port: url.port || undefined,
-        path: `${url.pathname}${url.search}`,
-        method: 'GET',
-        headers,
-        signal,
-        agent: false, // a fresh connection, to the address just checked
-        lookup: lookup as never,
-      },
-      resolvePromise,
-    );
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 /** The body with its content-encoding undone (gzip, deflate, br). */
