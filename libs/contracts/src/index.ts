@@ -10,6 +10,7 @@ export * from './services';
 export * from './ids';
 export * from './commands/envelope';
 export * from './commands/registry.commands';
+export * from './commands/monitoring.queries';
 export { ingestionEvents } from './events/ingestion.events';
 export { featureStoreEvents } from './events/feature-store.events';
 export { trainingEvents } from './events/training.events';

@@ -66,6 +66,9 @@ export const subjects = {
     },
     monitoring: {
       getMonitor: qry('monitoring', 'get-monitor'),
+      driftHistory: qry('monitoring', 'drift-history'),
+      performanceHistory: qry('monitoring', 'performance-history'),
+      compareArms: qry('monitoring', 'compare-arms'),
     },
     training: {
       getRun: qry('training', 'get-run'),

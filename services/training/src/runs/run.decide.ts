@@ -9,7 +9,7 @@ export type RunCommand =
   | { type: 'RecordEpochs'; data: EventInput<'EpochCompleted'> }
   | { type: 'CompleteTrial'; data: EventInput<'TrialCompleted'> }
   | { type: 'FailTrial'; data: EventInput<'TrialFailed'> }
-  | { type: 'CompleteRun'; evaluation: EventInput<'ModelEvaluated'>; completed: EventInput<'TrainingRunCompleted'> }
+  | { type: 'CompleteRun'; evaluation: EventInput<'ModelEvaluated'>; baseline?: EventInput<'BaselineRecorded'>; completed: EventInput<'TrainingRunCompleted'> }
   | { type: 'FailRun'; error: string; code?: string; reason?: EventData<'TrainingRunFailed'>['reason'] }
   | { type: 'RequestCancel'; reason?: string }
   | { type: 'ConfirmCancel'; reason?: string }
@@ -66,7 +66,7 @@ export function decideRun(command: RunCommand, state: RunState): RunEvent[] {
     }
     case 'CompleteRun':
       requireActive(state);
-      return [ev('ModelEvaluated', command.evaluation), ev('TrainingRunCompleted', command.completed)];
+      return [ev('ModelEvaluated', command.evaluation), ...(command.baseline ? [ev('BaselineRecorded', command.baseline)] : []), ev('TrainingRunCompleted', command.completed)];
     case 'FailRun': {
       const s = requireRun(state);
       if (s.status !== 'Running') return [];

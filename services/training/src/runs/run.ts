@@ -9,6 +9,7 @@ export type RunEvent = DomainEvent<
   | 'TrialCompleted'
   | 'TrialFailed'
   | 'ModelEvaluated'
+  | 'BaselineRecorded'
   | 'TrainingRunCompleted'
   | 'TrainingRunFailed'
   | 'TrainingRunCancelRequested'
@@ -71,6 +72,7 @@ export function evolveRun(state: RunState, event: RunEvent): RunState {
     case 'TrainingRunCancelled':
       return { ...state, status: 'Cancelled' };
     case 'EpochCompleted':
+    case 'BaselineRecorded':
     case 'TrainingRunReplayed':
       return state;
     default: {

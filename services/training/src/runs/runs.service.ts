@@ -39,6 +39,7 @@ import { storeModel } from '../engine/model-bundle';
 import { buildRunContext, RunContextCache, type RunContext } from './run-context';
 import { runDecider, type RunCommand } from './run.decide';
 import { completedTrials, failedTrials, trialEnded, type RunState } from './run';
+import { buildBaseline } from './baseline';
 import { evaluateFinalModel, fitFinalModel } from './final-model';
 import { modelCard } from './model-card';
 import { RunsQueryService } from './runs-query.service';
@@ -489,11 +490,15 @@ export class RunsService implements OnApplicationBootstrap, OnApplicationShutdow
         }),
       );
       const cardKey = await this.artifacts.put(card, { contentType: 'text/markdown', size: card.length });
+      const baseline = buildBaseline(prepared, trained, ctx.plan.holdout.train, spec.task, seeds.final(spec.seed));
+      const sampleBytes = Buffer.from(JSON.stringify(baseline.sample));
+      const sample = await this.artifacts.put(sampleBytes, { contentType: 'application/json', size: sampleBytes.length });
       await this.command(
         runId,
         {
           type: 'CompleteRun',
           evaluation: evaluation.data,
+          baseline: { runId, experiment: ctx.request.experiment, ...baseline.stats, sampleArtifactKey: sample.key },
           completed: {
             runId,
             ...(ctx.spec.search ? { bestTrial: best.trial } : {}),
