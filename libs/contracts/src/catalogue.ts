@@ -10,6 +10,7 @@ import { featureStoreEvents } from './events/feature-store.events';
 import { trainingEvents } from './events/training.events';
 import { registryEvents, registryUpcasters } from './events/registry.events';
 import { monitoringEvents } from './events/monitoring.events';
+import { monitoringPolicyEvents } from './events/monitoring-policy.events';
 import { authEvents } from './events/auth.events';
 import { servingEvents } from './events/serving.events';
 import { batchEvents } from './events/batch.events';
@@ -21,6 +22,7 @@ export const eventCatalogue = {
   ...trainingEvents,
   ...registryEvents,
   ...monitoringEvents,
+  ...monitoringPolicyEvents,
   ...authEvents,
   ...servingEvents,
   ...batchEvents,

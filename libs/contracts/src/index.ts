@@ -16,6 +16,8 @@ export { featureStoreEvents } from './events/feature-store.events';
 export { trainingEvents } from './events/training.events';
 export { registryEvents, registryUpcasters, aliasName, registrationMode, modelSignature, signatureInput, type ModelSignature, type RegistrationMode } from './events/registry.events';
 export { monitoringEvents } from './events/monitoring.events';
+export { monitoringPolicyEvents } from './events/monitoring-policy.events';
+export * from './commands/monitoring-policy.commands';
 export { authEvents } from './events/auth.events';
 export { servingEvents } from './events/serving.events';
 export { batchEvents, batchOutputFormat, batchInputFormat } from './events/batch.events';

@@ -25,6 +25,9 @@ export const subjects = {
       cancelRun: cmd('training', 'cancel-run'),
       replayRun: cmd('training', 'replay-run'),
     },
+    monitoring: {
+      applyPolicy: cmd('monitoring', 'apply-policy'),
+    },
     registry: {
       createModel: cmd('registry', 'create-model'),
       describeModel: cmd('registry', 'describe-model'),
@@ -66,6 +69,9 @@ export const subjects = {
     },
     monitoring: {
       getMonitor: qry('monitoring', 'get-monitor'),
+      getPolicy: qry('monitoring', 'get-policy'),
+      listAlerts: qry('monitoring', 'list-alerts'),
+      serviceHealth: qry('monitoring', 'service-health'),
       driftHistory: qry('monitoring', 'drift-history'),
       performanceHistory: qry('monitoring', 'performance-history'),
       compareArms: qry('monitoring', 'compare-arms'),
