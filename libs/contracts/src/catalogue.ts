@@ -14,6 +14,7 @@ import { monitoringPolicyEvents } from './events/monitoring-policy.events';
 import { authEvents } from './events/auth.events';
 import { servingEvents } from './events/serving.events';
 import { batchEvents } from './events/batch.events';
+import { deploymentEvents } from './events/deployment.events';
 
 /** Every event type of the platform at its current schema version. */
 export const eventCatalogue = {
@@ -26,6 +27,7 @@ export const eventCatalogue = {
   ...authEvents,
   ...servingEvents,
   ...batchEvents,
+  ...deploymentEvents,
 } as const;
 
 export type EventCatalogue = typeof eventCatalogue;

@@ -22,6 +22,8 @@ export { authEvents } from './events/auth.events';
 export { servingEvents } from './events/serving.events';
 export { batchEvents, batchOutputFormat, batchInputFormat } from './events/batch.events';
 export * from './commands/batch.commands';
+export * from './events/deployment.events';
+export * from './commands/deployment.commands';
 export * from './serving';
 export * from './auth';
 export * from './commands/ingestion.commands';

@@ -42,10 +42,20 @@ export const subjects = {
       removeAlias: cmd('registry', 'remove-alias'),
       rollbackAlias: cmd('registry', 'rollback-alias'),
     },
+    /** Rollouts (deployment-<model>): any serving instance of the queue group handles them. */
+    serving: {
+      startDeployment: cmd('serving', 'start-deployment'),
+      shiftTraffic: cmd('serving', 'shift-traffic'),
+      promoteDeployment: cmd('serving', 'promote-deployment'),
+      rollbackDeployment: cmd('serving', 'rollback-deployment'),
+    },
   },
   qry: {
     /** Every service answers ping: the transport half of readiness. */
     ping: (service: ServiceName) => qry(service, 'ping'),
+    serving: {
+      getDeployment: qry('serving', 'get-deployment'),
+    },
     ingestion: {
       listDatasets: qry('ingestion', 'list-datasets'),
       getDataset: qry('ingestion', 'get-dataset'),
