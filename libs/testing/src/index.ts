@@ -3,3 +3,4 @@ export * from './s3-server';
 export * from './decider-spec';
 export * from './free-port';
 export * from './processes';
+export * from './distributed-platform';
