@@ -9,6 +9,7 @@ import { V2Controller } from './http/v2.controller';
 import { GrpcInferenceServer } from './grpc/grpc-inference.server';
 import { ServingRuntime } from './serving-runtime';
 import { ServingRuntimeModule } from './serving-runtime.module';
+import { BatchModule } from './batch/batch.module';
 
 /**
  * Serving: models hot-swapped by alias from the event log, the Open Inference
@@ -27,6 +28,7 @@ import { ServingRuntimeModule } from './serving-runtime.module';
       imports: [ServingRuntimeModule],
     }),
     ServingRuntimeModule,
+    BatchModule,
   ],
   controllers: [FeatureLookupController, V1Controller, V2Controller],
   providers: [

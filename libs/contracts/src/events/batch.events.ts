@@ -78,8 +78,8 @@ export const batchEvents = {
       rejected: count,
       output: storedFile.extend({ format: batchOutputFormat }),
       rejects: storedFile.extend({ format: batchOutputFormat }).nullable().default(null),
-      /** Times the job was resumed after its process stopped. */
-      resumes: count.default(0),
+      /** The chunk the last run of the job started at: 0 unless it resumed after its process stopped. */
+      resumedFromChunk: count.default(0),
     }),
   ),
   BatchInferenceFailed: defineEvent(

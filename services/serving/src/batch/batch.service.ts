@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { ArtifactStore } from '@mlp/artifacts';
+import { categories, NotFoundError, parseOrThrow, startBatchInferenceSchema, streams, ValidationError, type BatchJobView, type CommandMetadata } from '@mlp/contracts';
+import { handleCommand, type EventStore } from '@mlp/eventstore';
+import { ARTIFACT_STORE, EVENT_STORE, resolveDatasetVersion } from '@mlp/service-kit';
+import { loadVersion } from '../models/loaded-version';
+import type { VersionInfo } from '../models/served-models';
+import { ServingRuntime } from '../serving-runtime';
+import { batchJobDecider, batchJobView, foldBatchJob } from './batch-job';
+import { resolveBatchModel } from './batch-model';
+import { BatchRunner, openInput, planColumns } from './batch-runner';
+
+/**
+ * Batch inference jobs of this serving instance. A submitted job is checked
+ * (model version, input readable, every model input a column), recorded as
+ * BatchInferenceStarted and queued; jobs run one at a time per instance, in
+ * the background, on the saved pipeline and model of the version the job
+ * resolved. On start the instance reads the `batch` category and queues
+ * every job that started and never finished, so a process killed mid-job
+ * resumes it from its last checkpoint. Shutdown stops the running job at
+ * the next chunk boundary, leaving it to resume.
+ */
+@Injectable()
+export class BatchService implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly runner: BatchRunner;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly queued = new Set<string>();
+  private readonly abort = new AbortController();
+  private readonly tmpDir: string;
+
+  constructor(
+    private readonly runtime: ServingRuntime,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
+  ) {
+    this.tmpDir = join(resolve(runtime.config.home), 'tmp', 'batch');
+    this.runner = new BatchRunner({
+      store,
+      artifacts,
+      load: (info: VersionInfo) => loadVersion(store, artifacts, info, runtime.config.backend),
+      instance: runtime.config.instance,
+      tmpDir: this.tmpDir,
+      logger: runtime.logger,
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    for (const jobId of await this.unfinished()) this.enqueue(jobId);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.abort.abort();
+    await this.queue;
+  }
+
+  /** Checks and records a new job, queues it, and returns its view (202). */
+  async start(body: unknown, meta: CommandMetadata): Promise<BatchJobView> {
+    const dto = parseOrThrow(startBatchInferenceSchema, body, 'batch inference request');
+    const { info, alias } = await resolveBatchModel(this.store, dto.model);
+    let input: { kind: 'upload' | 'dataset'; artifactKey: string; sha256?: string; dataset?: { name: string; version: number } };
+    if ('upload' in dto.input) {
+      if (!(await this.artifacts.exists(dto.input.upload))) throw new NotFoundError(`no uploaded input ${dto.input.upload}: POST the file to /batch/inputs first`, { code: 'INPUT_NOT_FOUND' });
+      input = { kind: 'upload', artifactKey: dto.input.upload };
+    } else {
+      const v = await resolveDatasetVersion(this.store, dto.input.dataset, dto.input.version);
+      input = { kind: 'dataset', artifactKey: v.artifactKey, sha256: v.sha256, dataset: { name: dto.input.dataset, version: v.version } };
+    }
+    await mkdir(this.tmpDir, { recursive: true });
+    const dir = await mkdtemp(join(this.tmpDir, 'check-'));
+    const loaded = await loadVersion(this.store, this.artifacts, info, this.runtime.config.backend);
+    try {
+      const local = await openInput(this.artifacts, input.artifactKey, dir, input.sha256);
+      try {
+        const { passthrough } = planColumns(loaded, local.columns);
+        const jobId = randomUUID();
+        await handleCommand(this.store, streams.batch(jobId), batchJobDecider, {
+          type: 'StartBatchInference',
+          data: {
+            jobId,
+            model: { name: info.name, version: info.version, alias, weightsSha256: info.weightsSha256 },
+            input: { kind: input.kind, artifactKey: input.artifactKey, sha256: local.sha256, format: local.format, rows: local.rows, passthrough, ...(input.dataset ? { dataset: input.dataset } : {}) },
+            output: { format: dto.format },
+            chunkRows: dto.chunkRows,
+            chunks: Math.ceil(local.rows / dto.chunkRows),
+            instance: this.runtime.config.instance,
+          },
+        }, meta);
+        this.enqueue(jobId);
+        return this.view(jobId);
+      } finally {
+        local.duck.close();
+      }
+    } finally {
+      loaded.dispose();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async view(jobId: string): Promise<BatchJobView> {
+    if (!/^[A-Za-z0-9_-]{1,100}$/.test(jobId)) throw new ValidationError(`invalid job id '${jobId}'`, [{ path: 'jobId', message: 'expected a job id' }]);
+    const events = await this.store.readStream(streams.batch(jobId));
+    const state = foldBatchJob(events);
+    if (state.status === 'Empty') throw new NotFoundError(`no batch job ${jobId}`, { code: 'BATCH_JOB_NOT_FOUND' });
+    return batchJobView(state, { startedAt: events[0].occurredAt, updatedAt: events[events.length - 1].occurredAt });
+  }
+
+  /** Waits until the jobs queued so far have run (tests). */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  private enqueue(jobId: string): void {
+    if (this.queued.has(jobId)) return;
+    this.queued.add(jobId);
+    this.queue = this.queue
+      .then(async () => {
+        if (!this.abort.signal.aborted) await this.runner.run(jobId, this.abort.signal);
+      })
+      .catch((err) => this.runtime.logger.error({ err, jobId }, 'batch job could not run'))
+      .finally(() => this.queued.delete(jobId));
+  }
+
+  /** Jobs of the log that started and neither completed nor failed. */
+  private async unfinished(): Promise<string[]> {
+    const open = new Set<string>();
+    for (let from = 1; ; ) {
+      const page = await this.store.readAll({ fromPosition: from, maxCount: 1000, filter: { category: categories.batch } });
+      for (const e of page) {
+        const jobId = (e.data as { jobId: string }).jobId;
+        if (e.type === 'BatchInferenceStarted') open.add(jobId);
+        else if (e.type === 'BatchInferenceCompleted' || e.type === 'BatchInferenceFailed') open.delete(jobId);
+      }
+      if (page.length < 1000) return [...open];
+      from = page[page.length - 1].position + 1;
+    }
+  }
+}
