@@ -7,7 +7,8 @@ export const policyDriftMethods = ['ks', 'chisquare', 'ztest', 'wasserstein', 'j
 export const policyActions = ['alert', 'retrain', 'rollback'] as const;
 export type PolicyAction = (typeof policyActions)[number];
 
-const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 30s, 15m, 1h or 7d');
+/** As feature windows spell them (libs/ml parseDuration): `30s`, `15m`, `1h`, `7d`, `2w`, `1h30m`. */
+const duration = z.string().regex(/^(?:\d+[smhdw])+$/, 'a duration such as 30s, 15m, 1h, 7d or 1h30m');
 const actions = z.array(z.enum(policyActions)).max(3).refine((a) => new Set(a).size === a.length, 'each action at most once');
 
 /**

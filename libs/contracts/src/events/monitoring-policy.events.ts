@@ -34,6 +34,8 @@ export const monitoringPolicyEvents = {
       severity: z.enum(['warning', 'critical']),
       message: z.string().min(1).max(2000),
       details: z.record(z.string(), z.unknown()).default({}),
+      /** Whether the policy's `alert` action sends it to the webhook (every condition start is recorded). */
+      notify: z.boolean(),
       cause,
     }),
   ),
@@ -83,7 +85,7 @@ export const monitoringPolicyEvents = {
   RollbackRequested: defineEvent(
     'RollbackRequested',
     1,
-    z.object({ model: name, version: version.optional(), condition, reason: z.string().min(1).max(2000), cause }),
+    z.object({ model: name, version: version.optional(), deploymentId: z.string().min(1).optional(), condition, reason: z.string().min(1).max(2000), cause }),
   ),
   /** What the rollback did: the registry's alias move and serving's deployment rollback (null when nothing was deployed). */
   RollbackExecuted: defineEvent(
@@ -100,7 +102,7 @@ export const monitoringPolicyEvents = {
   CanaryPromotionRequested: defineEvent(
     'CanaryPromotionRequested',
     1,
-    z.object({ model: name, version, predictions: z.number().int().nonnegative(), cause }),
+    z.object({ model: name, version, deploymentId: z.string().min(1), predictions: z.number().int().nonnegative(), cause }),
   ),
   /** Training's retraining manager started a run for a trigger (run id derived from the trigger id). */
   RetrainingRunStarted: defineEvent(
