@@ -70,6 +70,8 @@ export const monitoringEvents = {
       runId,
       experiment: name,
       task: z.enum(['binary', 'multiclass', 'regression']),
+      /** Class labels in the model's output order (binary: [negative, positive]); [] for regression. */
+      classes: z.array(z.union([z.string(), z.number(), z.boolean()])).default([]),
       /** Training rows the statistics cover. */
       rows: z.number().int().min(0),
       columns: z.record(z.string(), columnBaseline),

@@ -35,7 +35,7 @@ export function buildBaseline(
   const out = picked.length ? predictions(predictRows(trained, prepared, picked, task)) : [];
   columns.prediction = task === 'regression' ? out : out.map((i) => prepared.classes[i] as Category);
   return {
-    stats: { task, rows: trainRows.length, columns: stats, prediction: columnStats(columns.prediction), sampleRows: picked.length, seed },
+    stats: { task, classes: prepared.classes, rows: trainRows.length, columns: stats, prediction: columnStats(columns.prediction), sampleRows: picked.length, seed },
     sample: { columns },
   };
 }

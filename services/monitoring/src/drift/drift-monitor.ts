@@ -1,0 +1,134 @@
+import type { ArtifactStore } from '@mlp/artifacts';
+import { deterministicId, streams, toNewEvent, type DomainEventInput, type PredictionTelemetry } from '@mlp/contracts';
+import type { EventStore } from '@mlp/eventstore';
+import type { Logger } from '@mlp/service-kit';
+import { CurrentWindow } from '../windows/current-window';
+import { windowKind } from '../windows/window-spec';
+import type { MonitoringSettings } from '../windows/monitoring-settings';
+import type { ReferenceLoader } from './reference';
+import { windowDrift } from './window-drift';
+
+export interface DriftMonitorOptions {
+  sampleCap: number;
+  maxCategories: number;
+  seed: number;
+  codeVersion: string;
+  actor?: string;
+}
+
+/**
+ * Data drift of every served version: predictions fill the version's open
+ * window; a closed window is tested against the version's reference, the
+ * full report is stored as an artifact, and DriftReportComputed (then
+ * DriftDetected on dataset or prediction drift) is appended to
+ * `monitor-<model>` with ids derived from the window, so reading the same
+ * telemetry again appends nothing new.
+ */
+export class DriftMonitor {
+  private readonly open = new Map<string, CurrentWindow>();
+  /** Versions without a baseline, logged once each. */
+  private readonly unmonitored = new Set<string>();
+  reports = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly artifacts: ArtifactStore,
+    private readonly references: ReferenceLoader,
+    private readonly settings: MonitoringSettings,
+    private readonly options: DriftMonitorOptions,
+    private readonly logger?: Logger,
+  ) {}
+
+  async add(record: PredictionTelemetry): Promise<void> {
+    const key = `${record.model}:${record.version}`;
+    let window = this.open.get(key);
+    if (window?.endsBefore(record)) {
+      this.open.delete(key);
+      await this.close(window);
+      window = undefined;
+    }
+    if (!window) {
+      const reference = await this.references.load(record.model, record.version);
+      if (!reference || reference.missing) {
+        if (!this.unmonitored.has(key)) this.logger?.warn({ model: record.model, version: record.version, reason: reference?.missing ?? 'version not registered' }, 'no drift reference for this version; its telemetry is not tested for drift');
+        this.unmonitored.add(key);
+        return;
+      }
+      window = new CurrentWindow(record.model, record.version, this.settings.get(record.model).window, reference.kinds, this.options);
+      this.open.set(key, window);
+    }
+    window.add(record);
+    if (window.full) {
+      this.open.delete(key);
+      await this.close(window);
+    }
+  }
+
+  /** Closes every open window (time windows at shutdown or on demand). */
+  async flush(): Promise<void> {
+    const windows = [...this.open.values()];
+    this.open.clear();
+    for (const w of windows) await this.close(w);
+  }
+
+  private async close(window: CurrentWindow): Promise<void> {
+    const reference = await this.references.load(window.model, window.version);
+    if (!reference || reference.missing || !reference.sampleArtifactKey) return;
+    const settings = this.settings.get(window.model);
+    const drift = windowDrift(reference, window, { features: settings.drift.features, shareThreshold: settings.drift.shareThreshold });
+    if (drift.warnings.length) this.logger?.warn({ model: window.model, warnings: drift.warnings }, 'drift overrides ignored');
+    const sampledRows = Math.min(window.rows, this.options.sampleCap);
+    const windowInfo = { id: window.id, kind: windowKind(window.spec), rows: window.rows, from: window.from, to: window.to, sampledRows };
+    const full = {
+      model: window.model,
+      version: window.version,
+      window: windowInfo,
+      reference: { runId: reference.runId, rows: reference.rows, sampleArtifactKey: reference.sampleArtifactKey, sampleRows: reference.numeric.values().next().value?.length ?? null },
+      ...drift,
+      columns: Object.fromEntries([...window.columns].map(([n, s]) => [n, s.summary()])),
+    };
+    const bytes = Buffer.from(JSON.stringify(full, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+    const { key: reportArtifactKey } = await this.artifacts.put(bytes, { contentType: 'application/json', size: bytes.length });
+    const finite = (x: number | null) => (x === null || !Number.isFinite(x) ? null : x);
+    const features = drift.features.map((f) => ({ ...f, statistic: finite(f.statistic), pValue: finite(f.pValue) }));
+    const prediction = drift.prediction ? { ...drift.prediction, statistic: finite(drift.prediction.statistic), pValue: finite(drift.prediction.pValue) } : null;
+    const events: DomainEventInput[] = [
+      {
+        type: 'DriftReportComputed',
+        data: {
+          model: window.model,
+          version: window.version,
+          window: windowInfo,
+          reference: { runId: reference.runId, rows: reference.rows, sampleArtifactKey: reference.sampleArtifactKey },
+          features,
+          prediction,
+          driftShare: drift.driftShare,
+          shareThreshold: drift.shareThreshold,
+          datasetDrift: drift.datasetDrift,
+          reportArtifactKey,
+        },
+      },
+    ];
+    if (drift.datasetDrift || drift.prediction?.drifted) {
+      events.push({
+        type: 'DriftDetected',
+        data: {
+          model: window.model,
+          version: window.version,
+          windowId: window.id,
+          driftedFeatures: drift.features.filter((f) => f.drifted).map((f) => f.name),
+          driftShare: drift.driftShare,
+          datasetDrift: drift.datasetDrift,
+          predictionDrift: drift.prediction?.drifted ?? false,
+          reportArtifactKey,
+        },
+      });
+    }
+    const meta = { now: new Date().toISOString(), correlationId: `drift-${window.model}-${window.id}`, causationId: null, actor: this.options.actor ?? 'monitoring' };
+    await this.store.appendToStream(
+      streams.monitor(window.model),
+      events.map((e) => toNewEvent(e, meta, { codeVersion: this.options.codeVersion, id: deterministicId('monitoring.drift', window.model, window.id, e.type) })),
+    );
+    this.reports++;
+  }
+}

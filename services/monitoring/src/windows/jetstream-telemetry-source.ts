@@ -1,0 +1,93 @@
+import { AckPolicy, connect, DeliverPolicy, nanos, StorageType, type ConsumerMessages, type NatsConnection, type NatsError } from 'nats';
+import { InfrastructureError, subjects, telemetryStream } from '@mlp/contracts';
+import type { Logger } from '@mlp/service-kit';
+import { parseFeedback, parsePrediction, type TelemetryHandler, type TelemetryRecord, type TelemetrySource } from './telemetry-source';
+
+/** JetStream API error codes: stream not found, consumer not found. */
+const STREAM_NOT_FOUND = 10059;
+const CONSUMER_NOT_FOUND = 10014;
+const apiErrorCode = (err: unknown): number | undefined => (err as NatsError & { api_error?: { err_code?: number } })?.api_error?.err_code;
+const predictionsPrefix = subjects.tel.predictions('');
+
+/**
+ * Telemetry from stream MLP_TELEMETRY through one durable pull consumer
+ * (`durable`, filter `mlp.tel.>`: nats-server 2.9 takes a single filter
+ * subject), acked after the handler: monitoring replicas share it, and a
+ * restart resumes after the last acked record. Creates the stream like
+ * serving does when monitoring starts first.
+ */
+export class JetStreamTelemetrySource implements TelemetrySource {
+  readonly kind = 'jetstream';
+  invalid = 0;
+  private messages?: ConsumerMessages;
+  private loop?: Promise<void>;
+  private closed = false;
+  private markCaughtUp!: () => void;
+  readonly caughtUp = new Promise<void>((r) => (this.markCaughtUp = r));
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly durable: string,
+    private readonly logger?: Logger,
+  ) {}
+
+  static async connect(url: string, options: { durable?: string; logger?: Logger } = {}): Promise<JetStreamTelemetrySource> {
+    const nc = await connect({ servers: url.split(','), name: 'mlp-monitoring-telemetry', maxReconnectAttempts: -1 });
+    const durable = options.durable ?? 'monitoring-telemetry';
+    try {
+      const jsm = await nc.jetstreamManager();
+      const stream = telemetryStream.stream;
+      await jsm.streams.info(stream).catch(async (err: unknown) => {
+        if (apiErrorCode(err) !== STREAM_NOT_FOUND) throw err;
+        await jsm.streams
+          .add({ name: stream, subjects: [subjects.tel.all], storage: StorageType.File, max_age: nanos(telemetryStream.maxAgeDays * 86_400_000) })
+          .catch(() => jsm.streams.info(stream)); // created by serving meanwhile
+      });
+      await jsm.consumers.info(stream, durable).catch(async (err: unknown) => {
+        if (apiErrorCode(err) !== CONSUMER_NOT_FOUND) throw err;
+        await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: subjects.tel.all, ack_wait: nanos(60_000) });
+      });
+      return new JetStreamTelemetrySource(nc, durable, options.logger);
+    } catch (err) {
+      await nc.close();
+      throw new InfrastructureError(`cannot set up the telemetry consumer on ${url}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async start(handler: TelemetryHandler): Promise<void> {
+    const consumer = await this.nc.jetstream().consumers.get(telemetryStream.stream, this.durable);
+    this.messages = await consumer.consume({ max_messages: 512 });
+    this.loop = (async () => {
+      for await (const m of this.messages!) {
+        if (this.closed) break;
+        const item = this.parse(m.subject, m.json<unknown>());
+        if (item) {
+          try {
+            await handler(item);
+          } catch (err) {
+            this.logger?.error({ err, subject: m.subject, seq: m.seq }, 'telemetry record failed; JetStream delivers it again');
+            m.nak(1_000);
+            continue;
+          }
+        }
+        m.ack();
+        if (m.info.pending === 0) this.markCaughtUp();
+      }
+    })();
+    const info = await consumer.info();
+    if (info.num_pending === 0 && info.num_ack_pending === 0) this.markCaughtUp();
+  }
+
+  private parse(subject: string, body: unknown): TelemetryRecord | undefined {
+    const item = subject.startsWith(predictionsPrefix) ? parsePrediction(body) : parseFeedback(body);
+    if (!item) this.invalid++;
+    return item;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.messages?.stop();
+    await this.loop?.catch(() => undefined);
+    await this.nc.drain().catch(() => undefined);
+  }
+}

@@ -1,0 +1,43 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { telemetryStream } from '@mlp/contracts';
+import { loadConfig, type BaseConfig } from '@mlp/service-kit';
+import { parseWindowSpec, type WindowSpec } from './window-spec';
+
+const schema = z.object({
+  /** Where serving's telemetry is read: `sqlite` (embedded default), `jetstream` (default with NATS), `off`. */
+  MLP_MONITORING_TELEMETRY: z.enum(['sqlite', 'jetstream', 'off']).optional(),
+  /** Default drift window: rows (`1000`) or a duration (`1h`). */
+  MLP_MONITORING_WINDOW: z.string().default('1000'),
+  /** Numeric values per column a window keeps for the tests (a uniform sample past it). */
+  MLP_MONITORING_SAMPLE_CAP: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
+  /** Labelled predictions per performance window (per version and arm). */
+  MLP_MONITORING_PERFORMANCE_WINDOW: z.coerce.number().int().min(10).max(1_000_000).default(500),
+  /** The JetStream durable consumer's name. */
+  MLP_MONITORING_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/).default('monitoring-telemetry'),
+});
+
+export interface MonitoringCoreConfig {
+  telemetry: 'sqlite' | 'jetstream' | 'off';
+  sqliteFile: string;
+  natsUrl: string;
+  consumer: string;
+  window: WindowSpec;
+  sampleCap: number;
+  performanceWindow: number;
+}
+
+export const MONITORING_CORE_CONFIG = Symbol('MONITORING_CORE_CONFIG');
+
+export function loadMonitoringCoreConfig(env: NodeJS.ProcessEnv, base: Pick<BaseConfig, 'MLP_TRANSPORT' | 'NATS_URL' | 'MLP_HOME'>): MonitoringCoreConfig {
+  const c = loadConfig(schema, env);
+  return {
+    telemetry: c.MLP_MONITORING_TELEMETRY ?? (base.MLP_TRANSPORT === 'nats' ? 'jetstream' : 'sqlite'),
+    sqliteFile: resolve(base.MLP_HOME, telemetryStream.sqlite.file),
+    natsUrl: base.NATS_URL,
+    consumer: c.MLP_MONITORING_CONSUMER,
+    window: parseWindowSpec(c.MLP_MONITORING_WINDOW, 'MLP_MONITORING_WINDOW'),
+    sampleCap: c.MLP_MONITORING_SAMPLE_CAP,
+    performanceWindow: c.MLP_MONITORING_PERFORMANCE_WINDOW,
+  };
+}

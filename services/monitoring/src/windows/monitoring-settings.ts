@@ -1,0 +1,63 @@
+import type { DriftMethod } from '@mlp/ml';
+import type { DegradationRule } from '../performance/degradation';
+import { DEFAULT_WINDOW, type WindowSpec } from './window-spec';
+
+/** How one model is monitored. The policy (monitoring-policy) sets it per model; env defaults apply otherwise. */
+export interface ModelMonitoring {
+  window: WindowSpec;
+  drift: {
+    shareThreshold: number;
+    /** Per-feature overrides; `prediction` is the model output. */
+    features: Record<string, { method?: DriftMethod; threshold?: number }>;
+  };
+  performance: {
+    /** Labelled predictions per sliding window, and how many new ones between two evaluations. */
+    window: number;
+    step: number;
+    /** null: metrics are recorded but never judged degraded. */
+    rule: DegradationRule | null;
+  };
+}
+
+export interface MonitoringDefaults {
+  window?: WindowSpec;
+  performanceWindow?: number;
+}
+
+/**
+ * The monitoring settings of every model: defaults from the environment, and
+ * per-model settings from the applied policy. A change applies to windows
+ * opened after it.
+ */
+export class MonitoringSettings {
+  private readonly models = new Map<string, ModelMonitoring>();
+  readonly defaults: ModelMonitoring;
+
+  constructor(defaults: MonitoringDefaults = {}) {
+    const size = defaults.performanceWindow ?? 500;
+    this.defaults = {
+      window: defaults.window ?? DEFAULT_WINDOW,
+      drift: { shareThreshold: 0.5, features: {} },
+      performance: { window: size, step: size, rule: null },
+    };
+  }
+
+  get(model: string): ModelMonitoring {
+    return this.models.get(model) ?? this.defaults;
+  }
+
+  /** Sets a model's settings (fields left out keep their defaults). */
+  set(model: string, settings: { window?: WindowSpec; drift?: Partial<ModelMonitoring['drift']>; performance?: Partial<ModelMonitoring['performance']> }): void {
+    const d = this.defaults;
+    const window = settings.performance?.window ?? d.performance.window;
+    this.models.set(model, {
+      window: settings.window ?? d.window,
+      drift: { ...d.drift, ...settings.drift },
+      performance: { window, step: settings.performance?.step ?? window, rule: settings.performance?.rule ?? null },
+    });
+  }
+
+  clear(model: string): void {
+    this.models.delete(model);
+  }
+}

@@ -1,0 +1,78 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { ArtifactStore } from '@mlp/artifacts';
+import { codeVersion, ProjectionRunner, type EventStore } from '@mlp/eventstore';
+import { ARTIFACT_STORE, EVENT_STORE, SERVICE_CONFIG, SERVICE_LOGGER, type BaseConfig, type Logger } from '@mlp/service-kit';
+import { DriftMonitor } from '../drift/drift-monitor';
+import { ReferenceLoader } from '../drift/reference';
+import { PerformanceMonitor } from '../performance/performance-monitor';
+import { MonitoringHistoryProjection } from '../queries/monitoring-history.projection';
+import { JetStreamTelemetrySource } from './jetstream-telemetry-source';
+import { loadMonitoringCoreConfig, type MonitoringCoreConfig } from './monitoring-core-config';
+import { MonitoringSettings } from './monitoring-settings';
+import { SqliteTelemetrySource } from './sqlite-telemetry-source';
+import type { TelemetryRecord, TelemetrySource } from './telemetry-source';
+
+/**
+ * Reads serving's telemetry and feeds the drift and performance monitors;
+ * serves the history read model. `settings` is where the applied policy
+ * sets each model's window, drift overrides and degradation rule.
+ */
+@Injectable()
+export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
+  readonly config: MonitoringCoreConfig;
+  readonly settings: MonitoringSettings;
+  readonly history = new MonitoringHistoryProjection();
+  readonly drift: DriftMonitor;
+  readonly performance: PerformanceMonitor;
+  private readonly runner: ProjectionRunner;
+  private source?: TelemetrySource;
+  /** Records handled, by kind. */
+  readonly handled = { prediction: 0, feedback: 0 };
+
+  constructor(
+    @Inject(EVENT_STORE) store: EventStore,
+    @Inject(ARTIFACT_STORE) artifacts: ArtifactStore,
+    @Inject(SERVICE_CONFIG) base: BaseConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+  ) {
+    this.config = loadMonitoringCoreConfig(process.env, base);
+    this.settings = new MonitoringSettings({ window: this.config.window, performanceWindow: this.config.performanceWindow });
+    const references = new ReferenceLoader(store, artifacts);
+    const version = codeVersion();
+    this.drift = new DriftMonitor(store, artifacts, references, this.settings, { sampleCap: this.config.sampleCap, maxCategories: 1_000, seed: 20_261_205, codeVersion: version }, logger);
+    this.performance = new PerformanceMonitor(store, references, this.settings, { codeVersion: version });
+    this.runner = new ProjectionRunner(store, this.history);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.runner.start();
+    const { telemetry } = this.config;
+    if (telemetry === 'off') return;
+    this.source =
+      telemetry === 'jetstream'
+        ? await JetStreamTelemetrySource.connect(this.config.natsUrl, { durable: this.config.consumer, logger: this.logger })
+        : new SqliteTelemetrySource(this.config.sqliteFile, { logger: this.logger });
+    await this.source.start((item) => this.handle(item));
+  }
+
+  /** One telemetry record, in stream order. */
+  async handle(item: TelemetryRecord): Promise<void> {
+    if (item.kind === 'prediction') {
+      await this.drift.add(item.record);
+      await this.performance.addPrediction(item.record);
+    } else {
+      await this.performance.addFeedback(item.record);
+    }
+    this.handled[item.kind]++;
+  }
+
+  /** Resolves once the telemetry stored at start has been read. */
+  get caughtUp(): Promise<void> {
+    return this.source?.caughtUp ?? Promise.resolve();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.source?.close();
+    await this.runner.stop();
+  }
+}
