@@ -148,6 +148,7 @@ export class GrpcInferenceServer implements OnApplicationBootstrap, OnApplicatio
           protocol: 'grpc',
           ...(req.id ? { requestId: req.id } : {}),
           keyId: principal?.keyId,
+          headers: call.metadata.getMap(),
           ...(left !== undefined && left > 0 ? { timeoutMs: left } : {}),
         });
         const outputs = outputTensors(result.loaded, result.outputs, result.n, req.outputs.map((o) => o.name));

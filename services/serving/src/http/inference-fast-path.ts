@@ -5,7 +5,7 @@ import { ForbiddenError, grantsScope, InfrastructureError, PayloadTooLargeError,
 import { ApiKeyRing, authEnabled, DEFAULT_MAX_BODY_BYTES, HttpMetrics, KEY_HINT, presentedKey, SERVICE_CONFIG, type BaseConfig, type Principal } from '@mlp/service-kit';
 import { RateLimitedError } from '../inference/serving-errors';
 import { ServingRuntime } from '../serving-runtime';
-import { v1Predict, v2Infer } from './inference-handlers';
+import { v1Predict, v2Infer, type CallMeta } from './inference-handlers';
 import { rateLimitTracker } from './rate-limit.guard';
 import { renderError } from './serving-exception.filter';
 
@@ -55,7 +55,7 @@ export class InferenceFastPath implements OnApplicationBootstrap {
   /** True when the request is an inference call (answered here). */
   private handle(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url ?? '';
-    let run: ((body: unknown, meta: { requestIdHeader?: string; keyId?: string }) => Promise<unknown>) | undefined;
+    let run: ((body: unknown, meta: CallMeta) => Promise<unknown>) | undefined;
     let route: string;
     const v2 = V2.exec(url);
     if (v2) {
@@ -75,7 +75,7 @@ export class InferenceFastPath implements OnApplicationBootstrap {
     this.authorize(req)
       .then((principal) => {
         this.limit(principal, req);
-        return readJson(req, this.maxBodyBytes).then((body) => run!(body, { requestIdHeader: typeof header === 'string' ? header : undefined, keyId: principal?.keyId }));
+        return readJson(req, this.maxBodyBytes).then((body) => run!(body, { requestIdHeader: typeof header === 'string' ? header : undefined, keyId: principal?.keyId, headers: req.headers }));
       })
       .then(
         (result) => this.reply(res, 200, JSON.stringify(result), route, started),

@@ -28,6 +28,8 @@ export interface V2InferResponse {
 export interface CallMeta {
   requestIdHeader?: string;
   keyId?: string;
+  /** The request's headers: a sticky rollout may key on one. */
+  headers?: Readonly<Record<string, unknown>>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,200}$/;
@@ -45,6 +47,7 @@ export async function v1Predict(runtime: ServingRuntime, target: string, body: u
     protocol: 'rest-v1',
     requestId: requestId(b.request_id, meta.requestIdHeader),
     keyId: meta.keyId,
+    headers: meta.headers,
     ...(typeof b.timeout_ms === 'number' && b.timeout_ms > 0 ? { timeoutMs: b.timeout_ms } : {}),
   });
   return {
@@ -64,6 +67,7 @@ export async function v2Infer(runtime: ServingRuntime, m: string, v: string | un
     protocol: 'rest-v2',
     requestId: requestId(request.id, meta.requestIdHeader),
     keyId: meta.keyId,
+    headers: meta.headers,
     timeoutMs: request.timeoutMs,
   });
   return {

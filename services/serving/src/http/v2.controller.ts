@@ -137,7 +137,7 @@ export class V2Controller {
   }
 
   private doInfer(m: string, v: string | undefined, body: unknown, req: IncomingMessage): Promise<V2InferResponse> {
-    return v2Infer(this.runtime, m, v, body, { requestIdHeader: headerOf(req, 'x-request-id'), keyId: keyIdOf(req) });
+    return v2Infer(this.runtime, m, v, body, { requestIdHeader: headerOf(req, 'x-request-id'), keyId: keyIdOf(req), headers: req.headers });
   }
 
 }

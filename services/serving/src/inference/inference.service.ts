@@ -19,6 +19,28 @@ export interface InferenceContext {
   /** Id of the API key that called, when auth is on: only a hash of it is published. */
   keyId?: string;
   timeoutMs?: number;
+  /** Request headers (HTTP) or metadata (gRPC): a sticky rollout may key on one. */
+  headers?: Readonly<Record<string, unknown>>;
+  /** Telemetry arm instead of the lease's (a mirrored request is `shadow`). */
+  arm?: string;
+}
+
+/** The request key a sticky rollout hashes: a header, or an input field of the first row. */
+export interface RoutingKey {
+  header(name: string): string | undefined;
+  field(name: string): string | undefined;
+}
+
+/** A lease chosen by a rollout; `done` reports the outcome, `mirrorVersion` asks for a shadow copy. */
+export interface RoutedLease extends Lease {
+  mirrorVersion?: number;
+  done(code: string, latencyMs: number): void;
+}
+
+/** Splits a model's traffic between a rollout's arms (src/deployments); undefined leaves the request to the alias. */
+export interface RequestRouter {
+  acquire(ref: ModelRef, key: RoutingKey): RoutedLease | undefined;
+  mirrored?(model: string, version: number, code: string): void;
 }
 
 export interface InferenceResult {
@@ -39,6 +61,9 @@ const MAX_ROWS = 10_000;
  * version's batcher, decode, and publish telemetry off the hot path.
  */
 export class InferenceService {
+  /** Set by the deployments module. */
+  router?: RequestRouter;
+
   constructor(
     private readonly models: ModelManager,
     private readonly client: MlpClient | undefined,
@@ -53,7 +78,9 @@ export class InferenceService {
       return Promise.reject(invalidInput([{ path: 'instances', message: 'an array of at least one instance (an object of named features) is needed' }]));
     }
     if (instances.length > MAX_ROWS) return Promise.reject(invalidInput([{ path: 'instances', message: `at most ${MAX_ROWS} instances per request, received ${instances.length}` }]));
-    return this.run(ref, version, ctx, async (loaded) => {
+    const first = instances[0] as Record<string, unknown> | null;
+    const key = routingKey(ctx, (name) => (first !== null && typeof first === 'object' ? first[name] : undefined));
+    return this.run(ref, version, ctx, key, async (loaded) => {
       const rows = loaded.onlineInputs.length > 0 ? await this.withOnlineFeatures(loaded, instances as Record<string, unknown>[]) : (instances as Record<string, unknown>[]);
       const extra = loaded.onlineInputs.length > 0 ? () => true : undefined;
       return { frame: loaded.inputSchema.frameFromRows(rows, 'instances', extra), n: rows.length };
@@ -62,19 +89,22 @@ export class InferenceService {
 
   /** V2 tensors (one per feature, or one [N, F]). */
   predictTensors(ref: ModelRef, version: number | undefined, tensors: readonly DecodedTensor[], ctx: InferenceContext): Promise<InferenceResult> {
-    return this.run(ref, version, ctx, async (loaded) => {
+    const key = routingKey(ctx, (name) => tensors.find((t) => t.name === name)?.data[0]);
+    return this.run(ref, version, ctx, key, async (loaded) => {
       const { frame, n } = frameFromTensors(loaded.inputSchema, tensors);
       if (n > MAX_ROWS) throw invalidInput([{ path: 'inputs', message: `at most ${MAX_ROWS} rows per request, received ${n}` }]);
       return { frame, n };
     });
   }
 
-  private async run(ref: ModelRef, version: number | undefined, ctx: InferenceContext, toFrame: (loaded: LoadedVersion) => Promise<{ frame: Frame; n: number }>): Promise<InferenceResult> {
+  private async run(ref: ModelRef, version: number | undefined, ctx: InferenceContext, key: RoutingKey, toFrame: (loaded: LoadedVersion) => Promise<{ frame: Frame; n: number }>): Promise<InferenceResult> {
     const started = performance.now();
     const requestId = ctx.requestId ?? randomUUID();
     let lease: Lease;
+    let routed: RoutedLease | undefined;
     try {
-      lease = this.models.acquire(ref, version);
+      routed = this.router && version === undefined && ref.version === undefined ? this.router.acquire(ref, key) : undefined;
+      lease = routed ?? this.models.acquire(ref, version);
     } catch (err) {
       this.metrics?.requests.inc({ model: ref.name, version: '', protocol: ctx.protocol, code: codeOf(err) });
       throw err;
@@ -90,15 +120,34 @@ export class InferenceService {
       const latencyMs = performance.now() - started;
       this.metrics?.requests.inc({ ...labels, code: 'OK' });
       this.metrics?.latency.observe(labels, latencyMs / 1000);
-      this.publish(loaded, lease.arm, requestId, frame, n, outputs, latencyMs, ctx.keyId);
+      this.publish(loaded, ctx.arm ?? lease.arm, requestId, frame, n, outputs, latencyMs, ctx.keyId);
+      if (routed) {
+        routed.done('OK', latencyMs);
+        if (routed.mirrorVersion !== undefined) this.mirror(ref.name, routed.mirrorVersion, { ...ctx, requestId }, toFrame);
+      }
       return { loaded, arm: lease.arm, requestId, n, outputs };
     } catch (err) {
+      routed?.done(codeOf(err), performance.now() - started);
       this.metrics?.requests.inc({ ...labels, code: codeOf(err) });
       if (err instanceof OverloadedError) this.metrics?.shed.inc({ model: labels.model, version: labels.version });
       throw err;
     } finally {
       this.models.release(lease);
     }
+  }
+
+  /**
+   * Shadow: the same rows through the challenger, after the primary answer
+   * is on its way (setImmediate); its outputs go to telemetry as arm
+   * `shadow` under the same request id, its errors only to a counter.
+   */
+  private mirror(name: string, version: number, ctx: InferenceContext, toFrame: (loaded: LoadedVersion) => Promise<{ frame: Frame; n: number }>): void {
+    setImmediate(() => {
+      this.run({ name, version }, undefined, { ...ctx, arm: 'shadow' }, noKey, toFrame).then(
+        () => this.router?.mirrored?.(name, version, 'OK'),
+        (err: unknown) => this.router?.mirrored?.(name, version, codeOf(err)),
+      );
+    });
   }
 
   /**
@@ -175,6 +224,13 @@ export class InferenceService {
     }
     this.telemetry.publishPredictions(records);
   }
+}
+
+const scalar = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
+const noKey: RoutingKey = { header: () => undefined, field: () => undefined };
+
+function routingKey(ctx: InferenceContext, field: (name: string) => unknown): RoutingKey {
+  return { header: (name) => scalar(ctx.headers?.[name]), field: (name) => scalar(field(name)) };
 }
 
 function codeOf(err: unknown): string {

@@ -53,6 +53,8 @@ export class ModelManager {
   private readonly loadedByVersion = new Map<string, ServedVersion>();
   /** `name@alias` → why it is not ready (load failed), while no version serves it. */
   private readonly failures = new Map<string, string>();
+  /** Versions a rollout needs loaded (its stable and candidate), routed under `name@~v<version>`. */
+  private pins: readonly { name: string; version: number }[] = [];
   private subscription?: Subscription;
   private reconciling: Promise<void> = Promise.resolve();
   private caughtUp = false;
@@ -104,9 +106,50 @@ export class ModelManager {
     return [...this.loadedByVersion.values()];
   }
 
+  /**
+   * The versions rollouts need loaded, besides what aliases hold. Each is
+   * routed under a pin key `name@~v<version>` that no request can name
+   * (aliases start with a letter), so it loads, warms up, and retires like
+   * an alias route.
+   */
+  setPins(pins: readonly { name: string; version: number }[]): Promise<void> {
+    this.pins = pins;
+    return this.caughtUp && !this.stopped ? this.reconcile() : Promise.resolve();
+  }
+
+  /** Served aliases plus pinned versions of served models. */
+  private desired(): Desired {
+    const desired = this.served.desired(this.config.served);
+    const served = this.config.served;
+    for (const p of this.pins) {
+      if (served !== '*' && !served.some((s) => s.name === p.name)) continue;
+      const alias = pinAlias(p.version);
+      desired.set(aliasKey(p.name, alias), { name: p.name, alias, version: p.version });
+    }
+    return desired;
+  }
+
+  /** The version `alias` of `name` holds in the log (whether served here or not). */
+  aliasVersion(name: string, alias: string): number | undefined {
+    return this.served.aliasVersion(name, alias);
+  }
+
+  isRegistered(name: string, version: number): boolean {
+    return this.served.version(name, version) !== undefined;
+  }
+
+  /** A lease on `name:version` when it is loaded here and not retiring; undefined otherwise (never throws). */
+  tryAcquire(name: string, version: number, arm: string): Lease | undefined {
+    const served = this.loadedByVersion.get(`${name}:${version}`);
+    if (!served || served.retiring) return undefined;
+    served.inflight++;
+    served.loaded.requests++;
+    return { served, arm };
+  }
+
   /** Every served alias and what answers it. */
   routesView(): { name: string; alias: string; version: number | null; error?: string }[] {
-    const desired = this.served.desired(this.config.served);
+    const desired = this.desired();
     return [...desired.values()].map((d) => {
       const s = this.routes.get(aliasKey(d.name, d.alias));
       const error = this.failures.get(aliasKey(d.name, d.alias));
@@ -150,7 +193,7 @@ export class ModelManager {
     }
     const production = this.routes.get(aliasKey(ref.name, 'production'));
     if (production) return { served: production, arm: 'production' };
-    const routed = [...this.routes.entries()].filter(([key]) => key.startsWith(`${ref.name}@`));
+    const routed = [...this.routes.entries()].filter(([key]) => key.startsWith(`${ref.name}@`) && !key.startsWith(`${ref.name}@~`));
     if (routed.length === 1) return { served: routed[0][1], arm: routed[0][0].slice(ref.name.length + 1) };
     if (routed.length > 1) {
       throw new NotFoundError(`model '${ref.name}' is served under ${routed.map(([k]) => k).join(', ')}; name one (model@alias or model:version)`, { code: 'MODEL_AMBIGUOUS' });
@@ -163,7 +206,7 @@ export class ModelManager {
     if (failure && (failure[0] === what || what === name)) {
       return new OverloadedError(`${what} is not ready: ${failure[1]}`, 5);
     }
-    const available = [...this.routes.keys()].filter((k) => k.startsWith(`${name}@`));
+    const available = [...this.routes.keys()].filter((k) => k.startsWith(`${name}@`) && !k.startsWith(`${name}@~`));
     return new NotFoundError(`model ${what} is not served here${available.length ? ` (served: ${available.join(', ')})` : ''}`, { code: 'MODEL_NOT_FOUND' });
   }
 
@@ -185,7 +228,7 @@ export class ModelManager {
 
   private async reconcileOnce(): Promise<void> {
     if (this.stopped) return;
-    const desired: Desired = this.served.desired(this.config.served);
+    const desired: Desired = this.desired();
     // Load what is missing, one version at a time (each swap happens as soon as its version is warm).
     const byVersion = new Map<string, { name: string; version: number; aliases: string[] }>();
     for (const d of desired.values()) {
@@ -305,6 +348,8 @@ export class ModelManager {
     await this.store.appendToStream(streams.serving(name), [toNewEvent(event, meta, { codeVersion: codeVersion() })]);
   }
 }
+
+const pinAlias = (version: number) => `~v${version}`;
 
 /** A few predictions on zeros, so the first request does not pay for kernel compilation and first allocations. */
 function warmUp(loaded: LoadedVersion, rows: number): void {

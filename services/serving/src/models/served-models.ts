@@ -85,6 +85,10 @@ export class ServedModels {
     }
   }
 
+  aliasVersion(name: string, alias: string): number | undefined {
+    return this.models.get(name)?.aliases.get(alias);
+  }
+
   version(name: string, version: number): VersionInfo | undefined {
     return this.models.get(name)?.versions.get(version);
   }
