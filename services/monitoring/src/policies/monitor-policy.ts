@@ -37,7 +37,19 @@ export type MonitorPolicyState =
 
 export const initialPolicyState = (): MonitorPolicyState => ({ status: 'NoPolicy', lastScheduledAt: null });
 
+const policyEventTypes: ReadonlySet<string> = new Set<PolicyEvent['type']>([
+  'MonitoringPolicyApplied',
+  'AlertRaised',
+  'AlertResolved',
+  'RetrainingTriggered',
+  'RetrainingScheduleFired',
+  'RollbackRequested',
+  'CanaryPromotionRequested',
+]);
+
+/** Folds the policy's events; the stream's other events (drift reports, deliveries) leave the state as it is. */
 export function evolvePolicy(state: MonitorPolicyState, event: PolicyEvent): MonitorPolicyState {
+  if (!policyEventTypes.has(event.type)) return state;
   switch (event.type) {
     case 'MonitoringPolicyApplied':
       return state.status === 'Active'
