@@ -1,0 +1,178 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from 'nats';
+import { FsArtifactStore } from '@mlp/artifacts';
+import { streams, subjects, toNewEvent, type DomainEventInput, type EventData, type FeedbackTelemetry, type PredictionTelemetry, type RecordedEvent } from '@mlp/contracts';
+import { JetStreamEventStore } from '@mlp/eventstore';
+import { SeededRng } from '@mlp/ml';
+import { createLogger, type BaseConfig } from '@mlp/service-kit';
+import { startNatsServer, type NatsServerHandle } from '@mlp/testing';
+import reference from './performance/arm-comparison.scipy.json';
+import { compareArms } from './performance/arm-comparison';
+import { TelemetryMonitorService } from './windows/telemetry-monitor.service';
+
+/**
+ * Monitoring against a real nats-server: the event store on JetStream,
+ * telemetry published to MLP_TELEMETRY as serving publishes it, read through
+ * the durable consumer by the same service the app runs.
+ */
+const rng = new SeededRng(7);
+const PLANS = ['basic', 'plus', 'pro'];
+const pick = (weights: number[]) => {
+  let u = rng.next();
+  for (let i = 0; i < weights.length; i++) if ((u -= weights[i]) < 0) return PLANS[i];
+  return PLANS[PLANS.length - 1];
+};
+const trainingRow = () => ({ amount: rng.normal(50, 10), plan: pick([0.5, 0.3, 0.2]) });
+const shiftedRow = () => ({ amount: rng.normal(65, 10), plan: pick([0.2, 0.3, 0.5]) });
+
+const meta = { now: '2026-12-01T00:00:00.000Z', correlationId: 'seed', causationId: null, actor: 'test' };
+const ev = (e: DomainEventInput) => toNewEvent(e, meta, { codeVersion: 'test' });
+
+describe('monitoring core on NATS JetStream', () => {
+  let nats: NatsServerHandle;
+  let dir: string;
+  let store: JetStreamEventStore;
+  let nc: NatsConnection;
+  let service: TelemetryMonitorService;
+  const env = { ...process.env };
+
+  const monitorEvents = async (type: string, count: number): Promise<RecordedEvent[]> => {
+    for (;;) {
+      const found = (await store.readStream(streams.monitor('churn'))).filter((e) => e.type === type);
+      if (found.length >= count) return found;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const predict = async (records: PredictionTelemetry[]) => {
+    const js = nc.jetstream();
+    for (const r of records) await js.publish(subjects.tel.predictions(r.model), JSON.stringify(r));
+  };
+  const feedback = async (records: FeedbackTelemetry[]) => {
+    const js = nc.jetstream();
+    for (const r of records) await js.publish(subjects.tel.feedback(r.model), JSON.stringify(r));
+  };
+  let clock = Date.parse('2026-12-01T00:00:00.000Z');
+  const prediction = (requestId: string, version: number, arm: string, features: Record<string, string | number>, label: 'yes' | 'no'): PredictionTelemetry => ({
+    requestId, row: 0, model: 'churn', version, arm, instance: 'serving@test', features, prediction: label,
+    probabilities: label === 'yes' ? [0.2, 0.8] : [0.8, 0.2], latencyMs: 2, at: new Date((clock += 1000)).toISOString(),
+  });
+  const label = (requestId: string, value: 'yes' | 'no'): FeedbackTelemetry => ({ requestId, row: 0, model: 'churn', label: value, at: new Date((clock += 1000)).toISOString() });
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    dir = mkdtempSync(join(tmpdir(), 'mlp-monitoring-'));
+    store = await JetStreamEventStore.connect({ servers: nats.url });
+    nc = await connect({ servers: nats.url });
+    const artifacts = new FsArtifactStore({ root: join(dir, 'artifacts') });
+
+    // Two versions trained on the same distribution: the run's baseline with its reference sample, and holdout accuracy 0.9.
+    const rows = Array.from({ length: 800 }, trainingRow);
+    const sample = { columns: { amount: rows.map((r) => r.amount), plan: rows.map((r) => r.plan), prediction: rows.map(() => (rng.next() < 0.3 ? 'yes' : 'no')) } };
+    const bytes = Buffer.from(JSON.stringify(sample));
+    const { key } = await artifacts.put(bytes, { contentType: 'application/json', size: bytes.length });
+    for (const version of [1, 2]) {
+      const runId = `run${version}`;
+      const baseline: EventData<'BaselineRecorded'> = {
+        runId, experiment: 'churn', task: 'binary', classes: ['no', 'yes'], rows: 800, seed: 1, sampleArtifactKey: key, sampleRows: 800,
+        columns: { amount: { kind: 'numeric', count: 800, missing: 0, mean: 50, std: 10, min: 0, max: 100 }, plan: { kind: 'categorical', count: 800, missing: 0, top: {}, distinct: 3 } },
+        prediction: { kind: 'categorical', count: 800, missing: 0, top: {}, distinct: 2 },
+      };
+      await store.appendToStream(streams.run(runId), [
+        ev({ type: 'ModelEvaluated', data: { runId, metrics: { accuracy: 0.9 }, slices: {}, fairness: {}, baseline: { kind: 'none', metrics: {} }, comparison: {}, blessed: true } }),
+        ev({ type: 'BaselineRecorded', data: baseline }),
+      ]);
+      await store.appendToStream(streams.model('churn'), [ev({ type: 'ModelVersionRegistered', data: { name: 'churn', version, runId, artifacts: {}, metrics: { accuracy: 0.9 } } })]);
+    }
+
+    process.env.MLP_MONITORING_TELEMETRY = 'jetstream';
+    process.env.MLP_MONITORING_WINDOW = '300';
+    process.env.MLP_MONITORING_PERFORMANCE_WINDOW = '500';
+    const base = { MLP_TRANSPORT: 'nats', NATS_URL: nats.url, MLP_HOME: dir } as BaseConfig;
+    service = new TelemetryMonitorService(store, artifacts, base, createLogger({ service: 'monitoring', level: 'silent' }));
+    service.settings.set('churn', { window: { size: 300 }, performance: { window: 500, rule: { metric: 'accuracy', maxDrop: 0.05 } } });
+    await service.onModuleInit();
+  });
+
+  afterAll(async () => {
+    await service?.onModuleDestroy();
+    await nc?.drain();
+    await store?.close();
+    await nats?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    process.env = env;
+  });
+
+  it('finds no drift in traffic from the training distribution, then DriftDetected when the features shift', async () => {
+    await predict(Array.from({ length: 300 }, (_, i) => prediction(`a${i}`, 1, 'production', trainingRow(), rng.next() < 0.3 ? 'yes' : 'no')));
+    const [first] = await monitorEvents('DriftReportComputed', 1);
+    const quiet = first.data as EventData<'DriftReportComputed'>;
+    expect(quiet).toMatchObject({ model: 'churn', version: 1, window: { kind: 'count', rows: 300, sampledRows: 300 }, datasetDrift: false, reference: { runId: 'run1', rows: 800 } });
+    expect(quiet.features.map((f) => [f.name, f.method, f.drifted])).toEqual([
+      ['amount', 'ks', false],
+      ['plan', 'chisquare', false],
+    ]);
+    expect(quiet.prediction).toMatchObject({ method: 'ztest', drifted: false });
+
+    await predict(Array.from({ length: 300 }, (_, i) => prediction(`b${i}`, 1, 'production', shiftedRow(), rng.next() < 0.3 ? 'yes' : 'no')));
+    const [detected] = await monitorEvents('DriftDetected', 1);
+    const reports = await monitorEvents('DriftReportComputed', 2);
+    const shifted = reports[1].data as EventData<'DriftReportComputed'>;
+    expect(shifted.features.every((f) => f.drifted && (f.pValue as number) < 1e-6)).toBe(true);
+    expect(detected.data).toMatchObject({ model: 'churn', version: 1, windowId: shifted.window.id, driftedFeatures: ['amount', 'plan'], driftShare: 1, datasetDrift: true, predictionDrift: false });
+    expect(detected.correlationId).toBe(reports[1].correlationId);
+
+    // The full report is an artifact with the window's column summaries.
+    const artifacts = new FsArtifactStore({ root: join(dir, 'artifacts') });
+    const full = JSON.parse((await artifacts.getBuffer(shifted.reportArtifactKey)).toString()) as { columns: Record<string, { count: number; mean: number }> };
+    expect(full.columns.amount.count).toBe(300);
+    expect(full.columns.amount.mean).toBeGreaterThan(60);
+
+    // The query side: per feature over time, from the projection of the stored events.
+    for (;;) {
+      const h = service.history.driftHistory({ model: 'churn', feature: 'amount', limit: 10 }) as { points: { drifted: boolean }[] };
+      if (h.points.length === 2) {
+        expect(h.points.map((p) => p.drifted)).toEqual([false, true]);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
+  it('joins late and early labels per version and arm, flags the worse arm as degraded and names the winner as scipy does', async () => {
+    // production (v1): 430 of 500 right; canary (v2): 400 of 500 right (scipy fixture case 0).
+    const outcome = (right: number) => Array.from({ length: 500 }, (_, i) => i < right);
+    const prod = outcome(430).map((ok, i) => ({ p: prediction(`p${i}`, 1, 'production', trainingRow(), 'yes'), label: ok ? 'yes' : 'no' }) as const);
+    const canary = outcome(400).map((ok, i) => ({ p: prediction(`c${i}`, 2, 'canary', trainingRow(), 'no'), label: ok ? 'no' : 'yes' }) as const);
+    // Canary: the first 100 labels arrive before their predictions.
+    await feedback(canary.slice(0, 100).map((c) => label(c.p.requestId, c.label)));
+    await predict(prod.map((x) => x.p));
+    await predict(canary.map((x) => x.p));
+    // Production's labels come late: after all the canary traffic.
+    await feedback(prod.map((x) => label(x.p.requestId, x.label)));
+    await feedback(canary.slice(100).map((c) => label(c.p.requestId, c.label)));
+
+    const evaluated = (await monitorEvents('PerformanceEvaluated', 2)).map((e) => e.data as EventData<'PerformanceEvaluated'>);
+    const byArm = Object.fromEntries(evaluated.map((d) => [d.arm, d]));
+    expect(byArm.production).toMatchObject({ version: 1, labelled: 500, correct: 430, seq: 500, reference: { accuracy: 0.9 } });
+    expect(byArm.production.metrics.accuracy).toBeCloseTo(0.86, 12);
+    expect(byArm.canary).toMatchObject({ version: 2, labelled: 500, correct: 400, seq: 500 });
+    const [degraded] = await monitorEvents('PerformanceDegraded', 1);
+    expect(degraded.data).toMatchObject({ version: 2, arm: 'canary', metric: 'accuracy', value: 0.8, reference: 0.9, windowSeq: 500 });
+    expect((await store.readStream(streams.monitor('churn'))).filter((e) => e.type === 'PerformanceDegraded')).toHaveLength(1);
+
+    let arms = service.history.latestArms('churn');
+    while (arms.length < 2) {
+      await new Promise((r) => setTimeout(r, 50));
+      arms = service.history.latestArms('churn');
+    }
+    const comparison = compareArms(arms);
+    expect(comparison).toMatchObject({ a: 'canary', b: 'production', winner: 'production' }); // equal counts: ordered by name
+    const c = reference.cases[0];
+    expect(Math.abs(comparison.pValue! - c.pValue)).toBeLessThan(1e-9);
+    expect(Math.abs(Math.abs(comparison.z!) - c.z)).toBeLessThan(1e-9);
+    expect(comparison.confidence).toBeCloseTo(1 - c.pValue, 12);
+    expect(service.performance.join.counts).toMatchObject({ joined: 1000, duplicates: 0 });
+  });
+});
