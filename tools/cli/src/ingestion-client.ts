@@ -5,7 +5,7 @@ import { request as httpsRequest } from 'node:https';
 import { basename, delimiter, isAbsolute, relative, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ForbiddenError, NotFoundError, ValidationError, type IngestionOutcome } from '@mlp/contracts';
+import { ForbiddenError, NotFoundError, ValidationError, type IngestionOutcome, type ServiceName } from '@mlp/contracts';
 import { parseSchemaYaml, type DatasetSchema } from '@mlp/data';
 import { callText, call, CliError, parseReply, requestHeaders, serviceUrl, unreachable } from './api';
 import { PROGRESS_THRESHOLD_BYTES, renderProgress, renderWaiting, type StatusLine } from './progress';
@@ -222,14 +222,14 @@ export async function waitForJob(jobId: string, ui: IngestUi, env: NodeJS.Proces
 }
 
 /**
- * Sends a stream as a request body to the ingestion service (content-length
+ * Sends a stream as a request body to a service (ingestion unless named) (content-length
  * when the size is known, chunked otherwise) and parses the JSON reply.
  * `onBytes` sees the bytes handed to the socket so far. When the service
  * answers before taking the whole body (a 400 on the dataset name, say),
  * that answer is what the caller gets.
  */
-export function streamBody(method: string, path: string, body: Readable, size: number | undefined, env: NodeJS.ProcessEnv, onBytes?: (sent: number) => void): Promise<unknown> {
-  const url = new URL(`${serviceUrl('ingestion', env)}${path}`);
+export function streamBody(method: string, path: string, body: Readable, size: number | undefined, env: NodeJS.ProcessEnv, onBytes?: (sent: number) => void, service: ServiceName = 'ingestion'): Promise<unknown> {
+  const url = new URL(`${serviceUrl(service, env)}${path}`);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const headers: Record<string, string> = { ...requestHeaders(env), 'content-type': 'application/octet-stream', accept: 'application/json' };
   if (size !== undefined) headers['content-length'] = String(size);
@@ -260,7 +260,7 @@ export function streamBody(method: string, path: string, body: Readable, size: n
     const fail = (err: NodeJS.ErrnoException) => {
       if (answered || failure) return;
       failure = err;
-      if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EHOSTUNREACH') return reject(unreachable('ingestion', env));
+      if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EHOSTUNREACH') return reject(unreachable(service, env));
       // The service may have answered and closed early: give its reply a moment to arrive.
       setTimeout(() => {
         if (!answered) reject(err.code === 'ENOENT' || err.code === 'EACCES' ? new CliError(`cannot read the input: ${err.message}`) : new CliError(`upload failed: ${err.message}`));

@@ -9,7 +9,9 @@ import { approve, models, promote, rollback } from './commands/models';
 import { replay, runs, train } from './commands/train';
 import { up } from './commands/up';
 import { drift } from './commands/drift';
+import { monitor } from './commands/monitor';
 import { predict } from './commands/predict';
+import { batchPredict } from './commands/batch-predict';
 import { serving } from './commands/serving';
 
 const USAGE = `mlp: the event-sourced ML platform
@@ -74,8 +76,14 @@ usage: mlp <command> [--json]
   drift --reference <dataset[:v]|file> --current <dataset[:v]|file> [--columns a,b] [--method col=method[:threshold]]...
                                  a one-off drift report per column (Evidently's tests: ks, chisquare, ztest, wasserstein,
                                  jensenshannon, psi, kl, hellinger, anderson); files are .csv/.tsv/.parquet
+  monitor <model>                latest drift window per feature (method, statistic, p-value, threshold), performance per
+                                 version and arm against the holdout, the arm comparison (winner, confidence), active alerts
   predict <model[@alias|:version]> --input <rows.json|rows.ndjson|rows.csv> [--grpc]
                                  predictions from the served model (JSON API, or V2 gRPC with --grpc)
+  batch-predict <model[@alias|:version]> --input <file.csv|file.parquet|dataset[:version]> --output <file.parquet|file.csv>
+         [--rejects <file>] [--chunk-rows n]
+                                 a resumable batch job in serving (chunks checkpointed as events; progress bar); downloads the
+                                 predictions and the rejected rows with their reasons (<output>.rejects.<ext>); exit 1 if it failed
   serving status                 loaded versions with aliases, memory and request rates; aliases not served and why
   keys create --name <n> --scopes read,write
                                  create an API key (scopes: read, write, admin, push, predict); the token is printed once
@@ -139,12 +147,19 @@ async function main(argv: string[]): Promise<void> {
       await predict(rest, json);
       process.exit(0);
       return;
+    case 'batch-predict':
+      process.exit(await batchPredict(rest, json));
+      return;
     case 'serving':
       await serving(rest, json);
       process.exit(0);
       return;
     case 'drift':
       process.exit(await drift(rest, json));
+      return;
+    case 'monitor':
+      await monitor(rest, json);
+      process.exit(0);
       return;
     case 'replay':
       process.exit(await replay(rest, json));

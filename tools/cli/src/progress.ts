@@ -8,17 +8,18 @@ const BAR_WIDTH = 24;
 /**
  * One line of upload or download progress:
  * `uploading [##########..............]  41%  4.4 MB / 10.5 MB  2.2 MB/s`.
- * The rate is left out until some time has passed.
+ * The rate is left out until some time has passed. `format` renders the
+ * counts (bytes by default; rows for batch inference).
  */
-export function renderProgress(sent: number, total: number | undefined, elapsedMs: number, label = 'uploading'): string {
-  const rateText = elapsedMs > 0 ? `  ${formatBytes((sent * 1000) / elapsedMs)}/s` : '';
+export function renderProgress(sent: number, total: number | undefined, elapsedMs: number, label = 'uploading', format: (n: number) => string = formatBytes): string {
+  const rateText = elapsedMs > 0 ? `  ${format((sent * 1000) / elapsedMs)}/s` : '';
   // An unknown total (no content-length): the bytes so far and the rate, no bar.
-  if (total === undefined || !Number.isFinite(total)) return `${label} ${formatBytes(sent)}${rateText}`;
+  if (total === undefined || !Number.isFinite(total)) return `${label} ${format(sent)}${rateText}`;
   const fraction = total > 0 ? Math.min(1, sent / total) : 1;
   const filled = Math.round(fraction * BAR_WIDTH);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}]`;
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
-  return `${label} ${bar} ${percent}  ${formatBytes(sent)} / ${formatBytes(total)}${rateText}`;
+  return `${label} ${bar} ${percent}  ${format(sent)} / ${format(total)}${rateText}`;
 }
 
 /** `validating… 3.2s` while the service checks the rows. */
