@@ -10,6 +10,7 @@ import { GrpcInferenceServer } from './grpc/grpc-inference.server';
 import { ServingRuntime } from './serving-runtime';
 import { ServingRuntimeModule } from './serving-runtime.module';
 import { BatchModule } from './batch/batch.module';
+import { DeploymentsModule } from './deployments/deployments.module';
 
 /**
  * Serving: models hot-swapped by alias from the event log, the Open Inference
@@ -29,6 +30,7 @@ import { BatchModule } from './batch/batch.module';
     }),
     ServingRuntimeModule,
     BatchModule,
+    DeploymentsModule,
   ],
   controllers: [FeatureLookupController, V1Controller, V2Controller],
   providers: [

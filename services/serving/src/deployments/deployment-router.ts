@@ -92,6 +92,8 @@ export interface RouterHooks {
   onRouted?(live: LiveRollout, arm: Arm, version: number, code: string, latencyMs: number): void;
   /** The candidate reached the policy's next evaluation point. */
   onPolicyDue?(live: LiveRollout): void;
+  /** A mirrored (shadow) request ended: never seen by the caller. */
+  onMirrored?(model: string, version: number, code: string): void;
 }
 
 /**
@@ -156,6 +158,10 @@ export class DeploymentRouter implements RequestRouter {
       mirrorVersion,
       done: (code, latencyMs) => this.observe(live, arm, version, code, latencyMs),
     };
+  }
+
+  mirrored(model: string, version: number, code: string): void {
+    this.hooks.onMirrored?.(model, version, code);
   }
 
   private observe(live: LiveRollout, arm: Arm, version: number, code: string, latencyMs: number): void {

@@ -135,7 +135,7 @@ export class JetStreamTelemetrySink implements TelemetrySink {
   }
 
   async writePredictions(records: readonly PredictionTelemetry[]): Promise<void> {
-    await Promise.all(records.map((r) => this.js.publish(subjects.tel.predictions(r.model), JSON.stringify(r), { msgID: `${r.requestId}:${r.row}` })));
+    await Promise.all(records.map((r) => this.js.publish(subjects.tel.predictions(r.model), JSON.stringify(r), { msgID: `${r.requestId}:${r.row}:${r.arm}` })));
   }
 
   async writeFeedback(records: readonly FeedbackTelemetry[]): Promise<void> {
