@@ -4,10 +4,13 @@ import type { EventStore } from './event-store';
 import type { EventStoreOptions } from './base-event-store';
 import { MemoryEventStore } from './memory/memory-event-store';
 import { SqliteEventStore } from './sqlite/sqlite-event-store';
-import { JetStreamEventStore } from './nats/jetstream-event-store';
+import { JetStreamEventStore, type JetStreamEventStoreOptions } from './nats/jetstream-event-store';
 import { EsdbEventStore } from './eventstoredb/esdb-event-store';
 
-type Factory = (url: URL, raw: string, options: EventStoreOptions) => Promise<EventStore>;
+/** Options of every adapter, and the NATS credentials the nats: adapter connects with. */
+export type CreateEventStoreOptions = EventStoreOptions & Pick<JetStreamEventStoreOptions, 'auth'>;
+
+type Factory = (url: URL, raw: string, options: CreateEventStoreOptions) => Promise<EventStore>;
 
 /** sqlite:///abs/file.db, sqlite://rel/file.db, sqlite://:memory: */
 function sqlitePath(raw: string): string {
@@ -34,7 +37,7 @@ const factories: Record<string, Factory> = {
 export const eventStoreSchemes = Object.keys(factories).map((s) => s.slice(0, -1));
 
 /** Picks the adapter by URL scheme (EVENTSTORE_URL). */
-export async function createEventStore(raw: string, options: EventStoreOptions = {}): Promise<EventStore> {
+export async function createEventStore(raw: string, options: CreateEventStoreOptions = {}): Promise<EventStore> {
   let url: URL;
   try {
     url = new URL(raw);

@@ -44,6 +44,11 @@ export const messagingConfigShape = {
   /** One URL or a comma-separated list (cluster). */
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   MLP_RPC_TIMEOUT_MS: positiveInt.default(DEFAULT_RPC_TIMEOUT_MS),
+  /** NATS credentials, one kind at most (see natsAuth): a token, a user and password, or a `.creds` file path. */
+  MLP_NATS_TOKEN: z.string().min(1).optional(),
+  MLP_NATS_USER: z.string().min(1).optional(),
+  MLP_NATS_PASSWORD: z.string().min(1).optional(),
+  MLP_NATS_CREDS: z.string().min(1).optional(),
   ...rpcPortShape,
 };
 export const messagingConfigSchema = z.object(messagingConfigShape);

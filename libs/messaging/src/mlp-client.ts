@@ -14,6 +14,7 @@ import {
 } from '@mlp/contracts';
 import { DEFAULT_RPC_TIMEOUT_MS, natsServers, rpcPort, type MessagingConfig } from './messaging-config';
 import { currentContext } from './request-context';
+import { natsAuth } from './nats-auth';
 import { rpcErrorCodes, toCallerError } from './rpc-errors';
 import { TCP_HOST } from './transport-options';
 
@@ -113,6 +114,7 @@ export class MlpClient implements OnApplicationShutdown {
       this.nats ??= new ClientNats({
         servers: natsServers(this.config),
         name: this.caller ? `mlp-${this.caller}-client` : 'mlp-client',
+        ...natsAuth(this.config),
       });
       return this.nats;
     }

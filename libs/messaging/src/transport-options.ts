@@ -1,6 +1,7 @@
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { ServiceName } from '@mlp/contracts';
 import { natsServers, rpcPort, type MessagingConfig } from './messaging-config';
+import { natsAuth } from './nats-auth';
 
 /** Host the embedded TCP transport binds to and dials: never exposed off the machine. */
 export const TCP_HOST = '127.0.0.1';
@@ -12,7 +13,7 @@ export function queueGroup(service: ServiceName): string {
 
 /**
  * How `service` receives commands and queries: NATS with a per-service queue
- * group when MLP_TRANSPORT=nats, otherwise (embedded default) TCP on localhost
+ * group when MLP_TRANSPORT=nats (with the configured NATS credentials), otherwise (embedded default) TCP on localhost
  * at the service's rpc port.
  */
 export function transportOptions(service: ServiceName, config: MessagingConfig): MicroserviceOptions {
@@ -23,6 +24,7 @@ export function transportOptions(service: ServiceName, config: MessagingConfig):
         servers: natsServers(config),
         queue: queueGroup(service),
         name: `mlp-${service}`,
+        ...natsAuth(config),
         // Stop taking new messages, give in-flight handlers a moment, then close.
         gracefulShutdown: true,
         gracePeriod: 200,

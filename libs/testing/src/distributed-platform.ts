@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envKey, type ServiceName } from '@mlp/contracts';
 import { freePort } from './free-port';
-import { startNatsServer, type NatsServerHandle } from './nats-server';
+import { startNatsServer, type NatsServerAuth, type NatsServerHandle } from './nats-server';
 import { repoRoot, spawnTs, waitForHttp, type SpawnedProcess } from './processes';
 import { startS3Server, type RunningS3Server } from './s3-server';
 
@@ -13,8 +13,8 @@ export interface DistributedPlatformOptions {
   prefix: string;
   /** Settings for every process on top of the distributed defaults. */
   env?: NodeJS.ProcessEnv;
-  /** Extra arguments for nats-server (e.g. `['--auth', token]`). */
-  natsArgs?: string[];
+  /** NATS auth: the server demands it, and every service gets it (MLP_NATS_TOKEN, or MLP_NATS_USER/MLP_NATS_PASSWORD). */
+  natsAuth?: NatsServerAuth;
 }
 
 export interface CallResult {
@@ -54,7 +54,7 @@ export interface DistributedPlatform {
  * started as its own OS process with auth on (a random bootstrap admin key).
  */
 export async function startDistributedPlatform(options: DistributedPlatformOptions): Promise<DistributedPlatform> {
-  const [nats, s3] = await Promise.all([startNatsServer({ args: options.natsArgs }), startS3Server()]);
+  const [nats, s3] = await Promise.all([startNatsServer({ auth: options.natsAuth }), startS3Server()]);
   const home = mkdtempSync(join(tmpdir(), `mlp-${options.prefix}-`));
   const adminKey = randomBytes(24).toString('hex');
   const env: NodeJS.ProcessEnv = {
@@ -68,6 +68,7 @@ export async function startDistributedPlatform(options: DistributedPlatformOptio
     S3_SECRET_KEY: s3.secretKey,
     LOG_LEVEL: 'warn',
     MLP_ADMIN_KEY: adminKey,
+    ...natsAuthEnv(options.natsAuth),
     ...options.env,
   };
   const ports: Record<string, number> = {};
@@ -119,4 +120,10 @@ export async function startDistributedPlatform(options: DistributedPlatformOptio
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/** The MLP_NATS_* variables a service reads for `auth`. */
+export function natsAuthEnv(auth?: NatsServerAuth): NodeJS.ProcessEnv {
+  if (!auth) return {};
+  return 'token' in auth ? { MLP_NATS_TOKEN: auth.token } : { MLP_NATS_USER: auth.user, MLP_NATS_PASSWORD: auth.pass };
 }

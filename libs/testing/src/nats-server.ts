@@ -5,10 +5,15 @@ import { join } from 'node:path';
 import { connect } from 'nats';
 import { freePort } from './free-port';
 
+/** Credentials the server demands (`--auth <token>`, or `--user`/`--pass`). */
+export type NatsServerAuth = { token: string } | { user: string; pass: string };
+
 export interface NatsServerHandle {
   url: string;
   port: number;
   storeDir: string;
+  /** What clients must present, when the server was started with auth. */
+  auth?: NatsServerAuth;
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -17,11 +22,13 @@ export interface NatsServerHandle {
  * Starts a real `nats-server -js` on a free port with a fresh store dir and
  * waits until it accepts connections. Every test suite gets its own.
  */
-export async function startNatsServer(options: { binary?: string; args?: string[] } = {}): Promise<NatsServerHandle> {
+export async function startNatsServer(options: { binary?: string; args?: string[]; auth?: NatsServerAuth } = {}): Promise<NatsServerHandle> {
+  const auth = options.auth;
+  const authArgs = !auth ? [] : 'token' in auth ? ['--auth', auth.token] : ['--user', auth.user, '--pass', auth.pass];
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'mlp-nats-'));
   const child = spawn(options.binary ?? process.env.NATS_SERVER_BIN ?? 'nats-server', [
-    '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, ...(options.args ?? []),
+    '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, ...authArgs, ...(options.args ?? []),
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -34,7 +41,7 @@ export async function startNatsServer(options: { binary?: string; args?: string[
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      const nc = await Promise.race([connect({ servers: url, reconnect: false }), exited]);
+      const nc = await Promise.race([connect({ servers: url, reconnect: false, ...auth }), exited]);
       await nc.close();
       break;
     } catch (err) {
@@ -50,6 +57,7 @@ export async function startNatsServer(options: { binary?: string; args?: string[
     url,
     port,
     storeDir,
+    auth,
     process: child,
     async stop() {
       if (child.exitCode === null) {

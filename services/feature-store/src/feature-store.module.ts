@@ -1,4 +1,5 @@
 import { Module, type OnApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { natsAuth } from '@mlp/messaging';
 import { SERVICE_CONFIG, type BaseConfig } from '@mlp/service-kit';
 import { createOnlineStore, type OnlineStore } from './online';
 import { ONLINE_STORE } from './online/online-store.token';
@@ -25,7 +26,7 @@ class OnlineStoreLifecycle implements OnApplicationShutdown {
   controllers: [FeatureStoreController],
   providers: [
     { provide: FEATURE_STORE_CONFIG, useFactory: (base: BaseConfig) => loadFeatureStoreConfig(process.env, base), inject: [SERVICE_CONFIG] },
-    { provide: ONLINE_STORE, useFactory: (c: FeatureStoreConfig) => createOnlineStore(c.onlineStoreUrl), inject: [FEATURE_STORE_CONFIG] },
+    { provide: ONLINE_STORE, useFactory: (c: FeatureStoreConfig, base: BaseConfig) => createOnlineStore(c.onlineStoreUrl, natsAuth(base)), inject: [FEATURE_STORE_CONFIG, SERVICE_CONFIG] },
     OnlineStoreLifecycle,
     FeatureViewsService,
     MaterializationService,

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ValidationError } from '@mlp/contracts';
+import { natsAuth, type NatsAuth, type NatsAuthVar } from '@mlp/messaging';
 import { loadConfig, type BaseConfig } from '@mlp/service-kit';
 
 /** Batching of one model: requests coalesce up to `maxBatchSize` rows or `maxLatencyMs` of waiting. */
@@ -93,11 +94,13 @@ export interface ServingConfig {
   fastPath: boolean;
   home: string;
   natsUrl: string;
+  /** Credentials of serving's own NATS connections (telemetry), from MLP_NATS_*. */
+  natsAuth: NatsAuth;
 }
 
 export const SERVING_CONFIG = Symbol('SERVING_CONFIG');
 
-export function loadServingConfig(env: NodeJS.ProcessEnv, base: Pick<BaseConfig, 'MLP_TRANSPORT' | 'NATS_URL' | 'MLP_HOME' | 'MLP_SERVING_PORT'>): ServingConfig {
+export function loadServingConfig(env: NodeJS.ProcessEnv, base: Pick<BaseConfig, 'MLP_TRANSPORT' | 'NATS_URL' | 'MLP_HOME' | 'MLP_SERVING_PORT'> & Partial<Pick<BaseConfig, NatsAuthVar>>): ServingConfig {
   const c = loadConfig(schema, env);
   const overrides = c.MLP_SERVING_MODEL_OPTIONS ?? {};
   const defaults: BatchingOptions = { maxBatchSize: c.MLP_SERVING_MAX_BATCH_SIZE, maxLatencyMs: c.MLP_SERVING_MAX_LATENCY_MS };
@@ -120,6 +123,7 @@ export function loadServingConfig(env: NodeJS.ProcessEnv, base: Pick<BaseConfig,
     fastPath: c.MLP_SERVING_FAST_PATH === 'on',
     home: base.MLP_HOME,
     natsUrl: base.NATS_URL,
+    natsAuth: natsAuth(base),
   };
 }
 

@@ -94,7 +94,7 @@ export class ServingRuntime implements OnModuleInit, OnApplicationShutdown {
   private async startAll(): Promise<void> {
     if (this.config.telemetry.sink === 'jetstream') {
       try {
-        const sink = await JetStreamTelemetrySink.connect(this.config.natsUrl, `mlp-serving-telemetry-${this.config.instance}`);
+        const sink = await JetStreamTelemetrySink.connect(this.config.natsUrl, `mlp-serving-telemetry-${this.config.instance}`, this.config.natsAuth);
         this.telemetry.sink = sink;
       } catch (err) {
         this.logger.warn({ err }, 'telemetry stream unavailable: predictions are served without telemetry');

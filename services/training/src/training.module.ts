@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { natsAuth } from '@mlp/messaging';
 import { SERVICE_CONFIG, SERVICE_LOGGER, type BaseConfig, type Logger } from '@mlp/service-kit';
 import { loadTrainingConfig, TRAINING_CONFIG, type TrainingConfig } from './training-config';
 import { TRIAL_QUEUE, type TrialQueue } from './queue/trial-queue';
@@ -8,9 +9,9 @@ import { RunsService } from './runs/runs.service';
 import { RunsQueryService } from './runs/runs-query.service';
 import { TrainingController } from './training.controller';
 
-async function createTrialQueue(config: TrainingConfig, logger: Logger): Promise<TrialQueue> {
+async function createTrialQueue(config: TrainingConfig, logger: Logger, base: BaseConfig): Promise<TrialQueue> {
   return config.trialQueue === 'jetstream'
-    ? JetStreamTrialQueue.connect(config.NATS_URL, { ackWaitMs: config.MLP_TRIAL_ACK_WAIT_MS, name: config.instance, logger })
+    ? JetStreamTrialQueue.connect(config.NATS_URL, { ackWaitMs: config.MLP_TRIAL_ACK_WAIT_MS, name: config.instance, logger, auth: natsAuth(base) })
     : new LocalTrialQueue(logger);
 }
 
@@ -23,7 +24,7 @@ async function createTrialQueue(config: TrainingConfig, logger: Logger): Promise
       useFactory: (base: BaseConfig) => loadTrainingConfig(process.env, base, base.MLP_TRAINING_PORT),
       inject: [SERVICE_CONFIG],
     },
-    { provide: TRIAL_QUEUE, useFactory: createTrialQueue, inject: [TRAINING_CONFIG, SERVICE_LOGGER] },
+    { provide: TRIAL_QUEUE, useFactory: createTrialQueue, inject: [TRAINING_CONFIG, SERVICE_LOGGER, SERVICE_CONFIG] },
     RunsQueryService,
     RunsService,
   ],

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createArtifactStore } from '@mlp/artifacts';
 import { serviceNames } from '@mlp/contracts';
 import { createEventStore } from '@mlp/eventstore';
+import { natsAuth } from '@mlp/messaging';
 import { baseConfigSchema, loadConfig, startService, type ServiceDefinition, type StartedService } from '@mlp/service-kit';
 import { ingestionService } from '@mlp/service-ingestion';
 import { featureStoreService } from '@mlp/service-feature-store';
@@ -33,7 +34,7 @@ export interface EmbeddedPlatform {
 export async function startEmbedded(env: NodeJS.ProcessEnv = process.env): Promise<EmbeddedPlatform> {
   const config = loadConfig(baseConfigSchema, env);
   mkdirSync(config.MLP_HOME, { recursive: true });
-  const eventStore = await createEventStore(config.EVENTSTORE_URL);
+  const eventStore = await createEventStore(config.EVENTSTORE_URL, { auth: natsAuth(config) });
   const artifacts = createArtifactStore(config.ARTIFACTS_URL, env);
   const runtime = { eventStore, artifacts, config };
   const settled = await Promise.allSettled(allServices.map((definition) => startService(definition, { runtime, env })));

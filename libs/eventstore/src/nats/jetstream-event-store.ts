@@ -6,6 +6,7 @@ import {
   nanos,
   RetentionPolicy,
   StorageType,
+  type ConnectionOptions,
   type JetStreamClient,
   type JetStreamManager,
   type KV,
@@ -31,6 +32,8 @@ import { ExpectedVersionConflictError } from '../errors';
 
 export interface JetStreamEventStoreOptions extends EventStoreOptions {
   servers: string | string[];
+  /** NATS credentials (token, user/pass or a creds authenticator), as @mlp/messaging's natsAuth builds them. */
+  auth?: Pick<ConnectionOptions, 'token' | 'user' | 'pass' | 'authenticator'>;
   /** JetStream stream replicas (R3 in a cluster). */
   replicas?: number;
   /** Window in which a re-published event id is recognised as a duplicate (ms). Default 24 h. */
@@ -97,7 +100,7 @@ export class JetStreamEventStore extends BaseEventStore {
   static async connect(options: JetStreamEventStoreOptions): Promise<JetStreamEventStore> {
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: options.servers, name: 'mlp-eventstore', maxReconnectAttempts: -1 });
+      nc = await connect({ servers: options.servers, name: 'mlp-eventstore', maxReconnectAttempts: -1, ...options.auth });
     } catch (cause) {
       throw new InfrastructureError(`cannot connect to NATS at ${String(options.servers)}`, { cause });
     }

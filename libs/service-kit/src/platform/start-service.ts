@@ -2,7 +2,7 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { createArtifactStore } from '@mlp/artifacts';
 import type { ServiceName } from '@mlp/contracts';
 import { createEventStore } from '@mlp/eventstore';
-import { MessagingModule, MLP_CLIENT, type MlpClient } from '@mlp/messaging';
+import { MessagingModule, MLP_CLIENT, natsAuth, type MlpClient } from '@mlp/messaging';
 import { bootstrapService, type RunningService } from '../bootstrap/bootstrap-service';
 import { transportReadiness, type ReadinessCheck } from '../health/readiness-check';
 import { loadConfig } from '../config/load-config';
@@ -49,7 +49,7 @@ export function artifactsReadiness(runtime: PlatformRuntime): ReadinessCheck {
 export async function startService(definition: ServiceDefinition, options: StartServiceOptions = {}): Promise<StartedService> {
   const config: BaseConfig = options.runtime?.config ?? loadConfig(baseConfigSchema, options.env ?? process.env);
   const ownsEventStore = !options.runtime?.eventStore;
-  const eventStore = options.runtime?.eventStore ?? (await createEventStore(config.EVENTSTORE_URL));
+  const eventStore = options.runtime?.eventStore ?? (await createEventStore(config.EVENTSTORE_URL, { auth: natsAuth(config) }));
   const artifacts = options.runtime?.artifacts ?? createArtifactStore(config.ARTIFACTS_URL, options.env ?? process.env);
   const runtime: PlatformRuntime = { eventStore, artifacts, config };
 

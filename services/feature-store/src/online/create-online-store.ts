@@ -1,11 +1,12 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ValidationError } from '@mlp/contracts';
+import type { NatsAuth } from '@mlp/messaging';
 import type { OnlineStore } from './online-store';
 import { MemoryOnlineStore } from './memory/memory-online-store';
 import { SqliteOnlineStore } from './sqlite/sqlite-online-store';
 import { JetStreamKvOnlineStore } from './nats/jetstream-kv-online-store';
 
-type Factory = (url: URL, raw: string) => Promise<OnlineStore>;
+type Factory = (url: URL, raw: string, auth: NatsAuth) => Promise<OnlineStore>;
 
 /** sqlite:///abs/file.db, sqlite://rel/file.db, sqlite://:memory: */
 function sqlitePath(raw: string): string {
@@ -29,9 +30,10 @@ const factories: Record<string, Factory> = {
   'memory:': async () => new MemoryOnlineStore(),
   'sqlite:': async (_url, raw) => new SqliteOnlineStore(sqlitePath(raw)),
   /** nats://host:port[?replicas=3&readConcurrency=64&writeConcurrency=64] */
-  'nats:': async (url) =>
+  'nats:': async (url, _raw, auth) =>
     JetStreamKvOnlineStore.connect({
       servers: `nats://${url.host}`,
+      auth,
       replicas: positiveInt(url, 'replicas'),
       readConcurrency: positiveInt(url, 'readConcurrency'),
       writeConcurrency: positiveInt(url, 'writeConcurrency'),
@@ -41,7 +43,7 @@ const factories: Record<string, Factory> = {
 export const onlineStoreSchemes = Object.keys(factories).map((s) => s.slice(0, -1));
 
 /** Picks the online store adapter by URL scheme (ONLINE_STORE_URL). */
-export async function createOnlineStore(raw: string): Promise<OnlineStore> {
+export async function createOnlineStore(raw: string, auth: NatsAuth = {}): Promise<OnlineStore> {
   let url: URL;
   try {
     url = new URL(raw);
@@ -57,5 +59,5 @@ export async function createOnlineStore(raw: string): Promise<OnlineStore> {
       [{ path: 'ONLINE_STORE_URL', message: `scheme must be one of ${onlineStoreSchemes.join(', ')}` }],
     );
   }
-  return factory(url, raw);
+  return factory(url, raw, auth);
 }

@@ -16,7 +16,7 @@ import {
   type NatsError,
 } from 'nats';
 import { InfrastructureError, streamConsumerName, streamSourceUri, subjects, type IngestionOutcome } from '@mlp/contracts';
-import { natsServers } from '@mlp/messaging';
+import { natsAuth, natsServers } from '@mlp/messaging';
 import { commandMetadata, SERVICE_CONFIG, SERVICE_LOGGER, type BaseConfig, type Logger } from '@mlp/service-kit';
 import { IngestionJobsService } from '../jobs/ingestion-jobs.service';
 import { STREAM_CONFIG, streamIngestEnabled, type StreamConfig } from './stream-config';
@@ -73,7 +73,7 @@ export class StreamIngestService implements OnApplicationBootstrap, OnModuleDest
     if (!this.enabled) return;
     const servers = natsServers(this.base);
     try {
-      this.nc = await connect({ servers, name: 'mlp-ingestion-stream', maxReconnectAttempts: -1 });
+      this.nc = await connect({ servers, name: 'mlp-ingestion-stream', maxReconnectAttempts: -1, ...natsAuth(this.base) });
     } catch (cause) {
       throw new InfrastructureError(`stream ingestion cannot connect to NATS at ${servers.join(',')} (NATS_URL)`, { cause });
     }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { connect, nanos, StorageType, type JetStreamClient, type NatsConnection } from 'nats';
+import type { NatsAuth } from '@mlp/messaging';
 import { InfrastructureError, subjects, telemetryStream, type FeedbackTelemetry, type PredictionTelemetry } from '@mlp/contracts';
 
 /** Where telemetry lands: a JetStream stream (distributed) or a SQLite table (embedded). Never the event store. */
@@ -110,8 +111,8 @@ export class JetStreamTelemetrySink implements TelemetrySink {
     private readonly js: JetStreamClient,
   ) {}
 
-  static async connect(url: string, name: string): Promise<JetStreamTelemetrySink> {
-    const nc = await connect({ servers: url.split(','), name, maxReconnectAttempts: -1 });
+  static async connect(url: string, name: string, auth: NatsAuth = {}): Promise<JetStreamTelemetrySink> {
+    const nc = await connect({ servers: url.split(','), name, maxReconnectAttempts: -1, ...auth });
     try {
       const jsm = await nc.jetstreamManager();
       const stream = telemetryStream.stream;

@@ -1,5 +1,6 @@
 import { AckPolicy, connect, JSONCodec, nanos, RetentionPolicy, StorageType, type JsMsg, type NatsConnection, type NatsError } from 'nats';
 import { InfrastructureError, subjects } from '@mlp/contracts';
+import type { NatsAuth } from '@mlp/messaging';
 import type { Logger } from '@mlp/service-kit';
 import { trialMessageId, type TrialHandler, type TrialMessage, type TrialQueue } from './trial-queue';
 
@@ -33,8 +34,8 @@ export class JetStreamTrialQueue implements TrialQueue {
     private readonly logger?: Logger,
   ) {}
 
-  static async connect(url: string, options: { ackWaitMs: number; name?: string; logger?: Logger }): Promise<JetStreamTrialQueue> {
-    const nc = await connect({ servers: url, name: options.name ?? 'mlp-training-trials' });
+  static async connect(url: string, options: { ackWaitMs: number; name?: string; logger?: Logger; auth?: NatsAuth }): Promise<JetStreamTrialQueue> {
+    const nc = await connect({ servers: url, name: options.name ?? 'mlp-training-trials', ...options.auth });
     try {
       const jsm = await nc.jetstreamManager();
       try {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { connect, StorageType, type JetStreamClient, type JetStreamManager, type KV, type KvEntry, type NatsConnection, type Subscription } from 'nats';
 import { ConcurrencyError, DomainError, InfrastructureError } from '@mlp/contracts';
+import type { NatsAuth } from '@mlp/messaging';
 import { BaseOnlineStore } from '../base-online-store';
 import { mapLimit } from '../map-limit';
 import { supersedes, timestampKey, type PreparedRow } from '../online-rows';
@@ -146,10 +147,10 @@ export class JetStreamKvOnlineStore extends BaseOnlineStore {
     });
   }
 
-  static async connect(options: JetStreamKvOnlineStoreOptions & { servers: string | string[] }): Promise<JetStreamKvOnlineStore> {
+  static async connect(options: JetStreamKvOnlineStoreOptions & { servers: string | string[]; auth?: NatsAuth }): Promise<JetStreamKvOnlineStore> {
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: options.servers, name: 'mlp-online-store', maxReconnectAttempts: -1 });
+      nc = await connect({ servers: options.servers, name: 'mlp-online-store', maxReconnectAttempts: -1, ...options.auth });
     } catch (cause) {
       throw new InfrastructureError(`cannot connect to NATS at ${String(options.servers)}`, { cause });
     }
