@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDuck, type Duck } from './duck';
-import { columnStats, EXACT_DISTINCT_ROWS, finiteSummaries } from './column-stats';
+import { columnStats, EXACT_DISTINCT_ROWS, finiteSummaries, parquetWriteStats } from './column-stats';
 
 describe('columnStats', () => {
   let dir: string;
@@ -94,5 +94,50 @@ describe('columnStats', () => {
       [1461, undefined],
       [1461, undefined],
     ]);
+  });
+  it('gives the same figures in one pass from the Parquet writer\'s statistics as from its own aggregates', async () => {
+    const n = EXACT_DISTINCT_ROWS + 1000;
+    const file = join(dir, 'w.parquet');
+    // Random doubles (bounds must round-trip through their text form), -0, ints, timestamps, a declared category,
+    // a near-unique string, a low-cardinality string found by estimate, nulls, and a column that is all null.
+    const written = parquetWriteStats(
+      await duck.one(`COPY (SELECT CASE WHEN i % 7 = 0 THEN NULL WHEN i = 5 THEN -0.0 ELSE random() * 1e6 - 3e5 END AS "f x",
+        (i % 50) - 20 AS k, TIMESTAMP '2020-01-01 00:00:00.5' + INTERVAL (i) SECOND AS t, ['a', 'b', 'c'][1 + i % 3] AS cat,
+        'id' || i AS id, 's' || (i % 300) AS s, NULL::DOUBLE AS z FROM range(${n}) r(i)) TO '${file}' (FORMAT PARQUET, RETURN_STATS)`),
+    );
+    await duck.run(`CREATE TABLE w AS SELECT * FROM read_parquet('${file}')`);
+    const cols = [
+      { name: 'f x', type: 'float' as const },
+      { name: 'k', type: 'int' as const },
+      { name: 't', type: 'datetime' as const },
+      { name: 'cat', type: 'category' as const },
+      { name: 'id', type: 'string' as const },
+      { name: 's', type: 'string' as const },
+      { name: 'z', type: 'float' as const },
+    ];
+    expect(written.rows).toBe(n);
+    expect(written.columns['f x'].count).toBe(n - Math.ceil(n / 7));
+    const options = { uniqueColumns: ['id'], fewValueColumns: ['cat'] };
+    const twoPass = await columnStats(duck, 'w', cols, options);
+    const onePass = await columnStats(duck, 'w', cols, { ...options, known: written });
+    expect(onePass).toEqual(twoPass);
+    expect(twoPass.columns.map((c) => [c.name, c.distinct, c.distinctApproximate])).toEqual([
+      ['f x', expect.any(Number), true],
+      ['k', 50, undefined],
+      ['t', expect.any(Number), true],
+      ['cat', 3, undefined],
+      ['id', n, undefined],
+      ['s', 300, undefined],
+      ['z', 0, undefined],
+    ]);
+    expect(twoPass.columns[3].topValues).toHaveLength(3);
+  });
+
+  it('falls back to its own aggregates when the writer\'s bounds are not finite', async () => {
+    const file = join(dir, 'nf.parquet');
+    const written = parquetWriteStats(await duck.one(`COPY nf TO '${file}' (FORMAT PARQUET, RETURN_STATS)`));
+    expect(written.columns.x.hasNan).toBe(true);
+    const { columns } = await columnStats(duck, 'nf', [{ name: 'x', type: 'float' }], { known: written });
+    expect(columns[0]).toMatchObject({ count: 6, nonFinite: 3, min: 1, max: 3 });
   });
 });

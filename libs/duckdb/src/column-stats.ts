@@ -20,6 +20,41 @@ export interface StatsOptions {
    * after its duplicates were quarantined): their distinct count is their count.
    */
   uniqueColumns?: readonly string[];
+  /**
+   * Columns with a short declared list of values (declared categories,
+   * booleans): counted value by value in the main pass, with no estimate first.
+   */
+  fewValueColumns?: readonly string[];
+  /**
+   * Facts already known about the table, e.g. the Parquet writer's statistics
+   * of the file just written (`COPY … RETURN_STATS`, see `parquetWriteStats`).
+   * When every numeric column has finite bounds, the statistics take one
+   * aggregate pass instead of two.
+   */
+  known?: KnownFacts;
+}
+
+/** Row count, and per column the non-null count and the bounds as DuckDB prints them. */
+export interface KnownFacts {
+  rows: number;
+  columns: Record<string, { count: number; min?: string; max?: string; hasNan?: boolean }>;
+}
+
+/**
+ * The facts of the one file a `COPY … TO … (FORMAT PARQUET, RETURN_STATS)`
+ * wrote, from its answer row. Float bounds include ±Infinity and NaN is only
+ * flagged: `columnStats` uses finite, NaN-free bounds only.
+ */
+export function parquetWriteStats(row: { count: unknown; column_statistics: unknown }): KnownFacts {
+  const columns: KnownFacts['columns'] = {};
+  const rows = Number(row.count);
+  for (const { key, value } of row.column_statistics as { key: string; value: { key: string; value: string }[] }[]) {
+    const facts = Object.fromEntries(value.map((e) => [e.key, e.value]));
+    // Keys are identifiers as DuckDB quotes them: "name", with "" for a quote.
+    const name = key.startsWith('"') ? key.slice(1, -1).replace(/""/g, '"') : key;
+    columns[name] = { count: rows - Number(facts.null_count ?? 0), min: facts.min, max: facts.max, hasNan: facts.has_nan === 'true' };
+  }
+  return { rows, columns };
 }
 
 const isNumeric = (t: ColumnType) => t === 'int' || t === 'float';
@@ -121,8 +156,10 @@ function readMoments(row: Record<string, unknown>, scale: number, i: number): { 
  *   t-digest estimate flagged `quantilesApproximate: true`; counts (rows,
  *   missing, histogram, top values) are always exact.
  *
- * Three passes at most: one aggregate, one for moments, histograms and value
- * counts, and a top-values query per high-cardinality text column.
+ * Passes: one for counts and bounds (none when `known` gives them), one for
+ * distinct counts, moments, quantiles, histograms and value counts, then at
+ * most one for the value counts of columns found to have few values and a
+ * top-values query per high-cardinality text column.
  */
 export async function columnStats(
   duck: Duck,
@@ -131,40 +168,58 @@ export async function columnStats(
   options: StatsOptions = {},
 ): Promise<{ rows: number; columns: ColumnReport[] }> {
   const unique = new Set(options.uniqueColumns ?? []);
-  const rows = Number((await duck.one<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).n);
+  const fewValues = new Set(options.fewValueColumns ?? []);
+  const known = usableFacts(options.known, columns);
+  const rows = known ? known.rows : Number((await duck.one<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).n);
   const exact = rows <= EXACT_DISTINCT_ROWS;
-  const parts = ['count(*) AS "rows"'];
-  columns.forEach((col, i) => {
-    const c = ident(col.name);
-    parts.push(`count(${c}) AS n${i}`);
-    if (!unique.has(col.name)) parts.push(exact ? `count(DISTINCT ${c}) AS d${i}` : `approx_count_distinct(${c}) AS d${i}`);
-    if (isNumeric(col.type)) {
-      const v = col.type === 'float' ? finiteOrNull(c) : c;
-      parts.push(`min(${v})::DOUBLE AS mn${i}`, `max(${v})::DOUBLE AS mx${i}`);
-      if (col.type === 'float') parts.push(`${nonFiniteCount(c)} AS nf${i}`);
-    } else if (isTemporal(col.type)) {
-      parts.push(`CAST(min(${c}) AS VARCHAR) AS mn${i}`, `CAST(max(${c}) AS VARCHAR) AS mx${i}`);
-    }
-  });
-  const agg = await duck.one<Record<string, unknown>>(`SELECT ${parts.join(', ')} FROM ${table}`);
+  const distinctSql = (c: string) => (exact ? `count(DISTINCT ${c})` : `approx_count_distinct(${c})`);
+  // Counts by value give the exact distinct count: no estimate for columns counted that way.
+  const needsDistinct = (col: StatsColumn) => !unique.has(col.name) && !fewValues.has(col.name);
 
+  // Pass 1: counts, bounds and distinct estimates (from `known` instead when it has them).
+  let agg: Record<string, unknown>;
+  if (known) {
+    agg = {};
+    columns.forEach((col, i) => {
+      const facts = known.columns[col.name];
+      Object.assign(agg, { [`n${i}`]: facts.count, [`mn${i}`]: facts.min ?? null, [`mx${i}`]: facts.max ?? null, [`nf${i}`]: 0 });
+    });
+  } else {
+    const parts = ['count(*) AS "rows"'];
+    columns.forEach((col, i) => {
+      const c = ident(col.name);
+      parts.push(`count(${c}) AS n${i}`);
+      if (needsDistinct(col)) parts.push(`${distinctSql(c)} AS d${i}`);
+      if (isNumeric(col.type)) {
+        const v = col.type === 'float' ? finiteOrNull(c) : c;
+        parts.push(`min(${v})::DOUBLE AS mn${i}`, `max(${v})::DOUBLE AS mx${i}`);
+        if (col.type === 'float') parts.push(`${nonFiniteCount(c)} AS nf${i}`);
+      } else if (isTemporal(col.type)) {
+        parts.push(`CAST(min(${c}) AS VARCHAR) AS mn${i}`, `CAST(max(${c}) AS VARCHAR) AS mx${i}`);
+      }
+    });
+    agg = await duck.one<Record<string, unknown>>(`SELECT ${parts.join(', ')} FROM ${table}`);
+  }
+
+  // Pass 2: everything that needs the bounds, value counts, and the distinct counts pass 1 left out.
   const reports: ColumnReport[] = [];
   const second: string[] = [];
-  const pending: (() => void)[] = [];
+  const valueCounts = new Set<number>();
+  const afterSecond: (() => void)[] = [];
   let row2: Record<string, unknown> = {};
   for (const [i, col] of columns.entries()) {
     const c = ident(col.name);
     const count = Number(agg[`n${i}`]);
-    const distinct = unique.has(col.name) ? count : Number(agg[`d${i}`]);
     const report: ColumnReport = {
       name: col.name,
       type: col.type,
       count,
       missing: rows - count,
       missingFraction: rows === 0 ? 0 : (rows - count) / rows,
-      distinct,
+      distinct: unique.has(col.name) ? count : Number(agg[`d${i}`] ?? 0),
     };
-    let approximate = !exact && !unique.has(col.name);
+    reports.push(report);
+    if (needsDistinct(col) && agg[`d${i}`] === undefined) second.push(`${distinctSql(c)} AS d${i}`);
     if (col.type === 'float') report.nonFinite = Number(agg[`nf${i}`]);
     const finite = count - (report.nonFinite ?? 0);
     if (isNumeric(col.type) && finite > 0) {
@@ -179,7 +234,7 @@ export async function columnStats(
       second.push(...momentSql(d, scale, i), `${exact ? 'quantile_cont' : 'approx_quantile'}(${v}, [0.01, 0.25, 0.5, 0.75, 0.99]) AS q${i}`);
       if (!exact) report.quantilesApproximate = true;
       if (bins.width > 0) second.push(`histogram(${bins.sql(v)}) FILTER (WHERE isfinite(${d})) AS h${i}`);
-      pending.push(() => {
+      afterSecond.push(() => {
         const [p01, p25, p50, p75, p99] = (row2[`q${i}`] as number[]).map(Number);
         const counts = new Array<number>(BINS).fill(0);
         if (bins.width === 0) counts[0] = finite;
@@ -189,35 +244,67 @@ export async function columnStats(
     } else if (isTemporal(col.type) && count > 0) {
       Object.assign(report, { min: String(agg[`mn${i}`]), max: String(agg[`mx${i}`]) });
     }
-    // Top values describe categorical data; for near-unique columns (ids, timestamps) they say nothing.
-    const nearUnique = distinct > 1000 && distinct > count / 2;
-    const wantsTop = !isNumeric(col.type) && !isTemporal(col.type) && !nearUnique && count > 0;
-    if (approximate && count > 0 && distinct <= VALUE_MAP_LIMIT) {
-      // Few values: count each one (exact distinct, and the top values when wanted) in the second pass.
+    // Few values: count each one (exact distinct, and the top values when wanted).
+    const estimatedFew = !exact && needsDistinct(col) && agg[`d${i}`] !== undefined && report.distinct <= VALUE_MAP_LIMIT;
+    if (count > 0 && (fewValues.has(col.name) || estimatedFew)) {
       second.push(`histogram(${c}) AS v${i}`);
-      approximate = false;
-      pending.push(() => {
-        const values = (row2[`v${i}`] as { key: unknown; value: string }[]).map((e) => ({ value: String(e.key), count: Number(e.value) }));
-        report.distinct = values.length;
-        if (wantsTop) report.topValues = topOf(values);
-      });
-    } else if (wantsTop) {
-      pending.push(async () => {
-        const top = await duck.all<{ value: string; count: string; groups: string }>(
-          `SELECT CAST(${c} AS VARCHAR) AS value, count(*) AS count, count(*) OVER () AS groups FROM ${table} WHERE ${c} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${TOP}`,
-        );
-        report.topValues = top.map((t) => ({ value: t.value, count: Number(t.count) }));
-        // Every group was counted: the distinct count is exact now.
-        if (top.length > 0) report.distinct = Number(top[0].groups);
-        delete report.distinctApproximate;
-      });
+      valueCounts.add(i);
     }
-    if (approximate) report.distinctApproximate = true;
-    reports.push(report);
   }
   if (second.length > 0) row2 = await duck.one<Record<string, unknown>>(`SELECT ${second.join(', ')} FROM ${table}`);
-  for (const finish of pending) await finish();
+  for (const finish of afterSecond) finish();
+
+  // Pass 3 (only for distinct counts estimated in pass 2): value counts of the columns with few values.
+  const third: string[] = [];
+  columns.forEach((col, i) => {
+    if (row2[`d${i}`] === undefined) return;
+    reports[i].distinct = Number(row2[`d${i}`]);
+    if (!exact && reports[i].count > 0 && reports[i].distinct <= VALUE_MAP_LIMIT) {
+      third.push(`histogram(${ident(col.name)}) AS v${i}`);
+      valueCounts.add(i);
+    }
+  });
+  const row3 = third.length > 0 ? await duck.one<Record<string, unknown>>(`SELECT ${third.join(', ')} FROM ${table}`) : {};
+
+  for (const [i, col] of columns.entries()) {
+    const report = reports[i];
+    const c = ident(col.name);
+    // Top values describe categorical data; for near-unique columns (ids, timestamps) they say nothing.
+    const nearUnique = report.distinct > 1000 && report.distinct > report.count / 2;
+    const wantsTop = !isNumeric(col.type) && !isTemporal(col.type) && !nearUnique && report.count > 0;
+    if (valueCounts.has(i)) {
+      const counted = (row3[`v${i}`] ?? row2[`v${i}`]) as { key: unknown; value: string }[];
+      const values = counted.map((e) => ({ value: String(e.key), count: Number(e.value) }));
+      report.distinct = values.length;
+      if (wantsTop) report.topValues = topOf(values);
+    } else if (wantsTop) {
+      const top = await duck.all<{ value: string; count: string; groups: string }>(
+        `SELECT CAST(${c} AS VARCHAR) AS value, count(*) AS count, count(*) OVER () AS groups FROM ${table} WHERE ${c} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${TOP}`,
+      );
+      report.topValues = top.map((t) => ({ value: t.value, count: Number(t.count) }));
+      // Every group was counted: the distinct count is exact now.
+      if (top.length > 0) report.distinct = Number(top[0].groups);
+    } else if (!exact && needsDistinct(col) && report.count > 0) {
+      report.distinctApproximate = true;
+    }
+  }
   return { rows, columns: reports };
+}
+
+/**
+ * `known` when it covers every column and gives finite, NaN-free bounds for
+ * every numeric column (then no float holds a non-finite value); else null.
+ */
+function usableFacts(known: KnownFacts | undefined, columns: StatsColumn[]): KnownFacts | null {
+  if (!known) return null;
+  for (const col of columns) {
+    const facts = known.columns[col.name];
+    if (!facts) return null;
+    if (facts.count === 0) continue;
+    if (isNumeric(col.type) && (facts.hasNan || !Number.isFinite(Number(facts.min)) || !Number.isFinite(Number(facts.max)))) return null;
+    if (isTemporal(col.type) && (facts.min === undefined || facts.max === undefined)) return null;
+  }
+  return known;
 }
 
 /** Most frequent first; ties by value in byte order (as DuckDB's ORDER BY on VARCHAR). */

@@ -58,7 +58,7 @@ export async function openDuck(tempDir: string, options: { threads?: number; mem
   };
 }
 
-/** `MLP_DUCK_TRACE=1`: each statement's wall time and CPU time (DuckDB's threads included) on stderr */
+/** `MLP_DUCK_TRACE=1`: each statement's wall time and CPU time (DuckDB's threads included) on stderr, its SQL cut at `MLP_DUCK_TRACE_LEN` characters (110) */
 function startTrace(): { wall: number; cpu: NodeJS.CpuUsage } | null {
   return process.env.MLP_DUCK_TRACE ? { wall: Date.now(), cpu: process.cpuUsage() } : null;
 }
@@ -66,5 +66,5 @@ function startTrace(): { wall: number; cpu: NodeJS.CpuUsage } | null {
 function endTrace(t: { wall: number; cpu: NodeJS.CpuUsage } | null, sql: string): void {
   if (!t) return;
   const cpu = process.cpuUsage(t.cpu);
-  console.error(`${Date.now() - t.wall}ms (cpu ${Math.round((cpu.user + cpu.system) / 1000)}ms) ${sql.replace(/\s+/g, ' ').slice(0, 110)}`);
+  console.error(`${Date.now() - t.wall}ms (cpu ${Math.round((cpu.user + cpu.system) / 1000)}ms) ${sql.replace(/\s+/g, ' ').slice(0, Number(process.env.MLP_DUCK_TRACE_LEN ?? 110))}`);
 }

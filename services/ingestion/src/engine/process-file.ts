@@ -8,7 +8,7 @@ import {
   type QualityReport,
   type QuarantineReasonCode,
 } from '@mlp/data';
-import { columnStats, ident, literal, openDuck, type Duck } from '@mlp/duckdb';
+import { columnStats, ident, literal, openDuck, parquetWriteStats, type Duck, type KnownFacts } from '@mlp/duckdb';
 import { profileColumns } from './profile';
 import { stageSource, type SourceFile, type StagedSource } from './read-source';
 import { anyCheckFails, planValidation, rawProjection, reasonsList, typedProjection, type ValidationPlan } from './validation-plan';
@@ -73,11 +73,14 @@ export async function processFile(file: SourceFile, options: ProcessOptions): Pr
 
     const acceptedFile = join(options.workDir, 'accepted.parquet');
     const outputColumns = [...plan.columns.map((c) => ident(c.name)), ...plan.extra.map((c) => ident(c.name))].join(', ');
-    let written: { Count: string };
+    // COPY answers with the rows it wrote and each column's null count and bounds: the accepted count comes from
+    // the same pass, and the statistics need one aggregate pass fewer.
+    const copyAccepted = async (select: string) =>
+      parquetWriteStats(await duck.one<{ count: string; column_statistics: unknown }>(`COPY (${select}) TO ${literal(acceptedFile)} (FORMAT PARQUET, RETURN_STATS)`));
+    let written: KnownFacts;
     if (staged.keepRaw) {
       await duck.run(`CREATE VIEW accepted AS SELECT ${outputColumns} FROM checked WHERE NOT __fail`);
-      // COPY answers with the rows it wrote: the accepted count comes from the same pass.
-      written = await duck.one<{ Count: string }>(`COPY (SELECT * FROM accepted) TO ${literal(acceptedFile)} (FORMAT PARQUET)`);
+      written = await copyAccepted('SELECT * FROM accepted');
     } else {
       // A source that is cheap to scan again streams from the input to the Parquet output, typed and checked
       // on the way (filters and projections keep file order): no table of every row, so memory stays flat.
@@ -86,24 +89,25 @@ export async function processFile(file: SourceFile, options: ProcessOptions): Pr
         const keys = dupOnly <= 10_000 ? (await duck.all<{ k: string }>('SELECT __k AS k FROM dup_only ORDER BY 1')).map((r) => r.k).join(', ') : 'SELECT __k FROM dup_only';
         exclude = ` AND "__mlp_k" NOT IN (${keys})`;
       }
-      written = await duck.one<{ Count: string }>(
-        `COPY (SELECT ${outputColumns} FROM (${checkedSql(plan, staged, await staged.rawRows(), ['*'], ['"__mlp_k"'])}) WHERE NOT __fail${exclude})
-         TO ${literal(acceptedFile)} (FORMAT PARQUET)`,
+      written = await copyAccepted(
+        `SELECT ${outputColumns} FROM (${checkedSql(plan, staged, await staged.rawRows(), ['*'], ['"__mlp_k"'])}) WHERE NOT __fail${exclude}`,
       );
       await duck.run(`CREATE VIEW accepted AS SELECT * FROM read_parquet(${literal(acceptedFile)})`);
     }
-    const accepted = Number(written.Count);
+    const accepted = written.rows;
 
     const quarantine = await writeQuarantine(duck, plan, staged, dupOnly, join(options.workDir, 'quarantine.parquet'));
     const rows = accepted + quarantine.count;
 
     // A declared-unique column holds distinct values once duplicates are quarantined: its distinct count is exact.
     const uniqueColumns = plan.keys.filter((k) => k.length === 1).map((k) => k[0]);
+    // Declared categories and booleans have few values: counted one by one in the main pass, no estimate.
+    const fewValueColumns = plan.columns.filter((c) => c.spec.type === 'bool' || (c.spec.type === 'category' && (c.spec.values?.length ?? 0) > 0)).map((c) => c.name);
     const stats = await columnStats(
       duck,
       'accepted',
       [...plan.columns.map((c) => ({ name: c.name, type: c.spec.type })), ...plan.extra.map((c) => ({ name: c.name, type: 'string' as const }))],
-      { uniqueColumns },
+      { uniqueColumns, fewValueColumns, known: written },
     );
     const base = { dataset: options.dataset, rows, accepted, quarantined: quarantine.count, reasons: quarantine.reasons, columns: stats.columns };
     const missingRequired = plan.missing;
