@@ -24,6 +24,8 @@ function label(n: LineageNode): string {
     }
     case 'artifact':
       return `file ${n.key}`;
+    case 'batch-inference':
+      return `batch inference ${n.jobId} (${n.status}): input ${n.input.ref} sha256 ${short(n.input.sha256)}, ${n.input.rows} rows${n.output ? ` → output sha256 ${short(n.output.sha256)}, ${n.output.rows} rows, ${n.rejected ?? 0} rejected` : ''}`;
   }
 }
 
@@ -39,9 +41,11 @@ export function renderLineageTree(graph: LineageGraph): string {
   if (root.type === 'model-version') {
     for (const h of root.aliases) lines.push(`  alias ${h.alias}: ${h.from} → ${h.to ?? 'now'} (${h.kind}${h.actor ? ` by ${h.actor}` : ''}${h.reason ? `: ${h.reason}` : ''})`);
     if (root.deployments.length === 0) lines.push('  deployments: none recorded');
+    for (const e of graph.edges) if (e.from === graph.root && e.relation === 'predicted-with') lines.push(`  ${label(byId.get(e.to)!)}`);
   }
   const walk = (id: string, prefix: string, seen: Set<string>) => {
-    const ups = parents.get(id) ?? [];
+    // Upstream only: the version's batch jobs are listed above.
+    const ups = (parents.get(id) ?? []).filter((p) => byId.get(p)?.type !== 'batch-inference');
     ups.forEach((p, i) => {
       const last = i === ups.length - 1;
       const node = byId.get(p);
@@ -125,6 +129,9 @@ export function toOpenLineage(graph: LineageGraph, namespace = 'mlp'): OpenLinea
           metrics: n.metrics,
         }, inputsOf(n.id), outputs),
       );
+    } else if (n.type === 'batch-inference') {
+      const outputs = graph.edges.filter((e) => e.from === n.id && e.relation === 'output-of').map((e) => byId.get(e.to)!).filter(Boolean);
+      events.push(event(/^[0-9a-f-]{36}$/.test(n.jobId) ? n.jobId : deterministicId('openlineage', n.id), n.at, `serving.batch-inference.${n.model}`, { status: n.status, rejected: n.rejected }, inputsOf(n.id), outputs));
     }
   }
   // By time; at equal times upstream first (the longer the path down to the root, the earlier).

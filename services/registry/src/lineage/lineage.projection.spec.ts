@@ -90,6 +90,34 @@ describe('LineageProjection', () => {
     expect(events[4].outputs.map((o) => o.name)).toEqual(['model:churn@1']);
   });
 
+  it('adds a batch inference job downstream of the version: input sha256 → version → output sha256', () => {
+    const p = new LineageProjection();
+    const batch = [
+      recorded('dataset-scoring', 'DatasetVersionIngested', {
+        dataset: 'scoring', version: 2, jobId: 'j3', source: { kind: 'upload', uri: 'scoring.csv', spec: {} }, format: 'csv', sourceSha256: hex('b'), artifactKey: `sha256/${hex('c')}`, sha256: hex('c'),
+        rows: 9, accepted: 9, quarantined: 0, schemaHash: hex('6'), schema: {}, inferred: true, reportArtifactKey: 'sha256/r3', quarantineArtifactKey: null, report: {}, status: 'accepted', watermark: null, streamRange: null,
+      }, 6),
+      recorded('batch-b1', 'BatchInferenceStarted', { jobId: 'b1', model: { name: 'churn', version: 1, alias: 'production' }, input: { kind: 'dataset', artifactKey: `sha256/${hex('c')}`, sha256: hex('c'), rows: 9, dataset: { name: 'scoring', version: 2 } } }, 6),
+      recorded('batch-b1', 'BatchInferenceCompleted', { jobId: 'b1', model: { name: 'churn', version: 1 }, inputSha256: hex('c'), rows: 9, predicted: 8, rejected: 1, output: { artifactKey: `sha256/${hex('d')}`, sha256: hex('d'), rows: 8 } }, 7),
+    ];
+    for (const e of [...history(), ...batch]) if (p.canHandle(e)) p.handle(e);
+    const graph = p.modelVersionGraph('churn', 1)!;
+    expect(graph.edges).toEqual(
+      expect.arrayContaining([
+        { from: 'model:churn@1', to: 'batch:b1', relation: 'predicted-with' },
+        { from: 'dataset:scoring@2', to: 'batch:b1', relation: 'input-of' },
+        { from: 'batch:b1', to: `artifact:sha256/${hex('d')}`, relation: 'output-of' },
+      ]),
+    );
+    expect(p.node('batch:b1')).toMatchObject({ status: 'completed', input: { ref: 'dataset:scoring@2', sha256: hex('c') }, output: { sha256: hex('d'), rows: 8 }, rejected: 1 });
+    // Scored with, not trained on.
+    expect(p.modelsTrainedOn('scoring', 2)).toEqual([]);
+    expect(renderLineageTree(graph)).toContain(`  batch inference b1 (completed): input dataset:scoring@2 sha256 ${hex('c').slice(0, 12)}, 9 rows → output sha256 ${hex('d').slice(0, 12)}, 8 rows, 1 rejected`);
+    const scored = toOpenLineage(graph).find((e) => e.job.name === 'serving.batch-inference.churn')!;
+    expect(scored.inputs.map((i) => i.name)).toEqual(['model:churn@1', 'dataset:scoring@2']);
+    expect(scored.outputs.map((o) => o.name)).toEqual([`artifact:sha256/${hex('d')}`]);
+  });
+
   it('rebuilds to the same read model after reset', () => {
     const p = new LineageProjection();
     for (const e of history()) p.handle(e);

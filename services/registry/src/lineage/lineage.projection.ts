@@ -97,12 +97,27 @@ export interface ModelVersionNode {
   at: string;
 }
 
-export type LineageNode = DatasetVersionNode | FeatureViewVersionNode | MaterializationNode | TrainingSetNode | RunNode | ModelVersionNode | { id: string; type: 'artifact'; key: string; sha256: string };
+/** A batch inference job of serving: input → model version → output (downstream of the version). */
+export interface BatchInferenceNode {
+  id: string;
+  type: 'batch-inference';
+  jobId: string;
+  model: string;
+  version: number;
+  /** `dataset:<name>@<v>` or `artifact:<key>` (an uploaded file), with the input's sha256. */
+  input: { ref: string; sha256: string; rows: number };
+  status: 'running' | 'completed' | 'failed';
+  output?: { artifactKey: string; sha256: string; rows: number };
+  rejected?: number;
+  at: string;
+}
+
+export type LineageNode = DatasetVersionNode | FeatureViewVersionNode | MaterializationNode | TrainingSetNode | RunNode | ModelVersionNode | BatchInferenceNode | { id: string; type: 'artifact'; key: string; sha256: string };
 
 export interface LineageEdge {
   from: string;
   to: string;
-  relation: 'materialized-from' | 'materialization-of' | 'input-of' | 'trained-on' | 'registered-as';
+  relation: 'materialized-from' | 'materialization-of' | 'input-of' | 'trained-on' | 'registered-as' | 'predicted-with' | 'output-of';
 }
 
 export interface LineageGraph {
@@ -135,6 +150,9 @@ const types = new Set([
   'ModelVersionArchived',
   'ModelAliasAssigned',
   'ModelAliasRemoved',
+  'BatchInferenceStarted',
+  'BatchInferenceCompleted',
+  'BatchInferenceFailed',
 ]);
 
 /**
@@ -280,6 +298,24 @@ export class LineageProjection implements Projection {
         }
         break;
       }
+      case 'BatchInferenceStarted': {
+        const d = event.data as EventData<'BatchInferenceStarted'>;
+        const ref = d.input.dataset ? `dataset:${d.input.dataset.name}@${d.input.dataset.version}` : `artifact:${d.input.artifactKey}`;
+        const id = `batch:${d.jobId}`;
+        this.nodes.set(id, { id, type: 'batch-inference', jobId: d.jobId, model: d.model.name, version: d.model.version, input: { ref, sha256: d.input.sha256, rows: d.input.rows }, status: 'running', at });
+        break;
+      }
+      case 'BatchInferenceCompleted':
+      case 'BatchInferenceFailed': {
+        const node = this.nodes.get(`batch:${(event.data as { jobId: string }).jobId}`) as BatchInferenceNode | undefined;
+        if (!node) break;
+        if (event.type === 'BatchInferenceFailed') node.status = 'failed';
+        else {
+          const d = event.data as EventData<'BatchInferenceCompleted'>;
+          Object.assign(node, { status: 'completed', output: { artifactKey: d.output.artifactKey, sha256: d.output.sha256, rows: d.output.rows }, rejected: d.rejected });
+        }
+        break;
+      }
     }
   }
 
@@ -291,8 +327,11 @@ export class LineageProjection implements Projection {
     return this.nodes.get(id);
   }
 
-  /** Everything upstream of a model version, and its aliases over time. */
-  modelVersionGraph(model: string, version: number): LineageGraph | undefined {
+  /**
+   * Everything upstream of a model version, and its aliases over time; with `downstream` (the default)
+   * also the batch inference jobs it ran: input → job ← version, job → output file.
+   */
+  modelVersionGraph(model: string, version: number, options: { downstream?: boolean } = {}): LineageGraph | undefined {
     const root = `model:${model}@${version}`;
     const mv = this.nodes.get(root) as ModelVersionNode | undefined;
     if (!mv) return undefined;
@@ -308,6 +347,15 @@ export class LineageProjection implements Projection {
     };
     const run = `run:${mv.runId}`;
     if (add(run)) edges.push({ from: run, to: root, relation: 'registered-as' });
+    if (options.downstream ?? true) {
+      for (const node of this.nodes.values()) {
+        if (node.type !== 'batch-inference' || node.model !== model || node.version !== version) continue;
+        nodes.set(node.id, node);
+        edges.push({ from: root, to: node.id, relation: 'predicted-with' });
+        if (add(node.input.ref)) edges.push({ from: node.input.ref, to: node.id, relation: 'input-of' });
+        if (node.output && add(`artifact:${node.output.artifactKey}`)) edges.push({ from: node.id, to: `artifact:${node.output.artifactKey}`, relation: 'output-of' });
+      }
+    }
     return { root, nodes: [...nodes.values()], edges: dedupe(edges) };
   }
 
@@ -317,7 +365,7 @@ export class LineageProjection implements Projection {
     const out: ModelVersionNode[] = [];
     for (const node of this.nodes.values()) {
       if (node.type !== 'model-version') continue;
-      const graph = this.modelVersionGraph(node.model, node.version);
+      const graph = this.modelVersionGraph(node.model, node.version, { downstream: false });
       if (graph?.nodes.some((n) => n.id === target)) out.push(node);
     }
     return out.sort((a, b) => a.model.localeCompare(b.model) || a.version - b.version);
