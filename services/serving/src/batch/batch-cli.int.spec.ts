@@ -2,11 +2,10 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { streams, toNewEvent } from '@mlp/contracts';
+import { streams, toNewEvent, type BatchJobView } from '@mlp/contracts';
 import { repoRoot } from '@mlp/testing';
 import { assignAlias, churnRows, registerVersion, storeTinyModel, type StoredTinyModel } from '../testing/model.fixture';
 import { startServingPlatform, type ServingPlatform } from '../testing/serving-platform.fixture';
-import type { BatchPredictOutput } from '../../../../tools/cli/src/commands/batch-predict';
 
 jest.setTimeout(180_000);
 
@@ -84,7 +83,7 @@ describe('mlp batch-predict', () => {
     const r = await mlp(['batch-predict', 'churn:1', '--input', 'customers:1', '--output', out, '--json'], env);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const result = JSON.parse(r.stdout) as BatchPredictOutput;
+    const result = JSON.parse(r.stdout) as { output: string; rejects: string | null; job: BatchJobView };
     expect(result).toMatchObject({ output: out, rejects: null, job: { status: 'completed', predicted: 500, rejected: 0, input: { kind: 'dataset', dataset: { name: 'customers', version: 1 } } } });
     const db = await (await DuckDBInstance.create(':memory:')).connect();
     const n = (await db.runAndReadAll(`SELECT count(*) FROM read_parquet('${out}')`)).getRows()[0][0];
