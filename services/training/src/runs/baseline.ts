@@ -1,5 +1,5 @@
 import type { EventData } from '@mlp/contracts';
-import { cellAt, predictRows, predictions, SeededRng, type Category, type Cell, type Frame, type PreparedData, type TrainedPipeline, type TrainingSpec } from '@mlp/ml';
+import { cellAt, predictRows, predictions, SeededRng, type Category, type Cell, type PreparedData, type TrainedPipeline, type TrainingSpec } from '@mlp/ml';
 
 /** Rows of the reference sample kept for drift (a seeded sample of the training rows). */
 export const BASELINE_SAMPLE_ROWS = 5_000;
