@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { envKey, type ServiceName } from '@mlp/contracts';
 import { freePort } from './free-port';
 import { startNatsServer, type NatsServerAuth, type NatsServerHandle } from './nats-server';
-import { repoRoot, spawnTs, waitForHttp, type SpawnedProcess } from './processes';
+import { spawnTs, waitForHttp, type SpawnedProcess } from './processes';
 import { startS3Server, type RunningS3Server } from './s3-server';
 
 export interface DistributedPlatformOptions {

@@ -2,12 +2,6 @@ import { streams, toNewEvent, validateEventData } from '@mlp/contracts';
 import { startInProcessServices, type InProcessServices } from '@mlp/service-kit/testing';
 import { registryService } from './index';
 
-/**
- * No keep-alive: jest reloads @mlp/testing per file, so a later suite in this worker gets the same ports again,
- * and the process-wide fetch pool would reuse sockets to the servers an earlier suite closed ("other side closed").
- */
-const fetch = (input: string, init: RequestInit = {}) => globalThis.fetch(input, { ...init, headers: { connection: 'close', ...(init.headers as Record<string, string> | undefined) } });
-
 const hex = (c: string) => c.repeat(64);
 const meta = { now: '2026-01-01T00:00:00.000Z', correlationId: 'seed', causationId: null, actor: 'seed' };
 

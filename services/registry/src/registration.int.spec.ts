@@ -14,12 +14,6 @@ import { RegistryService } from './model/registry.service';
 import { LineageService } from './lineage/lineage.controller';
 import { LineageProjection, type DatasetVersionNode, type LineageGraph, type ModelVersionNode, type RunNode } from './lineage/lineage.projection';
 
-/**
- * No keep-alive: jest reloads @mlp/testing per file, so a later suite in this worker gets the same ports again,
- * and the process-wide fetch pool would reuse sockets to the servers an earlier suite closed ("other side closed").
- */
-const fetch = (input: string, init: RequestInit = {}) => globalThis.fetch(input, { ...init, headers: { connection: 'close', ...(init.headers as Record<string, string> | undefined) } });
-
 const spec = (seed: number, minAccuracy: number) => `experiment: penguins
 task: multiclass
 data:
