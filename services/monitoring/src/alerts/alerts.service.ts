@@ -1,0 +1,43 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { ListAlertsQuery } from '@mlp/contracts';
+import { ProjectionRunner, type EventStore, type RunningProcessManager } from '@mlp/eventstore';
+import { EVENT_STORE, SERVICE_LOGGER, type Logger } from '@mlp/service-kit';
+import { startManager } from '../policies/policies.service';
+import { ALERTS_CONFIG, type AlertsConfig } from './alerts-config';
+import { alertDeliveryProcessManager } from './alert-delivery.process-manager';
+import { AlertsProjection, type AlertView } from './alerts.projection';
+import { WebhookSender } from './webhook-sender';
+
+/** The alerts read model, and the process manager that sends them to webhooks. */
+@Injectable()
+export class AlertsService implements OnModuleInit, OnModuleDestroy {
+  readonly projection = new AlertsProjection();
+  private readonly runner: ProjectionRunner;
+  private manager?: RunningProcessManager;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(ALERTS_CONFIG) private readonly config: AlertsConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+  ) {
+    this.runner = new ProjectionRunner(store, this.projection);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.runner.start();
+    const sender = new WebhookSender({
+      ...this.config,
+      onRetry: async ({ attempt, error, delayMs }) => this.logger.warn({ attempt, delayMs, error: error.message }, 'webhook delivery failed; retrying'),
+    });
+    this.manager = await startManager(this.store, alertDeliveryProcessManager(sender), this.logger);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.manager?.stop();
+    await this.runner.stop();
+  }
+
+  list(query: ListAlertsQuery): AlertView[] {
+    return this.projection.list(query);
+  }
+}
