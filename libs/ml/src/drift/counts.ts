@@ -103,70 +103,94 @@ export function numericPairCounts(reference: NumericArray, current: NumericArray
 
 /** Counting into typed arrays while there are at most SMALL_KEYS distinct values (no per-value allocation); null past that. */
 export function smallNumericCounts(reference: NumericArray, current: NumericArray): PairCounts | null {
-  return smallIntegerCounts(reference, current) ?? smallKeyCounts(reference, current);
+  return mergeSmallCounts(sampleSmallCounts(reference), sampleSmallCounts(current));
+}
+
+/** One sample's distinct values (ascending) and their counts, when there are at most SMALL_KEYS of them. */
+export interface SmallCounts {
+  keys: number[];
+  counts: Float64Array;
+  size: number;
+}
+
+/** SmallCounts of one sample, or null when it holds more than SMALL_KEYS distinct values (stops there). */
+export function sampleSmallCounts(values: NumericArray): SmallCounts | null {
+  return smallIntegerCounts(values) ?? smallKeyCounts(values);
+}
+
+/** Two samples' SmallCounts over the union of their keys; null when either is null or the union has more than SMALL_KEYS keys. */
+export function mergeSmallCounts(a: SmallCounts | null, b: SmallCounts | null): PairCounts | null {
+  if (!a || !b) return null;
+  const keys = [...new Set([...a.keys, ...b.keys])].sort((x, y) => x - y);
+  if (keys.length > SMALL_KEYS) return null;
+  const at = (s: SmallCounts) => {
+    const out = new Float64Array(keys.length);
+    let j = 0;
+    for (let i = 0; i < keys.length && j < s.keys.length; i++) if (keys[i] === s.keys[j]) out[i] = s.counts[j++];
+    return out;
+  };
+  return { keys, reference: at(a), current: at(b), referenceSize: a.size, currentSize: b.size };
 }
 
 const DIRECT = 4096;
 
 /** Direct counting when every value is an integer in [0, 4096) (codes, levels, counts); null at the first value that is not. */
-function smallIntegerCounts(reference: NumericArray, current: NumericArray): PairCounts | null {
-  const rc = new Float64Array(DIRECT);
-  const cc = new Float64Array(DIRECT);
-  for (const [a, c] of [
-    [reference, rc],
-    [current, cc],
-  ] as const) {
-    for (let i = 0; i < a.length; i++) {
-      const x = a[i];
-      if (!(x >= 0 && x < DIRECT && (x | 0) === x)) return null;
-      c[x]++;
-    }
+function smallIntegerCounts(values: NumericArray): SmallCounts | null {
+  const c = new Float64Array(DIRECT);
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (!(x >= 0 && x < DIRECT && (x | 0) === x)) return null;
+    c[x]++;
   }
   const keys: number[] = [];
-  for (let k = 0; k < DIRECT; k++) if (rc[k] > 0 || cc[k] > 0) keys.push(k);
+  for (let k = 0; k < DIRECT; k++) if (c[k] > 0) keys.push(k);
   if (keys.length > SMALL_KEYS) return null;
-  return {
-    keys,
-    reference: Float64Array.from(keys, (k) => rc[k]),
-    current: Float64Array.from(keys, (k) => cc[k]),
-    referenceSize: reference.length,
-    currentSize: current.length,
-  };
+  return { keys, counts: Float64Array.from(keys, (k) => c[k]), size: values.length };
 }
 
-function smallKeyCounts(reference: NumericArray, current: NumericArray): PairCounts | null {
-  const keys = new Float64Array(SMALL_KEYS);
-  const counts = [new Float64Array(SMALL_KEYS), new Float64Array(SMALL_KEYS)];
-  let n = 0;
-  let last = 0;
-  const samples = [reference, current];
-  for (let s = 0; s < 2; s++) {
-    const a = samples[s];
-    const c = counts[s];
-    for (let i = 0; i < a.length; i++) {
-      const x = a[i];
-      if (n > 0 && keys[last] === x) {
-        c[last]++;
-        continue;
-      }
-      let k = 0;
-      while (k < n && keys[k] !== x) k++;
-      if (k === n) {
-        if (n === SMALL_KEYS) return null;
-        keys[n++] = x;
-      }
-      c[k]++;
-      last = k;
+/** Linear search over at most SMALL_KEYS keys, starting from the last hit. */
+function smallKeyCounts(values: NumericArray): SmallCounts | null {
+  const tracker = new SmallKeyTracker();
+  for (let i = 0; i < values.length; i++) if (!tracker.add(values[i])) return null;
+  return tracker.counts();
+}
+
+/** Distinct values and counts while there are at most SMALL_KEYS; `add` returns false once there are more (and the tracker stops). */
+export class SmallKeyTracker {
+  private readonly keys = new Float64Array(SMALL_KEYS);
+  private readonly c = new Float64Array(SMALL_KEYS);
+  private n = 0;
+  private last = 0;
+  private size = 0;
+  overflow = false;
+
+  add(x: number): boolean {
+    if (this.overflow) return false;
+    const keys = this.keys;
+    this.size++;
+    if (this.n > 0 && keys[this.last] === x) {
+      this.c[this.last]++;
+      return true;
     }
+    let k = 0;
+    while (k < this.n && keys[k] !== x) k++;
+    if (k === this.n) {
+      if (this.n === SMALL_KEYS) {
+        this.overflow = true;
+        return false;
+      }
+      keys[this.n++] = x;
+    }
+    this.c[k]++;
+    this.last = k;
+    return true;
   }
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => keys[a] - keys[b]);
-  return {
-    keys: order.map((i) => keys[i]),
-    reference: Float64Array.from(order, (i) => counts[0][i]),
-    current: Float64Array.from(order, (i) => counts[1][i]),
-    referenceSize: reference.length,
-    currentSize: current.length,
-  };
+
+  counts(): SmallCounts | null {
+    if (this.overflow) return null;
+    const order = Array.from({ length: this.n }, (_, i) => i).sort((a, b) => this.keys[a] - this.keys[b]);
+    return { keys: order.map((i) => this.keys[i]), counts: Float64Array.from(order, (i) => this.c[i]), size: this.size };
+  }
 }
 
 /** Value counts of two categorical samples over the union of their non-missing values. */

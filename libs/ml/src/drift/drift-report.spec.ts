@@ -1,6 +1,6 @@
 import { SeededRng } from '../random/seeded-rng';
 import { driftReport, featureDrift, DriftInputError } from './report';
-import { wassersteinBucketed, wassersteinSorted } from './stats';
+import { wassersteinBucketed, wassersteinSorted } from './wasserstein';
 import { ks2samp } from './ks';
 
 const random = new SeededRng(7);

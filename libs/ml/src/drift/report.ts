@@ -1,4 +1,14 @@
-import { categoricalPairCounts, distinctUpTo, finiteValues, numericPairCounts, numericSummary, smallNumericCounts, type NumericSummary } from './counts';
+import {
+  categoricalPairCounts,
+  distinctUpTo,
+  finiteValues,
+  mergeSmallCounts,
+  numericPairCounts,
+  numericSummary,
+  sampleSmallCounts,
+  type NumericSummary,
+  type SmallCounts,
+} from './counts';
 import { ks2samp } from './ks';
 import {
   andersonKsamp,
@@ -6,15 +16,17 @@ import {
   countShares,
   hellingerCounts,
   hellingerNumeric,
+  histogramCounts,
   jensenShannon,
   klDivergence,
-  numericBinnedShares,
   psi,
-  wassersteinNormed,
+  sturgesEdges,
+  zTest,
   type BinnedShares,
 } from './stats';
-import { isCodes, type CategoricalArray, type DriftColumn, type NumericArray, type PairCounts } from './types';
-import { zTest } from './stats';
+import { isCodes, isIntegerTyped, type CategoricalArray, type DriftColumn, type NumericArray, type PairCounts } from './types';
+import { DriftReference } from './reference';
+import { BUCKETED_FROM, wassersteinNormedDetail, wassersteinReference, type WassersteinReference } from './wasserstein';
 
 /** The drift methods, by their names in Evidently and the CLI. */
 export const DRIFT_METHODS = ['ks', 'chisquare', 'ztest', 'wasserstein', 'jensenshannon', 'psi', 'kl', 'hellinger', 'anderson'] as const;
@@ -64,6 +76,23 @@ export interface FeatureDrift {
   pValue: number | null;
   threshold: number;
   drifted: boolean;
+  /**
+   * Present when the statistic is not scipy's exact value: a Wasserstein distance over more
+   * than EXACT_WINDOW current values taken from the grid (within maxError), or a streamed
+   * window past its exact limit (DriftWindow).
+   */
+  approximation?: Approximation;
+}
+
+/**
+ * `grid`: from the window's bucket counts (Wasserstein: |statistic - exact| <= maxError;
+ * JS/PSI/KL: Sturges bins filled by bucket means). `sample`: the test ran on a uniform
+ * sample of `sampleSize` of the window's values.
+ */
+export interface Approximation {
+  from: 'grid' | 'sample';
+  maxError?: number;
+  sampleSize?: number;
 }
 
 export interface DriftReport {
@@ -90,6 +119,17 @@ function isNumericColumn(c: DriftColumn): c is NumericArray {
   return true;
 }
 
+/**
+ * A numeric reference column with what every comparison against it can reuse, filled
+ * on first use: its distinct values when few, whether it has more than 20, and its
+ * Wasserstein grid and std (DriftReference keeps these across windows).
+ */
+export interface NumericReferenceCache {
+  small?: SmallCounts | null;
+  uniqueAbove20?: boolean;
+  wasserstein?: WassersteinReference;
+}
+
 /** A column prepared once: numeric finite values, or categorical counts (computed lazily). */
 export type PreparedFeature =
   | {
@@ -100,24 +140,28 @@ export type PreparedFeature =
       currentSummary: NumericSummary;
       /** Value counts when both samples together hold at most 32 distinct values (computed on first use), else null. */
       small?: PairCounts | null;
+      /** The reference's reusable parts (DriftReference passes its own). */
+      cache?: NumericReferenceCache;
     }
   | { kind: 'categorical'; counts: PairCounts };
 type Prepared = PreparedFeature;
+type NumericPrepared = Prepared & { kind: 'numeric' };
 
 export function prepareFeature(name: string, reference: DriftColumn, current: DriftColumn, kind: FeatureKind | undefined): Prepared {
   const numeric = kind ? kind === 'numeric' : isNumericColumn(reference);
   if (numeric) {
     if (!isNumericColumn(reference) || !isNumericColumn(current)) throw new DriftInputError(`column '${name}' is declared numeric but holds strings or codes`, name);
-    const [rs, cs] = [numericSummary(reference), numericSummary(current)];
-    return {
-      kind: 'numeric',
-      reference: finiteValues(reference, rs.nonFinite),
-      current: finiteValues(current, cs.nonFinite),
-      referenceSummary: rs,
-      currentSummary: cs,
-    };
+    const rs = numericSummary(reference);
+    return prepareNumeric(name, finiteValues(reference, rs.nonFinite), rs, current, {});
   }
   return { kind: 'categorical', counts: categoricalPairCounts(asCategorical(reference), asCategorical(current)) };
+}
+
+/** A numeric feature against an already cleaned reference (finite values and their summary) and its cache. */
+export function prepareNumeric(name: string, reference: NumericArray, referenceSummary: NumericSummary, current: DriftColumn, cache: NumericReferenceCache): NumericPrepared {
+  if (!isNumericColumn(current)) throw new DriftInputError(`column '${name}' is numeric in the reference but holds strings or codes in the current data`, name);
+  const cs = numericSummary(current);
+  return { kind: 'numeric', reference, current: finiteValues(current, cs.nonFinite), referenceSummary, currentSummary: cs, cache };
 }
 
 function asCategorical(c: DriftColumn): CategoricalArray {
@@ -148,30 +192,64 @@ export function defaultMethod(p: Prepared): DriftMethod {
   return p.kind === 'numeric' && nValues > 5 ? 'wasserstein' : 'jensenshannon';
 }
 
-function smallCounts(p: Prepared & { kind: 'numeric' }): PairCounts | null {
-  if (p.small === undefined) p.small = smallNumericCounts(p.reference, p.current);
+function smallCounts(p: NumericPrepared): PairCounts | null {
+  if (p.small === undefined) {
+    const cache = (p.cache ??= {});
+    if (cache.small === undefined) cache.small = sampleSmallCounts(p.reference);
+    p.small = mergeSmallCounts(cache.small, cache.small && sampleSmallCounts(p.current));
+  }
   return p.small;
 }
 
-function numericCounts(p: Prepared & { kind: 'numeric' }): PairCounts {
+function numericCounts(p: NumericPrepared): PairCounts {
   return smallCounts(p) ?? numericPairCounts(p.reference, p.current);
 }
 
-/** More than `limit` unique values in the reference (Evidently's reference_data.nunique() > 20). */
-function referenceUniqueAbove(p: Prepared & { kind: 'numeric' }, limit: number): boolean {
-  const small = smallCounts(p);
-  if (small) return small.reference.filter((c) => c > 0).length > limit;
-  return distinctUpTo([p.reference], limit).length > limit;
+/** More than 20 unique values in the reference (Evidently's reference_data.nunique() > 20). */
+export function referenceUniqueAbove20(reference: NumericArray, cache: NumericReferenceCache): boolean {
+  if (cache.uniqueAbove20 === undefined) {
+    if (cache.small === undefined) cache.small = sampleSmallCounts(reference);
+    cache.uniqueAbove20 = cache.small ? cache.small.keys.length > 20 : distinctUpTo([reference], 20).length > 20;
+  }
+  return cache.uniqueAbove20;
 }
 
 /** Evidently `get_binned_data`: Sturges histogram for numeric data with > 20 unique reference values, else value shares. */
 function binnedShares(p: Prepared): BinnedShares {
-  if (p.kind === 'numeric' && referenceUniqueAbove(p, 20)) return numericBinnedShares(p.reference, p.current);
+  if (p.kind === 'numeric' && referenceUniqueAbove20(p.reference, (p.cache ??= {}))) {
+    const min = Math.min(p.referenceSummary.min, p.currentSummary.min);
+    const max = Math.max(p.referenceSummary.max, p.currentSummary.max);
+    const edges = sturgesEdges(min, max, p.reference.length + p.current.length, isIntegerTyped(p.reference) && isIntegerTyped(p.current));
+    return sharesOf(histogramCounts(p.reference, edges), p.reference.length, histogramCounts(p.current, edges), p.current.length);
+  }
   return countShares(p.kind === 'numeric' ? numericCounts(p) : p.counts);
 }
 
+/** Bin counts divided by their samples' sizes. */
+export function sharesOf(reference: Float64Array, referenceSize: number, current: Float64Array, currentSize: number): BinnedShares {
+  for (let i = 0; i < reference.length; i++) {
+    reference[i] /= referenceSize;
+    current[i] /= currentSize;
+  }
+  return { reference, current };
+}
+
+/** The normed Wasserstein distance, with the reference's grid built once into the cache for large samples. */
+function wasserstein(p: NumericPrepared): { statistic: number; maxError?: number } {
+  if (p.reference.length + p.current.length < BUCKETED_FROM) return wassersteinNormedDetail(p.reference, p.current);
+  const cache = (p.cache ??= {});
+  cache.wasserstein ??= wassersteinReference(p.reference, p.referenceSummary);
+  return wassersteinNormedDetail(p.reference, p.current, cache.wasserstein);
+}
+
+export interface FeatureStatistic {
+  statistic: number;
+  pValue: number | null;
+  approximation?: Approximation;
+}
+
 /** One feature's statistic under `method` (pValue null for distances). */
-export function featureStatistic(p: Prepared, method: DriftMethod): { statistic: number; pValue: number | null } {
+export function featureStatistic(p: Prepared, method: DriftMethod): FeatureStatistic {
   if (p.kind === 'numeric' ? p.reference.length === 0 || p.current.length === 0 : p.counts.referenceSize === 0 || p.counts.currentSize === 0) {
     return { statistic: NaN, pValue: P_VALUE_METHODS.has(method) ? NaN : null };
   }
@@ -185,9 +263,8 @@ export function featureStatistic(p: Prepared, method: DriftMethod): { statistic:
       return andersonKsamp(n.reference, n.current);
     }
     case 'wasserstein': {
-      const n = numericOnly(p, method);
-      const range = { min: Math.min(n.referenceSummary.min, n.currentSummary.min), max: Math.max(n.referenceSummary.max, n.currentSummary.max) };
-      return { statistic: wassersteinNormed(n.reference, n.current, { referenceSum: n.referenceSummary.sum, range }), pValue: null };
+      const w = wasserstein(numericOnly(p, method));
+      return w.maxError === undefined ? { statistic: w.statistic, pValue: null } : { statistic: w.statistic, pValue: null, approximation: { from: 'grid', maxError: w.maxError } };
     }
     case 'chisquare':
       return chiSquareTest(p.kind === 'numeric' ? numericCounts(p) : p.counts);
@@ -234,8 +311,13 @@ export function featureDrift(name: string, reference: DriftColumn, current: Drif
     throw new DriftInputError(`method '${method}' needs a numeric column, '${name}' is categorical`, `features.${name}.method`);
   }
   const threshold = options.threshold ?? DEFAULT_THRESHOLDS[method];
-  const { statistic, pValue } = featureStatistic(p, method);
-  return { name, method, statistic, pValue, threshold, drifted: isDrifted(method, statistic, pValue, threshold) };
+  return featureResult(name, method, threshold, featureStatistic(p, method));
+}
+
+export function featureResult(name: string, method: DriftMethod, threshold: number, s: FeatureStatistic): FeatureDrift {
+  const out: FeatureDrift = { name, method, statistic: s.statistic, pValue: s.pValue, threshold, drifted: isDrifted(method, s.statistic, s.pValue, threshold) };
+  if (s.approximation) out.approximation = s.approximation;
+  return out;
 }
 
 /**
@@ -249,16 +331,5 @@ export function driftReport(
   options: DriftReportOptions = {},
 ): DriftReport {
   const columns = options.columns ?? Object.keys(reference).filter((c) => c in current);
-  for (const c of columns) {
-    if (!(c in reference)) throw new DriftInputError(`column '${c}' is not in the reference`, 'columns');
-    if (!(c in current)) throw new DriftInputError(`column '${c}' is not in the current data`, 'columns');
-  }
-  for (const name of Object.keys(options.features ?? {})) {
-    if (!columns.includes(name)) throw new DriftInputError(`feature option for '${name}', which is not a compared column`, `features.${name}`);
-  }
-  const shareThreshold = options.driftShareThreshold ?? 0.5;
-  const features = columns.map((c) => featureDrift(c, reference[c], current[c], options.features?.[c]));
-  const drifted = features.filter((f) => f.drifted).length;
-  const driftShare = features.length === 0 ? 0 : drifted / features.length;
-  return { features, driftShare, datasetDrift: features.length > 0 && driftShare >= shareThreshold };
+  return DriftReference.build(reference, { ...options, columns }).report(current);
 }
