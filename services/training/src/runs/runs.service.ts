@@ -50,6 +50,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export interface StartRunInput {
   yaml?: string;
   spec?: unknown;
+  /** A run id fixed by the caller (retraining derives it from its trigger, so a restart cannot start the run twice). */
+  runId?: string;
 }
 
 export interface ReplayResult {
@@ -107,7 +109,7 @@ export class RunsService implements OnApplicationBootstrap, OnApplicationShutdow
     const spec = input.yaml !== undefined ? parseTrainingSpecYaml(input.yaml) : parseTrainingSpec(input.spec);
     const backend = await initBackend(spec.backend);
     const data = await this.resolveData(spec, meta);
-    const runId = randomUUID();
+    const runId = input.runId ?? randomUUID();
     await this.ensureExperiment(spec.experiment, meta);
     await this.command(runId, {
       type: 'RequestRun',
