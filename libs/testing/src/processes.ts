@@ -5,8 +5,10 @@ export const repoRoot = join(__dirname, '..', '..', '..');
 
 export interface SpawnedProcess {
   child: ChildProcess;
-  /** Everything the process printed so far (for failure messages). */
+  /** The last 20 kB the process printed (for failure messages). */
   output(): string;
+  /** Everything it printed so far, up to 16 MB (to search all of it, e.g. for secrets). */
+  fullOutput(): string;
   /** Resolves with the exit code (or signal name). */
   exited: Promise<number | string>;
   kill(signal?: NodeJS.Signals): Promise<number | string>;
@@ -19,13 +21,21 @@ export function spawnTs(entry: string, args: string[], env: NodeJS.ProcessEnv): 
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-20_000)));
-  child.stderr?.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-20_000)));
+  const chunks: string[] = [];
+  let size = 0;
+  const keep = (c: Buffer) => {
+    if (size > 16 * 1024 * 1024) return;
+    chunks.push(c.toString());
+    size += c.length;
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const fullOutput = () => chunks.join('');
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return {
     child,
-    output: () => out,
+    output: () => fullOutput().slice(-20_000),
+    fullOutput,
     exited,
     async kill(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -102,7 +102,7 @@ export class JetStreamEventStore extends BaseEventStore {
     try {
       nc = await connect({ servers: options.servers, name: 'mlp-eventstore', maxReconnectAttempts: -1, ...options.auth });
     } catch (cause) {
-      throw new InfrastructureError(`cannot connect to NATS at ${String(options.servers)}`, { cause });
+      throw new InfrastructureError(`cannot connect to NATS at ${String(options.servers)}: ${(cause as Error).message}`, { cause });
     }
     const jsm = await nc.jetstreamManager();
     const config = {

@@ -75,7 +75,7 @@ export class StreamIngestService implements OnApplicationBootstrap, OnModuleDest
     try {
       this.nc = await connect({ servers, name: 'mlp-ingestion-stream', maxReconnectAttempts: -1, ...natsAuth(this.base) });
     } catch (cause) {
-      throw new InfrastructureError(`stream ingestion cannot connect to NATS at ${servers.join(',')} (NATS_URL)`, { cause });
+      throw new InfrastructureError(`stream ingestion cannot connect to NATS at ${servers.join(',')} (NATS_URL): ${(cause as Error).message}`, { cause });
     }
     const jsm = await this.nc.jetstreamManager();
     const created = await ensureDataStream(jsm);

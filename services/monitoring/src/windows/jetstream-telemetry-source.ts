@@ -1,5 +1,6 @@
 import { AckPolicy, connect, DeliverPolicy, nanos, StorageType, type ConsumerMessages, type NatsConnection, type NatsError } from 'nats';
 import { InfrastructureError, subjects, telemetryStream } from '@mlp/contracts';
+import type { NatsAuth } from '@mlp/messaging';
 import type { Logger } from '@mlp/service-kit';
 import { parseFeedback, parsePrediction, type TelemetryHandler, type TelemetryRecord, type TelemetrySource } from './telemetry-source';
 
@@ -31,8 +32,8 @@ export class JetStreamTelemetrySource implements TelemetrySource {
     private readonly logger?: Logger,
   ) {}
 
-  static async connect(url: string, options: { durable?: string; logger?: Logger } = {}): Promise<JetStreamTelemetrySource> {
-    const nc = await connect({ servers: url.split(','), name: 'mlp-monitoring-telemetry', maxReconnectAttempts: -1 });
+  static async connect(url: string, options: { durable?: string; logger?: Logger; auth?: NatsAuth } = {}): Promise<JetStreamTelemetrySource> {
+    const nc = await connect({ servers: url.split(','), name: 'mlp-monitoring-telemetry', maxReconnectAttempts: -1, ...options.auth });
     const durable = options.durable ?? 'monitoring-telemetry';
     try {
       const jsm = await nc.jetstreamManager();

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { telemetryStream } from '@mlp/contracts';
+import { natsAuth, type NatsAuth, type NatsAuthVar } from '@mlp/messaging';
 import { loadConfig, type BaseConfig } from '@mlp/service-kit';
 import { parseWindowSpec, type WindowSpec } from './window-spec';
 
@@ -21,6 +22,8 @@ export interface MonitoringCoreConfig {
   telemetry: 'sqlite' | 'jetstream' | 'off';
   sqliteFile: string;
   natsUrl: string;
+  /** Credentials of the telemetry consumer's NATS connection, from MLP_NATS_*. */
+  natsAuth: NatsAuth;
   consumer: string;
   window: WindowSpec;
   sampleCap: number;
@@ -29,12 +32,13 @@ export interface MonitoringCoreConfig {
 
 export const MONITORING_CORE_CONFIG = Symbol('MONITORING_CORE_CONFIG');
 
-export function loadMonitoringCoreConfig(env: NodeJS.ProcessEnv, base: Pick<BaseConfig, 'MLP_TRANSPORT' | 'NATS_URL' | 'MLP_HOME'>): MonitoringCoreConfig {
+export function loadMonitoringCoreConfig(env: NodeJS.ProcessEnv, base: Pick<BaseConfig, 'MLP_TRANSPORT' | 'NATS_URL' | 'MLP_HOME'> & Partial<Pick<BaseConfig, NatsAuthVar>>): MonitoringCoreConfig {
   const c = loadConfig(schema, env);
   return {
     telemetry: c.MLP_MONITORING_TELEMETRY ?? (base.MLP_TRANSPORT === 'nats' ? 'jetstream' : 'sqlite'),
     sqliteFile: resolve(base.MLP_HOME, telemetryStream.sqlite.file),
     natsUrl: base.NATS_URL,
+    natsAuth: natsAuth(base),
     consumer: c.MLP_MONITORING_CONSUMER,
     window: parseWindowSpec(c.MLP_MONITORING_WINDOW, 'MLP_MONITORING_WINDOW'),
     sampleCap: c.MLP_MONITORING_SAMPLE_CAP,

@@ -50,7 +50,7 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
     if (telemetry === 'off') return;
     this.source =
       telemetry === 'jetstream'
-        ? await JetStreamTelemetrySource.connect(this.config.natsUrl, { durable: this.config.consumer, logger: this.logger })
+        ? await JetStreamTelemetrySource.connect(this.config.natsUrl, { durable: this.config.consumer, logger: this.logger, auth: this.config.natsAuth })
         : new SqliteTelemetrySource(this.config.sqliteFile, { logger: this.logger });
     await this.source.start((item) => this.handle(item));
   }

@@ -152,7 +152,7 @@ export class JetStreamKvOnlineStore extends BaseOnlineStore {
     try {
       nc = await connect({ servers: options.servers, name: 'mlp-online-store', maxReconnectAttempts: -1, ...options.auth });
     } catch (cause) {
-      throw new InfrastructureError(`cannot connect to NATS at ${String(options.servers)}`, { cause });
+      throw new InfrastructureError(`cannot connect to NATS at ${String(options.servers)}: ${(cause as Error).message}`, { cause });
     }
     try {
       return await JetStreamKvOnlineStore.open(nc, options, true);
