@@ -97,6 +97,14 @@ describe('training service (in process, embedded queue)', () => {
     expect(pre.classes).toEqual(['Adelie', 'Chinstrap', 'Gentoo']);
     model.dispose();
 
+    // Monitoring's drift reference: statistics of the training rows and a sample of them with the model's outputs.
+    const baseline = (await p.store.readStream(streams.run(first.runId))).find((e) => e.type === 'BaselineRecorded')?.data as EventData<'BaselineRecorded'>;
+    expect(baseline).toMatchObject({ runId: first.runId, experiment: 'penguins', task: 'multiclass', classes: ['Adelie', 'Chinstrap', 'Gentoo'] });
+    expect(baseline.rows).toBe(baseline.sampleRows); // fewer training rows than the sample cap: all of them
+    const sample = JSON.parse((await p.artifacts.getBuffer(baseline.sampleArtifactKey)).toString('utf8')) as { columns: Record<string, unknown[]> };
+    expect(Object.keys(sample.columns).sort()).toEqual([...Object.keys(baseline.columns), 'prediction'].sort());
+    expect(sample.columns.prediction.every((c) => ['Adelie', 'Chinstrap', 'Gentoo'].includes(c as string))).toBe(true);
+
     const card = await (await train(`/runs/${first.runId}/artifacts/model-card`)).text();
     expect(card).toMatch(/# Model card: penguins/);
     expect(card).toMatch(/## Fairness/);
