@@ -29,6 +29,7 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 export class InferenceFastPath implements OnApplicationBootstrap {
   private readonly auth: boolean;
   private readonly maxBodyBytes: number;
+  private readonly labelCache = new Map<string, { method: string; route: string; status: string }>();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -72,29 +73,51 @@ export class InferenceFastPath implements OnApplicationBootstrap {
     }
     const started = performance.now();
     const header = req.headers['x-request-id'];
-    this.authorize(req)
-      .then((principal) => {
+    const fail = (err: unknown) => {
+      const { status, body, retryAfter } = renderError(err);
+      if (status >= 500 && status !== 503 && status !== 504) this.runtime.logger.error({ err, target: `POST ${route}` }, 'unexpected error');
+      if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
+      // Answered before the body was read (401, 413): close rather than drain the rest.
+      if (!req.complete) res.setHeader('connection', 'close');
+      this.reply(res, status, JSON.stringify({ ...body, error: body.message }), route, started);
+    };
+    const answer = (result: unknown) => this.reply(res, 200, JSON.stringify(result), route, started);
+    // Callbacks rather than a promise chain: without a key to check, the only promise is the prediction's.
+    const go = (principal: Principal | undefined) => {
+      try {
         this.limit(principal, req);
-        return readJson(req, this.maxBodyBytes).then((body) => run!(body, { requestIdHeader: typeof header === 'string' ? header : undefined, keyId: principal?.keyId, headers: req.headers }));
-      })
-      .then(
-        (result) => this.reply(res, 200, JSON.stringify(result), route, started),
-        (err: unknown) => {
-          const { status, body, retryAfter } = renderError(err);
-          if (status >= 500 && status !== 503 && status !== 504) this.runtime.logger.error({ err, target: `POST ${route}` }, 'unexpected error');
-          if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
-          // Answered before the body was read (401, 413): close rather than drain the rest.
-          if (!req.complete) res.setHeader('connection', 'close');
-          this.reply(res, status, JSON.stringify({ ...body, error: body.message }), route, started);
-        },
-      );
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      readJson(req, this.maxBodyBytes, (err, body) => {
+        if (err) return fail(err);
+        let result: Promise<unknown>;
+        try {
+          result = run!(body, { requestIdHeader: typeof header === 'string' ? header : undefined, keyId: principal?.keyId, headers: req.headers });
+        } catch (e) {
+          return fail(e);
+        }
+        result.then(answer, fail);
+      });
+    };
+    if (!this.auth && !presentedKey(req.headers)) go(undefined);
+    else this.authorize(req).then(go, fail);
     return true;
   }
 
   private reply(res: ServerResponse, status: number, payload: string, route: string, started: number): void {
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
     res.end(payload);
-    this.httpMetrics.httpRequestDuration.observe({ method: 'POST', route, status: String(status) }, (performance.now() - started) / 1000);
+    this.httpMetrics.httpRequestDuration.observe(this.durationLabels(route, status), (performance.now() - started) / 1000);
+  }
+
+  /** The duration metric's labels of a route and status, built once. */
+  private durationLabels(route: string, status: number): { method: string; route: string; status: string } {
+    const key = `${status} ${route}`;
+    let labels = this.labelCache.get(key);
+    if (!labels) this.labelCache.set(key, (labels = { method: 'POST', route, status: String(status) }));
+    return labels;
   }
 
   /** The key's principal, as the auth middleware and guard decide it (scope `predict`). */
@@ -133,37 +156,41 @@ export class InferenceFastPath implements OnApplicationBootstrap {
   }
 }
 
-/** The JSON body, at most `maxBytes` (413 past it, at once when content-length says so). */
-function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+/** The JSON body, at most `maxBytes` (413 past it, at once when content-length says so), to `done`. */
+function readJson(req: IncomingMessage, maxBytes: number, done: (err: unknown, body?: unknown) => void): void {
   const tooLarge = () => new PayloadTooLargeError(`request body larger than ${maxBytes} bytes (MLP_MAX_BODY_BYTES)`, { details: { limit: maxBytes, setting: 'MLP_MAX_BODY_BYTES' } });
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (c: Buffer) => {
-      if (failed) return;
-      size += c.length;
-      if (size > maxBytes) {
-        failed = true;
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('error', (err) => {
+  if (Number.isFinite(declared) && declared > maxBytes) return done(tooLarge());
+  let first: Buffer | undefined;
+  let chunks: Buffer[] | undefined;
+  let size = 0;
+  let failed = false;
+  req.on('data', (c: Buffer) => {
+    if (failed) return;
+    size += c.length;
+    if (size > maxBytes) {
       failed = true;
-      reject(new ValidationError(`the request body could not be read: ${err.message}`, [{ path: '', message: 'unreadable body' }]));
-    });
-    req.on('end', () => {
-      if (failed) return;
-      const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      try {
-        resolve(text.length === 0 ? undefined : JSON.parse(text));
-      } catch (err) {
-        reject(new ValidationError(`the request body is not JSON: ${(err as Error).message}`, [{ path: '', message: 'invalid JSON' }], { code: 'INVALID_JSON' }));
-      }
-    });
+      done(tooLarge());
+      return;
+    }
+    if (first === undefined) first = c;
+    else (chunks ??= [first]).push(c);
+  });
+  req.on('error', (err) => {
+    if (failed) return;
+    failed = true;
+    done(new ValidationError(`the request body could not be read: ${err.message}`, [{ path: '', message: 'unreadable body' }]));
+  });
+  req.on('end', () => {
+    if (failed) return;
+    const text = chunks ? Buffer.concat(chunks).toString('utf8') : first ? first.toString('utf8') : '';
+    let body: unknown;
+    try {
+      body = text.length === 0 ? undefined : JSON.parse(text);
+    } catch (err) {
+      done(new ValidationError(`the request body is not JSON: ${(err as Error).message}`, [{ path: '', message: 'invalid JSON' }], { code: 'INVALID_JSON' }));
+      return;
+    }
+    done(undefined, body);
   });
 }

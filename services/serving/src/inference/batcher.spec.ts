@@ -1,16 +1,26 @@
 import { Batcher, type BatchModel } from './batcher';
 import { DeadlineExceededError, OverloadedError } from './serving-errors';
 
+/** Rows of several requests, one after the other. */
+function stack(xs: readonly Float32Array[], n: number): Float32Array {
+  const x = new Float32Array(n);
+  let offset = 0;
+  for (const part of xs) {
+    x.set(part, offset);
+    offset += part.length;
+  }
+  return x;
+}
+
 /** A model that doubles its single input and records the size of every predict call. */
-function doubler(): BatchModel & { calls: number[] } {
+function doubler(): BatchModel<Float32Array> & { calls: number[] } {
   const calls: number[] = [];
   return {
     calls,
-    nFeatures: 1,
     outputSize: 1,
-    predict(x: Float32Array, n: number) {
+    predict(xs: readonly Float32Array[], n: number) {
       calls.push(n);
-      return x.map((v) => v * 2);
+      return stack(xs, n).map((v) => v * 2);
     },
   };
 }
@@ -72,12 +82,31 @@ describe('Batcher', () => {
 
   it('a failing predict fails only its batch', async () => {
     let fail = true;
-    const b = new Batcher(
-      { nFeatures: 1, outputSize: 1, predict: (x) => (fail ? (() => { throw new Error('boom'); })() : x) },
+    const b = new Batcher<Float32Array>(
+      { outputSize: 1, predict: (xs, n) => (fail ? (() => { throw new Error('boom'); })() : stack(xs, n)) },
       { maxBatchSize: 64, maxLatencyMs: 0, maxQueueRows: 100 },
     );
     await expect(b.submit(rows(1), 1, 1000)).rejects.toThrow('boom');
     fail = false;
     expect(Array.from(await b.submit(rows(5), 1, 1000))).toEqual([5]);
+  });
+
+  it('a request that makes the batch fail fails alone: its batch-mates run again without it', async () => {
+    const calls: number[] = [];
+    const b = new Batcher<Float32Array>(
+      {
+        outputSize: 1,
+        predict: (xs, n) => {
+          calls.push(n);
+          const x = stack(xs, n);
+          if (x.some((v) => v < 0)) throw new Error('negative input');
+          return x;
+        },
+      },
+      { maxBatchSize: 64, maxLatencyMs: 0, maxQueueRows: 100 },
+    );
+    const results = await Promise.allSettled([b.submit(rows(1), 1, 1000), b.submit(rows(-1), 1, 1000), b.submit(rows(2, 3), 2, 1000)]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? Array.from(r.value) : (r.reason as Error).message))).toEqual([[1], 'negative input', [2, 3]]);
+    expect(calls).toEqual([4, 1, 1, 2]);
   });
 });

@@ -1,10 +1,12 @@
 import { DeadlineExceededError, OverloadedError } from './serving-errors';
 
-/** What the batcher runs: one synchronous predict over n rows (row-major n × nFeatures in, n × outputSize out). */
-export interface BatchModel {
-  readonly nFeatures: number;
+/**
+ * What the batcher runs: one synchronous predict over the inputs of several
+ * requests (`rows` rows in all, in order): rows × outputSize values.
+ */
+export interface BatchModel<T> {
   readonly outputSize: number;
-  predict(x: Float32Array, n: number): Float32Array;
+  predict(inputs: readonly T[], rows: number): Float32Array;
 }
 
 export interface BatcherOptions {
@@ -18,8 +20,8 @@ export interface BatcherOptions {
   onBatch?: (rows: number, requests: number) => void;
 }
 
-interface Pending {
-  x: Float32Array;
+interface Pending<T> {
+  input: T;
   n: number;
   resolve: (out: Float32Array) => void;
   reject: (err: unknown) => void;
@@ -36,8 +38,8 @@ interface Pending {
  * the batching window: a request whose deadline passes leaves the queue with
  * a 504 and the others are unaffected. The queue is bounded.
  */
-export class Batcher {
-  private queue: Pending[] = [];
+export class Batcher<T> {
+  private queue: Pending<T>[] = [];
   private queuedRows = 0;
   private timer?: NodeJS.Timeout;
   private immediate?: NodeJS.Immediate;
@@ -46,7 +48,7 @@ export class Batcher {
   private closed = false;
 
   constructor(
-    private readonly model: BatchModel,
+    private readonly model: BatchModel<T>,
     private readonly options: BatcherOptions,
   ) {}
 
@@ -62,14 +64,14 @@ export class Batcher {
    * visible here before requests reach the queue (they wait in their sockets
    * while one is parsed), so a lone small request still waits for the next turn.
    */
-  submit(x: Float32Array, n: number, timeoutMs: number): Promise<Float32Array> {
+  submit(input: T, n: number, timeoutMs: number): Promise<Float32Array> {
     if (this.closed) return Promise.reject(new OverloadedError('this model version is being unloaded; retry'));
     if (this.queuedRows > 0 && this.queuedRows + n > this.options.maxQueueRows) {
       return Promise.reject(new OverloadedError(`the queue of this model version is full (${this.queuedRows} rows waiting, MLP_SERVING_MAX_QUEUE=${this.options.maxQueueRows}); retry later`));
     }
     if (this.options.maxBatchSize <= n && this.queue.length === 0 && !this.immediate && !this.timer) {
       try {
-        const out = this.model.predict(x, n);
+        const out = this.model.predict([input], n);
         this.options.onBatch?.(n, 1);
         return Promise.resolve(out);
       } catch (err) {
@@ -77,7 +79,7 @@ export class Batcher {
       }
     }
     return new Promise<Float32Array>((resolve, reject) => {
-      const p: Pending = { x, n, resolve, reject, settled: false };
+      const p: Pending<T> = { input, n, resolve, reject, settled: false };
       if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
         p.timer = setTimeout(() => this.expire(p, timeoutMs), timeoutMs);
       }
@@ -105,7 +107,7 @@ export class Batcher {
     }
   }
 
-  private expire(p: Pending, timeoutMs: number): void {
+  private expire(p: Pending<T>, timeoutMs: number): void {
     if (p.settled) return;
     p.settled = true;
     const i = this.queue.indexOf(p);
@@ -123,7 +125,7 @@ export class Batcher {
       this.timer = undefined;
     }
     if (this.queue.length === 0) return;
-    const batch: Pending[] = [];
+    const batch: Pending<T>[] = [];
     let rows = 0;
     while (this.queue.length > 0 && (batch.length === 0 || rows + this.queue[0].n <= this.options.maxBatchSize)) {
       const p = this.queue.shift()!;
@@ -136,23 +138,17 @@ export class Batcher {
     if (this.queue.length > 0) this.schedule();
   }
 
-  private run(batch: Pending[], rows: number): void {
-    const d = this.model.nFeatures;
-    let x: Float32Array;
-    if (batch.length === 1) x = batch[0].x;
-    else {
-      x = new Float32Array(rows * d);
-      let offset = 0;
-      for (const p of batch) {
-        x.set(p.x, offset * d);
-        offset += p.n;
-      }
-    }
+  private run(batch: Pending<T>[], rows: number): void {
     let out: Float32Array;
     try {
-      out = this.model.predict(x, rows);
+      out = this.model.predict(
+        batch.map((p) => p.input),
+        rows,
+      );
     } catch (err) {
-      for (const p of batch) this.settle(p, undefined, err);
+      // One bad request must not fail its batch-mates: each runs again alone.
+      if (batch.length > 1) for (const p of batch) this.run([p], p.n);
+      else this.settle(batch[0], undefined, err);
       return;
     }
     this.options.onBatch?.(rows, batch.length);
@@ -164,7 +160,7 @@ export class Batcher {
     }
   }
 
-  private settle(p: Pending, out: Float32Array | undefined, err?: unknown): void {
+  private settle(p: Pending<T>, out: Float32Array | undefined, err?: unknown): void {
     if (p.timer) clearTimeout(p.timer);
     if (p.settled) return;
     p.settled = true;

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { subjects, ValidationError, type ModelRef, type OnlineFeaturesResponse, type PredictionTelemetry } from '@mlp/contracts';
+import { subjects, ValidationError, type ModelRef, type OnlineFeaturesResponse } from '@mlp/contracts';
 import type { MlpClient } from '@mlp/messaging';
 import type { Cell, Frame } from '@mlp/ml';
 import type { LoadedVersion, RowOutputs } from '../models/loaded-version';
@@ -53,6 +53,18 @@ export interface InferenceResult {
 
 const MAX_ROWS = 10_000;
 
+/** A request's validated input columns. */
+interface Framed {
+  frame: Frame;
+  n: number;
+}
+
+/** Builds the frame for the version serving the request: synchronously, or later when features are looked up. */
+type FrameSource = (loaded: LoadedVersion) => Framed | Promise<Framed>;
+
+type Labels = { model: string; version: string; protocol: Protocol };
+type VersionLabels = { base: Labels; ok: Labels & { code: string } };
+
 /**
  * One inference, whatever the protocol: resolve the model (a lease, so a swap
  * never pulls the version from under the request), complete rows that carry
@@ -63,6 +75,8 @@ const MAX_ROWS = 10_000;
 export class InferenceService {
   /** Set by the deployments module. */
   router?: RequestRouter;
+  private readonly labels = new WeakMap<LoadedVersion, Map<Protocol, VersionLabels>>();
+  private readonly keyHashes = new Map<string, string>();
 
   constructor(
     private readonly models: ModelManager,
@@ -80,24 +94,28 @@ export class InferenceService {
     if (instances.length > MAX_ROWS) return Promise.reject(invalidInput([{ path: 'instances', message: `at most ${MAX_ROWS} instances per request, received ${instances.length}` }]));
     const first = instances[0] as Record<string, unknown> | null;
     const key = routingKey(ctx, (name) => (first !== null && typeof first === 'object' ? first[name] : undefined));
-    return this.run(ref, version, ctx, key, async (loaded) => {
-      const rows = loaded.onlineInputs.length > 0 ? await this.withOnlineFeatures(loaded, instances as Record<string, unknown>[]) : (instances as Record<string, unknown>[]);
-      const extra = loaded.onlineInputs.length > 0 ? () => true : undefined;
-      return { frame: loaded.inputSchema.frameFromRows(rows, 'instances', extra), n: rows.length };
+    return this.run(ref, version, ctx, key, (loaded) => {
+      if (loaded.onlineInputs.length === 0) return { frame: loaded.inputSchema.frameFromRows(instances as Record<string, unknown>[], 'instances'), n: instances.length };
+      return this.withOnlineFeatures(loaded, instances as Record<string, unknown>[]).then((rows) => ({ frame: loaded.inputSchema.frameFromRows(rows, 'instances', () => true), n: rows.length }));
     });
   }
 
   /** V2 tensors (one per feature, or one [N, F]). */
   predictTensors(ref: ModelRef, version: number | undefined, tensors: readonly DecodedTensor[], ctx: InferenceContext): Promise<InferenceResult> {
     const key = routingKey(ctx, (name) => tensors.find((t) => t.name === name)?.data[0]);
-    return this.run(ref, version, ctx, key, async (loaded) => {
+    return this.run(ref, version, ctx, key, (loaded) => {
       const { frame, n } = frameFromTensors(loaded.inputSchema, tensors);
       if (n > MAX_ROWS) throw invalidInput([{ path: 'inputs', message: `at most ${MAX_ROWS} rows per request, received ${n}` }]);
       return { frame, n };
     });
   }
 
-  private async run(ref: ModelRef, version: number | undefined, ctx: InferenceContext, key: RoutingKey, toFrame: (loaded: LoadedVersion) => Promise<{ frame: Frame; n: number }>): Promise<InferenceResult> {
+  /**
+   * Few promises on the way: a frame built synchronously goes straight to
+   * the batcher, and an unbatched request (or one that fills a batch) has
+   * its prediction before `submit` returns.
+   */
+  private run(ref: ModelRef, version: number | undefined, ctx: InferenceContext, key: RoutingKey, toFrame: FrameSource): Promise<InferenceResult> {
     const started = performance.now();
     const requestId = ctx.requestId ?? randomUUID();
     let lease: Lease;
@@ -107,33 +125,65 @@ export class InferenceService {
       lease = routed ?? this.models.acquire(ref, version);
     } catch (err) {
       this.metrics?.requests.inc({ model: ref.name, version: '', protocol: ctx.protocol, code: codeOf(err) });
-      throw err;
+      return Promise.reject(err);
     }
     const loaded = lease.served.loaded;
-    const labels = { model: loaded.name, version: String(loaded.version), protocol: ctx.protocol };
-    try {
-      const { frame, n } = await toFrame(loaded);
-      if (n === 0) throw invalidInput([{ path: 'inputs', message: 'no rows' }]);
-      const { x } = loaded.preprocess(frame);
-      const raw = await lease.served.batcher.submit(x, n, ctx.timeoutMs ?? this.settings.timeoutMs);
-      const outputs = loaded.decode(raw, n);
-      const latencyMs = performance.now() - started;
-      this.metrics?.requests.inc({ ...labels, code: 'OK' });
-      this.metrics?.latency.observe(labels, latencyMs / 1000);
-      this.publish(loaded, ctx.arm ?? lease.arm, requestId, frame, n, outputs, latencyMs, ctx.keyId);
-      if (routed) {
-        routed.done('OK', latencyMs);
-        if (routed.mirrorVersion !== undefined) this.mirror(ref.name, routed.mirrorVersion, { ...ctx, requestId }, toFrame);
-      }
-      return { loaded, arm: lease.arm, requestId, n, outputs };
-    } catch (err) {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.models.release(lease);
+    };
+    const fail = (err: unknown): never => {
+      release();
       routed?.done(codeOf(err), performance.now() - started);
+      const labels = this.labelsOf(loaded, ctx.protocol).base;
       this.metrics?.requests.inc({ ...labels, code: codeOf(err) });
       if (err instanceof OverloadedError) this.metrics?.shed.inc({ model: labels.model, version: labels.version });
       throw err;
-    } finally {
-      this.models.release(lease);
+    };
+    const answer = (frame: Frame, n: number, raw: Float32Array): InferenceResult => {
+      try {
+        const outputs = loaded.decode(raw, n);
+        const latencyMs = performance.now() - started;
+        const labels = this.labelsOf(loaded, ctx.protocol);
+        this.metrics?.requests.inc(labels.ok);
+        this.metrics?.latency.observe(labels.base, latencyMs / 1000);
+        this.publish(loaded, ctx.arm ?? lease.arm, requestId, frame, n, outputs, latencyMs, ctx.keyId);
+        release();
+        if (routed) {
+          routed.done('OK', latencyMs);
+          if (routed.mirrorVersion !== undefined) this.mirror(ref.name, routed.mirrorVersion, { ...ctx, requestId }, toFrame);
+        }
+        return { loaded, arm: lease.arm, requestId, n, outputs };
+      } catch (err) {
+        return fail(err);
+      }
+    };
+    const submit = ({ frame, n }: Framed): Promise<InferenceResult> => {
+      if (n === 0) return Promise.reject(invalidInput([{ path: 'inputs', message: 'no rows' }])).catch(fail);
+      return lease.served.batcher.submit(frame, n, ctx.timeoutMs ?? this.settings.timeoutMs).then((raw) => answer(frame, n, raw), fail);
+    };
+    let framed: Framed | Promise<Framed>;
+    try {
+      framed = toFrame(loaded);
+    } catch (err) {
+      return Promise.reject(err).catch(fail);
     }
+    return framed instanceof Promise ? framed.then(submit, fail) : submit(framed);
+  }
+
+  /** Metric labels of a version and protocol, built once (`ok` with code OK). */
+  private labelsOf(loaded: LoadedVersion, protocol: Protocol): VersionLabels {
+    let byProtocol = this.labels.get(loaded);
+    if (!byProtocol) this.labels.set(loaded, (byProtocol = new Map()));
+    let labels = byProtocol.get(protocol);
+    if (!labels) {
+      const base = { model: loaded.name, version: String(loaded.version), protocol };
+      labels = { base, ok: { ...base, code: 'OK' } };
+      byProtocol.set(protocol, labels);
+    }
+    return labels;
   }
 
   /**
@@ -141,7 +191,7 @@ export class InferenceService {
    * is on its way (setImmediate); its outputs go to telemetry as arm
    * `shadow` under the same request id, its errors only to a counter.
    */
-  private mirror(name: string, version: number, ctx: InferenceContext, toFrame: (loaded: LoadedVersion) => Promise<{ frame: Frame; n: number }>): void {
+  private mirror(name: string, version: number, ctx: InferenceContext, toFrame: FrameSource): void {
     setImmediate(() => {
       this.run({ name, version }, undefined, { ...ctx, arm: 'shadow' }, noKey, toFrame).then(
         () => this.router?.mirrored?.(name, version, 'OK'),
@@ -200,29 +250,31 @@ export class InferenceService {
   private publish(loaded: LoadedVersion, arm: string, requestId: string, frame: Frame, n: number, outputs: RowOutputs, latencyMs: number, keyId?: string): void {
     this.telemetry.remember(requestId, loaded.name);
     if (!this.telemetry.sampled()) return;
-    const at = new Date().toISOString();
-    const keyHash = keyId ? createHash('sha256').update(keyId).digest('hex').slice(0, 16) : undefined;
-    const names = Object.keys(frame);
-    const records: PredictionTelemetry[] = new Array(n);
-    for (let r = 0; r < n; r++) {
-      const features: Record<string, Cell> = {};
-      for (const c of names) features[c] = (frame[c] as Cell[])[r] ?? null;
-      records[r] = {
-        requestId,
-        row: r,
-        model: loaded.name,
-        version: loaded.version,
-        arm,
-        instance: this.settings.instance,
-        features,
-        prediction: outputs.predictions[r] as Cell,
-        ...(outputs.probabilities ? { probabilities: outputs.probabilities[r] } : {}),
-        latencyMs,
-        at,
-        ...(keyHash ? { keyHash } : {}),
-      };
+    this.telemetry.publishPrediction({
+      requestId,
+      model: loaded.name,
+      version: loaded.version,
+      arm,
+      instance: this.settings.instance,
+      features: frame,
+      n,
+      predictions: outputs.predictions,
+      ...(outputs.probabilities ? { probabilities: outputs.probabilities } : {}),
+      latencyMs,
+      at: Date.now(),
+      ...(keyId ? { keyHash: this.keyHash(keyId) } : {}),
+    });
+  }
+
+  /** sha256 prefix of an API key id (remembered: a key calls many times). */
+  private keyHash(keyId: string): string {
+    let hash = this.keyHashes.get(keyId);
+    if (hash === undefined) {
+      hash = createHash('sha256').update(keyId).digest('hex').slice(0, 16);
+      if (this.keyHashes.size >= 1000) this.keyHashes.clear();
+      this.keyHashes.set(keyId, hash);
     }
-    this.telemetry.publishPredictions(records);
+    return hash;
   }
 }
 

@@ -63,6 +63,18 @@ describe('InputSchema: named instances', () => {
     expect(issues(() => schema.frameFromRows([{ ...good, plan: null }], 'instances'))).toEqual([{ path: 'instances[0].plan', message: "'plan' may not be null" }]);
   });
 
+  it('below the min the signature declares → 400 naming the field', () => {
+    const bounded = new InputSchema({ inputs: [{ name: 'monthly', type: 'float', nullable: false, min: 0, max: 500 }] });
+    expect(bounded.frameFromRows([{ monthly: 0 }], 'instances').monthly).toEqual([0]);
+    expect(issues(() => bounded.frameFromRows([{ monthly: 0 }, { monthly: -0.5 }], 'instances'))).toEqual([{ path: 'instances[1].monthly', message: "'monthly' must be at least 0, received -0.5" }]);
+  });
+
+  it('above the max the signature declares → 400 naming the field', () => {
+    const bounded = new InputSchema({ inputs: [{ name: 'seats', type: 'int', nullable: true, max: 100 }] });
+    expect(bounded.frameFromRows([{ seats: 100 }, { seats: null }], 'instances').seats).toEqual([100, null]);
+    expect(issues(() => bounded.frameFromRows([{ seats: 101 }], 'instances'))).toEqual([{ path: 'instances[0].seats', message: "'seats' must be at most 100, received 101" }]);
+  });
+
   it('reports every bad field of every row at once', () => {
     expect(issues(() => schema.frameFromRows([{ ...good, plan: 'x' }, { ...good, seats: 'two' }, 'not a row'] as never, 'instances')).map((i) => i.path)).toEqual([
       'instances[0].plan',
@@ -114,6 +126,14 @@ describe('V2 tensors', () => {
   it('a missing or unknown input tensor → 400 naming it', () => {
     const paths = issues(() => frameFromTensors(schema, [...perFeature.slice(1), col('colour', 'BYTES', ['red', 'blue'])])).map((i) => i.path);
     expect(paths).toEqual(['inputs.tenure', 'inputs[4]']);
+  });
+
+  it('a tensor value outside the declared min/max → 400 naming the tensor and row', () => {
+    const bounded = new InputSchema({ inputs: [{ name: 'monthly', type: 'float', nullable: false, min: 0, max: 500 }] });
+    expect(issues(() => frameFromTensors(bounded, [col('monthly', 'FP64', [10, 501, -1])]))).toEqual([
+      { path: 'inputs[0][1]', message: "'monthly' must be at most 500, received 501" },
+      { path: 'inputs[0][2]', message: "'monthly' must be at least 0, received -1" },
+    ]);
   });
 
   it('NaN in an FP tensor (gRPC raw contents) for a non-nullable input → 400', () => {

@@ -1,7 +1,7 @@
 import { ValidationError, type FieldIssue, type ModelSignature } from '@mlp/contracts';
 import type { Cell, Frame } from '@mlp/ml';
 
-/** How one input is checked: its JSON kind, whether null/NaN may stand for a missing value, its categories. */
+/** How one input is checked: its JSON kind, whether null/NaN may stand for a missing value, its categories and bounds. */
 export type InputKind = 'number' | 'integer' | 'boolean' | 'string' | 'category' | 'temporal' | 'any';
 
 export interface CompiledInput {
@@ -12,6 +12,9 @@ export interface CompiledInput {
   values?: ReadonlySet<string | number | boolean>;
   /** The declared type, as shown in messages and metadata. */
   type: string;
+  /** Declared bounds of a numeric value (inclusive). */
+  min?: number;
+  max?: number;
 }
 
 const MAX_ISSUES = 100;
@@ -72,6 +75,8 @@ export class InputSchema {
       kind: inputKind(i.type),
       nullable: i.nullable,
       ...(i.values && i.values.length > 0 ? { values: new Set(i.values) } : {}),
+      ...(typeof i.min === 'number' ? { min: i.min } : {}),
+      ...(typeof i.max === 'number' ? { max: i.max } : {}),
     }));
     this.byName = new Map(this.inputs.map((i) => [i.name, i]));
   }
@@ -169,6 +174,10 @@ export class InputSchema {
         if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return `'${input.name}' must be ${KIND_TEXT[input.kind]}, received ${describe(value)}`;
         if (typeof value === 'number' && !Number.isFinite(value)) return `'${input.name}' must be finite, received ${value}`;
         break;
+    }
+    if (typeof value === 'number') {
+      if (input.min !== undefined && value < input.min) return `'${input.name}' must be at least ${input.min}, received ${value}`;
+      if (input.max !== undefined && value > input.max) return `'${input.name}' must be at most ${input.max}, received ${value}`;
     }
     const cell = value as Cell;
     if (input.values && !input.values.has(cell as string | number | boolean)) {

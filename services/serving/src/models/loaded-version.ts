@@ -1,7 +1,7 @@
 import type { ArtifactStore } from '@mlp/artifacts';
 import { IllegalStateError, InfrastructureError, NotFoundError, streams, ValidationError, type EventData, type ModelSignature } from '@mlp/contracts';
 import type { EventStore } from '@mlp/eventstore';
-import { initBackend, loadModel, Pipeline, type BackendName, type Category, type Frame, type Predictor } from '@mlp/ml';
+import { initBackend, loadModel, Pipeline, type BackendName, type Category, type Cell, type Frame, type Predictor } from '@mlp/ml';
 import { z } from 'zod';
 import { InputSchema } from '../inference/input-schema';
 import type { VersionInfo } from './served-models';
@@ -90,6 +90,16 @@ export class LoadedVersion {
     return { x, n };
   }
 
+  /**
+   * The rows of several requests (one frame each, `rows` rows in all) through
+   * the saved pipeline and the model in one call each: preprocessing is
+   * row-wise, so the matrix equals the per-request ones stacked.
+   */
+  predictFrames(frames: readonly Frame[], rows: number): Float32Array {
+    const { x } = this.pipeline.transformToMatrix(frames.length === 1 ? frames[0] : stackFrames(frames, rows));
+    return this.predictor.predict(x, rows);
+  }
+
   /** Model outputs (n rows) → labels/values and probabilities. */
   decode(out: Float32Array, n: number): RowOutputs {
     if (this.task === 'regression') return { predictions: Array.from(out.subarray(0, n)) };
@@ -127,6 +137,21 @@ export class LoadedVersion {
   dispose(): void {
     this.predictor.dispose();
   }
+}
+
+/** Frames with the same columns, one under the other. */
+function stackFrames(frames: readonly Frame[], rows: number): Frame {
+  const out: Frame = {};
+  for (const name of Object.keys(frames[0])) {
+    const column = new Array<Cell>(rows);
+    let r = 0;
+    for (const f of frames) {
+      const values = f[name] as ArrayLike<Cell>;
+      for (let i = 0; i < values.length; i++) column[r++] = values[i];
+    }
+    out[name] = column;
+  }
+  return out;
 }
 
 /** A signature from the bundle alone (versions registered before signatures existed): every input of unknown type, nullable. */

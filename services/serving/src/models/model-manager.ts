@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ArtifactStore } from '@mlp/artifacts';
 import { categories, DomainError, NotFoundError, streams, toNewEvent, type DomainEventInput, type ModelRef, type RecordedEvent } from '@mlp/contracts';
 import { codeVersion, type EventStore, type Subscription } from '@mlp/eventstore';
-import type { BackendName } from '@mlp/ml';
+import type { BackendName, Frame } from '@mlp/ml';
 import { Batcher } from '../inference/batcher';
 import { OverloadedError } from '../inference/serving-errors';
 import type { ServingConfig } from '../serving-config';
@@ -12,7 +12,7 @@ import { aliasKey, ServedModels, type Desired, type VersionInfo } from './served
 /** A loaded version with its batcher and the requests currently using it. */
 export interface ServedVersion {
   readonly loaded: LoadedVersion;
-  readonly batcher: Batcher;
+  readonly batcher: Batcher<Frame>;
   /** Aliases routed to it now. */
   readonly aliases: Set<string>;
   inflight: number;
@@ -298,7 +298,7 @@ export class ModelManager {
         loaded,
         aliases: new Set(),
         inflight: 0,
-        batcher: new Batcher(loaded.predictor, {
+        batcher: new Batcher<Frame>({ outputSize: loaded.outputSize, predict: (frames, rows) => loaded.predictFrames(frames, rows) }, {
           ...batching,
           maxQueueRows: this.config.maxQueueRows,
           onBatch: (rows, requests) => this.hooks.onBatch?.(s, rows, requests),

@@ -1,26 +1,29 @@
-import type { FeedbackTelemetry, PredictionTelemetry } from '@mlp/contracts';
+import type { FeedbackTelemetry } from '@mlp/contracts';
 import type { Logger } from '@mlp/service-kit';
+import type { PredictionEntry } from './prediction-entry';
 import type { TelemetrySink } from './telemetry-sink';
 
 export interface TelemetryPublisherOptions {
   /** Fraction of requests whose predictions are published. */
   sample: number;
-  /** Records buffered at most; past it new ones are dropped and counted (never block a request). */
+  /** Rows buffered at most; past it new requests' rows are dropped and counted (never block a request). */
   maxBuffer?: number;
-  /** Flush period, and the buffer size that flushes early. */
+  /** Flush period, and the buffered rows that flush early. */
   flushMs?: number;
   flushRecords?: number;
   onDropped?: (n: number) => void;
 }
 
 /**
- * Off the hot path: a request only pushes its records into a bounded
- * buffer; a timer writes them to the sink in batches. A slow or failing sink
+ * Off the hot path: a request only pushes one entry (references to its
+ * columns and outputs) into a bounded buffer; a timer hands the buffer to
+ * the sink in batches, and the sink makes the per-row records. A slow or failing sink
  * costs dropped telemetry (counted and logged once per flush), never latency.
  * Remembers recent request ids → model so feedback can find its subject.
  */
 export class TelemetryPublisher {
-  private predictions: PredictionTelemetry[] = [];
+  private predictions: PredictionEntry[] = [];
+  private predictionRows = 0;
   private feedback: FeedbackTelemetry[] = [];
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
@@ -57,16 +60,16 @@ export class TelemetryPublisher {
     return this.sink.modelOfRequest(requestId);
   }
 
-  publishPredictions(records: PredictionTelemetry[]): void {
+  /** Buffers the telemetry of one request (all its rows, or none when the buffer is full). */
+  publishPrediction(entry: PredictionEntry): void {
     if (this.sink.kind === 'off') return;
-    const room = this.maxBuffer - this.predictions.length;
-    if (room < records.length) {
-      const lost = records.length - Math.max(0, room);
-      this.dropped += lost;
-      this.options.onDropped?.(lost);
-      records = records.slice(0, Math.max(0, room));
+    if (this.predictionRows + entry.n > this.maxBuffer) {
+      this.dropped += entry.n;
+      this.options.onDropped?.(entry.n);
+      return;
     }
-    for (const r of records) this.predictions.push(r);
+    this.predictions.push(entry);
+    this.predictionRows += entry.n;
     this.arm();
   }
 
@@ -76,7 +79,7 @@ export class TelemetryPublisher {
   }
 
   private arm(): void {
-    if (this.predictions.length + this.feedback.length >= this.flushRecords) {
+    if (this.predictionRows + this.feedback.length >= this.flushRecords) {
       void this.flush();
       return;
     }
@@ -93,17 +96,19 @@ export class TelemetryPublisher {
       this.timer = undefined;
     }
     const predictions = this.predictions;
+    const rows = this.predictionRows;
     const feedback = this.feedback;
     this.predictions = [];
+    this.predictionRows = 0;
     this.feedback = [];
     this.flushing = this.flushing.then(async () => {
       try {
         if (predictions.length) await this.sink.writePredictions(predictions);
         if (feedback.length) await this.sink.writeFeedback(feedback);
       } catch (err) {
-        this.dropped += predictions.length + feedback.length;
-        this.options.onDropped?.(predictions.length + feedback.length);
-        this.logger?.warn({ err, predictions: predictions.length, feedback: feedback.length, sink: this.sink.kind }, 'telemetry batch dropped');
+        this.dropped += rows + feedback.length;
+        this.options.onDropped?.(rows + feedback.length);
+        this.logger?.warn({ err, predictions: rows, feedback: feedback.length, sink: this.sink.kind }, 'telemetry batch dropped');
       }
     });
     return this.flushing;

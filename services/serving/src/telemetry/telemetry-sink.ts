@@ -4,11 +4,13 @@ import Database from 'better-sqlite3';
 import { connect, nanos, StorageType, type JetStreamClient, type NatsConnection } from 'nats';
 import type { NatsAuth } from '@mlp/messaging';
 import { InfrastructureError, subjects, telemetryStream, type FeedbackTelemetry, type PredictionTelemetry } from '@mlp/contracts';
+import { predictionRecords, type PredictionEntry } from './prediction-entry';
 
 /** Where telemetry lands: a JetStream stream (distributed) or a SQLite table (embedded). Never the event store. */
 export interface TelemetrySink {
   readonly kind: string;
-  writePredictions(records: readonly PredictionTelemetry[]): Promise<void>;
+  /** Writes one record per row of each request. */
+  writePredictions(entries: readonly PredictionEntry[]): Promise<void>;
   writeFeedback(records: readonly FeedbackTelemetry[]): Promise<void>;
   /** The model a request went to, when the sink can say (SQLite); undefined otherwise. */
   modelOfRequest(requestId: string): Promise<string | undefined>;
@@ -52,13 +54,15 @@ export class SqliteTelemetrySink implements TelemetrySink {
     this.findModel = this.db.prepare(`SELECT model FROM ${predictions} WHERE request_id = ? LIMIT 1`);
   }
 
-  async writePredictions(records: readonly PredictionTelemetry[]): Promise<void> {
+  async writePredictions(entries: readonly PredictionEntry[]): Promise<void> {
     this.db.transaction(() => {
-      for (const r of records) {
-        this.insertPrediction.run(
-          r.requestId, r.row, r.model, r.version, r.arm, r.instance, r.at, JSON.stringify(r.features),
-          JSON.stringify(r.prediction), r.probabilities ? JSON.stringify(r.probabilities) : null, r.latencyMs, r.keyHash ?? null,
-        );
+      for (const e of entries) {
+        for (const r of predictionRecords(e)) {
+          this.insertPrediction.run(
+            r.requestId, r.row, r.model, r.version, r.arm, r.instance, r.at, JSON.stringify(r.features),
+            JSON.stringify(r.prediction), r.probabilities ? JSON.stringify(r.probabilities) : null, r.latencyMs, r.keyHash ?? null,
+          );
+        }
       }
     })();
   }
@@ -135,8 +139,8 @@ export class JetStreamTelemetrySink implements TelemetrySink {
     }
   }
 
-  async writePredictions(records: readonly PredictionTelemetry[]): Promise<void> {
-    await Promise.all(records.map((r) => this.js.publish(subjects.tel.predictions(r.model), JSON.stringify(r), { msgID: `${r.requestId}:${r.row}:${r.arm}` })));
+  async writePredictions(entries: readonly PredictionEntry[]): Promise<void> {
+    await Promise.all(entries.flatMap(predictionRecords).map((r) => this.js.publish(subjects.tel.predictions(r.model), JSON.stringify(r), { msgID: `${r.requestId}:${r.row}:${r.arm}` })));
   }
 
   async writeFeedback(records: readonly FeedbackTelemetry[]): Promise<void> {
