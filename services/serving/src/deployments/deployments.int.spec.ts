@@ -1,0 +1,254 @@
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { streams, telemetryStream, type DeploymentView, type EventData } from '@mlp/contracts';
+import { registryService } from '@mlp/service-registry';
+import { startInProcessServices, type InProcessServices } from '@mlp/service-kit/testing';
+import { eventually } from '@mlp/testing';
+import { servingService } from '../index';
+import { ServingRuntime } from '../serving-runtime';
+import { SqliteTelemetrySink } from '../telemetry/telemetry-sink';
+import { assignAlias, churnRows, registerVersion, storeTinyModel, type ChurnRow, type StoredTinyModel } from '../testing/model.fixture';
+import { DeploymentsService } from './deployments.service';
+
+jest.setTimeout(180_000);
+
+interface Reply {
+  status: number;
+  body: { version?: string; predictions?: string[]; probabilities?: number[][]; request_id?: string; code?: string; details?: { path: string }[] };
+}
+
+/**
+ * Rollouts on one serving instance with the registry beside it (promotion
+ * moves the registry alias), on a SQLite event store: every request goes
+ * through the real HTTP server and the real models.
+ */
+describe('deployments: blue-green, canary, auto policy and shadow through HTTP', () => {
+  let p: InProcessServices;
+  let url: string;
+  let runtime: ServingRuntime;
+  let deployments: DeploymentsService;
+  let v1: StoredTinyModel;
+  let v2: StoredTinyModel;
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const { rows } = churnRows(64, 11);
+
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = request(`${url}${path}`, { method, agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') }));
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+  const predict = (instances: ChurnRow[], headers: Record<string, string> = {}) => call('POST', '/v1/models/churn:predict', { instances }, headers);
+  const view = async () => (await call('GET', '/deployments/churn')).body as unknown as DeploymentView;
+  const loaded = (version: number) => runtime.models.list().some((s) => s.loaded.name === 'churn' && s.loaded.version === version && !s.retiring);
+
+  /** `n` predictions with `concurrency` in flight; returns the replies in order. */
+  async function burst(n: number, concurrency = 16): Promise<Reply[]> {
+    const out: Reply[] = new Array(n);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < n) {
+          const i = next++;
+          out[i] = await predict([rows[i % rows.length]]);
+        }
+      }),
+    );
+    return out;
+  }
+
+  beforeAll(async () => {
+    p = await startInProcessServices([registryService, servingService], {
+      prefix: 'deployments',
+      processEnv: () => ({ MLP_SERVING_GRPC_PORT: '-1', MLP_SERVING_MAX_LATENCY_MS: '1', MLP_SERVING_TELEMETRY_SAMPLE: '1' }),
+    });
+    v1 = await storeTinyModel(p.artifacts, { epochs: 5 });
+    v2 = await storeTinyModel(p.artifacts, { epochs: 40, seed: 2 });
+    // Version 3 takes differently named inputs: every request clients send today fails on it (an incompatible canary).
+    const v3 = await storeTinyModel(p.artifacts, { epochs: 5, prefix: 'cust__' });
+    await registerVersion(p.store, 'churn', 1, v1);
+    await registerVersion(p.store, 'churn', 2, v2);
+    await registerVersion(p.store, 'churn', 3, v3);
+    await assignAlias(p.store, 'churn', 'production', 1);
+    const serving = p.services[1];
+    url = serving.url;
+    runtime = serving.app.get(ServingRuntime);
+    deployments = serving.app.get(DeploymentsService);
+    await runtime.whenStarted();
+    await deployments.whenCaughtUp();
+    await eventually(async () => loaded(1) && (await predict(rows.slice(0, 1))).status === 200, 30_000, 'v1 serving');
+  });
+
+  afterAll(async () => {
+    agent.destroy();
+    await p?.close();
+  });
+
+  it('blue-green: switches all traffic to the warm new version and back on rollback, with zero failed requests under load', async () => {
+    const replies: Reply[] = [];
+    let stop = false;
+    const workers = Array.from({ length: 8 }, async (_, w) => {
+      for (let i = w; !stop; i += 8) replies.push(await predict([rows[i % rows.length]]));
+    });
+    const lastAll = (version: string, k = 40) => replies.length >= k && replies.slice(-k).every((r) => r.body.version === version);
+    await eventually(async () => replies.length > 100, 30_000, 'load running');
+
+    const started = await call('POST', '/deployments', { model: 'churn', version: 2, strategy: 'blue-green', reason: 'new colour' });
+    expect(started.status).toBe(201);
+    expect((started.body as unknown as DeploymentView).split).toEqual([
+      { arm: 'stable', version: 1, weight: 0 },
+      { arm: 'candidate', version: 2, weight: 100 },
+    ]);
+    // Until version 2 is loaded and warm, version 1 answers; then every request goes to 2.
+    await eventually(async () => lastAll('2'), 60_000, 'all traffic on version 2');
+    const switchedAt = replies.length;
+
+    const rolledBack = await call('POST', '/deployments/churn/rollback', { reason: 'bad colour' });
+    expect(rolledBack.status).toBe(200);
+    expect((rolledBack.body as unknown as DeploymentView).split).toEqual([{ arm: 'stable', version: 1, weight: 100 }]);
+    await eventually(async () => replies.length > switchedAt + 100 && lastAll('1'), 60_000, 'all traffic back on version 1');
+    stop = true;
+    await Promise.all(workers);
+
+    expect(replies.filter((r) => r.status !== 200)).toEqual([]);
+    expect(new Set(replies.map((r) => r.body.version))).toEqual(new Set(['1', '2']));
+    const history = (await view()).history.map((h) => h.type);
+    expect(history).toEqual(['DeploymentStarted', 'DeploymentRolledBack', 'DeploymentCompleted']);
+    // The candidate is unloaded once the rollout is over.
+    await eventually(async () => !loaded(2), 30_000, 'version 2 unloaded');
+  });
+
+  it('canary: the split holds within ±3 % over 10k requests; a shift moves it; weights that do not sum to 100 are refused', async () => {
+    const started = await call('POST', '/deployments', { model: 'churn', version: 2, strategy: 'canary', weight: 10 });
+    expect(started.status).toBe(201);
+    await eventually(async () => loaded(2), 60_000, 'version 2 loaded');
+    const share = (replies: Reply[]) => replies.filter((r) => r.body.version === '2').length / replies.length;
+
+    const first = await burst(10_000);
+    expect(first.filter((r) => r.status !== 200)).toEqual([]);
+    expect(Math.abs(share(first) - 0.1)).toBeLessThanOrEqual(0.03);
+
+    const bad = await call('POST', '/deployments/churn/shift', { weights: { stable: 60, candidate: 50 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.details?.map((d) => d.path)).toEqual(['weights']);
+    const shifted = await call('POST', '/deployments/churn/shift', { weight: 50, reason: 'looks fine' });
+    expect(shifted.status).toBe(200);
+    const second = await burst(2_000);
+    expect(Math.abs(share(second) - 0.5)).toBeLessThanOrEqual(0.03);
+
+    // One rollout per model: a second start is a 409 naming the active one.
+    const again = await call('POST', '/deployments', { model: 'churn', version: 3, strategy: 'canary' });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('ROLLOUT_ACTIVE');
+    expect((await call('POST', '/deployments/churn/rollback')).status).toBe(200);
+
+    const v = await view();
+    expect(v.active).toBeNull();
+    expect(v.history.map((h) => h.type).slice(-4)).toEqual(['DeploymentStarted', 'TrafficShifted', 'DeploymentRolledBack', 'DeploymentCompleted']);
+    expect(v.history.find((h) => h.type === 'TrafficShifted')?.data).toMatchObject({ from: { stable: 90, candidate: 10 }, to: { stable: 50, candidate: 50 }, by: 'hand', reason: 'looks fine' });
+  });
+
+  it('canary --auto: rolls back by itself when the candidate fails, with the policy and its decision in the event', async () => {
+    const policy = { minRequests: 40, maxErrorRate: 0.05, maxP99Ms: 600_000 };
+    expect((await call('POST', '/deployments', { model: 'churn', version: 3, strategy: 'canary', weight: 50, auto: true, policy })).status).toBe(201);
+    await eventually(async () => loaded(3), 60_000, 'version 3 loaded');
+    await eventually(async () => {
+      await burst(40, 8);
+      return (await view()).active === null;
+    }, 60_000, 'automatic rollback');
+    const events = await p.store.readStream(streams.deployment('churn'));
+    const rolledBack = events.filter((e) => e.type === 'DeploymentRolledBack').pop()!.data as EventData<'DeploymentRolledBack'>;
+    expect(rolledBack).toMatchObject({ by: 'policy', restoredVersion: 1, candidateVersion: 3, policy: { ...policy, metrics: [] }, decision: { outcome: 'rollback' } });
+    expect(rolledBack.decision!.requests).toBeGreaterThanOrEqual(40);
+    expect(rolledBack.decision!.errorRate).toBeGreaterThan(0.05);
+    expect(rolledBack.decision!.reasons[0]).toMatch(/^error rate [0-9.]+ > 0.05$/);
+    expect(rolledBack.actor).toMatch(/^serving:/);
+    const after = await burst(50, 8);
+    expect(after.every((r) => r.status === 200 && r.body.version === '1')).toBe(true);
+  });
+
+  it('canary --auto: promotes a healthy candidate by itself, and the registry alias follows', async () => {
+    const policy = { minRequests: 40, maxErrorRate: 0.05, maxP99Ms: 600_000 };
+    expect((await call('POST', '/deployments', { model: 'churn', version: 2, strategy: 'canary', weight: 50, auto: true, policy })).status).toBe(201);
+    await eventually(async () => loaded(2), 60_000, 'version 2 loaded');
+    await eventually(async () => {
+      await burst(40, 8);
+      return (await view()).active === null;
+    }, 60_000, 'automatic promotion');
+    const v = await view();
+    expect(v.split).toEqual([{ arm: 'stable', version: 2, weight: 100 }]);
+    const promoted = v.history.filter((h) => h.type === 'DeploymentPromoted').pop()!.data as EventData<'DeploymentPromoted'>;
+    expect(promoted).toMatchObject({ by: 'policy', alias: 'production', version: 2, previousVersion: 1, decision: { outcome: 'promote', errors: 0, errorRate: 0, reasons: [] } });
+    expect(promoted.decision!.p99Ms).toBeGreaterThan(0);
+    // The registry moved the alias (its own event, by the serving instance).
+    const aliasMoves = (await p.store.readStream(streams.model('churn'))).filter((e) => e.type === 'ModelAliasAssigned').map((e) => e.data as EventData<'ModelAliasAssigned'>);
+    expect(aliasMoves.pop()).toMatchObject({ alias: 'production', version: 2, previousVersion: 1 });
+    await eventually(async () => !loaded(1), 30_000, 'version 1 unloaded');
+    const after = await burst(50, 8);
+    expect(after.every((r) => r.status === 200 && r.body.version === '2')).toBe(true);
+  });
+
+  it('shadow: answers equal the answers without shadow; the challenger’s outputs are in telemetry; its errors never reach callers', async () => {
+    const sample = rows.slice(0, 20);
+    const send = (tag: string) => Promise.all(sample.map((r, i) => predict([r], { 'x-request-id': `${tag}-${i}` })));
+    const strip = (replies: Reply[]) => replies.map((r) => ({ status: r.status, version: r.body.version, predictions: r.body.predictions, probabilities: r.body.probabilities }));
+    const without = await send('plain');
+
+    // Version 1 shadows production (version 2) on every request.
+    expect((await call('POST', '/deployments', { model: 'churn', version: 1, strategy: 'shadow', weight: 100 })).status).toBe(201);
+    await eventually(async () => loaded(1), 60_000, 'challenger loaded');
+    const withShadow = await send('shadowed');
+    expect(strip(withShadow)).toEqual(strip(without));
+
+    const sink = new SqliteTelemetrySink(join(p.dir, telemetryStream.sqlite.file));
+    try {
+      const shadowRecords = await eventually(async () => {
+        await runtime.telemetry.flush();
+        const found = sink.predictions(100_000).filter((t) => t.arm === 'shadow' && t.requestId.startsWith('shadowed-'));
+        return found.length === sample.length ? found : undefined;
+      }, 30_000, 'shadow telemetry');
+      const offline = v1.offline(sample);
+      for (const t of shadowRecords) {
+        const i = Number(t.requestId.slice('shadowed-'.length));
+        expect(t).toMatchObject({ model: 'churn', version: 1, row: 0 });
+        expect(t.probabilities![1]).toBeCloseTo(offline[i], 6);
+      }
+      // The primary answers are in telemetry too, under their own arm.
+      expect(sink.predictions(100_000).filter((t) => t.requestId.startsWith('shadowed-') && t.arm === 'stable').map((t) => t.version)).toEqual(sample.map(() => 2));
+    } finally {
+      await sink.close();
+    }
+    expect((await call('POST', '/deployments/churn/rollback')).status).toBe(200);
+
+    // An incompatible challenger fails on every mirrored request: callers never see it.
+    expect((await call('POST', '/deployments', { model: 'churn', version: 3, strategy: 'shadow', weight: 100 })).status).toBe(201);
+    await eventually(async () => loaded(3), 60_000, 'incompatible challenger loaded');
+    expect(strip(await send('failing'))).toEqual(strip(without));
+    await eventually(async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return /serving_shadow_requests_total\{model="churn",version="3",code="INVALID_ARGUMENT"[^}]*\} 20$/m.test(text);
+    }, 30_000, 'shadow failures counted');
+    expect((await call('POST', '/deployments/churn/rollback')).status).toBe(200);
+  });
+
+  it('refuses bad input with field details, promoting without a rollout, and shifting a blue-green rollout', async () => {
+    const bad = await call('POST', '/deployments', { model: 'churn', version: 'x', strategy: 'purple' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.details?.map((d) => d.path).sort()).toEqual(['strategy', 'version']);
+    const none = await call('POST', '/deployments/churn/promote');
+    expect(none.status).toBe(409);
+    expect(none.body.code).toBe('NO_ACTIVE_ROLLOUT');
+    const missing = await call('POST', '/deployments', { model: 'churn', version: 9, strategy: 'canary' });
+    expect(missing.status).toBe(404);
+    expect((await call('POST', '/deployments', { model: 'churn', version: 1, strategy: 'blue-green' })).status).toBe(201);
+    const shift = await call('POST', '/deployments/churn/shift', { weight: 50 });
+    expect(shift.status).toBe(409);
+    expect(shift.body.code).toBe('NOT_SHIFTABLE');
+    expect((await call('POST', '/deployments/churn/rollback')).status).toBe(200);
+  });
+});
