@@ -8,6 +8,7 @@ import { loadV2Service } from '@mlp/service-serving';
 import { spawnTs, type SpawnedProcess } from '@mlp/testing';
 import { printFigures, type Figure } from './report';
 import { benchRows, MODEL, prepareBenchModel } from './serving-shared';
+import { benchBatch } from './batch.bench';
 
 const CLIENTS = 32;
 const SECONDS = Number(process.env.MLP_BENCH_SECONDS ?? 8);
@@ -184,6 +185,8 @@ export async function benchServing(): Promise<void> {
     ]);
     const errors = bareRun.errors + restUnbatched.errors + restBatched.errors + grpcUnbatched.errors + bareLow.errors + servingLow.errors + batchedLow.errors;
     console.log(`errors (non-2xx, timeouts, gRPC failures): ${errors}`);
+
+    await benchBatch(home, keys, MODEL, { start: () => startServer(['serving', home], servingEnv(64)), stop: stopServer });
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

@@ -47,63 +47,65 @@ export interface ChunkResult {
  * the prediction batch, and is never dropped.
  */
 export function predictChunk(loaded: LoadedVersion, chunk: InputChunk, layout: OutputLayout): ChunkResult {
-  const inputs = loaded.inputSchema.inputs;
+  const schema = loaded.inputSchema;
+  const inputs = schema.inputs;
   const n = chunk.n;
-  const columns: Cell[][] = inputs.map(() => []);
+  const columns: Cell[][] = inputs.map(() => new Array<Cell>(n));
   const valid: number[] = [];
   const rejected: { row: number; issues: FieldIssue[] }[] = [];
   for (let r = 0; r < n; r++) {
     let issues: FieldIssue[] | undefined;
     for (let j = 0; j < inputs.length; j++) {
-      const checked = loaded.inputSchema.check(inputs[j], chunk.inputs[j][r]);
+      const checked = schema.check(inputs[j], chunk.inputs[j][r]);
       if (typeof checked === 'string') (issues ??= []).push({ path: inputs[j].name, message: checked });
+      else columns[j][valid.length] = checked.value;
     }
-    if (issues) {
-      rejected.push({ row: r, issues });
-      continue;
-    }
-    for (let j = 0; j < inputs.length; j++) columns[j].push(chunk.inputs[j][r] as Cell);
-    valid.push(r);
+    if (issues) rejected.push({ row: r, issues });
+    else valid.push(r);
   }
-  const lines: string[] = [csvHeader(layout.output)];
+  let part = csvHeader(layout.output);
   if (valid.length > 0) {
     const frame: Frame = {};
-    inputs.forEach((input, j) => (frame[input.name] = columns[j]));
+    inputs.forEach((input, j) => {
+      columns[j].length = valid.length;
+      frame[input.name] = columns[j];
+    });
     const { x, n: m } = loaded.preprocess(frame);
     const outputs = loaded.decode(loaded.predictor.predict(x, m), m);
+    const passthrough = chunk.passthrough;
     for (let i = 0; i < valid.length; i++) {
       const r = valid[i];
-      const cells: string[] = [String(chunk.firstRow + r)];
-      for (const column of chunk.passthrough) cells.push(csvText(column[r]));
-      cells.push(csvValue(outputs.predictions[i]));
+      let line = String(chunk.firstRow + r);
+      for (let j = 0; j < passthrough.length; j++) line += ',' + csvText(passthrough[j][r]);
+      line += ',' + csvValue(outputs.predictions[i]);
       const p = outputs.probabilities?.[i];
-      if (p) for (const v of p) cells.push(String(v));
-      lines.push(cells.join(','));
+      if (p) for (let k = 0; k < p.length; k++) line += ',' + p[k];
+      part += line + '\n';
     }
   }
   let rejects: string | null = null;
   if (rejected.length > 0) {
-    const out: string[] = [csvHeader(layout.rejects)];
+    rejects = csvHeader(layout.rejects);
     for (const { row, issues } of rejected) {
       const cells: string[] = [String(chunk.firstRow + row)];
       for (const column of chunk.passthrough) cells.push(csvText(column[row]));
       const input: Record<string, unknown> = {};
       inputs.forEach((spec, j) => (input[spec.name] = chunk.inputs[j][row] ?? null));
       cells.push(csvText(JSON.stringify(input)), csvText(JSON.stringify(issues)));
-      out.push(cells.join(','));
+      rejects += cells.join(',') + '\n';
     }
-    rejects = out.join('\n') + '\n';
   }
-  return { part: lines.join('\n') + '\n', rejects, predicted: valid.length, rejected: rejected.length };
+  return { part, rejects, predicted: valid.length, rejected: rejected.length };
 }
 
 function csvHeader(columns: readonly { name: string }[]): string {
-  return columns.map((c) => csvText(c.name)).join(',');
+  return columns.map((c) => csvText(c.name)).join(',') + '\n';
 }
 
 /** A text cell: null is an empty field; every string is quoted (so "" stays an empty string). */
 function csvText(value: string | null): string {
-  return value === null ? '' : `"${value.replace(/"/g, '""')}"`;
+  if (value === null) return '';
+  return value.includes('"') ? `"${value.replace(/"/g, '""')}"` : `"${value}"`;
 }
 
 function csvValue(value: Category | number): string {

@@ -116,17 +116,25 @@ export class BatchRunner {
       input = await openInput(this.deps.artifacts, started.input.artifactKey, dir, started.input.sha256);
       const { layout } = planColumns(loaded, input.columns);
       if (fromChunk > 0) this.deps.logger?.info({ jobId, fromChunk, chunks: started.chunks }, 'batch job resumes from its last checkpoint');
+      // Chunk k is stored and checkpointed while chunk k+1 is read and predicted; checkpoints stay in order.
+      let storing: Promise<void> = Promise.resolve();
       for await (const chunk of readChunks(input.duck, input.source, input.columns, loaded.inputSchema.inputs, started.input.passthrough, started.chunkRows, fromChunk)) {
-        if (signal?.aborted) throw new BatchStopped('stopped');
+        if (signal?.aborted) break;
         const result = predictChunk(loaded, chunk, layout);
-        const part = await this.storeCsv(result.part, result.predicted);
-        const rejects = result.rejects === null ? null : await this.storeCsv(result.rejects, result.rejected);
-        await execute({
-          type: 'RecordBatchChunk',
-          data: { jobId, chunk: chunk.index, rows: chunk.n, predicted: result.predicted, rejected: result.rejected, part, rejects, instance: this.deps.instance },
-        });
-        this.deps.onChunk?.(jobId, chunk.index);
+        await storing;
+        storing = (async () => {
+          const part = await this.storeCsv(result.part, result.predicted);
+          const rejects = result.rejects === null ? null : await this.storeCsv(result.rejects, result.rejected);
+          await execute({
+            type: 'RecordBatchChunk',
+            data: { jobId, chunk: chunk.index, rows: chunk.n, predicted: result.predicted, rejected: result.rejected, part, rejects, instance: this.deps.instance },
+          });
+          this.deps.onChunk?.(jobId, chunk.index);
+        })();
+        // Handled here so a failure waits for the await above (or below) instead of being an unhandled rejection.
+        storing.catch(() => undefined);
       }
+      await storing;
       if (signal?.aborted) throw new BatchStopped('stopped');
       if (state.status !== 'Running') return state;
       const parts = state.parts;

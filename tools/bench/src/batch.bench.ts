@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { BatchJobView } from '@mlp/contracts';
+import { spawnTs } from '@mlp/testing';
+import { printFigures } from './report';
+
+const CHUNK_ROWS = 10_000;
+
+interface ServerHandle {
+  port: number;
+}
+
+/** Rows of bench input: the serving bench's three inputs, with an id and one bad plan per 1000 rows. */
+async function writeInput(path: string, rows: number): Promise<void> {
+  const db = await (await DuckDBInstance.create(':memory:')).connect();
+  await db.run(`COPY (
+    SELECT i AS id,
+           CASE WHEN i % 17 = 5 THEN NULL ELSE round((i * 7919 % 600) / 10.0, 1) END AS tenure,
+           round(20 + (i * 104729 % 8000) / 100.0, 2) AS monthly,
+           CASE WHEN i % 1000 = 999 THEN 'gold' ELSE ['basic', 'pro', 'team'][1 + i % 3] END AS plan
+    FROM range(${rows}) t(i)) TO '${path}' (FORMAT parquet)`);
+  db.closeSync();
+}
+
+/** Uploads the input, runs one job, and times it from the request to the completed job (polled every 20 ms). */
+async function runJob(server: ServerHandle, input: string, model: string): Promise<{ seconds: number; job: BatchJobView }> {
+  const base = `http://127.0.0.1:${server.port}`;
+  const upload = await fetch(`${base}/batch/inputs`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: readFileSync(input) });
+  const { key } = (await upload.json()) as { key: string };
+  const t0 = process.hrtime.bigint();
+  const res = await fetch(`${base}/batch/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: `${model}@production`, input: { upload: key }, format: 'parquet', chunkRows: CHUNK_ROWS }),
+  });
+  let job = (await res.json()) as BatchJobView;
+  if (res.status !== 202) throw new Error(`batch job refused: ${JSON.stringify(job)}`);
+  while (job.status === 'running') {
+    await new Promise((r) => setTimeout(r, 20));
+    job = (await (await fetch(`${base}/batch/jobs/${job.jobId}`)).json()) as BatchJobView;
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (job.status !== 'completed') throw new Error(`batch job failed: ${JSON.stringify(job.error)}`);
+  return { seconds, job };
+}
+
+/**
+ * Batch inference throughput (part of `npm run bench -- serving`): one job
+ * over MLP_BENCH_BATCH_ROWS rows (default 1M) in a serving process of its
+ * own (input download, per-row validation, saved pipeline, model, part
+ * files, checkpoints, assembly into Parquet), against a bare loop of
+ * model.predict over the same rows in the same chunks, in another process,
+ * with the rows already in memory and preprocessed. Peak RSS of both.
+ */
+export async function benchBatch(
+  home: string,
+  keys: { modelKey: string; preprocessingKey: string },
+  model: string,
+  serving: { start(): Promise<ServerHandle>; stop(server: ServerHandle): Promise<number> },
+): Promise<void> {
+  const rows = Number(process.env.MLP_BENCH_BATCH_ROWS ?? 1_000_000);
+  const input = join(home, 'batch-input.parquet');
+  await writeInput(input, rows);
+
+  const bare = spawnTs('tools/bench/src/batch-worker.ts', [home, input, String(CHUNK_ROWS), keys.modelKey, keys.preprocessingKey], {});
+  const exit = await bare.exited;
+  const out = /^BARE (\d+) ([\d.e-]+) ([\d.e-]+)$/m.exec(bare.output());
+  if (exit !== 0 || !out) throw new Error(`bare batch loop failed:\n${bare.output()}`);
+  const [bareRows, predictSeconds, preprocessSeconds] = [Number(out[1]), Number(out[2]), Number(out[3])];
+  const barePeak = Number(/PEAK ([\d.]+)/.exec(bare.output())?.[1] ?? NaN);
+
+  const server = await serving.start();
+  const { seconds, job } = await runJob(server, input, model);
+  const servingPeak = await serving.stop(server);
+
+  const predictOnly = { name: 'bare model.predict loop', value: bareRows / predictSeconds };
+  printFigures(`serving: batch inference, ${rows.toLocaleString('en-US')} rows in chunks of ${CHUNK_ROWS.toLocaleString('en-US')} (wasm, MLP 64-32)`, [
+    { name: 'bare model.predict loop (rows in memory)', value: predictOnly.value, unit: 'rows/s' },
+    { name: 'bare pipeline + model.predict loop', value: bareRows / (predictSeconds + preprocessSeconds), unit: 'rows/s', baseline: predictOnly },
+    { name: 'batch job (read, validate, predict, store)', value: rows / seconds, unit: 'rows/s', baseline: predictOnly, goal: '≥ 0.8× bare' },
+    { name: `batch job: ${job.predicted} predicted, ${job.rejected} rejected`, value: seconds, unit: 's' },
+    { name: 'peak RSS, bare loop (all rows in memory)', value: barePeak, unit: 'MiB' },
+    { name: 'peak RSS, serving running the job', value: servingPeak, unit: 'MiB', baseline: { name: 'bare', value: barePeak } },
+  ]);
+}
