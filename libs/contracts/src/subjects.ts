@@ -48,6 +48,8 @@ export const subjects = {
       shiftTraffic: cmd('serving', 'shift-traffic'),
       promoteDeployment: cmd('serving', 'promote-deployment'),
       rollbackDeployment: cmd('serving', 'rollback-deployment'),
+      /** Batch inference (batch-<jobId>): the instance that takes the command runs the job. */
+      startBatchInference: cmd('serving', 'start-batch-inference'),
     },
   },
   qry: {
@@ -55,6 +57,7 @@ export const subjects = {
     ping: (service: ServiceName) => qry(service, 'ping'),
     serving: {
       getDeployment: qry('serving', 'get-deployment'),
+      getBatchInference: qry('serving', 'get-batch-inference'),
     },
     ingestion: {
       listDatasets: qry('ingestion', 'list-datasets'),
