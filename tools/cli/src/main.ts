@@ -13,6 +13,7 @@ import { monitor } from './commands/monitor';
 import { predict } from './commands/predict';
 import { batchPredict } from './commands/batch-predict';
 import { serving } from './commands/serving';
+import { deploy, deployments } from './commands/deploy';
 
 const USAGE = `mlp: the event-sourced ML platform
 
@@ -85,6 +86,15 @@ usage: mlp <command> [--json]
                                  a resumable batch job in serving (chunks checkpointed as events; progress bar); downloads the
                                  predictions and the rejected rows with their reasons (<output>.rejects.<ext>); exit 1 if it failed
   serving status                 loaded versions with aliases, memory and request rates; aliases not served and why
+  deploy <model> --version <v> --strategy blue-green|canary|ab|shadow [--weight <percent>] [--auto] [--sticky-header x-mlp-key]
+         [--sticky-field f] [--steps 10,25,50 --every <s>] [--min-requests n] [--max-error-rate x] [--max-p99-ms n]
+                                 start a rollout from the version the alias (production) holds: blue-green switches at once once
+                                 warm; canary moves --weight percent (by hand, --steps schedule, or --auto policy); ab splits sticky
+                                 by a hash of the header/field; shadow mirrors --weight percent to the version (telemetry only)
+  deploy shift <model> --weight <percent>
+  deploy promote|rollback <model> [--reason text]
+                                 promote (the alias moves in the registry) or restore the stable version
+  deployments <model>            the current split and the rollout history, replayed from events
   keys create --name <n> --scopes read,write
                                  create an API key (scopes: read, write, admin, push, predict); the token is printed once
                                  (\`--scope predict\` works too; the name defaults to <scopes>-key)
@@ -149,6 +159,14 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'batch-predict':
       process.exit(await batchPredict(rest, json));
+      return;
+    case 'deploy':
+      await deploy(rest, json);
+      process.exit(0);
+      return;
+    case 'deployments':
+      await deployments(rest, json);
+      process.exit(0);
       return;
     case 'serving':
       await serving(rest, json);

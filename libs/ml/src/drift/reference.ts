@@ -201,28 +201,54 @@ class NumericWindowColumn {
   ) {}
 
   add(x: number): void {
-    if (x - x !== 0) {
-      this.nonFinite++;
-      return;
-    }
-    const i = this.n++;
-    this.tracker.add(x);
-    if (this.grid === null) {
-      if (i < this.limit) {
-        if (i === this.values.length) {
-          const grown = new Float64Array(Math.min(this.limit, 2 * this.values.length));
-          grown.set(this.values);
-          this.values = grown;
-        }
-        this.values[i] = x;
-        return;
-      }
-      this.grid = this.openGrid();
-    }
     this.one[0] = x;
-    addToGrid(this.grid, this.one);
-    const j = this.rng.int(0, i + 1);
-    if (j < this.limit) this.values[j] = x;
+    this.addAll(this.one);
+  }
+
+  /** Values in bulk: copied while under the limit, then counted into the grid and sampled (Li's Algorithm L: one draw per kept value). */
+  addAll(values: NumericArray): void {
+    let i = 0;
+    for (; this.grid === null && i < values.length; i++) {
+      const x = values[i];
+      if (x - x !== 0) {
+        this.nonFinite++;
+        continue;
+      }
+      if (this.n === this.limit) {
+        this.grid = this.openGrid();
+        break;
+      }
+      this.tracker.add(x);
+      if (this.n === this.values.length) {
+        const grown = new Float64Array(Math.min(this.limit, 2 * this.values.length));
+        grown.set(this.values);
+        this.values = grown;
+      }
+      this.values[this.n++] = x;
+    }
+    if (this.grid === null || i >= values.length) return;
+    const rest = i === 0 ? values : ArrayBuffer.isView(values) ? (values as Float64Array).subarray(i) : (values as readonly number[]).slice(i);
+    const before = this.grid.nonFinite;
+    addToGrid(this.grid, rest);
+    this.nonFinite += this.grid.nonFinite - before;
+    for (let k = 0; k < rest.length; k++) {
+      const x = rest[k];
+      if (x - x !== 0) continue;
+      if (!this.tracker.overflow) this.tracker.add(x);
+      if (this.n++ === this.nextKept) {
+        this.values[this.rng.int(0, this.limit)] = x;
+        this.skip();
+      }
+    }
+  }
+
+  /** Algorithm L (Li 1994): the index of the next value that enters the reservoir. */
+  private w = 1;
+  private nextKept = -1;
+  private skip(): void {
+    if (this.nextKept < 0) this.nextKept = this.limit - 1;
+    this.w *= Math.exp(Math.log(1 - this.rng.next()) / this.limit);
+    this.nextKept += Math.floor(Math.log(1 - this.rng.next()) / Math.log(1 - this.w)) + 1;
   }
 
   /** At the first value past the limit: the grid over the reference's Wasserstein grid range, filled with the values so far. */
@@ -231,7 +257,8 @@ class NumericWindowColumn {
     r.cache.wasserstein ??= wassersteinReference(r.values, r.summary);
     const g = r.cache.wasserstein.grid;
     const grid = createGrid(g.lo, g.hi, g.buckets);
-    addToGrid(grid, this.values.subarray(0, this.n - 1));
+    addToGrid(grid, this.values.subarray(0, this.n));
+    this.skip();
     return grid;
   }
 
@@ -275,7 +302,7 @@ export class DriftWindow {
     for (const [name, col] of this.numeric) {
       const values = chunk[name];
       if (!isNumericData(values)) throw new DriftInputError(`column '${name}' is numeric in the reference but holds strings or codes in the chunk`, name);
-      for (let i = 0; i < values.length; i++) col.add(values[i]);
+      col.addAll(values);
     }
     for (const [name, counts] of this.categorical) categoryCounts(chunk[name] as CategoricalArray, counts);
     this.rows += Math.max(rows, 0);

@@ -26,7 +26,18 @@ import {
 } from './stats';
 import { isCodes, isIntegerTyped, type CategoricalArray, type DriftColumn, type NumericArray, type PairCounts } from './types';
 import { DriftReference } from './reference';
-import { BUCKETED_FROM, wassersteinNormedDetail, wassersteinReference, type WassersteinReference } from './wasserstein';
+import {
+  addToGrid,
+  BUCKETED_FROM,
+  createGrid,
+  EXACT_WINDOW,
+  GRID_TOLERANCE,
+  normedFromGrids,
+  wassersteinNormedDetail,
+  wassersteinReference,
+  type NumericGrid,
+  type WassersteinReference,
+} from './wasserstein';
 
 /** The drift methods, by their names in Evidently and the CLI. */
 export const DRIFT_METHODS = ['ks', 'chisquare', 'ztest', 'wasserstein', 'jensenshannon', 'psi', 'kl', 'hellinger', 'anderson'] as const;
@@ -142,6 +153,8 @@ export type PreparedFeature =
       small?: PairCounts | null;
       /** The reference's reusable parts (DriftReference passes its own). */
       cache?: NumericReferenceCache;
+      /** The current sample counted on the reference's Wasserstein grid, when prepared that way. */
+      currentGrid?: NumericGrid;
     }
   | { kind: 'categorical'; counts: PairCounts };
 type Prepared = PreparedFeature;
@@ -160,8 +173,23 @@ export function prepareFeature(name: string, reference: DriftColumn, current: Dr
 /** A numeric feature against an already cleaned reference (finite values and their summary) and its cache. */
 export function prepareNumeric(name: string, reference: NumericArray, referenceSummary: NumericSummary, current: DriftColumn, cache: NumericReferenceCache): NumericPrepared {
   if (!isNumericColumn(current)) throw new DriftInputError(`column '${name}' is numeric in the reference but holds strings or codes in the current data`, name);
+  if (reference.length > 1000 && reference.length + current.length >= BUCKETED_FROM && manyValued(reference, cache)) {
+    // Wasserstein by default: the current grid gives the summary in the same pass
+    cache.wasserstein ??= wassersteinReference(reference, referenceSummary);
+    const r = cache.wasserstein.grid;
+    const grid = createGrid(r.lo, r.hi, r.buckets);
+    addToGrid(grid, current);
+    const cs = { min: grid.min, max: grid.max, sum: grid.sum, nonFinite: grid.nonFinite };
+    return { kind: 'numeric', reference, current: finiteValues(current, cs.nonFinite), referenceSummary, currentSummary: cs, cache, currentGrid: grid };
+  }
   const cs = numericSummary(current);
   return { kind: 'numeric', reference, current: finiteValues(current, cs.nonFinite), referenceSummary, currentSummary: cs, cache };
+}
+
+/** More than 32 distinct reference values (so more than 5 together with any current sample). */
+function manyValued(reference: NumericArray, cache: NumericReferenceCache): boolean {
+  if (cache.small === undefined) cache.small = sampleSmallCounts(reference);
+  return cache.small === null;
 }
 
 function asCategorical(c: DriftColumn): CategoricalArray {
@@ -239,7 +267,8 @@ function wasserstein(p: NumericPrepared): { statistic: number; maxError?: number
   if (p.reference.length + p.current.length < BUCKETED_FROM) return wassersteinNormedDetail(p.reference, p.current);
   const cache = (p.cache ??= {});
   cache.wasserstein ??= wassersteinReference(p.reference, p.referenceSummary);
-  return wassersteinNormedDetail(p.reference, p.current, cache.wasserstein);
+  if (!p.currentGrid) return wassersteinNormedDetail(p.reference, p.current, cache.wasserstein);
+  return normedFromGrids(cache.wasserstein, p.currentGrid, p.current.length <= EXACT_WINDOW ? 0 : GRID_TOLERANCE, p.current);
 }
 
 export interface FeatureStatistic {
