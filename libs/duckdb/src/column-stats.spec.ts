@@ -140,4 +140,22 @@ describe('columnStats', () => {
     const { columns } = await columnStats(duck, 'nf', [{ name: 'x', type: 'float' }], { known: written });
     expect(columns[0]).toMatchObject({ count: 6, nonFinite: 3, min: 1, max: 3 });
   });
+  it('takes every figure of a short-range int column from its value counts, exactly as DuckDB computes them', async () => {
+    // Skewed values over [-300, 696] with nulls, on a table large enough for estimates elsewhere.
+    await duck.run(`CREATE TABLE ints AS SELECT CASE WHEN i % 11 = 0 THEN NULL ELSE (i * i) % 997 - 300 END AS x FROM range(${EXACT_DISTINCT_ROWS + 7}) r(i)`);
+    const [x] = (await columnStats(duck, 'ints', [{ name: 'x', type: 'int' }])).columns;
+    const ref = await duck.one<Record<string, unknown>>(`SELECT count(x) AS n, count(DISTINCT x) AS d, min(x)::DOUBLE AS mn, max(x)::DOUBLE AS mx, avg(x) AS mean,
+      stddev_samp(x) AS std, quantile_cont(x::DOUBLE, [0.01, 0.25, 0.5, 0.75, 0.99]) AS q FROM ints`);
+    const width = (Number(ref.mx) - Number(ref.mn)) / 10;
+    const bins = await duck.all<{ b: number; n: string }>(
+      `SELECT least(floor((x - ${Number(ref.mn)}) / ${width}), 9)::INTEGER AS b, count(*) AS n FROM ints WHERE x IS NOT NULL GROUP BY 1 ORDER BY 1`,
+    );
+    expect(x).toMatchObject({ count: Number(ref.n), distinct: Number(ref.d), min: Number(ref.mn), max: Number(ref.mx) });
+    expect(x.distinctApproximate).toBeUndefined();
+    expect(x.quantilesApproximate).toBeUndefined();
+    expect(Object.values(x.quantiles!)).toEqual((ref.q as number[]).map(Number));
+    expect(x.mean).toBeCloseTo(Number(ref.mean), 9);
+    expect(x.std).toBeCloseTo(Number(ref.std), 9);
+    expect(x.histogram!.counts).toEqual(bins.map((b) => Number(b.n)));
+  });
 });

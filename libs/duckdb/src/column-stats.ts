@@ -128,9 +128,9 @@ function momentScale(min: number, max: number): number {
   return 2 ** -(Math.ceil(Math.log2(top)) - 100);
 }
 
-function momentSql(c: string, scale: number, i: number): string[] {
+function momentSql(c: string, scale: number, i: number, allFinite = false): string[] {
   const x = scale === 1 ? c : `(${c} * ${literal(scale)})`;
-  const v = finiteOrNull(x);
+  const v = allFinite ? x : finiteOrNull(x);
   return [`avg(${v}) AS av${i}`, `stddev_samp(${v}) AS sd${i}`];
 }
 
@@ -205,6 +205,7 @@ export async function columnStats(
   const reports: ColumnReport[] = [];
   const second: string[] = [];
   const valueCounts = new Set<number>();
+  const exactInts = new Set<number>();
   const afterSecond: (() => void)[] = [];
   let row2: Record<string, unknown> = {};
   for (const [i, col] of columns.entries()) {
@@ -219,21 +220,28 @@ export async function columnStats(
       distinct: unique.has(col.name) ? count : Number(agg[`d${i}`] ?? 0),
     };
     reports.push(report);
-    if (needsDistinct(col) && agg[`d${i}`] === undefined) second.push(`${distinctSql(c)} AS d${i}`);
     if (col.type === 'float') report.nonFinite = Number(agg[`nf${i}`]);
     const finite = count - (report.nonFinite ?? 0);
-    if (isNumeric(col.type) && finite > 0) {
+    const smallRange = col.type === 'int' && count > 0 && intRange(agg[`mn${i}`], agg[`mx${i}`]) < VALUE_MAP_LIMIT;
+    if (smallRange) {
+      // Ints over a short range: their value counts give every figure exactly (distinct, moments, quantiles, histogram).
+      second.push(`histogram(${c}) AS v${i}`);
+      exactInts.add(i);
+      afterSecond.push(() => Object.assign(report, intFigures(row2[`v${i}`] as { key: unknown; value: string }[])));
+    } else if (isNumeric(col.type) && finite > 0) {
       // + 0 turns -0 into 0 (JSON writes both as 0).
       const min = Number(agg[`mn${i}`]) + 0;
       const max = Number(agg[`mx${i}`]) + 0;
       const scale = momentScale(min, max);
       const d = `${c}::DOUBLE`;
-      const v = finiteOrNull(d);
+      // Without non-finite values (ints, and floats known to hold none) the guard would only cost time.
+      const allFinite = finite === count;
+      const v = allFinite ? d : finiteOrNull(d);
       const bins = histogramBins(min, max);
       // Exact (linear interpolation, as numpy) where cheap; a t-digest estimate on large tables, flagged.
-      second.push(...momentSql(d, scale, i), `${exact ? 'quantile_cont' : 'approx_quantile'}(${v}, [0.01, 0.25, 0.5, 0.75, 0.99]) AS q${i}`);
+      second.push(...momentSql(d, scale, i, allFinite), `${exact ? 'quantile_cont' : 'approx_quantile'}(${v}, [0.01, 0.25, 0.5, 0.75, 0.99]) AS q${i}`);
       if (!exact) report.quantilesApproximate = true;
-      if (bins.width > 0) second.push(`histogram(${bins.sql(v)}) FILTER (WHERE isfinite(${d})) AS h${i}`);
+      if (bins.width > 0) second.push(`histogram(${bins.sql(v)})${allFinite ? '' : ` FILTER (WHERE isfinite(${d}))`} AS h${i}`);
       afterSecond.push(() => {
         const [p01, p25, p50, p75, p99] = (row2[`q${i}`] as number[]).map(Number);
         const counts = new Array<number>(BINS).fill(0);
@@ -244,6 +252,8 @@ export async function columnStats(
     } else if (isTemporal(col.type) && count > 0) {
       Object.assign(report, { min: String(agg[`mn${i}`]), max: String(agg[`mx${i}`]) });
     }
+    if (smallRange) continue;
+    if (needsDistinct(col) && agg[`d${i}`] === undefined) second.push(`${distinctSql(c)} AS d${i}`);
     // Few values: count each one (exact distinct, and the top values when wanted).
     const estimatedFew = !exact && needsDistinct(col) && agg[`d${i}`] !== undefined && report.distinct <= VALUE_MAP_LIMIT;
     if (count > 0 && (fewValues.has(col.name) || estimatedFew)) {
@@ -284,11 +294,55 @@ export async function columnStats(
       report.topValues = top.map((t) => ({ value: t.value, count: Number(t.count) }));
       // Every group was counted: the distinct count is exact now.
       if (top.length > 0) report.distinct = Number(top[0].groups);
-    } else if (!exact && needsDistinct(col) && report.count > 0) {
+    } else if (!exact && needsDistinct(col) && report.count > 0 && !exactInts.has(i)) {
       report.distinctApproximate = true;
     }
   }
   return { rows, columns: reports };
+}
+
+/** max - min of two BIGINT bounds (as DuckDB returns them), or Infinity when either is missing or beyond 2^53. */
+function intRange(min: unknown, max: unknown): number {
+  const lo = Number(min);
+  const hi = Number(max);
+  if (min === null || max === null || min === undefined || max === undefined) return Infinity;
+  if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi)) return Infinity;
+  return hi - lo;
+}
+
+/**
+ * Every figure of an int column from its value counts, exactly: distinct,
+ * min/max, mean and sample standard deviation, quantiles interpolated as
+ * `quantile_cont` (numpy's linear), and the 10-bin histogram.
+ */
+function intFigures(counted: { key: unknown; value: string }[]): Partial<ColumnReport> {
+  const values = counted.map((e) => ({ v: Number(e.key), n: Number(e.value) })).sort((a, b) => a.v - b.v);
+  const total = values.reduce((sum, e) => sum + e.n, 0);
+  const min = values[0].v + 0;
+  const max = values[values.length - 1].v + 0;
+  // Deviations from min first: exact sums for any values in the safe-integer range.
+  const mean = min + values.reduce((sum, e) => sum + e.n * (e.v - min), 0) / total;
+  const squares = values.reduce((sum, e) => sum + e.n * (e.v - mean) ** 2, 0);
+  const std = total > 1 ? Math.sqrt(squares / (total - 1)) : 0;
+  const at = (index: number) => {
+    let seen = 0;
+    for (const e of values) {
+      seen += e.n;
+      if (index < seen) return e.v;
+    }
+    return max;
+  };
+  const quantile = (p: number) => {
+    const h = (total - 1) * p;
+    const lo = Math.floor(h);
+    const a = at(lo);
+    return a + (h - lo) * (at(Math.min(lo + 1, total - 1)) - a);
+  };
+  const [p01, p25, p50, p75, p99] = [0.01, 0.25, 0.5, 0.75, 0.99].map(quantile);
+  const bins = histogramBins(min, max);
+  const counts = new Array<number>(BINS).fill(0);
+  for (const e of values) counts[bins.width === 0 ? 0 : Math.min(Math.floor((e.v - min) / bins.width), BINS - 1)] += e.n;
+  return { distinct: values.length, min, max, mean, std, quantiles: { p01, p25, p50, p75, p99 }, histogram: { edges: bins.edges, counts } };
 }
 
 /**

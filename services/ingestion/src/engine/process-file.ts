@@ -82,16 +82,12 @@ export async function processFile(file: SourceFile, options: ProcessOptions): Pr
       await duck.run(`CREATE VIEW accepted AS SELECT ${outputColumns} FROM checked WHERE NOT __fail`);
       written = await copyAccepted('SELECT * FROM accepted');
     } else {
-      // A source that is cheap to scan again streams from the input to the Parquet output, typed and checked
-      // on the way (filters and projections keep file order): no table of every row, so memory stays flat.
-      let exclude = '';
-      if (dupOnly > 0) {
-        const keys = dupOnly <= 10_000 ? (await duck.all<{ k: string }>('SELECT __k AS k FROM dup_only ORDER BY 1')).map((r) => r.k).join(', ') : 'SELECT __k FROM dup_only';
-        exclude = ` AND "__mlp_k" NOT IN (${keys})`;
-      }
-      written = await copyAccepted(
-        `SELECT ${outputColumns} FROM (${checkedSql(plan, staged, await staged.rawRows(), ['*'], ['"__mlp_k"'])}) WHERE NOT __fail${exclude}`,
-      );
+      // A source that is cheap to scan again streams from the input to the Parquet output, typed on the way
+      // (filters and projections keep file order): no table of every row, so memory stays flat. The checks ran
+      // once, in checkRows: the rows they failed (duplicates included) are left out by position.
+      const failed = Number((await duck.one<{ n: string }>('SELECT count(*) AS n FROM checked WHERE __fail')).n);
+      const exclude = failed === 0 ? '' : ` WHERE "__mlp_k" NOT IN (SELECT ${ROW} FROM checked WHERE __fail)`;
+      written = await copyAccepted(`SELECT ${outputColumns} FROM (${typedRowsSql(plan, staged, await staged.rawRows(), ['"__mlp_k"'])})${exclude}`);
       await duck.run(`CREATE VIEW accepted AS SELECT * FROM read_parquet(${literal(acceptedFile)})`);
     }
     const accepted = written.rows;
@@ -135,9 +131,10 @@ export async function processFile(file: SourceFile, options: ProcessOptions): Pr
 const ROW = 'rowid + 1';
 
 /**
- * One pass over the input into `checked`: the typed row, `__fail` (some value
- * check fails) and, for failing rows of a CSV only, `__src`: the source values,
- * so the quarantine needs no second parse. Then `dup_<i>`: rows repeating key i (later
+ * One pass over the input into `checked`: the typed row and, for failing
+ * rows, `__src`, the source values (a lazy CSV: the quarantine needs no second
+ * parse), or just the keys (a source cheap to scan again); and `__fail` (some
+ * value check fails). Then `dup_<i>`: rows repeating key i (later
  * occurrences), found on hashes first so the exact comparison runs only on the
  * few rows whose hash repeats (none, usually). Duplicates are folded into `__fail`; returns the
  * number of them that passed every value check (`dup_only`: their source
@@ -150,7 +147,8 @@ async function checkRows(duck: Duck, plan: ValidationPlan, staged: StagedSource)
     const kept = staged.columns.length > 0 ? `CASE WHEN __fail THEN [${staged.columns.map((_, j) => `"__s${j}"`).join(', ')}] END` : 'NULL::VARCHAR[]';
     output = [...plan.columns.map((c) => ident(c.name)), ...plan.extra.map((c) => ident(c.name)), '__fail', `${kept} AS __src`];
   } else {
-    // Narrow: the keys and the verdict; the accepted rows stream from the source later.
+    // Narrow: the keys and the verdict; the accepted rows stream from the source later. (Keeping the failing rows'
+    // source values here would cost a struct slot per field in every row: more memory than reading them again.)
     output = [...new Set(plan.keys.flat())].map(ident).concat('__fail');
   }
   await staged.read('checked', (relation) => checkedSql(plan, staged, relation, output));
@@ -186,16 +184,18 @@ async function checkRows(duck: Duck, plan: ValidationPlan, staged: StagedSource)
 }
 
 /**
- * SQL of the typed, checked rows of `relation` in three levels (raw values,
- * typed values, `__fail`), selecting `output`. Level 1 also carries each source
- * column as `__s<j>` and the `pass` columns.
+ * SQL of the typed rows of `relation` in two levels (raw values, typed values).
+ * Level 1 also carries each source column as `__s<j>` and the `pass` columns.
  */
-function checkedSql(plan: ValidationPlan, staged: StagedSource, relation: string, output: string[], pass: string[] = []): string {
+function typedRowsSql(plan: ValidationPlan, staged: StagedSource, relation: string, pass: string[] = []): string {
   const source = staged.columns.map((c, j) => `${ident(c.name)} AS "__s${j}"`);
   const level1 = [...source, ...plan.columns.map((c) => `${c.rawSql} AS ${c.raw}`), ...plan.extra.map((c) => ident(c.name)), ...pass].join(', ') || 'NULL AS __none';
-  return `SELECT ${output.join(', ')} FROM (
-    SELECT *, (${anyCheckFails(plan)}) AS __fail FROM (
-      SELECT ${typedProjection(plan)} FROM (SELECT ${level1} FROM ${relation})))`;
+  return `SELECT ${typedProjection(plan)} FROM (SELECT ${level1} FROM ${relation})`;
+}
+
+/** SQL of the typed, checked rows of `relation`: typedRowsSql plus `__fail`, selecting `output`. */
+function checkedSql(plan: ValidationPlan, staged: StagedSource, relation: string, output: string[]): string {
+  return `SELECT ${output.join(', ')} FROM (SELECT *, (${anyCheckFails(plan)}) AS __fail FROM (${typedRowsSql(plan, staged, relation)}))`;
 }
 
 /**
