@@ -3,9 +3,11 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ArtifactStore } from '@mlp/artifacts';
-import { NotFoundError, startBatchInferenceSchema, type BatchJobView } from '@mlp/contracts';
+import { NotFoundError, parseOrThrow, startBatchInferenceSchema, subjects, type BatchJobView, type RpcRequest } from '@mlp/contracts';
+import { z } from 'zod';
 import { ARTIFACT_STORE, commandMetadata, RequireScopes, saveBody, sendArtifact, ZodBody } from '@mlp/service-kit';
 import { ServingRuntime } from '../serving-runtime';
 import { BatchService } from './batch.service';
@@ -69,6 +71,18 @@ export class BatchController {
   @ApiOperation({ summary: 'The rejected rows of a completed job, each with its reasons (404 when none were rejected)' })
   async rejects(@Param('id') id: string, @Res() res: ServerResponse): Promise<void> {
     await this.send(id, 'rejects', res);
+  }
+
+  // ---- NATS: any serving instance of the queue group takes the command and runs the job ----
+
+  @MessagePattern(subjects.cmd.serving.startBatchInference)
+  startRpc(@Payload() r: RpcRequest): Promise<BatchJobView> {
+    return this.batch.start(r?.payload, commandMetadata());
+  }
+
+  @MessagePattern(subjects.qry.serving.getBatchInference)
+  jobRpc(@Payload() r: RpcRequest): Promise<BatchJobView> {
+    return this.batch.view(parseOrThrow(z.object({ jobId: z.string().min(1) }), r?.payload, 'payload').jobId);
   }
 
   private async send(id: string, which: 'output' | 'rejects', res: ServerResponse): Promise<void> {
