@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { streams, telemetryStream, type DeploymentView, type EventData } from '@mlp/contracts';
 import { registryService } from '@mlp/service-registry';
 import { startInProcessServices, type InProcessServices } from '@mlp/service-kit/testing';
-import { eventually } from '@mlp/testing';
+import { eventually, repoRoot } from '@mlp/testing';
 import { servingService } from '../index';
 import { ServingRuntime } from '../serving-runtime';
 import { SqliteTelemetrySink } from '../telemetry/telemetry-sink';
@@ -250,5 +251,39 @@ describe('deployments: blue-green, canary, auto policy and shadow through HTTP',
     expect(shift.status).toBe(409);
     expect(shift.body.code).toBe('NOT_SHIFTABLE');
     expect((await call('POST', '/deployments/churn/rollback')).status).toBe(200);
+  });
+
+  it('mlp deploy / deploy shift / deploy rollback / deployments drive the same API', async () => {
+    const mlp = (args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+      new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [join(repoRoot, 'tools/cli/bin/mlp.js'), ...args], {
+          cwd: repoRoot,
+          env: { ...process.env, MLP_SERVING_URL: url, MLP_API_KEY: '', MLP_ADMIN_KEY: '', MLP_ACTOR: 'cli-user' },
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        child.on('error', reject);
+        child.on('close', (status) => resolve({ status, stdout, stderr }));
+      });
+    // Production holds version 2 now: a canary of version 1, sticky by a header.
+    const started = await mlp(['deploy', 'churn', '--version', '1', '--strategy', 'canary', '--weight', '20', '--sticky-header', 'x-mlp-key', '--json']);
+    expect(started.stderr).toBe('');
+    const view = JSON.parse(started.stdout) as DeploymentView;
+    expect(view.active).toMatchObject({ strategy: 'canary', stableVersion: 2, candidateVersion: 1, weights: { stable: 80, candidate: 20 }, sticky: { header: 'x-mlp-key' } });
+    expect((await mlp(['deploy', 'shift', 'churn', '--weight', '30'])).stdout).toContain('split: stable v2 70% | candidate v1 30%');
+    const printed = await mlp(['deployments', 'churn']);
+    expect(printed.status).toBe(0);
+    expect(printed.stdout).toContain('churn@production: canary rollout');
+    expect(printed.stdout).toMatch(/TrafficShifted\s+cli-user\s+80\/20 → 70\/30 by hand/);
+    const bad = await mlp(['deploy', 'churn', '--version', '1', '--strategy', 'purple']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('strategy');
+    const rolledBack = await mlp(['deploy', 'rollback', 'churn', '--reason', 'enough', '--json']);
+    expect((JSON.parse(rolledBack.stdout) as DeploymentView).split).toEqual([{ arm: 'stable', version: 2, weight: 100 }]);
+    const again = await mlp(['deploy', 'rollback', 'churn']);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain('no active rollout');
   });
 });
