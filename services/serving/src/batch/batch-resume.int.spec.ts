@@ -104,6 +104,7 @@ describe('batch inference at 1M rows, resumed after kill -9', () => {
       rejects: await q(`SELECT count(*) FROM read_parquet('${rejects}')`),
       distinct: await q(`SELECT count(DISTINCT id) FROM ${both}`),
       missing: await q(`SELECT count(*) FROM range(${ROWS}) t(i) WHERE 'c' || i NOT IN (SELECT id FROM ${both})`),
+      unordered: await q(`SELECT count(*) FROM (SELECT _row, lag(_row) OVER () AS previous FROM read_parquet('${output}')) WHERE _row <= previous`),
       badRejected: await q(`SELECT count(*) FROM read_parquet('${rejects}') WHERE NOT (CAST(substr(id, 2) AS BIGINT) % 1009 = 5 OR CAST(substr(id, 2) AS BIGINT) % 2003 = 17)`),
     };
   }
@@ -114,7 +115,7 @@ describe('batch inference at 1M rows, resumed after kill -9', () => {
     expect(done).toMatchObject({ status: 'completed', rowsDone: ROWS, rejected: rejectsExpected, predicted: ROWS - rejectsExpected });
     const output = await download(done.jobId, 'output');
     const rejects = await download(done.jobId, 'rejects');
-    expect(await countIds(output, rejects)).toEqual({ output: ROWS - rejectsExpected, rejects: rejectsExpected, distinct: ROWS, missing: 0, badRejected: 0 });
+    expect(await countIds(output, rejects)).toEqual({ output: ROWS - rejectsExpected, rejects: rejectsExpected, distinct: ROWS, missing: 0, unordered: 0, badRejected: 0 });
 
     const sample = (await db.runAndReadAll(`SELECT i.tenure, i.monthly, i.plan, o.prediction, o.probability_no, o.probability_yes
       FROM read_parquet('${output}') o JOIN read_parquet('${join(dir, 'input.parquet')}') i USING (id) USING SAMPLE 200 ROWS (reservoir, 42)`)).getRowObjectsJson() as Record<string, unknown>[];
@@ -157,6 +158,6 @@ describe('batch inference at 1M rows, resumed after kill -9', () => {
 
     const output = await download(done.jobId, 'output');
     const rejects = await download(done.jobId, 'rejects');
-    expect(await countIds(output, rejects)).toEqual({ output: ROWS - rejectsExpected, rejects: rejectsExpected, distinct: ROWS, missing: 0, badRejected: 0 });
+    expect(await countIds(output, rejects)).toEqual({ output: ROWS - rejectsExpected, rejects: rejectsExpected, distinct: ROWS, missing: 0, unordered: 0, badRejected: 0 });
   });
 });

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadToFile, type ArtifactStore, type PutResult } from '@mlp/artifacts';
 import { DomainError, streams, ValidationError, type CommandMetadata, type EventData } from '@mlp/contracts';
-import { ident, literal, openDuck, type Duck } from '@mlp/duckdb';
+import { literal, openDuck, type Duck } from '@mlp/duckdb';
 import { handleCommand, type EventStore } from '@mlp/eventstore';
 import type { Logger } from '@mlp/service-kit';
 import type { LoadedVersion } from '../models/loaded-version';
@@ -180,7 +180,12 @@ export class BatchRunner {
     return { artifactKey: put.key, sha256: put.sha256, bytes: put.size, rows };
   }
 
-  /** The parts, in chunk order, as one file: read as typed CSV by DuckDB and written as Parquet or CSV, sorted by `_row`. */
+  /**
+   * The parts as one file: read as typed CSV by DuckDB and written as Parquet
+   * or CSV. The parts are listed in chunk order and the duck preserves
+   * insertion order, so rows come out by `_row` without a sort (no sort
+   * memory, whatever the row count).
+   */
   private async assemble(duck: Duck, dir: string, name: string, parts: readonly StoredFile[], columns: OutputLayout['output'], format: 'parquet' | 'csv'): Promise<StoredFile> {
     const partsDir = join(dir, name);
     await mkdir(partsDir, { recursive: true });
@@ -194,7 +199,7 @@ export class BatchRunner {
     const types = `{${columns.map((c) => `${literal(c.name)}: ${literal(c.type)}`).join(', ')}}`;
     const read = `read_csv([${paths.map((p) => literal(p)).join(', ')}], header = true, auto_detect = false, columns = ${types}, allow_quoted_nulls = false, quote = '"', escape = '"', delim = ',')`;
     const options = format === 'parquet' ? `FORMAT parquet, COMPRESSION zstd` : `FORMAT csv, HEADER true`;
-    const copied = await duck.one<{ Count: number | string }>(`COPY (SELECT * FROM ${read} ORDER BY ${ident('_row')}) TO ${literal(out)} (${options})`);
+    const copied = await duck.one<{ Count: number | string }>(`COPY (SELECT * FROM ${read}) TO ${literal(out)} (${options})`);
     const { size } = await stat(out);
     const put = await this.deps.artifacts.put(createReadStream(out), { contentType: format === 'parquet' ? 'application/vnd.apache.parquet' : 'text/csv', size });
     return { artifactKey: put.key, sha256: put.sha256, bytes: put.size, rows: Number(copied.Count) };
