@@ -1,27 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createArtifactStore } from '@mlp/artifacts';
-import { envKey, serviceNames, subjects, type CreatedApiKey, type IngestionOutcome, type OnlineFeaturesResponse, type RecordedEvent, type RegisteredModelView, type ServiceName } from '@mlp/contracts';
+import { serviceNames, subjects, type CreatedApiKey, type IngestionOutcome, type OnlineFeaturesResponse, type RecordedEvent, type RegisteredModelView, type ServiceName } from '@mlp/contracts';
 import { JetStreamEventStore } from '@mlp/eventstore';
 import { MlpClient } from '@mlp/messaging';
-import {
-  eventually,
-  freePort,
-  repoRoot,
-  spawnTs,
-  startNatsServer,
-  startS3Server,
-  waitForHttp,
-  type NatsServerHandle,
-  type RunningS3Server,
-  type SpawnedProcess,
-} from '@mlp/testing';
-
-/** Auth is on in distributed mode: every request carries the bootstrap admin key (health, metrics, docs stay open). */
-const ADMIN_KEY = randomBytes(24).toString('hex');
-const fetch = (input: string, init: RequestInit = {}) => globalThis.fetch(input, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), 'x-api-key': ADMIN_KEY } });
+import { eventually, repoRoot, startDistributedPlatform, type DistributedPlatform } from '@mlp/testing';
 
 /**
  * Distributed mode for real: six services as six processes, commands and
@@ -29,52 +13,29 @@ const fetch = (input: string, init: RequestInit = {}) => globalThis.fetch(input,
  */
 describe('distributed platform (six processes, NATS, JetStream, S3)', () => {
   jest.setTimeout(120_000);
-  let nats: NatsServerHandle;
-  let s3: RunningS3Server;
-  let home: string;
-  let env: NodeJS.ProcessEnv;
-  const ports = {} as Record<ServiceName, number>;
-  const processes = {} as Record<ServiceName, SpawnedProcess>;
+  let platform: DistributedPlatform;
+  let ADMIN_KEY: string;
   let events: JetStreamEventStore;
   let client: MlpClient;
 
-  const url = (service: ServiceName, path: string) => `http://127.0.0.1:${ports[service]}${path}`;
-  const start = (service: ServiceName) => (processes[service] = spawnTs(`services/${service}/src/main.ts`, [], env));
-  const ready = (service: ServiceName) => waitForHttp(url(service, '/health/ready'), { process: processes[service], timeoutMs: 60_000 });
+  const url = (service: ServiceName, path: string) => platform.url(service, path);
+  /** Every request carries the bootstrap admin key (health, metrics and docs stay open without one). */
+  const fetch = (input: string, init: RequestInit = {}) => globalThis.fetch(input, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), 'x-api-key': ADMIN_KEY } });
+  const start = (service: ServiceName) => platform.start(service, service);
 
   beforeAll(async () => {
-    [nats, s3] = await Promise.all([startNatsServer(), startS3Server()]);
-    home = mkdtempSync(join(tmpdir(), 'mlp-e2e-'));
-    env = {
-      MLP_HOME: home,
-      MLP_TRANSPORT: 'nats',
-      NATS_URL: nats.url,
-      EVENTSTORE_URL: nats.url,
-      ARTIFACTS_URL: 's3://mlp-e2e',
-      S3_ENDPOINT: s3.endpoint,
-      S3_ACCESS_KEY: s3.accessKey,
-      S3_SECRET_KEY: s3.secretKey,
-      LOG_LEVEL: 'warn',
-      MLP_ADMIN_KEY: ADMIN_KEY,
-      // Ingestion reads file sources only under its roots: here the bundled examples.
-      MLP_INGEST_ROOTS: join(repoRoot, 'examples/data'),
-    };
-    for (const service of serviceNames) {
-      ports[service] = await freePort();
-      env[`MLP_${envKey(service)}_PORT`] = String(ports[service]);
-    }
-    for (const service of serviceNames) start(service);
-    await Promise.all(serviceNames.map(ready));
-    events = await JetStreamEventStore.connect({ servers: nats.url });
-    client = new MlpClient({ MLP_TRANSPORT: 'nats', NATS_URL: nats.url } as never);
+    // Ingestion reads file sources only under its roots: here the bundled examples.
+    platform = await startDistributedPlatform({ prefix: 'mlp-e2e', env: { MLP_INGEST_ROOTS: join(repoRoot, 'examples/data') } });
+    ADMIN_KEY = platform.adminKey;
+    await Promise.all(serviceNames.map(start));
+    events = await JetStreamEventStore.connect({ servers: platform.nats.url });
+    client = new MlpClient({ MLP_TRANSPORT: 'nats', NATS_URL: platform.nats.url });
   });
 
   afterAll(async () => {
     await client?.close();
     await events?.close();
-    await Promise.all(Object.values(processes).map((p) => p.kill('SIGKILL')));
-    await Promise.all([nats?.stop(), s3?.stop()]);
-    if (home) rmSync(home, { recursive: true, force: true });
+    await platform?.stop();
   });
 
   const createModel = async (name: string) => {
@@ -188,6 +149,7 @@ describe('distributed platform (six processes, NATS, JetStream, S3)', () => {
     expect(outcome).toMatchObject({ version: 1, rows: 344, accepted: 342, quarantined: 2, reasons: { missing_required: 2 } });
 
     // The Parquet artifact is in the S3 bucket, content-addressed.
+    const { s3 } = platform;
     const s3store = createArtifactStore('s3://mlp-e2e', { S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY: s3.accessKey, S3_SECRET_KEY: s3.secretKey });
     const parquet = await s3store.getBuffer(outcome.artifact!);
     expect(createHash('sha256').update(parquet).digest('hex')).toBe(outcome.sha256);
@@ -233,14 +195,13 @@ describe('distributed platform (six processes, NATS, JetStream, S3)', () => {
   });
 
   it('monitoring killed with -9 catches up on the missed event exactly once after restart', async () => {
-    await processes.monitoring.kill('SIGKILL');
+    await platform.processes.monitoring.kill('SIGKILL');
     await createModel('fraud');
     // Nobody reacted while monitoring was down.
     await new Promise((r) => setTimeout(r, 500));
     expect(await monitorEvents('fraud')).toHaveLength(0);
 
-    start('monitoring');
-    await ready('monitoring');
+    await start('monitoring');
     const reactions = await eventually(async () => {
       const e = await monitorEvents('fraud');
       return e.length > 0 && e;

@@ -1,13 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { envKey, streams, type EventData, type IngestionOutcome, type ServiceName } from '@mlp/contracts';
+import { streams, type EventData, type IngestionOutcome } from '@mlp/contracts';
 import { JetStreamEventStore } from '@mlp/eventstore';
-import { eventually, freePort, repoRoot, spawnTs, startNatsServer, startS3Server, waitForHttp, type NatsServerHandle, type RunningS3Server, type SpawnedProcess } from '@mlp/testing';
-
-/** Auth is on in distributed mode: the bootstrap admin key, and a second key created with it (another actor). */
-const ADMIN_KEY = randomBytes(24).toString('hex');
+import { eventually, repoRoot, startDistributedPlatform, type DistributedPlatform } from '@mlp/testing';
 
 const SPEC = `experiment: penguins
 task: multiclass
@@ -30,55 +25,19 @@ evaluation: {baseline: production, gate: {accuracy: {min: 0.8}}}
  */
 describe('registry across processes: ingest → train → auto-register → approve → promote → lineage', () => {
   jest.setTimeout(240_000);
-  let nats: NatsServerHandle;
-  let s3: RunningS3Server;
-  let home: string;
-  let env: NodeJS.ProcessEnv;
+  let platform: DistributedPlatform;
   let events: JetStreamEventStore;
-  const ports: Record<string, number> = {};
-  const processes: Record<string, SpawnedProcess> = {};
-  const url = (name: string, path: string) => `http://127.0.0.1:${ports[name]}${path}`;
-  const call = async (name: string, method: string, path: string, body?: unknown, key = ADMIN_KEY, contentType = 'application/json') => {
-    const res = await fetch(url(name, path), {
-      method,
-      headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': contentType }) },
-      body: body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
-
-  const start = async (service: ServiceName) => {
-    ports[service] = await freePort();
-    processes[service] = spawnTs(`services/${service}/src/main.ts`, [], { ...env, [`MLP_${envKey(service)}_PORT`]: String(ports[service]) });
-    await waitForHttp(url(service, '/health/ready'), { process: processes[service], timeoutMs: 90_000 });
-  };
+  const call = (name: string, method: string, path: string, body?: unknown, key?: string, contentType?: string) => platform.call(name, method, path, body, { key, contentType });
 
   beforeAll(async () => {
-    [nats, s3] = await Promise.all([startNatsServer(), startS3Server()]);
-    home = mkdtempSync(join(tmpdir(), 'mlp-e2e-registry-'));
-    env = {
-      MLP_HOME: home,
-      MLP_TRANSPORT: 'nats',
-      NATS_URL: nats.url,
-      EVENTSTORE_URL: nats.url,
-      ARTIFACTS_URL: 's3://mlp-e2e-registry',
-      S3_ENDPOINT: s3.endpoint,
-      S3_ACCESS_KEY: s3.accessKey,
-      S3_SECRET_KEY: s3.secretKey,
-      LOG_LEVEL: 'warn',
-      MLP_ADMIN_KEY: ADMIN_KEY,
-      MLP_TRAINING_WORKERS: '1',
-    };
-    await Promise.all([start('ingestion'), start('training'), start('registry')]);
-    events = await JetStreamEventStore.connect({ servers: nats.url });
+    platform = await startDistributedPlatform({ prefix: 'e2e-registry', env: { MLP_TRAINING_WORKERS: '1' } });
+    await Promise.all([platform.start('ingestion', 'ingestion'), platform.start('training', 'training'), platform.start('registry', 'registry')]);
+    events = await JetStreamEventStore.connect({ servers: platform.nats.url });
   });
 
   afterAll(async () => {
     await events?.close();
-    await Promise.all(Object.values(processes).map((p) => p.kill('SIGKILL')));
-    await Promise.all([nats?.stop(), s3?.stop()]);
-    if (home) rmSync(home, { recursive: true, force: true });
+    await platform?.stop();
   });
 
   it('promotes the auto-registered version after another actor approves it, and traces it to the ingested bytes', async () => {
@@ -87,12 +46,12 @@ describe('registry across processes: ingest → train → auto-register → appr
     expect((await call('registry', 'PUT', '/models/penguins/policy', { registration: 'blessed-only', approvalRequiredFor: ['production'] })).status).toBe(200);
 
     const schema = readFileSync(join(repoRoot, 'examples/data/penguins.schema.yaml'), 'utf8');
-    expect((await call('ingestion', 'PUT', '/datasets/penguins/schema', schema, ADMIN_KEY, 'text/yaml')).status).toBeLessThan(300);
-    const upload = await call('ingestion', 'PUT', '/datasets/penguins/upload?format=csv&null=NA', readFileSync(join(repoRoot, 'examples/data/penguins.csv')), ADMIN_KEY, 'text/csv');
+    expect((await call('ingestion', 'PUT', '/datasets/penguins/schema', schema, undefined, 'text/yaml')).status).toBeLessThan(300);
+    const upload = await call('ingestion', 'PUT', '/datasets/penguins/upload?format=csv&null=NA', readFileSync(join(repoRoot, 'examples/data/penguins.csv')), undefined, 'text/csv');
     const outcome = upload.body as IngestionOutcome;
     expect(outcome).toMatchObject({ status: 'accepted', version: 1 });
 
-    const started = await call('training', 'POST', '/runs', SPEC, ADMIN_KEY, 'text/yaml');
+    const started = await call('training', 'POST', '/runs', SPEC, undefined, 'text/yaml');
     expect(started.status).toBe(202);
     const runId = started.body.runId as string;
     const run = await eventually(async () => {

@@ -1,15 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { envKey, streams, type EventData, type ServiceName } from '@mlp/contracts';
+import { streams, type EventData } from '@mlp/contracts';
 import { JetStreamEventStore } from '@mlp/eventstore';
 import { SeededRng } from '@mlp/ml';
-import { eventually, freePort, spawnTs, startNatsServer, startS3Server, waitForHttp, type NatsServerHandle, type RunningS3Server, type SpawnedProcess } from '@mlp/testing';
-
-/** Auth is on in distributed mode: every request carries the bootstrap admin key. */
-const ADMIN_KEY = randomBytes(24).toString('hex');
-const fetch = (input: string, init: RequestInit = {}) => globalThis.fetch(input, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), 'x-api-key': ADMIN_KEY } });
+import { eventually, startDistributedPlatform, type DistributedPlatform } from '@mlp/testing';
 
 /** Card transactions of 60 customers in January 2024; even customers spend ~10× more. Labels on 1 and 8 February. */
 function data(): { transactions: string; labels: string } {
@@ -66,64 +58,37 @@ seed: 11
  */
 describe('distributed training (two workers on a JetStream work queue)', () => {
   jest.setTimeout(240_000);
-  let nats: NatsServerHandle;
-  let s3: RunningS3Server;
-  let home: string;
-  let env: NodeJS.ProcessEnv;
+  let platform: DistributedPlatform;
   let events: JetStreamEventStore;
-  const ports: Record<string, number> = {};
-  const processes: Record<string, SpawnedProcess> = {};
-  const url = (name: string, path: string) => `http://127.0.0.1:${ports[name]}${path}`;
-
-  const start = async (name: string, service: ServiceName, extra: NodeJS.ProcessEnv = {}) => {
-    ports[name] = await freePort();
-    processes[name] = spawnTs(`services/${service}/src/main.ts`, [], { ...env, [`MLP_${envKey(service)}_PORT`]: String(ports[name]), ...extra });
-    await waitForHttp(url(name, '/health/ready'), { process: processes[name], timeoutMs: 90_000 });
-  };
+  const fetch = (name: string, path: string, init?: RequestInit) => platform.fetch(name, path, init);
+  const start = (name: string, instance: string) => platform.start(name, 'training', { MLP_TRAINING_INSTANCE: instance });
 
   beforeAll(async () => {
-    [nats, s3] = await Promise.all([startNatsServer(), startS3Server()]);
-    home = mkdtempSync(join(tmpdir(), 'mlp-e2e-train-'));
-    env = {
-      MLP_HOME: home,
-      MLP_TRANSPORT: 'nats',
-      NATS_URL: nats.url,
-      EVENTSTORE_URL: nats.url,
-      ARTIFACTS_URL: 's3://mlp-e2e-train',
-      S3_ENDPOINT: s3.endpoint,
-      S3_ACCESS_KEY: s3.accessKey,
-      S3_SECRET_KEY: s3.secretKey,
-      LOG_LEVEL: 'warn',
-      MLP_TRIAL_ACK_WAIT_MS: '3000',
-      MLP_ADMIN_KEY: ADMIN_KEY,
-      MLP_TRAINING_WORKERS: '1',
-    };
+    platform = await startDistributedPlatform({ prefix: 'e2e-train', env: { MLP_TRIAL_ACK_WAIT_MS: '3000', MLP_TRAINING_WORKERS: '1' } });
     await Promise.all([
-      start('ingestion', 'ingestion'),
-      start('feature-store', 'feature-store', { MLP_AUTO_MATERIALIZE: 'off' }),
-      start('trainer-a', 'training', { MLP_TRAINING_INSTANCE: 'trainer-a' }),
-      start('trainer-b', 'training', { MLP_TRAINING_INSTANCE: 'trainer-b' }),
+      platform.start('ingestion', 'ingestion'),
+      platform.start('feature-store', 'feature-store', { MLP_AUTO_MATERIALIZE: 'off' }),
+      start('trainer-a', 'trainer-a'),
+      start('trainer-b', 'trainer-b'),
     ]);
-    events = await JetStreamEventStore.connect({ servers: nats.url });
+    events = await JetStreamEventStore.connect({ servers: platform.nats.url });
   });
 
   afterAll(async () => {
     await events?.close();
-    await Promise.all(Object.values(processes).map((p) => p.kill('SIGKILL')));
-    await Promise.all([nats?.stop(), s3?.stop()]);
-    if (home) rmSync(home, { recursive: true, force: true });
+    await platform?.stop();
   });
 
   it('trains from feature-store data while a worker is killed mid-search; every trial completes exactly once', async () => {
     const { transactions, labels } = data();
     for (const [dataset, csv] of [['txns', transactions], ['labels', labels]]) {
-      const res = await fetch(url('ingestion', `/datasets/${dataset}/upload?format=csv`), { method: 'PUT', body: csv });
+      const res = await fetch('ingestion', `/datasets/${dataset}/upload?format=csv`, { method: 'PUT', body: csv });
       expect(((await res.json()) as { status: string }).status).toBe('accepted');
     }
-    expect((await fetch(url('feature-store', '/feature-views'), { method: 'PUT', headers: { 'content-type': 'text/yaml' }, body: VIEWS })).status).toBe(200);
-    expect((await fetch(url('feature-store', '/feature-views/spend/materialize'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(200);
+    expect((await fetch('feature-store', '/feature-views', { method: 'PUT', headers: { 'content-type': 'text/yaml' }, body: VIEWS })).status).toBe(200);
+    expect((await fetch('feature-store', '/feature-views/spend/materialize', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(200);
 
-    const started = await fetch(url('trainer-a', '/runs'), { method: 'POST', headers: { 'content-type': 'text/yaml' }, body: SPEC });
+    const started = await fetch('trainer-a', '/runs', { method: 'POST', headers: { 'content-type': 'text/yaml' }, body: SPEC });
     expect(started.status).toBe(202);
     const { runId } = (await started.json()) as { runId: string };
     const stream = streams.run(runId);
@@ -136,10 +101,10 @@ describe('distributed training (two workers on a JetStream work queue)', () => {
       const open = mine.find((t) => !done.has(t));
       return open === undefined ? undefined : { trial: open };
     }, 120_000, 'trainer-b holding a trial');
-    await processes['trainer-b'].kill('SIGKILL');
+    await platform.processes['trainer-b'].kill('SIGKILL');
 
     const run = await eventually(async () => {
-      const r = (await (await fetch(url('trainer-a', `/runs/${runId}`))).json()) as { status: string; metrics?: Record<string, number>; error?: string; trials: { trial: number; attempts: number; worker: string }[] };
+      const r = (await (await fetch('trainer-a', `/runs/${runId}`)).json()) as { status: string; metrics?: Record<string, number>; error?: string; trials: { trial: number; attempts: number; worker: string }[] };
       return r.status !== 'Running' && r;
     }, 180_000, 'the run to end');
     expect(run.error).toBeUndefined();
@@ -160,8 +125,8 @@ describe('distributed training (two workers on a JetStream work queue)', () => {
 
   it('resumes a run when its coordinator is killed mid-search and restarted under the same name', async () => {
     // A worker again (trainer-b died in the test above), then a run coordinated by trainer-a.
-    await start('trainer-b', 'training', { MLP_TRAINING_INSTANCE: 'trainer-b' });
-    const started = await fetch(url('trainer-a', '/runs'), { method: 'POST', headers: { 'content-type': 'text/yaml' }, body: SPEC.replace('seed: 11', 'seed: 12') });
+    await start('trainer-b', 'trainer-b');
+    const started = await fetch('trainer-a', '/runs', { method: 'POST', headers: { 'content-type': 'text/yaml' }, body: SPEC.replace('seed: 11', 'seed: 12') });
     expect(started.status).toBe(202);
     const { runId } = (await started.json()) as { runId: string };
     const stream = streams.run(runId);
@@ -169,14 +134,14 @@ describe('distributed training (two workers on a JetStream work queue)', () => {
 
     // Kill the coordinator once the search is under way but not over.
     await eventually(async () => (await completedTrials()).length >= 2, 120_000, 'two trials of the run to complete');
-    await processes['trainer-a'].kill('SIGKILL');
+    await platform.processes['trainer-a'].kill('SIGKILL');
     const beforeRestart = await completedTrials();
     expect(beforeRestart.length).toBeLessThan(6);
     expect((await events.readStream(stream)).some((e) => e.type === 'TrainingRunCompleted')).toBe(false);
 
-    await start('trainer-a', 'training', { MLP_TRAINING_INSTANCE: 'trainer-a' });
+    await start('trainer-a', 'trainer-a');
     const run = await eventually(async () => {
-      const r = (await (await fetch(url('trainer-a', `/runs/${runId}`))).json()) as { status: string; coordinator: string; error?: string; metrics?: Record<string, number> };
+      const r = (await (await fetch('trainer-a', `/runs/${runId}`)).json()) as { status: string; coordinator: string; error?: string; metrics?: Record<string, number> };
       return r.status !== 'Running' && r;
     }, 180_000, 'the resumed run to end');
     expect(run.error).toBeUndefined();

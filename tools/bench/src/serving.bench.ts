@@ -9,6 +9,7 @@ import { spawnTs, type SpawnedProcess } from '@mlp/testing';
 import { printFigures, type Figure } from './report';
 import { benchRows, MODEL, prepareBenchModel } from './serving-shared';
 import { benchBatch } from './batch.bench';
+import { benchShadow } from './serving-shadow.bench';
 
 const CLIENTS = 32;
 const SECONDS = Number(process.env.MLP_BENCH_SECONDS ?? 8);
@@ -185,6 +186,8 @@ export async function benchServing(): Promise<void> {
     ]);
     const errors = bareRun.errors + restUnbatched.errors + restBatched.errors + grpcUnbatched.errors + bareLow.errors + servingLow.errors + batchedLow.errors;
     console.log(`errors (non-2xx, timeouts, gRPC failures): ${errors}`);
+
+    await benchShadow(home, MODEL, { start: () => startServer(['serving', home], servingEnv(64)), stop: stopServer, cannon, oneClient });
 
     await benchBatch(home, keys, MODEL, { start: () => startServer(['serving', home], servingEnv(64)), stop: stopServer });
   } finally {
