@@ -37,7 +37,6 @@ seed: 11
 `;
 
 const rng = new SeededRng(5);
-const PLANS = ['basic', 'pro', 'team'];
 type Row = { tenure: number | null; monthly: number; plan: string };
 function row(shift = false): Row {
   const u = rng.next();

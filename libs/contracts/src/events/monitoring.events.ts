@@ -36,6 +36,8 @@ const featureDrift = z.object({
   pValue: z.number().nullable(),
   threshold: z.number(),
   drifted: z.boolean(),
+  /** Present when the statistic is not the exact one on the whole window: from libs/ml's grid (Wasserstein within maxError) or a uniform sample. */
+  approximation: z.object({ from: z.enum(['grid', 'sample']), maxError: z.number().optional(), sampleSize: z.number().int().optional() }).optional(),
 });
 
 /** The current window a report covers: rows of one served version, closed by count or by time. */
@@ -47,7 +49,7 @@ const driftWindow = z.object({
   rows: z.number().int().positive(),
   from: z.string(),
   to: z.string(),
-  /** Rows the numeric tests saw: the whole window, or a uniform sample of it past the sample cap. */
+  /** Values per numeric column kept exactly: the whole window, or past libs/ml's exact limit a uniform sample (features then carry `approximation`). */
   sampledRows: z.number().int().positive(),
 });
 

@@ -5,10 +5,11 @@ import type { Logger } from '@mlp/service-kit';
 import { CurrentWindow } from '../windows/current-window';
 import { windowKind } from '../windows/window-spec';
 import type { MonitoringSettings } from '../windows/monitoring-settings';
-import type { ReferenceLoader } from './reference';
-import { windowDrift } from './window-drift';
+import type { Reference, ReferenceLoader } from './reference';
+import { prepareReference, windowDrift, type PreparedReference } from './window-drift';
 
 export interface DriftMonitorOptions {
+  /** Values per numeric column a window keeps for exact tests (libs/ml's exactLimit). */
   sampleCap: number;
   maxCategories: number;
   seed: number;
@@ -25,7 +26,9 @@ export interface DriftMonitorOptions {
  * telemetry again appends nothing new.
  */
 export class DriftMonitor {
-  private readonly open = new Map<string, CurrentWindow>();
+  private readonly open = new Map<string, { window: CurrentWindow; prepared: PreparedReference }>();
+  /** Prepared references by version and the drift settings they were built with. */
+  private readonly prepared = new Map<string, { settings: string; prepared: PreparedReference }>();
   /** Versions without a baseline, logged once each. */
   private readonly unmonitored = new Set<string>();
   reports = 0;
@@ -41,51 +44,63 @@ export class DriftMonitor {
 
   async add(record: PredictionTelemetry): Promise<void> {
     const key = `${record.model}:${record.version}`;
-    let window = this.open.get(key);
-    if (window?.endsBefore(record)) {
+    let open = this.open.get(key);
+    if (open?.window.endsBefore(record)) {
       this.open.delete(key);
-      await this.close(window);
-      window = undefined;
+      await this.close(open.window, open.prepared);
+      open = undefined;
     }
-    if (!window) {
+    if (!open) {
       const reference = await this.references.load(record.model, record.version);
       if (!reference || reference.missing) {
         if (!this.unmonitored.has(key)) this.logger?.warn({ model: record.model, version: record.version, reason: reference?.missing ?? 'version not registered' }, 'no drift reference for this version; its telemetry is not tested for drift');
         this.unmonitored.add(key);
         return;
       }
-      window = new CurrentWindow(record.model, record.version, this.settings.get(record.model).window, reference.kinds, this.options);
-      this.open.set(key, window);
+      const prepared = this.prepare(key, reference);
+      open = { window: new CurrentWindow(record.model, record.version, this.settings.get(record.model).window, prepared.drift, this.options), prepared };
+      this.open.set(key, open);
     }
-    window.add(record);
-    if (window.full) {
+    open.window.add(record);
+    if (open.window.full) {
       this.open.delete(key);
-      await this.close(window);
+      await this.close(open.window, open.prepared);
     }
   }
 
   /** Closes every open window (time windows at shutdown or on demand). */
   async flush(): Promise<void> {
-    const windows = [...this.open.values()];
+    const open = [...this.open.values()];
     this.open.clear();
-    for (const w of windows) await this.close(w);
+    for (const o of open) await this.close(o.window, o.prepared);
   }
 
-  private async close(window: CurrentWindow): Promise<void> {
+  /** The version's reference prepared with the model's current drift settings (rebuilt when a policy changes them). */
+  private prepare(key: string, reference: Reference): PreparedReference {
+    const drift = this.settings.get(reference.model).drift;
+    const settings = JSON.stringify(drift);
+    const cached = this.prepared.get(key);
+    if (cached?.settings === settings) return cached.prepared;
+    const prepared = prepareReference(reference, { features: drift.features, shareThreshold: drift.shareThreshold, exactLimit: this.options.sampleCap, seed: this.options.seed });
+    if (prepared.warnings.length) this.logger?.warn({ model: reference.model, version: reference.version, warnings: prepared.warnings }, 'drift overrides ignored');
+    this.prepared.set(key, { settings, prepared });
+    return prepared;
+  }
+
+  private async close(window: CurrentWindow, prepared: PreparedReference): Promise<void> {
     const reference = await this.references.load(window.model, window.version);
     if (!reference || reference.missing || !reference.sampleArtifactKey) return;
-    const settings = this.settings.get(window.model);
-    const drift = windowDrift(reference, window, { features: settings.drift.features, shareThreshold: settings.drift.shareThreshold });
-    if (drift.warnings.length) this.logger?.warn({ model: window.model, warnings: drift.warnings }, 'drift overrides ignored');
+    const drift = windowDrift(window, prepared.shareThreshold);
     const sampledRows = Math.min(window.rows, this.options.sampleCap);
     const windowInfo = { id: window.id, kind: windowKind(window.spec), rows: window.rows, from: window.from, to: window.to, sampledRows };
     const full = {
       model: window.model,
       version: window.version,
       window: windowInfo,
-      reference: { runId: reference.runId, rows: reference.rows, sampleArtifactKey: reference.sampleArtifactKey, sampleRows: reference.numeric.values().next().value?.length ?? null },
+      reference: { runId: reference.runId, rows: reference.rows, sampleArtifactKey: reference.sampleArtifactKey, sampleRows: reference.sampleRows },
       ...drift,
-      columns: Object.fromEntries([...window.columns].map(([n, s]) => [n, s.summary()])),
+      warnings: prepared.warnings,
+      columns: Object.fromEntries(window.summaries),
     };
     const bytes = Buffer.from(JSON.stringify(full, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
     const { key: reportArtifactKey } = await this.artifacts.put(bytes, { contentType: 'application/json', size: bytes.length });

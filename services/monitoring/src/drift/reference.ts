@@ -1,7 +1,7 @@
 import type { ArtifactStore } from '@mlp/artifacts';
 import { streams, type EventData } from '@mlp/contracts';
 import type { EventStore } from '@mlp/eventstore';
-import type { ColumnKind } from '../windows/column-sketch';
+import type { ColumnKind } from '../windows/column-summary';
 import { PREDICTION_COLUMN } from '../windows/current-window';
 
 /** The reference sample is a small artifact (≤ 5000 rows); refuse anything far larger. */
@@ -19,8 +19,10 @@ export interface Reference {
   sampleArtifactKey: string | null;
   /** Column kinds, the model output (`prediction`) included when the baseline has it. */
   kinds: Record<string, ColumnKind>;
-  numeric: Map<string, Float64Array>;
-  categorical: Map<string, Map<string, number>>;
+  /** The reference sample by column: numbers (NaN missing) or values (null missing). */
+  sample: Record<string, Float64Array | (string | null)[]>;
+  /** Rows of the reference sample. */
+  sampleRows: number;
   /** ModelEvaluated holdout metrics of the run ({} when unknown). */
   metrics: Record<string, number>;
   /** Why there is no baseline to test drift against (the run predates BaselineRecorded, …). */
@@ -61,7 +63,7 @@ export class ReferenceLoader {
     );
     if (!registered) return null;
     const runId = (registered.data as { runId?: string }).runId;
-    const empty = { model, version, runId: runId ?? '', task: null, classes: [], rows: 0, sampleArtifactKey: null, kinds: {}, numeric: new Map(), categorical: new Map(), metrics: {} };
+    const empty = { model, version, runId: runId ?? '', task: null, classes: [], rows: 0, sampleArtifactKey: null, kinds: {}, sample: {}, sampleRows: 0, metrics: {} };
     if (!runId) return { ...empty, missing: `version ${version} of '${model}' was not registered from a training run` };
     const events = await this.store.readStream(streams.run(runId));
     const metrics = (events.find((e) => e.type === 'ModelEvaluated')?.data as EventData<'ModelEvaluated'> | undefined)?.metrics ?? {};
@@ -70,18 +72,13 @@ export class ReferenceLoader {
     const sample = JSON.parse((await this.artifacts.getBuffer(baseline.sampleArtifactKey, { maxBytes: MAX_SAMPLE_BYTES })).toString('utf8')) as {
       columns: Record<string, (string | number | boolean | null)[]>;
     };
-    const ref: Reference = { ...empty, task: baseline.task, classes: baseline.classes, rows: baseline.rows, sampleArtifactKey: baseline.sampleArtifactKey, metrics };
+    const ref: Reference = { ...empty, task: baseline.task, classes: baseline.classes, rows: baseline.rows, sampleArtifactKey: baseline.sampleArtifactKey, sampleRows: baseline.sampleRows, metrics };
     const described: Record<string, { kind: ColumnKind }> = { ...baseline.columns, [PREDICTION_COLUMN]: baseline.prediction };
     for (const [name, values] of Object.entries(sample.columns)) {
       const kind = described[name]?.kind;
       if (!kind) continue;
       ref.kinds[name] = kind;
-      if (kind === 'numeric') ref.numeric.set(name, Float64Array.from(values, (v) => (typeof v === 'number' ? v : NaN)));
-      else {
-        const counts = new Map<string, number>();
-        for (const v of values) if (v !== null) counts.set(String(v), (counts.get(String(v)) ?? 0) + 1);
-        ref.categorical.set(name, counts);
-      }
+      ref.sample[name] = kind === 'numeric' ? Float64Array.from(values, (v) => (typeof v === 'number' ? v : NaN)) : values.map((v) => (v === null ? null : String(v)));
     }
     return ref;
   }

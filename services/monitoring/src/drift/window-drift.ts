@@ -1,15 +1,4 @@
-import {
-  DEFAULT_THRESHOLDS,
-  defaultMethod,
-  DRIFT_METHODS,
-  featureDrift,
-  featureStatistic,
-  isDrifted,
-  type DriftMethod,
-  type FeatureDrift,
-  type FeatureOptions,
-  type PairCounts,
-} from '@mlp/ml';
+import { DRIFT_METHODS, DriftReference, type DriftMethod, type FeatureDrift, type FeatureOptions } from '@mlp/ml';
 import type { CurrentWindow } from '../windows/current-window';
 import { PREDICTION_COLUMN } from '../windows/current-window';
 import type { Reference } from './reference';
@@ -22,6 +11,38 @@ export interface WindowDriftOptions {
   features?: Readonly<Record<string, Pick<FeatureOptions, 'method' | 'threshold'>>>;
   /** Dataset drift when the share of drifted features is at least this (default 0.5). */
   shareThreshold?: number;
+  /** Values per numeric column a window keeps for exact tests (then libs/ml's grid and reservoir). */
+  exactLimit?: number;
+  seed?: number;
+}
+
+export interface PreparedReference {
+  drift: DriftReference;
+  shareThreshold: number;
+  /** Override problems: those features use their default test. */
+  warnings: string[];
+}
+
+/**
+ * The reference sample prepared once for libs/ml's DriftReference, with the
+ * column kinds the baseline recorded and the overrides that apply (an
+ * unknown method, or a numeric-only one on a categorical column, is dropped
+ * with a warning instead of failing every window).
+ */
+export function prepareReference(reference: Reference, options: WindowDriftOptions = {}): PreparedReference {
+  const warnings: string[] = [];
+  const features: Record<string, FeatureOptions> = {};
+  for (const [name, kind] of Object.entries(reference.kinds)) {
+    const o: FeatureOptions = { kind, ...options.features?.[name] };
+    if (o.method !== undefined && (!DRIFT_METHODS.includes(o.method) || (kind === 'categorical' && NUMERIC_ONLY.has(o.method)))) {
+      warnings.push(`${name}: method '${o.method}' does not apply to a ${kind} column; the default test is used`);
+      delete o.method;
+    }
+    features[name] = o;
+  }
+  for (const name of Object.keys(options.features ?? {})) if (!(name in reference.kinds)) warnings.push(`${name}: not a column of the reference; its override is ignored`);
+  const drift = DriftReference.build(reference.sample, { columns: Object.keys(reference.kinds), features, exactLimit: options.exactLimit, seed: options.seed });
+  return { drift, shareThreshold: options.shareThreshold ?? 0.5, warnings };
 }
 
 export interface WindowDrift {
@@ -30,56 +51,18 @@ export interface WindowDrift {
   driftShare: number;
   shareThreshold: number;
   datasetDrift: boolean;
-  /** Override problems: the feature fell back to its default test. */
-  warnings: string[];
 }
 
 /**
- * A closed window against the reference, with libs/ml's tests and Evidently's
- * default selection (by the reference sample's size and the values seen):
- * numeric columns from the window's sample, categorical ones from its exact
- * counts. Features the window never saw are left out.
+ * A window's report with Evidently's default selection per feature (libs/ml
+ * decides by the reference sample's size and the values seen): the input
+ * features make the drift share, the model output (`prediction`) is reported
+ * apart as prediction drift.
  */
-export function windowDrift(reference: Reference, window: CurrentWindow, options: WindowDriftOptions = {}): WindowDrift {
-  const warnings: string[] = [];
-  const one = (name: string): FeatureDrift | null => {
-    const sketch = window.columns.get(name);
-    const kind = reference.kinds[name];
-    if (!sketch || !kind || sketch.count === 0) return null;
-    let override = options.features?.[name] ?? {};
-    if (override.method !== undefined && (!DRIFT_METHODS.includes(override.method) || (kind === 'categorical' && NUMERIC_ONLY.has(override.method)))) {
-      warnings.push(`${name}: method '${override.method}' does not apply to a ${kind} column; the default test was used`);
-      override = { ...(override.threshold !== undefined ? { threshold: override.threshold } : {}) };
-    }
-    if (kind === 'numeric') return featureDrift(name, reference.numeric.get(name)!, sketch.sample(), { ...override, kind: 'numeric' });
-    const p = { kind: 'categorical' as const, counts: pairCounts(reference.categorical.get(name)!, sketch.counts) };
-    const method = override.method ?? defaultMethod(p);
-    const threshold = override.threshold ?? DEFAULT_THRESHOLDS[method];
-    const { statistic, pValue } = featureStatistic(p, method);
-    return { name, method, statistic, pValue, threshold, drifted: isDrifted(method, statistic, pValue, threshold) };
-  };
-  const features = Object.keys(reference.kinds)
-    .filter((n) => n !== PREDICTION_COLUMN)
-    .map(one)
-    .filter((f): f is FeatureDrift => f !== null);
-  const prediction = one(PREDICTION_COLUMN);
-  const shareThreshold = options.shareThreshold ?? 0.5;
+export function windowDrift(window: CurrentWindow, shareThreshold: number): WindowDrift {
+  const all = window.drift.report().features;
+  const features = all.filter((f) => f.name !== PREDICTION_COLUMN);
+  const prediction = all.find((f) => f.name === PREDICTION_COLUMN) ?? null;
   const driftShare = features.length ? features.filter((f) => f.drifted).length / features.length : 0;
-  return { features, prediction, driftShare, shareThreshold, datasetDrift: features.length > 0 && driftShare >= shareThreshold, warnings };
-}
-
-/** Reference and current value counts over the union of their values, keys sorted by code point (libs/ml's PairCounts order). */
-export function pairCounts(reference: ReadonlyMap<string, number>, current: ReadonlyMap<string, number>): PairCounts {
-  const keys = [...new Set([...reference.keys(), ...current.keys()])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const r = new Float64Array(keys.length);
-  const c = new Float64Array(keys.length);
-  let nr = 0;
-  let nc = 0;
-  keys.forEach((k, i) => {
-    r[i] = reference.get(k) ?? 0;
-    c[i] = current.get(k) ?? 0;
-    nr += r[i];
-    nc += c[i];
-  });
-  return { keys, reference: r, current: c, referenceSize: nr, currentSize: nc };
+  return { features, prediction, driftShare, shareThreshold, datasetDrift: features.length > 0 && driftShare >= shareThreshold };
 }

@@ -1,13 +1,16 @@
 import type { PredictionTelemetry } from '@mlp/contracts';
-import { ColumnSketch, type ColumnKind, type SketchOptions } from './column-sketch';
+import type { DriftReference, DriftWindow } from '@mlp/ml';
+import { ColumnSummary, type ColumnKind } from './column-summary';
 import { windowKind, type WindowSpec } from './window-spec';
 
 /** The output column's name in windows and reference samples. */
 export const PREDICTION_COLUMN = 'prediction';
 
 /**
- * The open window of one served version: a ColumnSketch per reference column
- * (and the model output), so its memory does not grow with its rows.
+ * The open window of one served version: libs/ml's DriftWindow (exact up to
+ * its limit per numeric column, then a grid and a reservoir; categorical
+ * counts) plus a ColumnSummary per column for the report artifact, so its
+ * memory does not grow with its rows.
  */
 export class CurrentWindow {
   rows = 0;
@@ -15,17 +18,18 @@ export class CurrentWindow {
   to = '';
   private fromMs = NaN;
   id = '';
-  readonly columns = new Map<string, ColumnSketch>();
+  readonly drift: DriftWindow;
+  readonly summaries = new Map<string, ColumnSummary>();
 
   constructor(
     readonly model: string,
     readonly version: number,
     readonly spec: WindowSpec,
-    kinds: Readonly<Record<string, ColumnKind>>,
-    options: Omit<SketchOptions, 'seed'> & { seed: number },
+    reference: DriftReference,
+    options: { maxCategories: number },
   ) {
-    let i = 0;
-    for (const [name, kind] of Object.entries(kinds)) this.columns.set(name, new ColumnSketch(kind, { ...options, seed: (options.seed + 7919 * ++i) >>> 0 }));
+    this.drift = reference.window();
+    for (const [name, kind] of Object.entries(reference.kinds)) this.summaries.set(name, new ColumnSummary(kind as ColumnKind, options.maxCategories));
   }
 
   /** Whether `record` belongs after this window closes (time windows: its time is past the window's end). */
@@ -41,7 +45,9 @@ export class CurrentWindow {
     }
     this.rows++;
     if (record.at > this.to) this.to = record.at;
-    for (const [name, sketch] of this.columns) sketch.add(name === PREDICTION_COLUMN ? record.prediction : record.features[name]);
+    const row: Record<string, PredictionTelemetry['prediction']> = { ...record.features, [PREDICTION_COLUMN]: record.prediction };
+    this.drift.pushRow(row);
+    for (const [name, summary] of this.summaries) summary.add(row[name]);
   }
 
   /** Count windows close at their size; time windows when a later record arrives (endsBefore) or on flush. */

@@ -10,8 +10,8 @@ const schema = z.object({
   MLP_MONITORING_TELEMETRY: z.enum(['sqlite', 'jetstream', 'off']).optional(),
   /** Default drift window: rows (`1000`) or a duration (`1h`). */
   MLP_MONITORING_WINDOW: z.string().default('1000'),
-  /** Numeric values per column a window keeps for the tests (a uniform sample past it). */
-  MLP_MONITORING_SAMPLE_CAP: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
+  /** Values per numeric column a window keeps for exact tests; past it libs/ml's DriftWindow uses its grid and a uniform sample (features say `approximation`). */
+  MLP_MONITORING_SAMPLE_CAP: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
   /** Labelled predictions per performance window (per version and arm). */
   MLP_MONITORING_PERFORMANCE_WINDOW: z.coerce.number().int().min(10).max(1_000_000).default(500),
   /** The JetStream durable consumer's name. */
