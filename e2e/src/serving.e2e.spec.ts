@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { createArtifactStore, type ArtifactStore } from '@mlp/artifacts';
 import { streams, type EventData, type IngestionOutcome, type ModelSignature } from '@mlp/contracts';
 import { JetStreamEventStore } from '@mlp/eventstore';
 import { cellAt, initBackend, loadModel, Pipeline, planSplits, prepareTrainingData, trainingSpecSchema, type Cell } from '@mlp/ml';
 import { loadParquetFrame } from '@mlp/service-training';
-import { eventually, freePort, repoRoot, startDistributedPlatform, type DistributedPlatform } from '@mlp/testing';
+import { eventually, freePort, repoRoot, startDistributedPlatform, v2GrpcCall, v2GrpcClient, type DistributedPlatform } from '@mlp/testing';
 
 const SPEC = `experiment: penguins
 task: multiclass
@@ -28,7 +26,7 @@ const TOLERANCE = 1e-5;
 interface GrpcTensor {
   name: string;
   datatype: string;
-  shape: string[];
+  shape: number[];
   contents?: Record<string, unknown[]>;
 }
 interface InferResponse {
@@ -37,22 +35,6 @@ interface InferResponse {
   outputs: GrpcTensor[];
   raw_output_contents: Buffer[];
 }
-type Unary = (request: unknown, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, res: unknown) => void) => void;
-type V2Client = grpc.Client & Record<'ModelInfer' | 'ModelReady' | 'ModelMetadata', Unary>;
-
-/** The V2 client an outside user builds: proto-loader over the published proto, nothing from serving's code. */
-function v2Client(address: string): V2Client {
-  const definition = protoLoader.loadSync(join(repoRoot, 'services/serving/proto/grpc_predict_v2.proto'), { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
-  return new pkg.inference.GRPCInferenceService(address, grpc.credentials.createInsecure()) as unknown as V2Client;
-}
-
-function unary<T>(client: V2Client, method: 'ModelInfer' | 'ModelReady' | 'ModelMetadata', request: unknown, key: string): Promise<T> {
-  const metadata = new grpc.Metadata();
-  metadata.set('x-api-key', key);
-  return new Promise((resolve, reject) => client[method](request, metadata, (err, res) => (err ? reject(err) : resolve(res as T))));
-}
-
 /** The holdout rows of a run as a client would send them, and the registered model's own predictions on them. */
 interface Holdout {
   instances: Record<string, Cell>[];
@@ -147,16 +129,16 @@ describe('serving across processes: ingest → train → register → promote �
 
   /** ModelInfer with the typed contents fields, as a Triton/KServe client sends them. */
   const grpcInfer = async (model: string): Promise<InferResponse> => {
-    const client = v2Client(`127.0.0.1:${grpcPort}`);
+    const client = v2GrpcClient(`127.0.0.1:${grpcPort}`);
     try {
-      const meta = await unary<{ inputs: { name: string; datatype: string }[] }>(client, 'ModelMetadata', { name: model }, predictKey);
+      const meta = await v2GrpcCall<{ inputs: { name: string; datatype: string }[] }>(client, 'ModelMetadata', { name: model }, predictKey);
       const contentsField: Record<string, string> = { BYTES: 'bytes_contents', FP64: 'fp64_contents', FP32: 'fp32_contents', INT64: 'int64_contents', INT32: 'int_contents', BOOL: 'bool_contents' };
       const inputs = meta.inputs.map(({ name, datatype }) => {
         const data = holdout.instances.map((r) => r[name]);
         const values = datatype === 'BYTES' ? data.map((v) => Buffer.from(String(v))) : data;
         return { name, datatype, shape: [data.length], contents: { [contentsField[datatype]]: values } };
       });
-      return await unary<InferResponse>(client, 'ModelInfer', { model_name: model, inputs, outputs: [{ name: 'probabilities' }] }, predictKey);
+      return await v2GrpcCall<InferResponse>(client, 'ModelInfer', { model_name: model, inputs, outputs: [{ name: 'probabilities' }] }, predictKey);
     } finally {
       client.close();
     }
@@ -222,7 +204,7 @@ describe('serving across processes: ingest → train → register → promote �
     const g = await grpcInfer('penguins@production');
     expect(g.model_version).toBe(String(version));
     const out = g.outputs.find((o) => o.name === 'probabilities')!;
-    expect(out.shape.map(Number)).toEqual([holdout.instances.length, k]);
+    expect(out.shape).toEqual([holdout.instances.length, k]);
     const fp32 = out.contents?.fp32_contents?.length ? (out.contents.fp32_contents as number[]) : Array.from(new Float32Array(new Uint8Array(g.raw_output_contents[g.outputs.indexOf(out)]).buffer));
     expectClose(fp32, holdout.offline);
   });

@@ -4,3 +4,4 @@ export * from './decider-spec';
 export * from './free-port';
 export * from './processes';
 export * from './distributed-platform';
+export * from './v2-grpc-client';

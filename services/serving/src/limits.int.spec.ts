@@ -1,11 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { telemetryStream } from '@mlp/contracts';
-import { eventually } from '@mlp/testing';
+import { eventually, v2GrpcCall, v2GrpcClient, type V2GrpcClient } from '@mlp/testing';
 import { SqliteTelemetrySink } from './telemetry/telemetry-sink';
-import { assignAlias, churnRows, registerVersion, storeTinyModel } from './testing/model.fixture';
+import { churnRows, promoteTinyModel } from './testing/model.fixture';
 import { startServingPlatform, type ServingPlatform } from './testing/serving-platform.fixture';
 
 jest.setTimeout(120_000);
@@ -13,15 +12,7 @@ jest.setTimeout(120_000);
 const ADMIN = 'admin-key-for-the-serving-limits-test-000000';
 const { rows } = churnRows(50, 3);
 
-type V2Client = grpc.Client & Record<string, (req: unknown, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void>;
-function v2Client(port: number): V2Client {
-  const definition = protoLoader.loadSync(join(__dirname, '../proto/grpc_predict_v2.proto'), { keepCase: true, longs: Number, defaults: true });
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
-  return new pkg.inference.GRPCInferenceService(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as never;
-}
-const grpcInfer = (client: V2Client, key?: string) => {
-  const md = new grpc.Metadata();
-  if (key) md.set('x-api-key', key);
+const grpcInfer = (client: V2GrpcClient, key?: string) => {
   const request = {
     model_name: 'churn',
     inputs: [
@@ -30,20 +21,16 @@ const grpcInfer = (client: V2Client, key?: string) => {
       { name: 'plan', datatype: 'BYTES', shape: [1], contents: { bytes_contents: [Buffer.from('pro')] } },
     ],
   };
-  return new Promise<unknown>((resolve, reject) => client.ModelInfer(request, md, (err, res) => (err ? reject(err) : resolve(res))));
+  return v2GrpcCall(client, 'ModelInfer', request, key);
 };
 
 async function platformWithModel(processEnv: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<ServingPlatform> {
-  return startServingPlatform(processEnv, async (p) => {
-    const v1 = await storeTinyModel(p.artifacts, { epochs: 3 });
-    await registerVersion(p.store, 'churn', 1, v1);
-    await assignAlias(p.store, 'churn', 'production', 1);
-  }, env);
+  return startServingPlatform(processEnv, async (p) => void (await promoteTinyModel(p, { epochs: 3 })), env);
 }
 
 describe('serving auth and per-key rate limits (REST and gRPC)', () => {
   let s: ServingPlatform;
-  let client: V2Client;
+  let client: V2GrpcClient;
   const keys: Record<string, string> = {};
   const predict = (key?: string) =>
     fetch(`${s.url}/v1/models/churn:predict`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { 'x-api-key': key } : {}) }, body: JSON.stringify({ instances: rows.slice(0, 1) }) });
@@ -55,7 +42,7 @@ describe('serving auth and per-key rate limits (REST and gRPC)', () => {
       expect(res.status).toBe(201);
       keys[name] = ((await res.json()) as { token: string }).token;
     }
-    client = v2Client(s.grpcPort);
+    client = v2GrpcClient(`127.0.0.1:${s.grpcPort}`);
   });
   afterAll(async () => {
     client?.close();

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { streams, telemetryStream, type EventData } from '@mlp/contracts';
 import { eventually } from '@mlp/testing';
 import { SqliteTelemetrySink } from './telemetry/telemetry-sink';
-import { assignAlias, churnRows, registerVersion, removeAlias, storeTinyModel, type StoredTinyModel } from './testing/model.fixture';
+import { assignAlias, churnRows, churnV2Metadata, registerVersion, removeAlias, storeTinyModel, type StoredTinyModel } from './testing/model.fixture';
 import { startServingPlatform, type ServingPlatform } from './testing/serving-platform.fixture';
 
 jest.setTimeout(120_000);
@@ -48,20 +48,7 @@ describe('serving: lifecycle, V2 REST and the JSON API (in process)', () => {
 
   it('describes a model from its signature, by alias, by version and by name', async () => {
     const meta = await (await fetch(`${s.url}/v2/models/churn@production`)).json();
-    expect(meta).toEqual({
-      name: 'churn@production',
-      versions: ['1'],
-      platform: 'tensorflowjs_layers',
-      inputs: [
-        { name: 'tenure', datatype: 'FP64', shape: [-1] },
-        { name: 'monthly', datatype: 'FP64', shape: [-1] },
-        { name: 'plan', datatype: 'BYTES', shape: [-1] },
-      ],
-      outputs: [
-        { name: 'churn', datatype: 'BYTES', shape: [-1] },
-        { name: 'probabilities', datatype: 'FP32', shape: [-1, 1] },
-      ],
-    });
+    expect(meta).toEqual(churnV2Metadata('churn@production', ['1']));
     expect(((await (await fetch(`${s.url}/v2/models/churn/versions/1`)).json()) as { versions: string[] }).versions).toEqual(['1']);
     expect(((await (await fetch(`${s.url}/v2/models/churn:1`)).json()) as { versions: string[] }).versions).toEqual(['1']);
     expect(await (await fetch(`${s.url}/v2/models/churn@production/ready`)).json()).toEqual({ name: 'churn@production', ready: true });

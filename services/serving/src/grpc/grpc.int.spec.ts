@@ -1,21 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { join } from 'node:path';
-import { assignAlias, churnRows, registerVersion, storeTinyModel, type StoredTinyModel } from '../testing/model.fixture';
+import { v2GrpcCall as call, v2GrpcClient, type V2GrpcClient } from '@mlp/testing';
+import { churnRows, churnV2Metadata, promoteTinyModel, type StoredTinyModel } from '../testing/model.fixture';
 import { startServingPlatform, type ServingPlatform } from '../testing/serving-platform.fixture';
 
 jest.setTimeout(120_000);
-
-/** A V2 client as an outside user builds it: @grpc/proto-loader on the proto file, nothing from serving's code. */
-function v2Client(port: number): grpc.Client & Record<string, (req: unknown, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void> {
-  const definition = protoLoader.loadSync(join(__dirname, '../../proto/grpc_predict_v2.proto'), { keepCase: true, longs: Number, defaults: true });
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
-  return new pkg.inference.GRPCInferenceService(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as never;
-}
-
-function call<T>(client: ReturnType<typeof v2Client>, method: string, request: unknown, metadata = new grpc.Metadata()): Promise<T> {
-  return new Promise((resolve, reject) => client[method](request, metadata, (err, res) => (err ? reject(err) : resolve(res as T))));
-}
 
 interface InferResponse {
   model_name: string;
@@ -27,16 +15,14 @@ interface InferResponse {
 describe('gRPC inference.GRPCInferenceService (conformance, proto-loader client)', () => {
   let s: ServingPlatform;
   let v1: StoredTinyModel;
-  let client: ReturnType<typeof v2Client>;
+  let client: V2GrpcClient;
   const { rows } = churnRows(6, 5);
 
   beforeAll(async () => {
     s = await startServingPlatform({}, async (p) => {
-      v1 = await storeTinyModel(p.artifacts, { epochs: 10 });
-      await registerVersion(p.store, 'churn', 1, v1);
-      await assignAlias(p.store, 'churn', 'production', 1);
+      v1 = await promoteTinyModel(p, { epochs: 10 });
     });
-    client = v2Client(s.grpcPort);
+    client = v2GrpcClient(`127.0.0.1:${s.grpcPort}`);
   });
   afterAll(async () => {
     client?.close();
@@ -53,20 +39,7 @@ describe('gRPC inference.GRPCInferenceService (conformance, proto-loader client)
     expect(await call(client, 'ModelReady', { name: 'churn@production' })).toEqual({ ready: true });
     expect(await call(client, 'ModelReady', { name: 'churn', version: '1' })).toEqual({ ready: true });
     expect(await call(client, 'ModelReady', { name: 'churn', version: '7' })).toEqual({ ready: false });
-    expect(await call(client, 'ModelMetadata', { name: 'churn', version: '1' })).toEqual({
-      name: 'churn',
-      versions: ['1'],
-      platform: 'tensorflowjs_layers',
-      inputs: [
-        { name: 'tenure', datatype: 'FP64', shape: [-1] },
-        { name: 'monthly', datatype: 'FP64', shape: [-1] },
-        { name: 'plan', datatype: 'BYTES', shape: [-1] },
-      ],
-      outputs: [
-        { name: 'churn', datatype: 'BYTES', shape: [-1] },
-        { name: 'probabilities', datatype: 'FP32', shape: [-1, 1] },
-      ],
-    });
+    expect(await call(client, 'ModelMetadata', { name: 'churn', version: '1' })).toEqual(churnV2Metadata('churn', ['1']));
   });
 
   it('ModelInfer with typed contents equals the offline predictions', async () => {

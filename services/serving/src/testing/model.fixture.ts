@@ -101,6 +101,33 @@ export async function storeTinyModel(artifacts: ArtifactStore, options: { epochs
   };
 }
 
+/** What serving's V2 metadata says of a tiny churn model (REST `GET /v2/models/{m}` and gRPC ModelMetadata alike). */
+export function churnV2Metadata(name: string, versions: string[]) {
+  return {
+    name,
+    versions,
+    platform: 'tensorflowjs_layers',
+    inputs: [
+      { name: 'tenure', datatype: 'FP64', shape: [-1] },
+      { name: 'monthly', datatype: 'FP64', shape: [-1] },
+      { name: 'plan', datatype: 'BYTES', shape: [-1] },
+    ],
+    outputs: [
+      { name: 'churn', datatype: 'BYTES', shape: [-1] },
+      { name: 'probabilities', datatype: 'FP32', shape: [-1, 1] },
+    ],
+  };
+}
+
+/** Stores a tiny churn model, registers it as version 1 of `name` and gives it the `production` alias. */
+export async function promoteTinyModel(p: { artifacts: ArtifactStore; store: EventStore }, options: { name?: string; epochs?: number; seed?: number } = {}): Promise<StoredTinyModel> {
+  const name = options.name ?? 'churn';
+  const stored = await storeTinyModel(p.artifacts, options);
+  await registerVersion(p.store, name, 1, stored);
+  await assignAlias(p.store, name, 'production', 1);
+  return stored;
+}
+
 const meta = () => ({ now: new Date().toISOString(), correlationId: createHash('sha1').update(String(Math.random())).digest('hex'), causationId: null, actor: 'test' });
 
 export async function appendModelEvents(store: EventStore, name: string, events: DomainEventInput<EventType>[]): Promise<void> {
