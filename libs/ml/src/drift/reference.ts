@@ -321,6 +321,13 @@ export class DriftWindow {
     this.rows++;
   }
 
+  /** Numeric values held for the exact tests and the reservoirs, over all columns (at most columns × exactLimit). */
+  get heldValues(): number {
+    let n = 0;
+    for (const col of this.numeric.values()) n += col.kept().length;
+    return n;
+  }
+
   report(): DriftReport {
     return this.reference.summarize(this.reference.columns.map((name) => this.feature(name)));
   }
@@ -329,8 +336,8 @@ export class DriftWindow {
     const f = this.reference.feature(name);
     if (f.kind === 'categorical') return this.reference.decide(f, { kind: 'categorical', counts: pairCountsOf(f.counts, this.categorical.get(name) as Map<string, number>) });
     const col = this.numeric.get(name) as NumericWindowColumn;
-    const p = prepareNumeric(name, f.values, f.summary, col.kept(), f.cache);
-    if (col.grid === null) return this.reference.decide(f, p);
+    if (col.grid === null) return this.reference.decide(f, prepareNumeric(name, f.values, f.summary, col.kept(), f.cache));
+    const p = prepareNumeric(name, f.values, f.summary, col.kept(), f.cache, false);
     // past the exact limit: exact counts when few values, the grid for the large-sample distances, else the reservoir
     const grid = col.grid;
     f.cache.small ??= sampleSmallCounts(f.values);

@@ -171,9 +171,16 @@ export function prepareFeature(name: string, reference: DriftColumn, current: Dr
 }
 
 /** A numeric feature against an already cleaned reference (finite values and their summary) and its cache. */
-export function prepareNumeric(name: string, reference: NumericArray, referenceSummary: NumericSummary, current: DriftColumn, cache: NumericReferenceCache): NumericPrepared {
+export function prepareNumeric(
+  name: string,
+  reference: NumericArray,
+  referenceSummary: NumericSummary,
+  current: DriftColumn,
+  cache: NumericReferenceCache,
+  countOnGrid = true,
+): NumericPrepared {
   if (!isNumericColumn(current)) throw new DriftInputError(`column '${name}' is numeric in the reference but holds strings or codes in the current data`, name);
-  if (reference.length > 1000 && reference.length + current.length >= BUCKETED_FROM && manyValued(reference, cache)) {
+  if (countOnGrid && reference.length > 1000 && reference.length + current.length >= BUCKETED_FROM && manyValued(reference, cache)) {
     // Wasserstein by default: the current grid gives the summary in the same pass
     cache.wasserstein ??= wassersteinReference(reference, referenceSummary);
     const r = cache.wasserstein.grid;
