@@ -25,6 +25,9 @@ export async function openDuck(tempDir: string, options: { threads?: number; mem
     preserve_insertion_order: 'true',
   });
   const connection: DuckDBConnection = await instance.connect();
+  // Times without a zone are UTC on the platform: TIMESTAMPTZ ↔ TIMESTAMP casts never use the machine's local zone.
+  // (The setting belongs to the ICU extension, loaded on first use: it cannot go into the instance options.)
+  await connection.run(`SET TimeZone = 'UTC'`);
   return {
     async run(sql) {
       const t = startTrace();

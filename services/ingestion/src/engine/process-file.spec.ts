@@ -115,4 +115,23 @@ describe('processFile', () => {
       expect(result.accepted).toBe(2);
     }
   });
+  it.each(['csv', 'parquet'] as const)('honours UTC offsets in datetime values and in the schema\'s datetime bounds (%s)', async (format) => {
+    // Bounds [06:00Z, 09:00+02:00 = 07:00Z]. Values: 07:30Z is past max; 08:30+02:00 (06:30Z) and 10:00+05:00 (05:00Z → before min)
+    // only look inside or outside when the offset is dropped; 2024-01-01 06:45 has no offset (UTC).
+    const data = ['id,ts', '1,2024-01-01T07:30:00Z', '2,2024-01-01T08:30:00+02:00', '3,2024-01-01T10:00:00+05:00', '4,2024-01-01 06:45:00', '5,2024-01-01T01:00:00-05:30', ''].join('\n');
+    const result = await ingest(data, "dataset: d\ncolumns:\n  id: {type: int}\n  ts: {type: datetime, min: '2024-01-01T06:00:00Z', max: '2024-01-01T09:00:00+02:00'}\n", format);
+    const accepted = await rowsOf(`SELECT id, CAST(ts AS VARCHAR) AS ts FROM '${result.acceptedFile}' ORDER BY id`);
+    expect(accepted.map((r) => [Number(r.id), r.ts])).toEqual([
+      [2, '2024-01-01 06:30:00'],
+      [4, '2024-01-01 06:45:00'],
+      [5, '2024-01-01 06:30:00'],
+    ]);
+    const q = await rowsOf(`SELECT "row", reasons[1].code AS code FROM '${result.quarantineFile}' ORDER BY "row"`);
+    expect(q.map((r) => [Number(r.row), r.code])).toEqual([
+      [1, 'out_of_range'],
+      [3, 'out_of_range'],
+    ]);
+    const ts = result.report.columns.find((c) => c.name === 'ts')!;
+    expect([ts.min, ts.max]).toEqual(['2024-01-01 06:30:00', '2024-01-01 06:45:00']);
+  });
 });

@@ -1,5 +1,6 @@
 import type { ColumnSpec, ColumnType, DatasetSchema, QuarantineReasonCode } from '@mlp/data';
-import { storageType } from '@mlp/data';
+import { parseIsoInstant, storageType } from '@mlp/data';
+import { ValidationError } from '@mlp/contracts';
 import type { StagedColumn } from './read-source';
 import { ident, literal } from '@mlp/duckdb';
 
@@ -76,7 +77,9 @@ function typedExpr(type: ColumnType, col: StagedColumn | undefined, raw: string)
       case 'date':
         return `TRY_CAST(${raw} AS DATE)`;
       case 'datetime':
-        return `TRY_CAST(${raw} AS TIMESTAMP)`;
+        // TIMESTAMP drops a UTC offset ('10:00+02:00' would read as 10:00); TIMESTAMPTZ applies it (the job's time zone is
+        // UTC) but costs six times as much, so only text with a sign after the time of day takes it.
+        return `CASE WHEN ${raw} LIKE '%:%+%' OR ${raw} LIKE '%:%-%' THEN TRY_CAST(${raw} AS TIMESTAMPTZ)::TIMESTAMP ELSE TRY_CAST(${raw} AS TIMESTAMP) END`;
       default:
         return raw;
     }
@@ -88,9 +91,14 @@ function typedExpr(type: ColumnType, col: StagedColumn | undefined, raw: string)
   return `TRY_CAST(${raw} AS ${target})`;
 }
 
-function boundLiteral(type: ColumnType, value: number | string): string {
+function boundLiteral(column: string, type: ColumnType, value: number | string, which: 'min' | 'max'): string {
   if (type === 'date') return `DATE ${literal(String(value))}`;
-  if (type === 'datetime') return `TIMESTAMP ${literal(String(value))}`;
+  if (type === 'datetime') {
+    // Through the platform's ISO reader: a TIMESTAMP literal would drop the offset of '…+02:00'.
+    const instant = parseIsoInstant(String(value));
+    if (!instant) throw new ValidationError(`${column}.${which} is not an ISO datetime`, [{ path: `columns.${column}.${which}`, message: `expected an ISO datetime, received ${JSON.stringify(value)}` }]);
+    return `make_timestamp(${instant.epochMs * 1000 + Number(instant.nanos.slice(3, 6))})`;
+  }
   return literal(Number(value));
 }
 
@@ -128,8 +136,8 @@ export function planValidation(schema: DatasetSchema, staged: StagedColumn[]): V
       checks.push({ code: 'non_finite', column: name, when: `NOT isfinite(${typed})`, message: `${literal('not a finite number: ')} || ${show(raw)}` });
     }
     const bounds: string[] = [];
-    if (spec.min !== undefined) bounds.push(`${typed} < ${boundLiteral(spec.type, spec.min)}`);
-    if (spec.max !== undefined) bounds.push(`${typed} > ${boundLiteral(spec.type, spec.max)}`);
+    if (spec.min !== undefined) bounds.push(`${typed} < ${boundLiteral(name, spec.type, spec.min, 'min')}`);
+    if (spec.max !== undefined) bounds.push(`${typed} > ${boundLiteral(name, spec.type, spec.max, 'max')}`);
     if (bounds.length > 0) {
       const range = `[${spec.min ?? '-∞'}, ${spec.max ?? '∞'}]`;
       // DuckDB orders NaN above every number; a bound says nothing about NaN, and a non-finite value is
