@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { streams, type EventData, type IngestionOutcome, type RecordedEvent } from '@mlp/contracts';
 import { SeededRng } from '@mlp/ml';
+import { startService } from '@mlp/service-kit';
 import { startInProcessServices, type InProcessServices } from '@mlp/service-kit/testing';
 import { featureStoreService } from '@mlp/service-feature-store';
 import { ingestionService } from '@mlp/service-ingestion';
@@ -157,5 +158,22 @@ describe('monitoring on the embedded platform (ingest → train → serve → te
     expect(table.stdout).toMatch(/monthly\s+ks\s+.*DRIFT/);
     expect(table.stdout).toMatch(/production\s+100\s+accuracy/);
     expect((await run(['monitor'])).status).toBe(2);
+  });
+
+  it('after a restart reads the telemetry again from the start and appends nothing twice', async () => {
+    const count = async () => {
+      const events = await p.store.readStream(streams.monitor('churn'));
+      return (type: string) => events.filter((e) => e.type === type).length;
+    };
+    const before = await count();
+    expect([before('DriftReportComputed'), before('DriftDetected'), before('PerformanceEvaluated')]).toEqual([2, 1, 1]);
+    await p.services[5].close();
+    p.services[5] = await startService(monitoringService, { runtime: { eventStore: p.store, artifacts: p.artifacts, config: p.config } });
+    // 100 rows of the feedback test are in the open window: 200 more close it, after everything stored was read again.
+    await predict(Array.from({ length: 200 }, () => row()));
+    const [, , third] = await monitorEvents('DriftReportComputed', 3);
+    expect((third.data as EventData<'DriftReportComputed'>).window.rows).toBe(300);
+    const after = await count();
+    expect([after('DriftReportComputed'), after('DriftDetected'), after('PerformanceEvaluated')]).toEqual([3, 1, 1]);
   });
 });
