@@ -75,6 +75,18 @@ export class DriftMonitor {
     for (const o of open) await this.close(o.window, o.prepared);
   }
 
+  /**
+   * Closes the time windows whose end is `graceMs` or more before `nowMs`
+   * (called on a timer: a window closes even when its traffic stops).
+   */
+  async closeExpired(nowMs: number, graceMs: number): Promise<void> {
+    for (const [key, o] of [...this.open]) {
+      if (o.window.endsAt === undefined || o.window.endsAt + graceMs > nowMs) continue;
+      this.open.delete(key);
+      await this.close(o.window, o.prepared);
+    }
+  }
+
   /** The version's reference prepared with the model's current drift settings (rebuilt when a policy changes them). */
   private prepare(key: string, reference: Reference): PreparedReference {
     const drift = this.settings.get(reference.model).drift;

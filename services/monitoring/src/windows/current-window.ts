@@ -37,6 +37,11 @@ export class CurrentWindow {
     return 'durationMs' in this.spec && this.rows > 0 && Date.parse(record.at) - this.fromMs >= this.spec.durationMs;
   }
 
+  /** Epoch ms at which a time window ends (undefined for count windows and empty ones). */
+  get endsAt(): number | undefined {
+    return 'durationMs' in this.spec && this.rows > 0 ? this.fromMs + this.spec.durationMs : undefined;
+  }
+
   add(record: PredictionTelemetry): void {
     if (this.rows === 0) {
       this.from = record.at;

@@ -26,6 +26,8 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
   readonly performance: PerformanceMonitor;
   private readonly runner: ProjectionRunner;
   private source?: TelemetrySource;
+  private timer?: NodeJS.Timeout;
+  private queue: Promise<void> = Promise.resolve();
   /** Records handled, by kind. */
   readonly handled = { prediction: 0, feedback: 0 };
 
@@ -53,10 +55,22 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
         ? await JetStreamTelemetrySource.connect(this.config.natsUrl, { durable: this.config.consumer, logger: this.logger, auth: this.config.natsAuth })
         : new SqliteTelemetrySource(this.config.sqliteFile, { logger: this.logger });
     await this.source.start((item) => this.handle(item));
+    // Time windows close on telemetry time; this closes them too when traffic stops (checked every 5 s, 5 s grace).
+    this.timer = setInterval(() => {
+      this.queue = this.queue.then(() => this.drift.closeExpired(Date.now(), 5_000)).catch((err: unknown) => this.logger.error({ err }, 'closing expired drift windows failed'));
+    }, 5_000);
+    this.timer.unref();
   }
 
   /** One telemetry record, in stream order. */
-  async handle(item: TelemetryRecord): Promise<void> {
+  handle(item: TelemetryRecord): Promise<void> {
+    // One at a time with the expiry timer: windows are never touched concurrently.
+    const next = this.queue.then(() => this.process(item));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async process(item: TelemetryRecord): Promise<void> {
     if (item.kind === 'prediction') {
       await this.drift.add(item.record);
       await this.performance.addPrediction(item.record);
@@ -72,7 +86,9 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
     await this.source?.close();
+    await this.queue;
     await this.runner.stop();
   }
 }
