@@ -92,6 +92,31 @@ describe('mlp drift', () => {
     close(report.features[0].statistic, ks.methods.psi.statistic);
   }, 60_000);
 
+  it('distance methods print the distance as statistic and a null pValue, under the issue\'s method names', async () => {
+    const runs = [
+      { amount: 'wasserstein', plan: 'jensenshannon', flag: 'kl' },
+      { amount: 'anderson', plan: 'hellinger', flag: 'psi' },
+    ];
+    for (const methods of runs) {
+      const args = Object.entries(methods).flatMap(([c, m]) => ['--method', `${c}=${m}`]);
+      const r = await mlp(['drift', '--reference', join(dir, 'reference.csv'), '--current', join(dir, 'current.csv'), ...args, '--json']);
+      expect(r.status).toBe(0);
+      const report = JSON.parse(r.stdout);
+      for (const f of report.features) expect(Object.keys(f)).toEqual(['name', 'method', 'statistic', 'pValue', 'threshold', 'drifted']);
+      const lib = {
+        amount: featureDrift('amount', Float64Array.from(ks.reference), Float64Array.from(ks.current), { method: methods.amount as never }),
+        plan: featureDrift('plan', refPlan, curPlan, { method: methods.plan as never }),
+        flag: featureDrift('flag', Float64Array.from(refFlag), Float64Array.from(curFlag), { method: methods.flag as never }),
+      };
+      for (const f of report.features as { name: keyof typeof lib; method: string; statistic: number; pValue: number | null }[]) {
+        expect(f.method).toBe(methods[f.name]);
+        expect(f.pValue).toBe(methods[f.name] === 'anderson' ? lib[f.name].pValue : null);
+        close(f.statistic, lib[f.name].statistic);
+      }
+      close(report.features[0].statistic, ks.methods[methods.amount].statistic);
+    }
+  }, 120_000);
+
   it('prints a table by default, and refuses bad input with a message and no stack', async () => {
     const table = await mlp(['drift', '--reference', join(dir, 'reference.csv'), '--current', join(dir, 'current.csv')]);
     expect(table.status).toBe(0);

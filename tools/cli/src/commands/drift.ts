@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ident, openDuck, pathLiteral, type Duck } from '@mlp/duckdb';
-import { DRIFT_METHODS, DriftInputError, driftReport, type DriftColumn, type DriftMethod, type DriftReport, type FeatureOptions } from '@mlp/ml';
+import { DRIFT_METHODS, DriftInputError, driftReport, type DriftColumn, type DriftMethod, type DriftReport, type FeatureOptions } from '@mlp/ml/drift';
 import { call, CliError, UsageError } from '../api';
 import { download, downloadStatus } from '../download';
 import { printJson, printTable } from '../output';
@@ -179,6 +179,9 @@ export async function drift(args: string[], json: boolean): Promise<number> {
     );
     const drifted = report.features.filter((f) => f.drifted).length;
     console.log(`\n${drifted} of ${report.features.length} columns drifted (share ${report.driftShare.toFixed(2)}): dataset drift ${report.datasetDrift ? 'DETECTED' : 'not detected'}`);
+    for (const f of report.features) {
+      if (f.approximation?.maxError !== undefined) console.log(`${f.name}: ${f.method} from a histogram of the current rows, within ±${f.approximation.maxError.toExponential(1)} of the exact value`);
+    }
   }
   return 0;
 }
