@@ -3,6 +3,7 @@ import type { SourceSpec } from '@mlp/contracts';
 import { FileRoots, parseRootList } from './file-roots';
 import { PgConnections } from './pg-connections';
 import { UrlPolicy } from '@mlp/service-kit';
+import { checkUrlRedirects } from './url-source';
 
 export const SOURCE_POLICY = Symbol('SOURCE_POLICY');
 
@@ -47,7 +48,8 @@ export async function createSourcePolicy(settings: SourcePolicySettings, env: No
 /**
  * Whether a request's source may be read, before anything is written: 403
  * SOURCE_NOT_ALLOWED for a file outside the roots or a URL the allow-list
- * refuses, 404 for a missing file inside a root, 400 for an unknown connection.
+ * refuses (the URL's own or one its redirects lead to), 404 for a missing file
+ * inside a root, 400 for an unknown connection.
  */
 export async function authorizeSource(policy: SourcePolicy, source: SourceSpec): Promise<void> {
   switch (source.kind) {
@@ -56,6 +58,8 @@ export async function authorizeSource(policy: SourcePolicy, source: SourceSpec):
       return;
     case 'url':
       await policy.urls.check(new URL(source.url));
+      // Where its redirects lead is checked too, as far as HEAD requests show it.
+      await checkUrlRedirects(source.url, policy.urls);
       return;
     case 'postgres':
       policy.postgres.check(source.connection);

@@ -185,6 +185,12 @@ describe('ingestion sources: roots, allow-lists and named connections (HTTP and 
       server = createServer((req, res) => {
         if (req.url === '/data.csv') return void res.writeHead(200, { 'content-type': 'text/csv' }).end('id,v\n1,x\n2,y\n3,z\n');
         if (req.url === '/to-metadata') return void res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+        if (req.url === '/hop') return void res.writeHead(307, { location: '/to-metadata' }).end();
+        // Redirects GET only: HEAD cannot see where it leads.
+        if (req.url === '/get-to-metadata') {
+          if (req.method === 'HEAD') return void res.writeHead(200, { 'content-type': 'text/csv' }).end();
+          return void res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+        }
         res.writeHead(404).end();
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -216,8 +222,17 @@ describe('ingestion sources: roots, allow-lists and named connections (HTTP and 
       expect(await eventCount()).toBe(before);
     });
 
-    it('checks a redirect again: one to the metadata address fails the job, and nothing is fetched from it', async () => {
-      const { status, body } = await ingest('web-redirect', { kind: 'url', url: `${base}/to-metadata` });
+    it.each(['/to-metadata', '/hop'])('follows redirects before the job starts: %s leads to the metadata address, 403 SOURCE_NOT_ALLOWED and no event', async (path) => {
+      const before = await eventCount();
+      const { status, body } = await ingest('web-redirect', { kind: 'url', url: `${base}${path}` });
+      expect({ status, code: body.code }).toEqual({ status: 403, code: 'SOURCE_NOT_ALLOWED' });
+      expect(body.message).toContain('169.254.169.254');
+      expect(await eventCount()).toBe(before);
+      expect(await store.streamExists(streams.dataset('web-redirect'))).toBe(false);
+    });
+
+    it('checks every redirect of the download again: one HEAD did not show fails the job as SOURCE_NOT_ALLOWED, with no version', async () => {
+      const { status, body } = await ingest('web-redirect', { kind: 'url', url: `${base}/get-to-metadata` });
       expect(status).toBe(422);
       expect(body.status).toBe('failed');
       expect(body.error).toContain('169.254.169.254');

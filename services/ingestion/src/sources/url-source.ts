@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { join, posix } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { DomainError, InfrastructureError, ValidationError } from '@mlp/contracts';
+import { DomainError, ForbiddenError, InfrastructureError, ValidationError } from '@mlp/contracts';
 import { detectFormat } from '@mlp/data';
 import { describeError, HttpStatusError, pinnedRequest, UrlPolicy, withRetry, type OnRetry, type RetryPolicy } from '@mlp/service-kit';
 import type { InputFormat } from '../engine/read-source';
@@ -29,6 +29,8 @@ export interface UrlSourceOptions {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_REDIRECTS = 5;
+/** The whole pre-check takes at most this long: it holds up the request that starts the job. */
+const PRECHECK_TIMEOUT_MS = 5_000;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** Query parameters that carry secrets: tokens, API keys, signatures (S3, GCS, Azure SAS), passwords. */
@@ -67,14 +69,7 @@ export async function urlSource(url: string, workDir: string, opts: UrlSourceOpt
   const target = parseUrl(url);
   const format = opts.format === undefined ? undefined : checkFormat(opts.format);
   const description = `url ${redactUrl(target)}`;
-  const headers: Record<string, string> = { 'user-agent': 'mlp-ingestion', 'accept-encoding': 'gzip, deflate, br' };
-  if (target.username || target.password) {
-    const user = decodeURIComponent(target.username);
-    const password = decodeURIComponent(target.password);
-    headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-    target.username = '';
-    target.password = '';
-  }
+  const headers = requestHeaders(target);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (opts.maxBytes !== undefined && !(opts.maxBytes >= 0)) {
     throw new ValidationError('maxBytes must be a number ≥ 0', [{ path: 'maxBytes', message: 'a number ≥ 0' }]);
@@ -108,6 +103,45 @@ export async function urlSource(url: string, workDir: string, opts: UrlSourceOpt
   return { path, format: resolved, sha256: digest.sha256, sizeBytes: digest.sizeBytes, description };
 }
 
+/**
+ * The pre-check of a URL source before its job starts (and before any event):
+ * follows the redirects with HEAD requests, no body fetched, asking `policy`
+ * before each connection, and throws 403 SOURCE_NOT_ALLOWED when a hop leads
+ * where the policy refuses. Whatever else happens (no answer in `timeoutMs`,
+ * an error status, a server that does not answer HEAD, too many redirects)
+ * is not decided here: the job's download repeats the chain with GET, checks
+ * every hop again, retries what is transient and records the failure.
+ */
+export async function checkUrlRedirects(url: string, policy: UrlPolicy, opts: { timeoutMs?: number; maxRedirects?: number } = {}): Promise<void> {
+  const target = parseUrl(url);
+  const headers = requestHeaders(target);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), opts.timeoutMs ?? PRECHECK_TIMEOUT_MS);
+  try {
+    const { res } = await follow(target, headers, 'HEAD', { description: `url ${redactUrl(target)}`, maxRedirects: opts.maxRedirects ?? DEFAULT_MAX_REDIRECTS, policy }, controller.signal);
+    res.resume();
+  } catch (err) {
+    if (err instanceof ForbiddenError) throw err;
+    // Not a refusal: left to the job's download (see above), which meets the same failure and records it.
+  } finally {
+    clearTimeout(timer);
+    controller.abort(); // closes a connection still open
+  }
+}
+
+/** Headers of every request for `target`; `user:pass@` becomes Basic authorization and leaves the URL. */
+function requestHeaders(target: URL): Record<string, string> {
+  const headers: Record<string, string> = { 'user-agent': 'mlp-ingestion', 'accept-encoding': 'gzip, deflate, br' };
+  if (target.username || target.password) {
+    const user = decodeURIComponent(target.username);
+    const password = decodeURIComponent(target.password);
+    headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    target.username = '';
+    target.password = '';
+  }
+  return headers;
+}
+
 function parseUrl(url: string): URL {
   let parsed: URL;
   try {
@@ -119,12 +153,48 @@ function parseUrl(url: string): URL {
   return UrlPolicy.checkScheme(parsed);
 }
 
-interface DownloadLimits {
+interface RedirectLimits {
   description: string;
-  timeoutMs: number;
-  maxBytes?: number;
   maxRedirects: number;
   policy: UrlPolicy;
+}
+
+interface DownloadLimits extends RedirectLimits {
+  timeoutMs: number;
+  maxBytes?: number;
+}
+
+/**
+ * Requests `target`, following redirects (at most `maxRedirects`), each hop
+ * checked by the policy and connected to the addresses it checked; resolves
+ * with the first response that is not a redirect and the URL that gave it.
+ */
+async function follow(target: URL, headers: Record<string, string>, method: 'GET' | 'HEAD', limits: RedirectLimits, signal: AbortSignal): Promise<{ res: IncomingMessage; final: URL }> {
+  let current = target;
+  let sent = headers;
+  for (let hop = 0; ; hop++) {
+    const addresses = await limits.policy.resolve(current);
+    const res = await pinnedRequest(current, { method, headers: sent, addresses, signal });
+    const location = res.headers.location;
+    if (!REDIRECTS.has(res.statusCode ?? 0) || !location) return { res, final: current };
+    res.resume();
+    if (hop >= limits.maxRedirects) {
+      throw new InfrastructureError(`${limits.description} redirects more than ${limits.maxRedirects} times`, { code: 'TOO_MANY_REDIRECTS' });
+    }
+    let next: URL;
+    try {
+      next = new URL(location, current);
+    } catch {
+      throw new InfrastructureError(`${limits.description} redirects to an invalid URL`, { code: 'BAD_REDIRECT' });
+    }
+    UrlPolicy.checkScheme(next);
+    next.username = '';
+    next.password = '';
+    next.hash = '';
+    // Credentials go to the origin they were given for, not to wherever it redirects.
+    if (next.origin !== current.origin) sent = Object.fromEntries(Object.entries(sent).filter(([k]) => k !== 'authorization'));
+    current = next;
+  }
 }
 
 /** One attempt: GET into `path` (created fresh, deleted on failure), following redirects. */
@@ -146,31 +216,9 @@ async function download(
   let res: IncomingMessage | undefined;
   try {
     arm();
-    let current = target;
-    let sent = headers;
-    for (let hop = 0; ; hop++) {
-      const addresses = await limits.policy.resolve(current);
-      res = await pinnedRequest(current, { headers: sent, addresses, signal: controller.signal });
-      const location = res.headers.location;
-      if (!REDIRECTS.has(res.statusCode ?? 0) || !location) break;
-      res.resume();
-      if (hop >= limits.maxRedirects) {
-        throw new InfrastructureError(`${limits.description} redirects more than ${limits.maxRedirects} times`, { code: 'TOO_MANY_REDIRECTS' });
-      }
-      let next: URL;
-      try {
-        next = new URL(location, current);
-      } catch {
-        throw new InfrastructureError(`${limits.description} redirects to an invalid URL`, { code: 'BAD_REDIRECT' });
-      }
-      UrlPolicy.checkScheme(next);
-      next.username = '';
-      next.password = '';
-      next.hash = '';
-      // Credentials go to the origin they were given for, not to wherever it redirects.
-      if (next.origin !== current.origin) sent = Object.fromEntries(Object.entries(sent).filter(([k]) => k !== 'authorization'));
-      current = next;
-    }
+    const followed = await follow(target, headers, 'GET', limits, controller.signal);
+    res = followed.res;
+    const current = followed.final;
     const status = res.statusCode ?? 0;
     if (status < 200 || status > 299) {
       res.resume();
