@@ -1,22 +1,11 @@
-import type { CanaryPolicy, CanarySchedule, DeploymentStrategy, DomainEvent, PolicyDecision, StickyKey, TrafficWeights } from '@mlp/contracts';
+import type { DomainEvent, PolicyDecision, RolloutView } from '@mlp/contracts';
 
 export type DeploymentEvent = DomainEvent<'DeploymentStarted' | 'TrafficShifted' | 'DeploymentPromoted' | 'DeploymentRolledBack' | 'DeploymentCompleted'>;
 
 export const deploymentEventTypes: ReadonlySet<string> = new Set(['DeploymentStarted', 'TrafficShifted', 'DeploymentPromoted', 'DeploymentRolledBack', 'DeploymentCompleted']);
 
-/** The rollout in progress: stable → candidate, with the split in force now. */
-export interface Rollout {
-  deploymentId: string;
-  strategy: DeploymentStrategy;
-  alias: string;
-  stableVersion: number;
-  candidateVersion: number;
-  weights: TrafficWeights;
-  mirrorPercent: number;
-  sticky: StickyKey | null;
-  policy: CanaryPolicy | null;
-  schedule: CanarySchedule | null;
-}
+/** The rollout in progress: stable → candidate, with the split in force now (the API's view without its start time). */
+export type Rollout = Omit<RolloutView, 'startedAt'>;
 
 /**
  * One model's deployment aggregate (stream `deployment-<model>`): nothing
