@@ -73,3 +73,18 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false>,
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+export type MlpRun = { status: number | null; stdout: string; stderr: string };
+
+/** The `mlp` CLI as a child process (asynchronously, so a platform in this process keeps answering). */
+export function runMlp(args: string[], env: NodeJS.ProcessEnv): Promise<MlpRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'tools/cli/bin/mlp.js'), ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
