@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { streams, telemetryStream, type DeploymentView, type EventData } from '@mlp/contracts';
 import { registryService } from '@mlp/service-registry';
 import { startInProcessServices, type InProcessServices } from '@mlp/service-kit/testing';
-import { eventually, repoRoot } from '@mlp/testing';
+import { eventually, runMlp } from '@mlp/testing';
 import { servingService } from '../index';
 import { ServingRuntime } from '../serving-runtime';
 import { SqliteTelemetrySink } from '../telemetry/telemetry-sink';
@@ -61,6 +60,17 @@ describe('deployments: blue-green, canary, auto policy and shadow through HTTP',
       }),
     );
     return out;
+  }
+
+  const policy = { minRequests: 40, maxErrorRate: 0.05, maxP99Ms: 600_000 };
+  /** A 50 % canary of `version` under the policy, with traffic until the policy ends it. */
+  async function autoCanary(version: number): Promise<void> {
+    expect((await call('POST', '/deployments', { model: 'churn', version, strategy: 'canary', weight: 50, auto: true, policy })).status).toBe(201);
+    await eventually(async () => loaded(version), 60_000, `version ${version} loaded`);
+    await eventually(async () => {
+      await burst(40, 8);
+      return (await view()).active === null;
+    }, 60_000, 'the policy ending the rollout');
   }
 
   beforeAll(async () => {
@@ -155,13 +165,7 @@ describe('deployments: blue-green, canary, auto policy and shadow through HTTP',
   });
 
   it('canary --auto: rolls back by itself when the candidate fails, with the policy and its decision in the event', async () => {
-    const policy = { minRequests: 40, maxErrorRate: 0.05, maxP99Ms: 600_000 };
-    expect((await call('POST', '/deployments', { model: 'churn', version: 3, strategy: 'canary', weight: 50, auto: true, policy })).status).toBe(201);
-    await eventually(async () => loaded(3), 60_000, 'version 3 loaded');
-    await eventually(async () => {
-      await burst(40, 8);
-      return (await view()).active === null;
-    }, 60_000, 'automatic rollback');
+    await autoCanary(3);
     const events = await p.store.readStream(streams.deployment('churn'));
     const rolledBack = events.filter((e) => e.type === 'DeploymentRolledBack').pop()!.data as EventData<'DeploymentRolledBack'>;
     expect(rolledBack).toMatchObject({ by: 'policy', restoredVersion: 1, candidateVersion: 3, policy: { ...policy, metrics: [] }, decision: { outcome: 'rollback' } });
@@ -174,13 +178,7 @@ describe('deployments: blue-green, canary, auto policy and shadow through HTTP',
   });
 
   it('canary --auto: promotes a healthy candidate by itself, and the registry alias follows', async () => {
-    const policy = { minRequests: 40, maxErrorRate: 0.05, maxP99Ms: 600_000 };
-    expect((await call('POST', '/deployments', { model: 'churn', version: 2, strategy: 'canary', weight: 50, auto: true, policy })).status).toBe(201);
-    await eventually(async () => loaded(2), 60_000, 'version 2 loaded');
-    await eventually(async () => {
-      await burst(40, 8);
-      return (await view()).active === null;
-    }, 60_000, 'automatic promotion');
+    await autoCanary(2);
     const v = await view();
     expect(v.split).toEqual([{ arm: 'stable', version: 2, weight: 100 }]);
     const promoted = v.history.filter((h) => h.type === 'DeploymentPromoted').pop()!.data as EventData<'DeploymentPromoted'>;
@@ -254,19 +252,7 @@ describe('deployments: blue-green, canary, auto policy and shadow through HTTP',
   });
 
   it('mlp deploy / deploy shift / deploy rollback / deployments drive the same API', async () => {
-    const mlp = (args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
-      new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [join(repoRoot, 'tools/cli/bin/mlp.js'), ...args], {
-          cwd: repoRoot,
-          env: { ...process.env, MLP_SERVING_URL: url, MLP_API_KEY: '', MLP_ADMIN_KEY: '', MLP_ACTOR: 'cli-user' },
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-        child.on('error', reject);
-        child.on('close', (status) => resolve({ status, stdout, stderr }));
-      });
+    const mlp = (args: string[]) => runMlp(args, { MLP_SERVING_URL: url, MLP_API_KEY: '', MLP_ADMIN_KEY: '', MLP_ACTOR: 'cli-user' });
     // Production holds version 2 now: a canary of version 1, sticky by a header.
     const started = await mlp(['deploy', 'churn', '--version', '1', '--strategy', 'canary', '--weight', '20', '--sticky-header', 'x-mlp-key', '--json']);
     expect(started.stderr).toBe('');
