@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { FsArtifactStore } from '@mlp/artifacts';
-import { streams, subjects, toNewEvent, type DomainEventInput, type EventData, type FeedbackTelemetry, type PredictionTelemetry, type RecordedEvent } from '@mlp/contracts';
+import { monitoringPolicySchema, streams, subjects, toNewEvent, type DomainEventInput, type EventData, type FeedbackTelemetry, type PredictionTelemetry, type RecordedEvent } from '@mlp/contracts';
 import { JetStreamEventStore } from '@mlp/eventstore';
 import { SeededRng } from '@mlp/ml';
 import { createLogger, type BaseConfig } from '@mlp/service-kit';
@@ -87,12 +87,15 @@ describe('monitoring core on NATS JetStream', () => {
     }
 
     process.env.MLP_MONITORING_TELEMETRY = 'jetstream';
-    process.env.MLP_MONITORING_WINDOW = '300';
-    process.env.MLP_MONITORING_PERFORMANCE_WINDOW = '500';
     const base = { MLP_TRANSPORT: 'nats', NATS_URL: nats.url, MLP_HOME: dir } as BaseConfig;
+    // The model's applied policy sets its window and degradation rule (the env defaults say otherwise).
+    const policy = monitoringPolicySchema.parse({ model: 'churn', window: { size: 300 }, performance: { metric: 'accuracy', maxDrop: 0.05, window: 500 } });
+    await store.appendToStream(streams.monitor('churn'), [ev({ type: 'MonitoringPolicyApplied', data: { model: 'churn', policy, sha256: '0'.repeat(64) } })]);
+    process.env.MLP_MONITORING_WINDOW = '50';
+    process.env.MLP_MONITORING_PERFORMANCE_WINDOW = '20';
     service = new TelemetryMonitorService(store, artifacts, base, createLogger({ service: 'monitoring', level: 'silent' }));
-    service.settings.set('churn', { window: { size: 300 }, performance: { window: 500, rule: { metric: 'accuracy', maxDrop: 0.05 } } });
     await service.onModuleInit();
+    expect(service.settings.get('churn')).toMatchObject({ window: { size: 300 }, performance: { window: 500, rule: { metric: 'accuracy', maxDrop: 0.05 } } });
   });
 
   afterAll(async () => {

@@ -9,6 +9,7 @@ import { MonitoringHistoryProjection } from '../queries/monitoring-history.proje
 import { JetStreamTelemetrySource } from './jetstream-telemetry-source';
 import { loadMonitoringCoreConfig, type MonitoringCoreConfig } from './monitoring-core-config';
 import { MonitoringSettings } from './monitoring-settings';
+import { PolicySettingsProjection } from './policy-settings.projection';
 import { SqliteTelemetrySource } from './sqlite-telemetry-source';
 import type { TelemetryRecord, TelemetrySource } from './telemetry-source';
 
@@ -25,6 +26,7 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
   readonly drift: DriftMonitor;
   readonly performance: PerformanceMonitor;
   private readonly runner: ProjectionRunner;
+  private readonly policies: ProjectionRunner;
   private source?: TelemetrySource;
   private timer?: NodeJS.Timeout;
   private queue: Promise<void> = Promise.resolve();
@@ -44,9 +46,11 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
     this.drift = new DriftMonitor(store, artifacts, references, this.settings, { sampleCap: this.config.sampleCap, maxCategories: 1_000, seed: 20_261_205, codeVersion: version }, logger);
     this.performance = new PerformanceMonitor(store, references, this.settings, { codeVersion: version });
     this.runner = new ProjectionRunner(store, this.history);
+    this.policies = new ProjectionRunner(store, new PolicySettingsProjection(this.settings));
   }
 
   async onModuleInit(): Promise<void> {
+    await this.policies.start(); // caught up: windows opened from here use each model's applied policy
     await this.runner.start();
     const { telemetry } = this.config;
     if (telemetry === 'off') return;
@@ -90,5 +94,6 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
     await this.source?.close();
     await this.queue;
     await this.runner.stop();
+    await this.policies.stop();
   }
 }

@@ -1,0 +1,38 @@
+import { categories, type EventData, type RecordedEvent } from '@mlp/contracts';
+import type { Projection } from '@mlp/eventstore';
+import type { MonitoringSettings } from './monitoring-settings';
+import { parseWindowSpec } from './window-spec';
+
+/**
+ * Keeps MonitoringSettings in step with each model's applied policy
+ * (MonitoringPolicyApplied on `monitor-<model>`): its window, drift overrides
+ * and share threshold, and its performance window and degradation rule.
+ */
+export class PolicySettingsProjection implements Projection {
+  readonly name = 'monitoring.policy-settings';
+  readonly version = 1;
+  readonly filter = { category: categories.monitor };
+  private readonly models = new Set<string>();
+
+  constructor(private readonly settings: MonitoringSettings) {}
+
+  canHandle(event: RecordedEvent): boolean {
+    return event.type === 'MonitoringPolicyApplied';
+  }
+
+  handle(event: RecordedEvent): void {
+    const { model, policy } = event.data as EventData<'MonitoringPolicyApplied'>;
+    const perf = policy.performance;
+    this.settings.set(model, {
+      window: 'size' in policy.window ? { size: policy.window.size } : parseWindowSpec(policy.window.duration, 'window.duration'),
+      drift: { shareThreshold: policy.drift.shareThreshold, features: policy.drift.features },
+      ...(perf ? { performance: { window: perf.window, rule: { metric: perf.metric, ...(perf.minimum !== undefined ? { minimum: perf.minimum } : {}), ...(perf.maxDrop !== undefined ? { maxDrop: perf.maxDrop } : {}) } } } : {}),
+    });
+    this.models.add(model);
+  }
+
+  reset(): void {
+    for (const m of this.models) this.settings.clear(m);
+    this.models.clear();
+  }
+}
