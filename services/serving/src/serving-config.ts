@@ -36,12 +36,18 @@ const servedList = z
   });
 
 const modelOptions = z.string().transform((text, ctx) => {
+  const expected = 'a JSON object {"<model>": {"maxBatchSize": n, "maxLatencyMs": n}}';
+  let json: unknown;
   try {
-    return z.record(z.string(), batchingOverride).parse(JSON.parse(text));
+    json = JSON.parse(text);
   } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `a JSON object {"<model>": {"maxBatchSize": n, "maxLatencyMs": n}}: ${(err as Error).message.split('\n')[0]}` });
+    ctx.addIssue({ code: 'custom', message: `${expected}: ${(err as Error).message}` });
     return z.NEVER;
   }
+  const parsed = z.record(z.string(), batchingOverride).safeParse(json);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: `${expected}: ${issue.path.join('.') || '(root)'}: ${issue.message}` });
+  return z.NEVER;
 });
 
 const schema = z.object({
