@@ -116,13 +116,25 @@ describe('DriftWindow past its exact limit (bounded memory)', () => {
     }
   });
 
-  it('KS runs on the reservoir sample, which still finds a real shift', () => {
+  it('KS counts the window per reference interval: scipy D and p, exactly', () => {
     const options = { exactLimit: limit, features: { amount: { method: 'ks' as const } } };
-    const shifted = { ...current, amount: normal(rows, 11, 2) };
-    const f = byName(feed(DriftReference.build(reference, options), shifted, rows, 4096).report()).amount;
+    for (const amount of [normal(rows, 10.05, 2), normal(rows, 10, 2)]) {
+      const f = byName(feed(DriftReference.build(reference, options), { ...current, amount }, rows, 4096).report()).amount;
+      expect(f).toEqual(byName(driftReport(reference, { ...current, amount }, options)).amount);
+    }
+    // the default test of a reference of <= 1000 rows is KS: the same counts
+    const small = { amount: normal(800, 10, 2) };
+    const big = { amount: normal(rows, 10.02, 2) };
+    expect(feed(DriftReference.build(small, { exactLimit: limit }), big, rows, 5000).report()).toEqual(driftReport(small, big));
+  });
+
+  it('Anderson–Darling runs on the reservoir sample, which still finds a real shift', () => {
+    const options = { exactLimit: limit, features: { amount: { method: 'anderson' as const } } };
+    const f = byName(feed(DriftReference.build(reference, options), { ...current, amount: normal(rows, 10.5, 2) }, rows, 4096).report()).amount;
     expect(f.approximation).toEqual({ from: 'sample', sampleSize: limit });
     expect(f.drifted).toBe(true);
     const same = byName(feed(DriftReference.build(reference, options), { ...current, amount: normal(rows, 10, 2) }, rows, 4096).report()).amount;
+    expect(same.approximation).toEqual({ from: 'sample', sampleSize: limit });
     expect(same.pValue).toBeGreaterThan(0.001);
   });
 });

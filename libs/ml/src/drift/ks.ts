@@ -47,7 +47,11 @@ export function ks2sampSorted(s1: Float64Array, s2: Float64Array): KsResult {
     if (diff < minS) minS = diff;
   }
   const minClipped = Math.min(Math.max(-minS, 0), 1);
-  let d = minClipped > maxS ? minClipped : maxS;
+  return ksFromStatistic(minClipped > maxS ? minClipped : maxS, n1, n2);
+}
+
+/** scipy's p-value (and lattice-snapped D in the exact branch) for a two-sided D of samples of n1 and n2 values. */
+export function ksFromStatistic(d: number, n1: number, n2: number): KsResult {
   const g = gcd(n1, n2);
   let method: KsResult['method'] = Math.max(n1, n2) <= MAX_AUTO_N ? 'exact' : 'asymp';
   let prob = -Infinity;
@@ -128,4 +132,80 @@ function outerProbInside(m: number, n: number, g: number, h: number): number {
     if (lastlen > curlen) for (let x = maxj - minj; x < maxj - minj + (lastlen - curlen); x++) A[x] = 1;
   }
   return A[maxj - minj - 1];
+}
+
+/**
+ * ks_2samp(reference, current) with the current sample streamed: only its counts per
+ * interval of the reference's sorted distinct values are kept (equal to r_j, or strictly
+ * between r_{j-1} and r_j), O(distinct reference values) memory whatever its size.
+ * That is exact: between two reference values F_ref is constant and F_cur rises, so
+ * F_ref - F_cur over the current points in a gap is largest at a reference point
+ * already visited and smallest at the gap's last point, whose F_cur the counts give.
+ */
+export class KsAgainstReference {
+  private readonly distinct: Float64Array;
+  /** Reference values <= distinct[j]. */
+  private readonly referenceCumulative: Float64Array;
+  private readonly equal: Float64Array;
+  /** gap[j]: current values in (distinct[j-1], distinct[j]); gap[m]: above the largest. */
+  private readonly gap: Float64Array;
+  n = 0;
+
+  /** `sortedReference`: the reference's finite values, ascending. */
+  constructor(sortedReference: Float64Array) {
+    const distinct: number[] = [];
+    const cumulative: number[] = [];
+    for (let i = 0; i < sortedReference.length; i++) {
+      if (i === 0 || sortedReference[i] !== sortedReference[i - 1]) distinct.push(sortedReference[i]);
+      cumulative[distinct.length - 1] = i + 1;
+    }
+    this.distinct = Float64Array.from(distinct);
+    this.referenceCumulative = Float64Array.from(cumulative);
+    this.equal = new Float64Array(distinct.length);
+    this.gap = new Float64Array(distinct.length + 1);
+  }
+
+  /** Counts the finite values of `values`. */
+  add(values: ArrayLike<number>): void {
+    const d = this.distinct;
+    const m = d.length;
+    for (let i = 0; i < values.length; i++) {
+      const x = values[i];
+      if (x - x !== 0) continue;
+      let lo = 0;
+      let hi = m;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (d[mid] < x) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo < m && d[lo] === x) this.equal[lo]++;
+      else this.gap[lo]++;
+      this.n++;
+    }
+  }
+
+  result(): KsResult {
+    const n1 = this.referenceCumulative[this.referenceCumulative.length - 1] ?? 0;
+    const n2 = this.n;
+    if (n1 === 0 || n2 === 0) throw new RangeError('ks2samp: data passed must not be empty');
+    let current = 0;
+    let maxS = -Infinity;
+    let minS = Infinity;
+    const visit = (diff: number) => {
+      if (diff > maxS) maxS = diff;
+      if (diff < minS) minS = diff;
+    };
+    for (let j = 0; j < this.distinct.length; j++) {
+      if (this.gap[j] > 0) {
+        current += this.gap[j];
+        visit((j === 0 ? 0 : this.referenceCumulative[j - 1]) / n1 - current / n2);
+      }
+      current += this.equal[j];
+      visit(this.referenceCumulative[j] / n1 - current / n2);
+    }
+    if (this.gap[this.distinct.length] > 0) visit(1 - (current + this.gap[this.distinct.length]) / n2);
+    const minClipped = Math.min(Math.max(-minS, 0), 1);
+    return ksFromStatistic(minClipped > maxS ? minClipped : maxS, n1, n2);
+  }
 }

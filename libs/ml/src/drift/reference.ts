@@ -20,6 +20,7 @@ import {
   type NumericReferenceCache,
   type PreparedFeature,
 } from './report';
+import { KsAgainstReference, sortedCopy } from './ks';
 import { histogramCounts, jensenShannon, klDivergence, psi, sturgesEdges, type BinnedShares } from './stats';
 import { isCodes, type CategoricalArray, type DriftColumn, type NumericArray, type PairCounts } from './types';
 import { addToGrid, createGrid, normedFromGrids, wassersteinReference, type NumericGrid } from './wasserstein';
@@ -37,7 +38,9 @@ import { addToGrid, createGrid, normedFromGrids, wassersteinReference, type Nume
  *   and JS/PSI/KL on Sturges bins (bucket means placed in the bins);
  * - exact value counts while the reference and window together hold <= 32 distinct
  *   values (chi-squared, Z, and the value-share binning of JS/PSI/KL stay exact);
- * - a seeded uniform reservoir of `exactLimit` values for KS, Anderson–Darling and
+ * - for KS (configured, or the default for a reference of <= 1000 rows): counts per
+ *   interval of the reference's distinct values, which give scipy's D and p exactly;
+ * - a seeded uniform reservoir of `exactLimit` values for Anderson–Darling and
  *   Hellinger (and the count tests on many-valued numeric columns).
  * Each such feature carries `approximation`. Categorical columns are exact counts.
  */
@@ -192,6 +195,8 @@ class NumericWindowColumn {
   nonFinite = 0;
   readonly tracker = new SmallKeyTracker();
   grid: NumericGrid | null = null;
+  /** Past the limit, for a column that may be tested with KS: exact counts per reference interval. */
+  ks: KsAgainstReference | null = null;
   private readonly one = new Float64Array(1);
 
   constructor(
@@ -230,6 +235,7 @@ class NumericWindowColumn {
     const rest = i === 0 ? values : ArrayBuffer.isView(values) ? (values as Float64Array).subarray(i) : (values as readonly number[]).slice(i);
     const before = this.grid.nonFinite;
     addToGrid(this.grid, rest);
+    this.ks?.add(rest);
     this.nonFinite += this.grid.nonFinite - before;
     for (let k = 0; k < rest.length; k++) {
       const x = rest[k];
@@ -258,6 +264,10 @@ class NumericWindowColumn {
     const g = r.cache.wasserstein.grid;
     const grid = createGrid(g.lo, g.hi, g.buckets);
     addToGrid(grid, this.values.subarray(0, this.n));
+    if (r.options.method === 'ks' || (r.options.method === undefined && r.values.length <= 1000)) {
+      this.ks = new KsAgainstReference((r.cache.sorted ??= sortedCopy(r.values)));
+      this.ks.add(this.values.subarray(0, this.n));
+    }
     this.skip();
     return grid;
   }
@@ -347,6 +357,10 @@ export class DriftWindow {
       const shareMethod = m === 'jensenshannon' || m === 'psi' || m === 'kl';
       if (small && (m === 'chisquare' || m === 'ztest' || (shareMethod && !referenceUniqueAbove20(f.values, f.cache)))) {
         return featureStatistic({ kind: 'categorical', counts: small }, m);
+      }
+      if (m === 'ks' && col.ks) {
+        const r = col.ks.result();
+        return { statistic: r.statistic, pValue: r.pValue };
       }
       if (m === 'wasserstein') {
         f.cache.wasserstein ??= wassersteinReference(f.values, f.summary);

@@ -9,7 +9,7 @@ import {
   type NumericSummary,
   type SmallCounts,
 } from './counts';
-import { ks2samp } from './ks';
+import { ks2sampSorted, sortedCopy } from './ks';
 import {
   andersonKsamp,
   chiSquareTest,
@@ -137,6 +137,7 @@ function isNumericColumn(c: DriftColumn): c is NumericArray {
  */
 export interface NumericReferenceCache {
   small?: SmallCounts | null;
+  sorted?: Float64Array;
   uniqueAbove20?: boolean;
   wasserstein?: WassersteinReference;
 }
@@ -291,7 +292,9 @@ export function featureStatistic(p: Prepared, method: DriftMethod): FeatureStati
   }
   switch (method) {
     case 'ks': {
-      const r = ks2samp(numericOnly(p, method).reference, numericOnly(p, method).current);
+      const n = numericOnly(p, method);
+      const cache = (n.cache ??= {});
+      const r = ks2sampSorted((cache.sorted ??= sortedCopy(n.reference)), sortedCopy(n.current));
       return { statistic: r.statistic, pValue: r.pValue };
     }
     case 'anderson': {
