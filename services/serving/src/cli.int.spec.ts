@@ -1,24 +1,12 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '@mlp/testing';
+import { runMlp } from '@mlp/testing';
 import { assignAlias, churnRows, registerVersion, storeTinyModel, type StoredTinyModel } from './testing/model.fixture';
 import { startServingPlatform, type ServingPlatform } from './testing/serving-platform.fixture';
 
 jest.setTimeout(120_000);
 
-type Run = { status: number | null; stdout: string; stderr: string };
-function mlp(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'tools/cli/bin/mlp.js'), ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const mlp = runMlp;
 
 describe('mlp predict and mlp serving status (CLI against a running serving)', () => {
   let s: ServingPlatform;
