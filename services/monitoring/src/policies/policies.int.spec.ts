@@ -55,13 +55,13 @@ describe('monitoring policies over HTTP and NATS', () => {
     const first = await post(policyYaml('http://127.0.0.1:9/hook'));
     expect(first.status).toBe(200);
     expect(await first.json()).toMatchObject({ model: 'churn', changed: true, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    const again = await (await post(policyYaml('http://127.0.0.1:9/hook'))).json();
+    const again = (await (await post(policyYaml('http://127.0.0.1:9/hook'))).json()) as { changed: boolean };
     expect(again.changed).toBe(false);
     expect((await monitorEvents()).filter((e) => e.type === 'MonitoringPolicyApplied')).toHaveLength(1);
 
     const bad = await post(policyYaml('http://127.0.0.1:9/hook').replace('psi', 'psy').replace('[rollback]', '[rollback, page]'));
     expect(bad.status).toBe(400);
-    const body = await bad.json();
+    const body = (await bad.json()) as { details: { path: string }[] };
     expect(body).toMatchObject({ name: 'ValidationError' });
     expect(body.details.map((d: { path: string }) => d.path).sort()).toEqual(['actions.onDegraded.1', 'drift.features.amount.method']);
     expect(JSON.stringify(body)).not.toMatch(/\bat .*\.ts:\d+/);
