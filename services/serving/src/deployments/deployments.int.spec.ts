@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import { streams, telemetryStream, type DeploymentView, type EventData } from '@mlp/contracts';
+import { streams, telemetryStream, toNewEvent, type DeploymentView, type EventData } from '@mlp/contracts';
 import { registryService } from '@mlp/service-registry';
 import { startInProcessServices, type InProcessServices } from '@mlp/service-kit/testing';
 import { eventually, runMlp } from '@mlp/testing';
@@ -64,8 +64,8 @@ describe('deployments: blue-green, canary, auto policy and shadow through HTTP',
 
   const policy = { minRequests: 40, maxErrorRate: 0.05, maxP99Ms: 600_000 };
   /** A 50 % canary of `version` under the policy, with traffic until the policy ends it. */
-  async function autoCanary(version: number): Promise<void> {
-    expect((await call('POST', '/deployments', { model: 'churn', version, strategy: 'canary', weight: 50, auto: true, policy })).status).toBe(201);
+  async function autoCanary(version: number, withPolicy: object = policy): Promise<void> {
+    expect((await call('POST', '/deployments', { model: 'churn', version, strategy: 'canary', weight: 50, auto: true, policy: withPolicy })).status).toBe(201);
     await eventually(async () => loaded(version), 60_000, `version ${version} loaded`);
     await eventually(async () => {
       await burst(40, 8);
@@ -251,23 +251,54 @@ describe('deployments: blue-green, canary, auto policy and shadow through HTTP',
     expect((await call('POST', '/deployments/churn/rollback')).status).toBe(200);
   });
 
+  it('canary schedule: moves to each step by itself, then promotes after the last one', async () => {
+    // Production holds version 2: version 1 comes back through a scheduled canary.
+    expect((await call('POST', '/deployments', { model: 'churn', version: 1, strategy: 'canary', schedule: { steps: [20, 60], everySeconds: 1 } })).status).toBe(201);
+    await eventually(async () => (await view()).active === null, 60_000, 'the schedule finishing the rollout');
+    const events = (await view()).history.slice(-4);
+    expect(events.map((h) => [h.type, h.data.by])).toEqual([
+      ['DeploymentStarted', undefined],
+      ['TrafficShifted', 'schedule'],
+      ['DeploymentPromoted', 'schedule'],
+      ['DeploymentCompleted', undefined],
+    ]);
+    expect(events[1].data).toMatchObject({ from: { stable: 80, candidate: 20 }, to: { stable: 40, candidate: 60 } });
+    expect(events[2].data).toMatchObject({ version: 1, previousVersion: 2 });
+    await eventually(async () => runtime.models.aliasVersion('churn', 'production') === 1, 30_000, 'the registry alias on version 1');
+  });
+
+  it('canary --auto: checks the model metrics monitoring supplies for the candidate', async () => {
+    const evaluated = toNewEvent(
+      {
+        type: 'PerformanceEvaluated',
+        data: { model: 'churn', version: 2, arm: 'candidate', labelled: 500, correct: 300, metrics: { accuracy: 0.6 }, reference: { accuracy: 0.9 }, from: '2026-01-01T00:00:00Z', to: '2026-01-01T01:00:00Z', seq: 1 },
+      },
+      { now: new Date().toISOString(), correlationId: 'monitoring', causationId: null, actor: 'monitoring' },
+      { codeVersion: 'test' },
+    );
+    await p.store.appendToStream(streams.monitor('churn'), [evaluated]);
+    await autoCanary(2, { ...policy, metrics: [{ metric: 'accuracy', op: '>=', value: 0.8 }] });
+    const rolledBack = (await view()).history.filter((h) => h.type === 'DeploymentRolledBack').pop()!.data as EventData<'DeploymentRolledBack'>;
+    expect(rolledBack.decision).toMatchObject({ outcome: 'rollback', errors: 0, metrics: { accuracy: 0.6 }, reasons: ['accuracy 0.6 is not >= 0.8'] });
+  });
+
   it('mlp deploy / deploy shift / deploy rollback / deployments drive the same API', async () => {
     const mlp = (args: string[]) => runMlp(args, { MLP_SERVING_URL: url, MLP_API_KEY: '', MLP_ADMIN_KEY: '', MLP_ACTOR: 'cli-user' });
-    // Production holds version 2 now: a canary of version 1, sticky by a header.
-    const started = await mlp(['deploy', 'churn', '--version', '1', '--strategy', 'canary', '--weight', '20', '--sticky-header', 'x-mlp-key', '--json']);
+    // Production holds version 1 again: a canary of version 2, sticky by a header.
+    const started = await mlp(['deploy', 'churn', '--version', '2', '--strategy', 'canary', '--weight', '20', '--sticky-header', 'x-mlp-key', '--json']);
     expect(started.stderr).toBe('');
     const view = JSON.parse(started.stdout) as DeploymentView;
-    expect(view.active).toMatchObject({ strategy: 'canary', stableVersion: 2, candidateVersion: 1, weights: { stable: 80, candidate: 20 }, sticky: { header: 'x-mlp-key' } });
-    expect((await mlp(['deploy', 'shift', 'churn', '--weight', '30'])).stdout).toContain('split: stable v2 70% | candidate v1 30%');
+    expect(view.active).toMatchObject({ strategy: 'canary', stableVersion: 1, candidateVersion: 2, weights: { stable: 80, candidate: 20 }, sticky: { header: 'x-mlp-key' } });
+    expect((await mlp(['deploy', 'shift', 'churn', '--weight', '30'])).stdout).toContain('split: stable v1 70% | candidate v2 30%');
     const printed = await mlp(['deployments', 'churn']);
     expect(printed.status).toBe(0);
     expect(printed.stdout).toContain('churn@production: canary rollout');
     expect(printed.stdout).toMatch(/TrafficShifted\s+cli-user\s+80\/20 → 70\/30 by hand/);
-    const bad = await mlp(['deploy', 'churn', '--version', '1', '--strategy', 'purple']);
+    const bad = await mlp(['deploy', 'churn', '--version', '2', '--strategy', 'purple']);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('strategy');
     const rolledBack = await mlp(['deploy', 'rollback', 'churn', '--reason', 'enough', '--json']);
-    expect((JSON.parse(rolledBack.stdout) as DeploymentView).split).toEqual([{ arm: 'stable', version: 2, weight: 100 }]);
+    expect((JSON.parse(rolledBack.stdout) as DeploymentView).split).toEqual([{ arm: 'stable', version: 1, weight: 100 }]);
     const again = await mlp(['deploy', 'rollback', 'churn']);
     expect(again.status).toBe(1);
     expect(again.stderr).toContain('no active rollout');

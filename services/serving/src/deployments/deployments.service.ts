@@ -78,6 +78,8 @@ export class DeploymentsService implements OnModuleInit, OnApplicationShutdown {
     const monitor = this.store.subscribe({ filter: { category: categories.monitor } }, (e) => this.onMonitorEvent(e));
     this.subscriptions = [deployments, monitor];
     this.caughtUp = deployments.caughtUp.catch((err: unknown) => this.runtime.logger.error({ err }, 'serving could not read the deployment events'));
+    // Not ready before the split is known and its versions are loaded: a restarted instance must not answer from the alias alone.
+    this.runtime.models.addReadinessGate(this.caughtUp.then(() => this.runtime.models.settled()));
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
   }

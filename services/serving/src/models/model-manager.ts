@@ -59,6 +59,7 @@ export class ModelManager {
   private reconciling: Promise<void> = Promise.resolve();
   private caughtUp = false;
   private ready = false;
+  private gates = 0;
   private stopped = false;
   private readonly load: LoadFn;
 
@@ -80,9 +81,15 @@ export class ModelManager {
     this.ready = true;
   }
 
-  /** True once the log was read and the first reconcile finished (loaded or failed). */
+  /** True once the log was read and the first reconcile finished (loaded or failed), and every readiness gate settled. */
   isReady(): boolean {
-    return this.ready;
+    return this.ready && this.gates === 0;
+  }
+
+  /** Readiness also waits for `gate` (the rollouts read from the log and their versions loaded). */
+  addReadinessGate(gate: Promise<unknown>): void {
+    this.gates++;
+    void gate.catch(() => undefined).then(() => this.gates--);
   }
 
   /** Waits for the reconciles queued so far (tests, status). */
