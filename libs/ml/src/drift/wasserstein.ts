@@ -1,3 +1,4 @@
+import { numericSummary } from './counts';
 import { populationStd, type MinMax } from './stats';
 import type { NumericArray } from './types';
 
@@ -386,7 +387,7 @@ export function wassersteinNormedDetail(reference: NumericArray, current: Numeri
   if (!cached && reference.length + current.length < BUCKETED_FROM) {
     return { statistic: wassersteinDistance(reference, current) / Math.max(populationStd(reference), 0.001) };
   }
-  const ref = cached ?? wassersteinReference(reference, summarize(reference));
+  const ref = cached ?? wassersteinReference(reference, numericSummary(reference));
   const grid = createGrid(ref.grid.lo, ref.grid.hi, ref.grid.buckets);
   addToGrid(grid, current);
   return normedFromGrids(ref, grid, current.length <= EXACT_WINDOW ? 0 : GRID_TOLERANCE, current);
@@ -399,17 +400,4 @@ export function normedFromGrids(ref: WassersteinReference, current: NumericGrid,
   if (d.maxError === 0) return { statistic: d.distance / norm };
   if (currentValues && d.maxError > tolerance * norm) return { statistic: refineGridDistance(ref.grid, current, d, ref.values, currentValues) / norm };
   return { statistic: d.distance / norm, maxError: d.maxError / norm };
-}
-
-function summarize(values: NumericArray): { min: number; max: number; sum: number } {
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) {
-    const x = values[i];
-    if (x < min) min = x;
-    if (x > max) max = x;
-    sum += x;
-  }
-  return { min, max, sum };
 }
