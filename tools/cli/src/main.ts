@@ -88,9 +88,9 @@ usage: mlp <command> [--json]
   serving status                 loaded versions with aliases, memory and request rates; aliases not served and why
   deploy <model> --version <v> --strategy blue-green|canary|ab|shadow [--weight <percent>] [--auto] [--sticky-header x-mlp-key]
          [--sticky-field f] [--steps 10,25,50 --every <s>] [--min-requests n] [--max-error-rate x] [--max-p99-ms n]
-                                 start a rollout from the version the alias (production) holds: blue-green switches at once once
-                                 warm; canary moves --weight percent (by hand, --steps schedule, or --auto policy); ab splits sticky
-                                 by a hash of the header/field; shadow mirrors --weight percent to the version (telemetry only)
+                                 start a rollout from the version the alias (production) holds: blue-green moves all traffic once the
+                                 version is warm; canary moves --weight percent (by hand, --steps schedule, or --auto policy); ab
+                                 splits sticky by a hash of the header/field; shadow mirrors --weight percent to it (telemetry only)
   deploy shift <model> --weight <percent>
   deploy promote|rollback <model> [--reason text]
                                  promote (the alias moves in the registry) or restore the stable version
