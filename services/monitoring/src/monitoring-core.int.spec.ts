@@ -1,21 +1,25 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { connect, type NatsConnection } from 'nats';
 import { FsArtifactStore } from '@mlp/artifacts';
-import { monitoringPolicySchema, streams, subjects, toNewEvent, type DomainEventInput, type EventData, type FeedbackTelemetry, type PredictionTelemetry, type RecordedEvent } from '@mlp/contracts';
+import { monitoringPolicySchema, streams, subjects, toNewEvent, ValidationError, type ArmComparison, type DomainEventInput, type EventData, type FeedbackTelemetry, type PredictionTelemetry, type RecordedEvent } from '@mlp/contracts';
 import { JetStreamEventStore } from '@mlp/eventstore';
 import { SeededRng } from '@mlp/ml';
-import { createLogger, type BaseConfig } from '@mlp/service-kit';
-import { startNatsServer, type NatsServerHandle } from '@mlp/testing';
+import { MessagingModule, MLP_CLIENT, type MlpClient } from '@mlp/messaging';
+import { baseConfigSchema, loadConfig, startService, type StartedService } from '@mlp/service-kit';
+import { freePort, startNatsServer, type NatsServerHandle } from '@mlp/testing';
 import reference from './performance/arm-comparison.scipy.json';
-import { compareArms } from './performance/arm-comparison';
+import { monitoringService } from './index';
 import { TelemetryMonitorService } from './windows/telemetry-monitor.service';
 
 /**
- * Monitoring against a real nats-server: the event store on JetStream,
- * telemetry published to MLP_TELEMETRY as serving publishes it, read through
- * the durable consumer by the same service the app runs.
+ * The monitoring service against a real nats-server: NATS transport, the
+ * event store on JetStream, telemetry published to MLP_TELEMETRY as serving
+ * publishes it and read through the durable consumer; queries answered over
+ * NATS to an MlpClient, as the dashboard's backend would call them.
  */
 const rng = new SeededRng(7);
 const PLANS = ['basic', 'plus', 'pro'];
@@ -35,8 +39,11 @@ describe('monitoring core on NATS JetStream', () => {
   let dir: string;
   let store: JetStreamEventStore;
   let nc: NatsConnection;
+  let started: StartedService;
   let service: TelemetryMonitorService;
-  const env = { ...process.env };
+  let context: INestApplicationContext;
+  let client: MlpClient;
+  const saved = { ...process.env };
 
   const monitorEvents = async (type: string, count: number): Promise<RecordedEvent[]> => {
     for (;;) {
@@ -86,25 +93,29 @@ describe('monitoring core on NATS JetStream', () => {
       await store.appendToStream(streams.model('churn'), [ev({ type: 'ModelVersionRegistered', data: { name: 'churn', version, runId, artifacts: {}, metrics: { accuracy: 0.9 } } })]);
     }
 
-    process.env.MLP_MONITORING_TELEMETRY = 'jetstream';
-    const base = { MLP_TRANSPORT: 'nats', NATS_URL: nats.url, MLP_HOME: dir } as BaseConfig;
     // The model's applied policy sets its window and degradation rule (the env defaults say otherwise).
     const policy = monitoringPolicySchema.parse({ model: 'churn', window: { size: 300 }, performance: { metric: 'accuracy', maxDrop: 0.05, window: 500 } });
     await store.appendToStream(streams.monitor('churn'), [ev({ type: 'MonitoringPolicyApplied', data: { model: 'churn', policy, sha256: '0'.repeat(64) } })]);
+
+    process.env.MLP_MONITORING_TELEMETRY = 'jetstream';
     process.env.MLP_MONITORING_WINDOW = '50';
     process.env.MLP_MONITORING_PERFORMANCE_WINDOW = '20';
-    service = new TelemetryMonitorService(store, artifacts, base, createLogger({ service: 'monitoring', level: 'silent' }));
-    await service.onModuleInit();
+    const env: NodeJS.ProcessEnv = { MLP_HOME: dir, LOG_LEVEL: 'silent', MLP_TRANSPORT: 'nats', NATS_URL: nats.url, MLP_AUTH: 'off', MLP_MONITORING_PORT: String(await freePort()) };
+    started = await startService(monitoringService, { runtime: { eventStore: store, artifacts, config: loadConfig(baseConfigSchema, env) }, env });
+    service = started.app.get(TelemetryMonitorService);
     expect(service.settings.get('churn')).toMatchObject({ window: { size: 300 }, performance: { window: 500, rule: { metric: 'accuracy', maxDrop: 0.05 } } });
+    context = await NestFactory.createApplicationContext(MessagingModule.forService('serving', { MLP_TRANSPORT: 'nats', NATS_URL: nats.url }), { logger: false });
+    client = context.get(MLP_CLIENT);
   });
 
   afterAll(async () => {
-    await service?.onModuleDestroy();
+    await context?.close();
+    await started?.close();
     await nc?.drain();
     await store?.close();
     await nats?.stop();
     rmSync(dir, { recursive: true, force: true });
-    process.env = env;
+    process.env = saved;
   });
 
   it('finds no drift in traffic from the training distribution, then DriftDetected when the features shift', async () => {
@@ -132,15 +143,15 @@ describe('monitoring core on NATS JetStream', () => {
     expect(full.columns.amount.count).toBe(300);
     expect(full.columns.amount.mean).toBeGreaterThan(60);
 
-    // The query side: per feature over time, from the projection of the stored events.
-    for (;;) {
-      const h = service.history.driftHistory({ model: 'churn', feature: 'amount', limit: 10 }) as { points: { drifted: boolean }[] };
-      if (h.points.length === 2) {
-        expect(h.points.map((p) => p.drifted)).toEqual([false, true]);
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // The query side over NATS: one feature over time, from the projection of the stored events.
+    const history = await client.send<{ points: { drifted: boolean; method: string; windowId: string }[] }>(subjects.qry.monitoring.driftHistory, { model: 'churn', feature: 'amount' });
+    expect(history.points.map((p) => [p.method, p.drifted])).toEqual([
+      ['ks', false],
+      ['ks', true],
+    ]);
+    const bad = await client.send(subjects.qry.monitoring.driftHistory, { model: 'churn', limit: 0 }).catch((err: unknown) => err);
+    expect(bad).toBeInstanceOf(ValidationError);
+    expect((bad as ValidationError).details).toEqual([expect.objectContaining({ path: 'limit' })]);
   });
 
   it('joins late and early labels per version and arm, flags the worse arm as degraded and names the winner as scipy does', async () => {
@@ -165,12 +176,9 @@ describe('monitoring core on NATS JetStream', () => {
     expect(degraded.data).toMatchObject({ version: 2, arm: 'canary', metric: 'accuracy', value: 0.8, reference: 0.9, windowSeq: 500 });
     expect((await store.readStream(streams.monitor('churn'))).filter((e) => e.type === 'PerformanceDegraded')).toHaveLength(1);
 
-    let arms = service.history.latestArms('churn');
-    while (arms.length < 2) {
-      await new Promise((r) => setTimeout(r, 50));
-      arms = service.history.latestArms('churn');
-    }
-    const comparison = compareArms(arms);
+    const canaryHistory = await client.send<{ points: { arm: string; degraded: string | null }[] }>(subjects.qry.monitoring.performanceHistory, { model: 'churn', arm: 'canary' });
+    expect(canaryHistory.points).toEqual([expect.objectContaining({ arm: 'canary', degraded: 'accuracy 0.8 is 0.1 worse than the holdout 0.9 (allowed 0.05)' })]);
+    const comparison = await client.send<ArmComparison>(subjects.qry.monitoring.compareArms, { model: 'churn' });
     expect(comparison).toMatchObject({ a: 'canary', b: 'production', winner: 'production' }); // equal counts: ordered by name
     const c = reference.cases[0];
     expect(Math.abs(comparison.pValue! - c.pValue)).toBeLessThan(1e-9);
