@@ -65,6 +65,10 @@ describe('system health', () => {
     expect(creation.lag).toBe(reply.head - creation.checkpoint!);
     expect(reply.managers.find((m) => m.name === 'training.retraining')).toMatchObject({ checkpoint: null, lag: null });
 
+    const exposed = await (await fetch(`${monitoring}/metrics`)).text();
+    expect(exposed).toMatch(new RegExp(`^mlp_process_manager_lag_events\\{manager="monitoring.monitor-creation",service="monitoring"\\} \\d+$`, 'm'));
+    expect(exposed).toMatch(/^mlp_event_store_head_position\{service="monitoring"\} \d+$/m);
+
     const viaNats = await client.send<HealthReply>(subjects.qry.monitoring.serviceHealth, {});
     expect(viaNats.services.map((s) => s.service)).toEqual(['ingestion', 'feature-store', 'training', 'registry', 'serving', 'monitoring']);
   });

@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { ServiceName } from '@mlp/contracts';
 import type { EventStore } from '@mlp/eventstore';
-import { EVENT_STORE, SERVICE_LOGGER, type Logger } from '@mlp/service-kit';
+import { Gauge } from 'prom-client';
+import { EVENT_STORE, HttpMetrics, SERVICE_LOGGER, type Logger } from '@mlp/service-kit';
 import { HEALTH_CONFIG, type HealthConfig } from './health-config';
 import { parsePrometheusText, type Sample } from './prometheus-text';
 import { httpHealth, type HttpHealth, type Scrape } from './service-health';
@@ -46,7 +47,30 @@ export class HealthService implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(HEALTH_CONFIG) private readonly config: HealthConfig,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
-  ) {}
+    metrics: HttpMetrics,
+  ) {
+    // Monitoring's own /metrics carries the lag, so Prometheus can alert on it (deploy/prometheus/rules).
+    const health = this;
+    const eventStore = this.store;
+    new Gauge({
+      name: 'mlp_event_store_head_position',
+      help: 'Global position of the last event in the event store',
+      registers: [metrics.registry],
+      async collect() {
+        this.set(await headPosition(eventStore));
+      },
+    });
+    new Gauge({
+      name: 'mlp_process_manager_lag_events',
+      help: "Events between a process manager's checkpoint and the event store's head",
+      labelNames: ['manager'],
+      registers: [metrics.registry],
+      async collect() {
+        const lag = await health.processManagers();
+        for (const m of lag.managers) if (m.lag !== null) this.set({ manager: m.name }, m.lag);
+      },
+    });
+  }
 
   onApplicationBootstrap(): void {
     if (this.config.intervalMs > 0) {
