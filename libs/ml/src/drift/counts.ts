@@ -186,6 +186,28 @@ export class SmallKeyTracker {
     return true;
   }
 
+  /** Adds a chunk's SmallCounts (null: the chunk alone has too many values). */
+  addCounts(chunk: SmallCounts | null): void {
+    if (this.overflow) return;
+    if (chunk === null) {
+      this.overflow = true;
+      return;
+    }
+    for (let i = 0; i < chunk.keys.length; i++) {
+      let k = 0;
+      while (k < this.n && this.keys[k] !== chunk.keys[i]) k++;
+      if (k === this.n) {
+        if (this.n === SMALL_KEYS) {
+          this.overflow = true;
+          return;
+        }
+        this.keys[this.n++] = chunk.keys[i];
+      }
+      this.c[k] += chunk.counts[i];
+    }
+    this.size += chunk.size;
+  }
+
   counts(): SmallCounts | null {
     if (this.overflow) return null;
     const order = Array.from({ length: this.n }, (_, i) => i).sort((a, b) => this.keys[a] - this.keys[b]);

@@ -130,7 +130,9 @@ describe('DriftWindow past its exact limit (bounded memory)', () => {
 
   it('Anderson–Darling runs on the reservoir sample, which still finds a real shift', () => {
     const options = { exactLimit: limit, features: { amount: { method: 'anderson' as const } } };
-    const f = byName(feed(DriftReference.build(reference, options), { ...current, amount: normal(rows, 10.5, 2) }, rows, 4096).report()).amount;
+    const shifted = normal(rows, 10.5, 2);
+    shifted[rows - 10] = NaN; // a chunk past the limit with a missing value
+    const f = byName(feed(DriftReference.build(reference, options), { ...current, amount: shifted }, rows, 4096).report()).amount;
     expect(f.approximation).toEqual({ from: 'sample', sampleSize: limit });
     expect(f.drifted).toBe(true);
     const same = byName(feed(DriftReference.build(reference, options), { ...current, amount: normal(rows, 10, 2) }, rows, 4096).report()).amount;

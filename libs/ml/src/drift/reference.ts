@@ -199,11 +199,17 @@ class NumericWindowColumn {
   ks: KsAgainstReference | null = null;
   private readonly one = new Float64Array(1);
 
+  /** Past the limit the kept values become a uniform reservoir only for configured methods that may need one (not KS or Wasserstein). */
+  readonly sampling: boolean;
+
   constructor(
     private readonly ref: ReferenceFeature & { kind: 'numeric' },
     private readonly limit: number,
     private readonly rng: SeededRng,
-  ) {}
+  ) {
+    const m = ref.options.method;
+    this.sampling = m !== undefined && m !== 'ks' && m !== 'wasserstein';
+  }
 
   add(x: number): void {
     this.one[0] = x;
@@ -236,12 +242,22 @@ class NumericWindowColumn {
     const before = this.grid.nonFinite;
     addToGrid(this.grid, rest);
     this.ks?.add(rest);
-    this.nonFinite += this.grid.nonFinite - before;
+    const nonFinite = this.grid.nonFinite - before;
+    this.nonFinite += nonFinite;
+    if (nonFinite === 0) {
+      // the common case, without a per-value loop: counts by chunk, reservoir slots by index
+      if (!this.tracker.overflow) this.tracker.addCounts(sampleSmallCounts(rest));
+      if (this.sampling) {
+        for (; this.nextKept < this.n + rest.length; this.skip()) this.values[this.rng.int(0, this.limit)] = rest[this.nextKept - this.n];
+      }
+      this.n += rest.length;
+      return;
+    }
     for (let k = 0; k < rest.length; k++) {
       const x = rest[k];
       if (x - x !== 0) continue;
       if (!this.tracker.overflow) this.tracker.add(x);
-      if (this.n++ === this.nextKept) {
+      if (this.n++ === this.nextKept && this.sampling) {
         this.values[this.rng.int(0, this.limit)] = x;
         this.skip();
       }
