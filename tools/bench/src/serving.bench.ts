@@ -189,7 +189,7 @@ export async function benchServing(): Promise<void> {
 
     await benchShadow(home, MODEL, { start: () => startServer(['serving', home], servingEnv(64)), stop: stopServer, cannon, oneClient });
 
-    await benchBatch(home, keys, MODEL, { start: () => startServer(['serving', home], servingEnv(64)), stop: stopServer });
+    await benchBatch(home, keys, MODEL, { start: (env = {}) => startServer(['serving', home], { ...servingEnv(64), ...env }), stop: stopServer });
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
