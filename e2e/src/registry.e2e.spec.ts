@@ -1,22 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { streams, type EventData, type IngestionOutcome } from '@mlp/contracts';
+import { streams, type EventData } from '@mlp/contracts';
 import { JetStreamEventStore } from '@mlp/eventstore';
-import { eventually, repoRoot, startDistributedPlatform, type DistributedPlatform } from '@mlp/testing';
+import { eventually, ingestPenguins, penguinsSpec, startDistributedPlatform, type DistributedPlatform } from '@mlp/testing';
 
-const SPEC = `experiment: penguins
-task: multiclass
-data: {dataset: {name: penguins}, label: species, sensitive: [sex]}
-preprocessing:
-  - {impute: median, columns: numeric}
-  - {impute: most_frequent, columns: categorical}
-  - {scale: standard, columns: numeric}
-  - {encode: onehot, columns: categorical}
-split: {method: stratified, test: 0.25}
-model: {type: mlp, layers: [8], epochs: 25, batchSize: 32, learningRate: 0.02}
-seed: 3
-evaluation: {baseline: production, gate: {accuracy: {min: 0.8}}}
-`;
+const SPEC = penguinsSpec({ sensitive: true, seed: 3, evaluation: '{baseline: production, gate: {accuracy: {min: 0.8}}}' });
 
 /**
  * The registry across processes (ingestion, training and the registry each their own process, NATS JetStream
@@ -45,10 +31,7 @@ describe('registry across processes: ingest → train → auto-register → appr
     expect((await call('registry', 'POST', '/models', { name: 'penguins', description: 'species' })).status).toBe(201);
     expect((await call('registry', 'PUT', '/models/penguins/policy', { registration: 'blessed-only', approvalRequiredFor: ['production'] })).status).toBe(200);
 
-    const schema = readFileSync(join(repoRoot, 'examples/data/penguins.schema.yaml'), 'utf8');
-    expect((await call('ingestion', 'PUT', '/datasets/penguins/schema', schema, undefined, 'text/yaml')).status).toBeLessThan(300);
-    const upload = await call('ingestion', 'PUT', '/datasets/penguins/upload?format=csv&null=NA', readFileSync(join(repoRoot, 'examples/data/penguins.csv')), undefined, 'text/csv');
-    const outcome = upload.body as IngestionOutcome;
+    const outcome = await ingestPenguins(platform.url('ingestion', ''), { headers: { 'x-api-key': platform.adminKey } });
     expect(outcome).toMatchObject({ status: 'accepted', version: 1 });
 
     const started = await call('training', 'POST', '/runs', SPEC, undefined, 'text/yaml');

@@ -1,24 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createArtifactStore, type ArtifactStore } from '@mlp/artifacts';
-import { streams, type EventData, type IngestionOutcome, type ModelSignature } from '@mlp/contracts';
+import { streams, type EventData, type ModelSignature } from '@mlp/contracts';
 import { JetStreamEventStore } from '@mlp/eventstore';
 import { cellAt, initBackend, loadModel, Pipeline, planSplits, prepareTrainingData, trainingSpecSchema, type Cell } from '@mlp/ml';
 import { loadParquetFrame } from '@mlp/service-training';
-import { eventually, freePort, repoRoot, startDistributedPlatform, v2GrpcCall, v2GrpcClient, type DistributedPlatform } from '@mlp/testing';
+import { eventually, freePort, ingestPenguins, penguinsFiles, penguinsSpec, startDistributedPlatform, v2GrpcCall, v2GrpcClient, type DistributedPlatform } from '@mlp/testing';
 
-const SPEC = `experiment: penguins
-task: multiclass
-data: {dataset: {name: penguins}, label: species}
-preprocessing:
-  - {impute: median, columns: numeric}
-  - {scale: standard, columns: numeric}
-  - {encode: onehot, columns: categorical}
-split: {method: stratified, test: 0.25}
-model: {type: mlp, layers: [8], epochs: 25, batchSize: 32, learningRate: 0.02}
-evaluation: {baseline: naive}
-seed: 5
-`;
+const SPEC = penguinsSpec({ seed: 5 });
 
 /** Outputs agree with the offline model to this (float32 model, float32 wire format). */
 const TOLERANCE = 1e-5;
@@ -146,11 +134,8 @@ describe('serving across processes: ingest → train → register → promote �
 
   it('serves the promoted version over REST and gRPC with the predictions of the model run offline', async () => {
     // ingest: the penguins with every value present (V2 BYTES tensors have no null).
-    const csv = readFileSync(join(repoRoot, 'examples/data/penguins.csv'), 'utf8').split('\n').filter((line) => line && !line.split(',').includes('NA')).join('\n');
-    const schema = readFileSync(join(repoRoot, 'examples/data/penguins.schema.yaml'), 'utf8');
-    expect((await platform.call('ingestion', 'PUT', '/datasets/penguins/schema', schema, { contentType: 'text/yaml' })).status).toBeLessThan(300);
-    const upload = await platform.call('ingestion', 'PUT', '/datasets/penguins/upload?format=csv', csv, { contentType: 'text/csv' });
-    expect(upload.body as IngestionOutcome).toMatchObject({ status: 'accepted', version: 1, accepted: 333 });
+    const csv = readFileSync(penguinsFiles.csv, 'utf8').split('\n').filter((line) => line && !line.split(',').includes('NA')).join('\n');
+    expect(await ingestPenguins(platform.url('ingestion', ''), { csv, headers: { 'x-api-key': platform.adminKey } })).toMatchObject({ version: 1, accepted: 333 });
 
     // train
     const started = await platform.call('training', 'POST', '/runs', SPEC, { contentType: 'text/yaml' });

@@ -5,3 +5,4 @@ export * from './free-port';
 export * from './processes';
 export * from './distributed-platform';
 export * from './v2-grpc-client';
+export * from './penguins.fixture';

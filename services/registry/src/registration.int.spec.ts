@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { streams, type IngestionOutcome, type ModelVersionView, type RecordedEvent } from '@mlp/contracts';
+import { streams, type ModelVersionView, type RecordedEvent } from '@mlp/contracts';
 import { startInProcessServices, type InProcessServices } from '@mlp/service-kit/testing';
-import { eventually, repoRoot } from '@mlp/testing';
+import { eventually, ingestPenguins, penguinsSpec } from '@mlp/testing';
 import { ingestionService } from '@mlp/service-ingestion';
 import { featureStoreService } from '@mlp/service-feature-store';
 import { trainingService } from '@mlp/service-training';
@@ -14,22 +14,7 @@ import { RegistryService } from './model/registry.service';
 import { LineageService } from './lineage/lineage.controller';
 import { LineageProjection, type DatasetVersionNode, type LineageGraph, type ModelVersionNode, type RunNode } from './lineage/lineage.projection';
 
-const spec = (seed: number, minAccuracy: number) => `experiment: penguins
-task: multiclass
-data:
-  dataset: {name: penguins}
-  label: species
-  sensitive: [sex]
-preprocessing:
-  - {impute: median, columns: numeric}
-  - {impute: most_frequent, columns: categorical}
-  - {scale: standard, columns: numeric}
-  - {encode: onehot, columns: categorical}
-split: {method: stratified, test: 0.25}
-model: {type: mlp, layers: [8], epochs: 25, batchSize: 32, learningRate: 0.02}
-seed: ${seed}
-evaluation: {baseline: naive, gate: {accuracy: {min: ${minAccuracy}}}}
-`;
+const spec = (seed: number, minAccuracy: number) => penguinsSpec({ sensitive: true, seed, evaluation: `{baseline: naive, gate: {accuracy: {min: ${minAccuracy}}}}` });
 
 /**
  * Training and the registry in one process: completed runs become versions under the model's registration
@@ -62,11 +47,7 @@ describe('registration from training runs (in process)', () => {
       processEnv: (dir) => ({ MLP_ONLINE_STORE_URL: `sqlite://${join(dir, 'online.db')}`, MLP_TRAINING_WORKERS: '1', MLP_REGISTRY_POLICY_FILE: policyFile }),
     });
     [, , { url: trainingUrl }, { url: registryUrl }] = p.services;
-    const schema = readFileSync(join(repoRoot, 'examples/data/penguins.schema.yaml'), 'utf8');
-    await fetch(`${p.services[0].url}/datasets/penguins/schema`, { method: 'PUT', headers: { 'content-type': 'text/yaml' }, body: schema });
-    const csv = readFileSync(join(repoRoot, 'examples/data/penguins.csv'));
-    const up = await fetch(`${p.services[0].url}/datasets/penguins/upload?format=csv&null=NA`, { method: 'PUT', body: csv });
-    expect(((await up.json()) as IngestionOutcome).status).toBe('accepted');
+    await ingestPenguins(p.services[0].url);
   });
   afterAll(async () => p?.close());
 

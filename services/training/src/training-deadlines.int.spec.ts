@@ -1,26 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { streams, type EventData, type IngestionOutcome } from '@mlp/contracts';
-import { eventually, repoRoot, startNatsServer, type NatsServerHandle } from '@mlp/testing';
+import { streams, type EventData } from '@mlp/contracts';
+import { eventually, ingestPenguins, penguinsSpec, startNatsServer, type NatsServerHandle } from '@mlp/testing';
 import { JetStreamTrialQueue } from './queue/jetstream-trial-queue';
 import type { TrialMessage } from './queue/trial-queue';
 import type { RunView } from './runs/runs.projection';
 import { startTrainingPlatform, type TrainingPlatform } from './testing/platform.fixture';
 
-const SPEC = `experiment: penguins-hang
-task: multiclass
-data:
-  dataset: {name: penguins}
-  label: species
-preprocessing:
-  - {impute: median, columns: numeric}
-  - {impute: most_frequent, columns: categorical}
-  - {scale: standard, columns: numeric}
-  - {encode: onehot, columns: categorical}
-split: {method: stratified, test: 0.25}
-model: {type: mlp, layers: [8], epochs: 5, batchSize: 32, learningRate: 0.01}
-evaluation: {baseline: naive}
-`;
+const SPEC = penguinsSpec({ experiment: 'penguins-hang', model: '{type: mlp, layers: [8], epochs: 5, batchSize: 32, learningRate: 0.01}' });
 
 /**
  * Runs whose trials hang on a JetStream work queue: the training service
@@ -66,10 +51,7 @@ describe('training deadlines (JetStream trial queue, a worker that takes trials 
       taken.push(delivery.message);
       await stall;
     }, 4);
-    const schema = readFileSync(join(repoRoot, 'examples/data/penguins.schema.yaml'), 'utf8');
-    expect((await fetch(`${p.ingestion.url}/datasets/penguins/schema`, { method: 'PUT', headers: { 'content-type': 'text/yaml' }, body: schema })).status).toBeLessThan(300);
-    const up = await fetch(`${p.ingestion.url}/datasets/penguins/upload?format=csv&null=NA`, { method: 'PUT', body: readFileSync(join(repoRoot, 'examples/data/penguins.csv')) });
-    expect(((await up.json()) as IngestionOutcome).status).toBe('accepted');
+    await ingestPenguins(p.ingestion.url);
   });
 
   afterAll(async () => {

@@ -1,29 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { streams, toNewEvent, type EventData, type EventInput, type IngestionOutcome } from '@mlp/contracts';
-import { eventually, repoRoot } from '@mlp/testing';
+import { streams, toNewEvent, type EventData, type EventInput } from '@mlp/contracts';
+import { eventually, ingestPenguins, penguinsSpec } from '@mlp/testing';
 import { startTrainingPlatform, type TrainingPlatform } from './testing/platform.fixture';
 import type { RunView } from './runs/runs.projection';
 
-const SPEC = `experiment: penguins
-task: multiclass
-data:
-  dataset: {name: penguins}
-  label: species
-  sensitive: [sex]
-preprocessing:
-  - {impute: median, columns: numeric}
-  - {impute: most_frequent, columns: categorical}
-  - {scale: standard, columns: numeric}
-  - {encode: onehot, columns: categorical}
-split: {method: stratified, test: 0.25}
-cv: {folds: 3, method: stratified}
-model: {type: mlp, layers: [16], epochs: 40, batchSize: 32, learningRate: 0.01, earlyStopping: {patience: 5}}
-search: {method: random, trials: 3, parallelism: 2, metric: accuracy, space: {lr: {loguniform: [0.003, 0.03]}, layers: {choice: [[8], [16]]}}}
-seed: 7
-evaluation: {baseline: production, gate: {accuracy: {min: 0.8}}}
-`;
+const SPEC = penguinsSpec({
+  sensitive: true,
+  extra: 'cv: {folds: 3, method: stratified}\nsearch: {method: random, trials: 3, parallelism: 2, metric: accuracy, space: {lr: {loguniform: [0.003, 0.03]}, layers: {choice: [[8], [16]]}}}',
+  model: '{type: mlp, layers: [16], epochs: 40, batchSize: 32, learningRate: 0.01, earlyStopping: {patience: 5}}',
+  seed: 7,
+  evaluation: '{baseline: production, gate: {accuracy: {min: 0.8}}}',
+});
 
 describe('training service (in process, embedded queue)', () => {
   jest.setTimeout(240_000);
@@ -46,11 +33,7 @@ describe('training service (in process, embedded queue)', () => {
 
   beforeAll(async () => {
     p = await startTrainingPlatform();
-    const schema = readFileSync(join(repoRoot, 'examples/data/penguins.schema.yaml'), 'utf8');
-    expect((await fetch(`${p.ingestion.url}/datasets/penguins/schema`, { method: 'PUT', headers: { 'content-type': 'text/yaml' }, body: schema })).status).toBeLessThan(300);
-    const csv = readFileSync(join(repoRoot, 'examples/data/penguins.csv'));
-    const up = await fetch(`${p.ingestion.url}/datasets/penguins/upload?format=csv&null=NA`, { method: 'PUT', body: csv });
-    expect(((await up.json()) as IngestionOutcome).status).toBe('accepted');
+    await ingestPenguins(p.ingestion.url);
   });
   afterAll(async () => p?.close());
 
@@ -157,21 +140,7 @@ describe('training service (in process, embedded queue)', () => {
     expect(listed.runs.map((r) => r.runId)).toEqual(expect.arrayContaining([first.runId, second.runId]));
   });
 
-  const QUICK = `experiment: penguins-quick
-task: multiclass
-data:
-  dataset: {name: penguins}
-  label: species
-preprocessing:
-  - {impute: median, columns: numeric}
-  - {impute: most_frequent, columns: categorical}
-  - {scale: standard, columns: numeric}
-  - {encode: onehot, columns: categorical}
-split: {method: stratified, test: 0.25}
-model: {type: mlp, layers: [8], epochs: 5, batchSize: 32, learningRate: 0.01}
-seed: 3
-evaluation: {baseline: naive}
-`;
+  const QUICK = penguinsSpec({ experiment: 'penguins-quick', model: '{type: mlp, layers: [8], epochs: 5, batchSize: 32, learningRate: 0.01}', seed: 3 });
   const trialEvents = async (runId: string) => {
     const events = await p.store.readStream(streams.run(runId));
     return {
