@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { streams, type EventData, type IngestionOutcome, type RecordedEvent } from '@mlp/contracts';
+import { streams, type EventData, type RecordedEvent } from '@mlp/contracts';
 import { SeededRng } from '@mlp/ml';
 import { startService } from '@mlp/service-kit';
 import { startInProcessServices, type InProcessServices } from '@mlp/service-kit/testing';
@@ -9,42 +9,26 @@ import { ingestionService } from '@mlp/service-ingestion';
 import { registryService } from '@mlp/service-registry';
 import { servingService } from '@mlp/service-serving';
 import { trainingService } from '@mlp/service-training';
-import { eventually, repoRoot } from '@mlp/testing';
+import { eventually, ingestPenguins, penguinsFiles, penguinsSpec, runMlp } from '@mlp/testing';
 import { monitoringService } from './index';
 
 jest.setTimeout(300_000);
 
-const SCHEMA = `dataset: churnds
-columns:
-  tenure:  {type: float, nullable: true}
-  monthly: {type: float, required: true}
-  plan:    {type: category, required: true, values: [basic, pro, team]}
-  churned: {type: category, required: true, values: ['no', 'yes']}
-`;
-
-const SPEC = `experiment: churn
-task: binary
-data:
-  dataset: {name: churnds}
-  label: churned
-preprocessing:
-  - {impute: median, columns: numeric}
-  - {scale: standard, columns: numeric}
-  - {encode: onehot, columns: categorical}
-split: {method: random, test: 0.25}
-model: {type: logistic, epochs: 20, batchSize: 32, learningRate: 0.05}
-evaluation: {baseline: naive}
-seed: 11
-`;
-
+/** The penguins rows (NA → null), resampled as traffic: drawn from the training distribution. */
 const rng = new SeededRng(5);
-type Row = { tenure: number | null; monthly: number; plan: string };
-function row(shift = false): Row {
-  const u = rng.next();
-  const plan = shift ? (u < 0.1 ? 'basic' : u < 0.2 ? 'pro' : 'team') : u < 0.5 ? 'basic' : u < 0.8 ? 'pro' : 'team';
-  return { tenure: rng.next() < 0.05 ? null : Math.round(rng.next() * 60), monthly: rng.normal(shift ? 110 : 70, 20), plan };
+const [header, ...lines] = readFileSync(penguinsFiles.csv, 'utf8').trim().split('\n');
+const names = header.split(',');
+const penguins = lines
+  .map((line) => Object.fromEntries(line.split(',').map((v, i) => [names[i], v === 'NA' ? null : /^[0-9.]+$/.test(v) ? Number(v) : v])) as Record<string, string | number | null>)
+  .filter((r) => r.bill_length_mm !== null);
+type Row = Record<string, string | number | null>;
+function row(shift = false): { features: Row; species: string } {
+  const { species, ...features } = penguins[rng.int(0, penguins.length)];
+  if (!shift) return { features, species: species as string };
+  const plus = (v: string | number | null, d: number) => (typeof v === 'number' ? v + d : v);
+  return { features: { ...features, island: 'Biscoe', bill_length_mm: plus(features.bill_length_mm, 8), flipper_length_mm: plus(features.flipper_length_mm, 15), body_mass_g: plus(features.body_mass_g, 600) }, species: species as string };
 }
-const churned = (r: Row) => (1 / (1 + Math.exp(-((r.monthly - 70) / 15 - (r.tenure ?? 30) / 20 + 1))) > rng.next() ? 'yes' : 'no');
+const sample = (n: number, shift = false) => Array.from({ length: n }, () => row(shift));
 
 /**
  * The embedded platform in one process: ingest → train (BaselineRecorded) →
@@ -56,11 +40,11 @@ describe('monitoring on the embedded platform (ingest → train → serve → te
   const url = (i: number, path: string) => `${p.services[i].url}${path}`;
   const monitorEvents = (type: string, count: number) =>
     eventually(async () => {
-      const found = (await p.store.readStream(streams.monitor('churn'))).filter((e) => e.type === type);
+      const found = (await p.store.readStream(streams.monitor('penguins'))).filter((e) => e.type === type);
       return found.length >= count ? found : undefined;
     }, 60_000, `${count} ${type}`) as Promise<RecordedEvent[]>;
-  const predict = async (rows: Row[]) => {
-    const res = await fetch(url(4, '/v1/models/churn:predict'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: rows }) });
+  const predict = async (rows: { features: Row }[]) => {
+    const res = await fetch(url(4, '/v1/models/penguins:predict'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: rows.map((r) => r.features) }) });
     expect(res.status).toBe(200);
     return (await res.json()) as { predictions: string[]; request_id: string; version: string };
   };
@@ -77,41 +61,41 @@ describe('monitoring on the embedded platform (ingest → train → serve → te
         MLP_MONITORING_PERFORMANCE_WINDOW: '100',
       }),
     });
-    const rows = Array.from({ length: 400 }, () => row());
-    const csv = ['tenure,monthly,plan,churned', ...rows.map((r) => `${r.tenure ?? ''},${r.monthly},${r.plan},${churned(r)}`)].join('\n') + '\n';
-    expect((await fetch(url(0, '/datasets/churnds/schema'), { method: 'PUT', headers: { 'content-type': 'text/yaml' }, body: SCHEMA })).status).toBeLessThan(300);
-    expect(((await (await fetch(url(0, '/datasets/churnds/upload?format=csv'), { method: 'PUT', body: csv })).json()) as IngestionOutcome).status).toBe('accepted');
-    const started = await fetch(url(2, '/runs'), { method: 'POST', headers: { 'content-type': 'text/yaml' }, body: SPEC });
+    await ingestPenguins(p.services[0].url);
+    const started = await fetch(url(2, '/runs'), { method: 'POST', headers: { 'content-type': 'text/yaml' }, body: penguinsSpec({ seed: 11 }) });
     const { runId } = (await started.json()) as { runId: string };
     await eventually(async () => {
       const r = (await (await fetch(url(2, `/runs/${runId}`))).json()) as { status: string };
       return r.status === 'Completed' ? r : r.status === 'Failed' ? Promise.reject(new Error(JSON.stringify(r))) : undefined;
     }, 240_000, `run ${runId}`);
-    const registered = await fetch(url(3, '/models/churn/versions'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ runId }) });
+    const registered = await fetch(url(3, '/models/penguins/versions'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ runId }) });
     const { version } = (await registered.json()) as { version: number };
-    await fetch(url(3, '/models/churn/aliases/production'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version, reason: 'test' }) });
-    await eventually(async () => (await fetch(url(4, '/v2/models/churn/ready'))).status === 200, 60_000, 'churn served');
+    await fetch(url(3, '/models/penguins/aliases/production'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version, reason: 'test' }) });
+    await eventually(async () => (await fetch(url(4, '/v2/models/penguins/ready'))).status === 200, 60_000, 'penguins served');
   });
   afterAll(async () => p?.close());
 
   it('reports no drift on traffic like the training data, DriftDetected on shifted traffic, and the history over HTTP', async () => {
-    await predict(Array.from({ length: 300 }, () => row()));
+    await predict(sample(300));
     const [quiet] = await monitorEvents('DriftReportComputed', 1);
     const q = quiet.data as EventData<'DriftReportComputed'>;
-    // 300 training rows (75% of 400) in the reference sample: Evidently's small-sample tests.
-    expect(q.reference.rows).toBe(300);
-    expect(Object.fromEntries(q.features.map((f) => [f.name, f.method]))).toEqual({ tenure: 'ks', monthly: 'ks', plan: 'chisquare' });
-    expect(q.prediction?.method).toBe('ztest');
+    // 256 training rows (75% of 342) in the reference sample: Evidently's small-sample tests.
+    expect(q.reference.rows).toBe(256);
+    expect(Object.fromEntries(q.features.map((f) => [f.name, f.method]))).toEqual({
+      island: 'chisquare', bill_length_mm: 'ks', bill_depth_mm: 'ks', flipper_length_mm: 'ks', body_mass_g: 'ks', sex: 'ztest',
+    });
+    expect(q.prediction?.method).toBe('chisquare');
     expect(q.datasetDrift).toBe(false);
 
-    await predict(Array.from({ length: 300 }, () => row(true)));
+    await predict(sample(300, true));
     const [detected] = await monitorEvents('DriftDetected', 1);
-    expect((detected.data as EventData<'DriftDetected'>).driftedFeatures).toEqual(expect.arrayContaining(['monthly', 'plan']));
-    expect((detected.data as EventData<'DriftDetected'>).driftedFeatures).not.toContain('tenure');
+    const d = detected.data as EventData<'DriftDetected'>;
+    expect(d.driftedFeatures).toEqual(expect.arrayContaining(['island', 'bill_length_mm', 'flipper_length_mm', 'body_mass_g']));
+    expect(d.driftedFeatures).not.toContain('bill_depth_mm');
 
-    const history = (await (await fetch(url(5, '/monitoring/churn/drift?feature=monthly'))).json()) as { points: { drifted: boolean; method: string }[] };
+    const history = (await (await fetch(url(5, '/monitoring/penguins/drift?feature=bill_length_mm'))).json()) as { points: { drifted: boolean; method: string }[] };
     expect(history.points.map((x) => x.drifted)).toEqual([false, true]);
-    const bad = await fetch(url(5, '/monitoring/churn/drift?limit=0&colour=red'));
+    const bad = await fetch(url(5, '/monitoring/penguins/drift?limit=0&colour=red'));
     expect(bad.status).toBe(400);
     const body = (await bad.json()) as { code: string; details: { path: string; message: string }[]; stack?: string };
     expect(body.details).toEqual([expect.objectContaining({ path: 'limit' }), expect.objectContaining({ message: expect.stringContaining('colour') })]);
@@ -119,9 +103,9 @@ describe('monitoring on the embedded platform (ingest → train → serve → te
   });
 
   it('joins feedback sent through serving, evaluates the production arm, and mlp monitor prints it all', async () => {
-    const rows = Array.from({ length: 100 }, () => row());
+    const rows = sample(100);
     const answer = await predict(rows);
-    const labels = rows.map(churned);
+    const labels = rows.map((r) => r.species);
     const feedback = await fetch(url(4, '/v1/feedback'), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -133,36 +117,27 @@ describe('monitoring on the embedded platform (ingest → train → serve → te
     const correct = answer.predictions.filter((pred, i) => pred === labels[i]).length;
     expect(e).toMatchObject({ version: Number(answer.version), arm: 'production', labelled: 100, correct, seq: 100 });
     expect(e.metrics.accuracy).toBeCloseTo(correct / 100, 12);
-    expect(Object.keys(e.reference)).toEqual(expect.arrayContaining(['accuracy', 'roc_auc']));
+    expect(Object.keys(e.reference)).toEqual(expect.arrayContaining(['accuracy', 'f1_macro']));
 
-    const env: NodeJS.ProcessEnv = { ...process.env, MLP_MONITORING_URL: p.services[5].url, LOG_LEVEL: 'silent' };
-    const run = (args: string[]) =>
-      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [join(repoRoot, 'tools/cli/bin/mlp.js'), ...args], { cwd: repoRoot, env });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-        child.on('error', reject);
-        child.on('close', (status) => resolve({ status, stdout, stderr }));
-      });
-    const json = await run(['monitor', 'churn', '--json']);
+    const env: NodeJS.ProcessEnv = { MLP_MONITORING_URL: p.services[5].url, LOG_LEVEL: 'silent' };
+    const run = (args: string[]) => runMlp(args, env);
+    const json = await run(['monitor', 'penguins', '--json']);
     expect(json.stderr).toBe('');
     const out = JSON.parse(json.stdout) as { drift: { datasetDrift: boolean; features: { name: string }[] }; performance: { arm: string; labelled: number }[]; alerts: unknown[] };
     expect(out.drift.datasetDrift).toBe(true);
     expect(out.performance).toEqual([expect.objectContaining({ arm: 'production', labelled: 100 })]);
     expect(out.alerts).toEqual([]);
-    const table = await run(['monitor', 'churn']);
+    const table = await run(['monitor', 'penguins']);
     expect(table.status).toBe(0);
     expect(table.stdout).toMatch(/dataset drift YES/);
-    expect(table.stdout).toMatch(/monthly\s+ks\s+.*DRIFT/);
+    expect(table.stdout).toMatch(/bill_length_mm\s+ks\s+.*DRIFT/);
     expect(table.stdout).toMatch(/production\s+100\s+accuracy/);
     expect((await run(['monitor'])).status).toBe(2);
   });
 
   it('after a restart reads the telemetry again from the start and appends nothing twice', async () => {
     const count = async () => {
-      const events = await p.store.readStream(streams.monitor('churn'));
+      const events = await p.store.readStream(streams.monitor('penguins'));
       return (type: string) => events.filter((e) => e.type === type).length;
     };
     const before = await count();
@@ -170,7 +145,7 @@ describe('monitoring on the embedded platform (ingest → train → serve → te
     await p.services[5].close();
     p.services[5] = await startService(monitoringService, { runtime: { eventStore: p.store, artifacts: p.artifacts, config: p.config } });
     // 100 rows of the feedback test are in the open window: 200 more close it, after everything stored was read again.
-    await predict(Array.from({ length: 200 }, () => row()));
+    await predict(sample(200));
     const [, , third] = await monitorEvents('DriftReportComputed', 3);
     expect((third.data as EventData<'DriftReportComputed'>).window.rows).toBe(300);
     const after = await count();
