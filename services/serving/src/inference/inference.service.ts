@@ -75,6 +75,8 @@ type VersionLabels = { base: Labels; ok: Labels & { code: string } };
 export class InferenceService {
   /** Set by the deployments module. */
   router?: RequestRouter;
+  /** Mirrored (shadow) requests in flight. */
+  private mirroring = 0;
   private readonly labels = new WeakMap<LoadedVersion, Map<Protocol, VersionLabels>>();
   private readonly keyHashes = new Map<string, string>();
 
@@ -189,14 +191,24 @@ export class InferenceService {
   /**
    * Shadow: the same rows through the challenger, after the primary answer
    * is on its way (setImmediate); its outputs go to telemetry as arm
-   * `shadow` under the same request id, its errors only to a counter.
+   * `shadow` under the same request id, its errors only to a counter. At
+   * most MAX_MIRRORING run at once: past that a mirror is skipped (counted
+   * as SKIPPED), so a slow challenger never builds a backlog on the
+   * primary's event loop.
    */
   private mirror(name: string, version: number, ctx: InferenceContext, toFrame: FrameSource): void {
+    if (this.mirroring >= MAX_MIRRORING) {
+      this.router?.mirrored?.(name, version, 'SKIPPED');
+      return;
+    }
+    this.mirroring++;
     setImmediate(() => {
-      this.run({ name, version }, undefined, { ...ctx, arm: 'shadow' }, noKey, toFrame).then(
-        () => this.router?.mirrored?.(name, version, 'OK'),
-        (err: unknown) => this.router?.mirrored?.(name, version, codeOf(err)),
-      );
+      this.run({ name, version }, undefined, { ...ctx, arm: 'shadow' }, noKey, toFrame)
+        .then(
+          () => this.router?.mirrored?.(name, version, 'OK'),
+          (err: unknown) => this.router?.mirrored?.(name, version, codeOf(err)),
+        )
+        .finally(() => this.mirroring--);
     });
   }
 
@@ -279,6 +291,8 @@ export class InferenceService {
 }
 
 const scalar = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
+/** Mirrored requests in flight at most (per instance). */
+const MAX_MIRRORING = 64;
 const noKey: RoutingKey = { header: () => undefined, field: () => undefined };
 
 function routingKey(ctx: InferenceContext, field: (name: string) => unknown): RoutingKey {
