@@ -84,9 +84,10 @@ export async function processFile(file: SourceFile, options: ProcessOptions): Pr
     } else {
       // A source that is cheap to scan again streams from the input to the Parquet output, typed on the way
       // (filters and projections keep file order): no table of every row, so memory stays flat. The checks ran
-      // once, in checkRows: the rows they failed (duplicates included) are left out by position.
-      const failed = Number((await duck.one<{ n: string }>('SELECT count(*) AS n FROM checked WHERE __fail')).n);
-      const exclude = failed === 0 ? '' : ` WHERE "__mlp_k" NOT IN (SELECT ${ROW} FROM checked WHERE __fail)`;
+      // once, in checkRows: the rows they failed, and the duplicates, are left out by position.
+      const failed = Number((await duck.one<{ n: string }>('SELECT count(*) AS n FROM failed_src')).n);
+      const left = [...(failed > 0 ? ['SELECT __k FROM failed_src'] : []), ...(dupOnly > 0 ? ['SELECT __k FROM dup_only'] : [])];
+      const exclude = left.length === 0 ? '' : ` WHERE "__mlp_k" NOT IN (${left.join(' UNION ALL ')})`;
       written = await copyAccepted(`SELECT ${outputColumns} FROM (${typedRowsSql(plan, staged, await staged.rawRows(), ['"__mlp_k"'])})${exclude}`);
       await duck.run(`CREATE VIEW accepted AS SELECT * FROM read_parquet(${literal(acceptedFile)})`);
     }
@@ -131,27 +132,38 @@ export async function processFile(file: SourceFile, options: ProcessOptions): Pr
 const ROW = 'rowid + 1';
 
 /**
- * One pass over the input into `checked`: the typed row and, for failing
- * rows, `__src`, the source values (a lazy CSV: the quarantine needs no second
- * parse), or just the keys (a source cheap to scan again); and `__fail` (some
- * value check fails). Then `dup_<i>`: rows repeating key i (later
- * occurrences), found on hashes first so the exact comparison runs only on the
- * few rows whose hash repeats (none, usually). Duplicates are folded into `__fail`; returns the
- * number of them that passed every value check (`dup_only`: their source
- * values were not kept).
+ * The one pass that evaluates the checks, then the duplicate keys.
+ *
+ * - A lazy CSV (reading it again costs a full parse) goes into `checked`: the
+ *   typed row, `__fail` (some value check fails) and, for failing rows,
+ *   `__src`, the source values, so the quarantine needs no second parse.
+ * - A source cheap to scan again (Parquet, a staged table) keeps only its
+ *   failing rows, with their source values, in `failed_src(__k, …)`: the
+ *   accepted rows stream from the source later, so memory stays flat.
+ *
+ * Then `dup_<i>`: rows repeating key i (later occurrences), found on hashes
+ * first so the exact comparison runs only on the few rows whose hash repeats
+ * (none, usually), and `dup_only`: those that passed every value check (their
+ * source values were not kept). For a lazy CSV they are folded into `__fail`.
+ * Returns the number of `dup_only` rows.
  */
 async function checkRows(duck: Duck, plan: ValidationPlan, staged: StagedSource): Promise<number> {
-  let output: string[];
+  let keyRows: string;
   if (staged.keepRaw) {
     // A list, not a struct: a NULL list costs its row 16 bytes, a NULL struct a slot in every field.
     const kept = staged.columns.length > 0 ? `CASE WHEN __fail THEN [${staged.columns.map((_, j) => `"__s${j}"`).join(', ')}] END` : 'NULL::VARCHAR[]';
-    output = [...plan.columns.map((c) => ident(c.name)), ...plan.extra.map((c) => ident(c.name)), '__fail', `${kept} AS __src`];
+    const output = [...plan.columns.map((c) => ident(c.name)), ...plan.extra.map((c) => ident(c.name)), '__fail', `${kept} AS __src`];
+    await staged.read('checked', (relation) => checkedSql(plan, staged, relation, output));
+    keyRows = `(SELECT ${ROW} AS __k, * FROM checked)`;
   } else {
-    // Narrow: the keys and the verdict; the accepted rows stream from the source later. (Keeping the failing rows'
-    // source values here would cost a struct slot per field in every row: more memory than reading them again.)
-    output = [...new Set(plan.keys.flat())].map(ident).concat('__fail');
+    const source = await staged.rawRows();
+    const output = ['"__mlp_k" AS __k', ...staged.columns.map((c, j) => `"__s${j}" AS ${ident(c.name)}`)];
+    await staged.read('failed_src', () => `${checkedSql(plan, staged, source, output, ['"__mlp_k"'])} WHERE __fail`);
+    // The keys in their typed form, straight from the source: the scan reads and converts only the key columns.
+    const keyColumns = plan.columns.filter((c) => plan.keys.some((k) => k.includes(c.name)));
+    const raw = ['"__mlp_k" AS __k', ...keyColumns.map((c) => `${c.rawSql} AS ${c.raw}`)].join(', ');
+    keyRows = `(SELECT __k, ${keyColumns.map((c) => `${c.typedSql} AS ${ident(c.name)}`).join(', ') || 'NULL AS __none'} FROM (SELECT ${raw} FROM ${source}))`;
   }
-  await staged.read('checked', (relation) => checkedSql(plan, staged, relation, output));
   for (const [i, key] of plan.keys.entries()) {
     const cols = key.map((name) => {
       const spec = plan.columns.find((c) => c.name === name)?.spec;
@@ -162,7 +174,7 @@ async function checkRows(duck: Duck, plan: ValidationPlan, staged: StagedSource)
     const hash = `hash(${cols.join(', ')})`;
     // Hashes that repeat, by sorting them (a radix sort of integers costs about half a hash aggregate here).
     await duck.run(`CREATE TABLE dup_hash_${i} AS SELECT DISTINCT h FROM (
-      SELECT h, h = lag(h) OVER (ORDER BY h) AS same FROM (SELECT ${hash} AS h FROM checked WHERE ${present})) WHERE same`);
+      SELECT h, h = lag(h) OVER (ORDER BY h) AS same FROM (SELECT ${hash} AS h FROM ${keyRows} WHERE ${present})) WHERE same`);
     const repeated = Number((await duck.one<{ n: string }>(`SELECT count(*) AS n FROM dup_hash_${i}`)).n);
     if (repeated === 0) {
       // Every key is distinct (the usual case): no second look at the rows.
@@ -170,16 +182,17 @@ async function checkRows(duck: Duck, plan: ValidationPlan, staged: StagedSource)
       continue;
     }
     await duck.run(`CREATE TABLE dup_${i} AS SELECT __k FROM (
-      SELECT ${ROW} AS __k, row_number() OVER (PARTITION BY ${key.map(ident).join(', ')} ORDER BY rowid) AS rn FROM checked
+      SELECT __k, row_number() OVER (PARTITION BY ${key.map(ident).join(', ')} ORDER BY __k) AS rn FROM ${keyRows}
       WHERE ${present} AND ${hash} IN (SELECT h FROM dup_hash_${i}))
       WHERE rn > 1`);
   }
   if (plan.keys.length === 0) return 0;
   const dups = plan.keys.map((_, i) => `SELECT __k FROM dup_${i}`).join(' UNION ');
-  await duck.run(`CREATE TABLE dup_only AS SELECT ${ROW} AS __k FROM checked WHERE NOT __fail AND ${ROW} IN (${dups})`);
+  const failing = staged.keepRaw ? `SELECT ${ROW} FROM checked WHERE __fail` : 'SELECT __k FROM failed_src';
+  await duck.run(`CREATE TABLE dup_only AS SELECT __k FROM (${dups}) WHERE __k NOT IN (${failing})`);
   const n = Number((await duck.one<{ n: string }>('SELECT count(*) AS n FROM dup_only')).n);
   // Fold the (few) duplicates into __fail so "accepted" is a plain filter, not an anti-join per query.
-  if (n > 0) await duck.run(`UPDATE checked SET __fail = TRUE WHERE ${ROW} IN (SELECT __k FROM dup_only)`);
+  if (n > 0 && staged.keepRaw) await duck.run(`UPDATE checked SET __fail = TRUE WHERE ${ROW} IN (SELECT __k FROM dup_only)`);
   return n;
 }
 
@@ -194,8 +207,8 @@ function typedRowsSql(plan: ValidationPlan, staged: StagedSource, relation: stri
 }
 
 /** SQL of the typed, checked rows of `relation`: typedRowsSql plus `__fail`, selecting `output`. */
-function checkedSql(plan: ValidationPlan, staged: StagedSource, relation: string, output: string[]): string {
-  return `SELECT ${output.join(', ')} FROM (SELECT *, (${anyCheckFails(plan)}) AS __fail FROM (${typedRowsSql(plan, staged, relation)}))`;
+function checkedSql(plan: ValidationPlan, staged: StagedSource, relation: string, output: string[], pass: string[] = []): string {
+  return `SELECT ${output.join(', ')} FROM (SELECT *, (${anyCheckFails(plan)}) AS __fail FROM (${typedRowsSql(plan, staged, relation, pass)}))`;
 }
 
 /**
@@ -210,18 +223,15 @@ async function writeQuarantine(
   dupOnly: number,
   file: string,
 ): Promise<{ count: number; file: string; reasons: Partial<Record<QuarantineReasonCode, number>> }> {
-  // Source values of every quarantined row: kept by the typed pass (CSV), or read again (a table, a Parquet scan,
-  // and for a CSV only when duplicates passed every other check).
+  // Source values of every quarantined row: kept by the checking pass, read again only for duplicates that passed
+  // every other check.
   const names = staged.columns.map((c) => c.name);
   const reread = async (keys: string) =>
     `SELECT ${['"__mlp_k" AS __k', ...names.map(ident)].join(', ')} FROM ${await staged.rawRows()} WHERE "__mlp_k" IN (${keys})`;
-  let badSrc: string;
-  if (staged.keepRaw) {
-    badSrc = `SELECT ${[`${ROW} AS __k`, ...names.map((n, j) => `__src[${j + 1}] AS ${ident(n)}`)].join(', ')} FROM checked WHERE __src IS NOT NULL`;
-    if (dupOnly > 0) badSrc += ` UNION ALL BY NAME ${await reread('SELECT __k FROM dup_only')}`;
-  } else {
-    badSrc = await reread(`SELECT ${ROW} FROM checked WHERE __fail`);
-  }
+  let badSrc = staged.keepRaw
+    ? `SELECT ${[`${ROW} AS __k`, ...names.map((n, j) => `__src[${j + 1}] AS ${ident(n)}`)].join(', ')} FROM checked WHERE __src IS NOT NULL`
+    : 'SELECT * FROM failed_src';
+  if (dupOnly > 0) badSrc += ` UNION ALL BY NAME ${await reread('SELECT __k FROM dup_only')}`;
   await duck.run(`CREATE TABLE bad_src AS ${badSrc}`);
 
   const dupFlags = plan.keys.map((_, i) => `__dup_${i}`);
