@@ -10,6 +10,7 @@ import { replay, runs, train } from './commands/train';
 import { up } from './commands/up';
 import { drift } from './commands/drift';
 import { monitor } from './commands/monitor';
+import { alerts, monitorApply } from './commands/alerts';
 import { predict } from './commands/predict';
 import { batchPredict } from './commands/batch-predict';
 import { serving } from './commands/serving';
@@ -79,6 +80,10 @@ usage: mlp <command> [--json]
                                  jensenshannon, psi, kl, hellinger, anderson); files are .csv/.tsv/.parquet
   monitor <model>                latest drift window per feature (method, statistic, p-value, threshold), performance per
                                  version and arm against the holdout, the arm comparison (winner, confidence), active alerts
+  monitor apply <policy.yaml>    apply a model's monitoring policy: window, drift tests, performance floor, retraining schedule,
+                                 actions on drift/degradation (alert, retrain, rollback), canary rules, alert webhook
+  alerts [--model m] [--status active|resolved|all]
+                                 alerts, newest first: condition, status, webhook deliveries
   predict <model[@alias|:version]> --input <rows.json|rows.ndjson|rows.csv> [--grpc]
                                  predictions from the served model (JSON API, or V2 gRPC with --grpc)
   batch-predict <model[@alias|:version]> --input <file.csv|file.parquet|dataset[:version]> --output <file.parquet|file.csv>
@@ -88,6 +93,7 @@ usage: mlp <command> [--json]
   serving status                 loaded versions with aliases, memory and request rates; aliases not served and why
   deploy <model> --version <v> --strategy blue-green|canary|ab|shadow [--weight <percent>] [--auto] [--sticky-header x-mlp-key]
          [--sticky-field f] [--steps 10,25,50 --every <s>] [--min-requests n] [--max-error-rate x] [--max-p99-ms n]
+         [--spec rollout.yaml]  (a rollout spec: examples/deployments; flags win)
                                  start a rollout from the version the alias (production) holds: blue-green moves all traffic once the
                                  version is warm; canary moves --weight percent (by hand, --steps schedule, or --auto policy); ab
                                  splits sticky by a hash of the header/field; shadow mirrors --weight percent to it (telemetry only)
@@ -176,7 +182,12 @@ async function main(argv: string[]): Promise<void> {
       process.exit(await drift(rest, json));
       return;
     case 'monitor':
-      await monitor(rest, json);
+      if (rest[0] === 'apply') await monitorApply(rest.slice(1), json);
+      else await monitor(rest, json);
+      process.exit(0);
+      return;
+    case 'alerts':
+      await alerts(rest, json);
       process.exit(0);
       return;
     case 'replay':
