@@ -6,6 +6,7 @@ import { benchFeaturesOnline } from './features-online.bench';
 import { benchTraining } from './training.bench';
 import { benchDrift } from './drift.bench';
 import { benchServing } from './serving.bench';
+import { benchMonitoring } from './monitoring.bench';
 
 /** `npm run bench [-- <name>...]`: every bench prints figures against a baseline from the same run. */
 const benches: Record<string, () => Promise<void>> = {
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<void>> = {
   training: benchTraining,
   drift: benchDrift,
   serving: benchServing,
+  monitoring: benchMonitoring,
 };
 
 async function main(): Promise<void> {

@@ -20,6 +20,7 @@ export class CurrentWindow {
   id = '';
   readonly drift: DriftWindow;
   readonly summaries = new Map<string, ColumnSummary>();
+  private readonly row: Record<string, PredictionTelemetry['prediction'] | undefined> = {};
 
   constructor(
     readonly model: string,
@@ -50,9 +51,14 @@ export class CurrentWindow {
     }
     this.rows++;
     if (record.at > this.to) this.to = record.at;
-    const row: Record<string, PredictionTelemetry['prediction']> = { ...record.features, [PREDICTION_COLUMN]: record.prediction };
+    // One reused row object over the reference's columns: no allocation per record.
+    const row = this.row;
+    for (const [name, summary] of this.summaries) {
+      const v = name === PREDICTION_COLUMN ? record.prediction : record.features[name];
+      row[name] = v;
+      summary.add(v);
+    }
     this.drift.pushRow(row);
-    for (const [name, summary] of this.summaries) summary.add(row[name]);
   }
 
   /** Count windows close at their size; time windows when a later record arrives (endsBefore) or on flush. */
