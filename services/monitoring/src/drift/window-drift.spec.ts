@@ -58,17 +58,25 @@ describe('window drift', () => {
     expect(got.shareThreshold).toBe(0.4);
   });
 
-  it('past the exact limit, tests a bounded sample of the window and says so; its summary keeps exact count and mean', () => {
-    const prepared = prepareReference(reference(ref), { exactLimit: 1_000 });
-    const window = new CurrentWindow('churn', 1, { size: 100_000 }, prepared.drift, { maxCategories: 100 });
-    const xs = normals(50_000, 0);
-    fill(window, xs, [], []);
-    const got = windowDrift(window, 0.5);
-    expect(got.features[0]).toMatchObject({ name: 'amount', method: 'ks', approximation: { from: 'sample', sampleSize: 1_000 } });
-    const summary = window.summaries.get('amount')!.toJSON() as { count: number; mean: number; min: number };
-    expect(summary.count).toBe(50_000);
-    expect(summary.mean).toBeCloseTo(xs.reduce((s, x) => s + x, 0) / xs.length, 9);
-    expect(summary.min).toBe(Math.min(...xs));
-    expect(window.summaries.get('plan')!.toJSON()).toMatchObject({ count: 0, missing: 50_000 });
+  it('past the exact limit keeps memory bounded: KS stays exact (libs/ml counts per reference interval), Wasserstein comes from the grid within its error bound', () => {
+    const xs = normals(50_000, 0.05);
+    const exact = driftReport({ amount: ref.amount }, { amount: xs }, { features: { amount: { method: 'ks' } } }).features[0];
+    const exactW = driftReport({ amount: ref.amount }, { amount: xs }, { features: { amount: { method: 'wasserstein' } } }).features[0];
+    for (const method of ['ks', 'wasserstein'] as const) {
+      const prepared = prepareReference(reference(ref), { exactLimit: 1_000, features: { amount: { method } } });
+      const window = new CurrentWindow('churn', 1, { size: 100_000 }, prepared.drift, { maxCategories: 100 });
+      fill(window, xs, [], []);
+      const got = windowDrift(window, 0.5).features[0];
+      if (method === 'ks') expect(got).toEqual(exact);
+      else {
+        expect(got.approximation).toMatchObject({ from: 'grid' });
+        expect(Math.abs(got.statistic - exactW.statistic)).toBeLessThanOrEqual(got.approximation!.maxError!);
+      }
+      const summary = window.summaries.get('amount')!.toJSON() as { count: number; mean: number; min: number };
+      expect(summary.count).toBe(50_000);
+      expect(summary.mean).toBeCloseTo(xs.reduce((s, x) => s + x, 0) / xs.length, 9);
+      expect(summary.min).toBe(Math.min(...xs));
+      expect(window.summaries.get('plan')!.toJSON()).toMatchObject({ count: 0, missing: 50_000 });
+    }
   });
 });
