@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DeploymentView } from '@mlp/contracts';
+import { ValidationError, type DeploymentView } from '@mlp/contracts';
+import { repoRoot } from '@mlp/testing';
 import { UsageError } from '../api';
-import { formatDeployment, startRequest } from './deploy';
+import { formatDeployment, readSpec, startRequest } from './deploy';
 
 const values = (args: string[]) =>
   parseArgs({
@@ -10,7 +12,7 @@ const values = (args: string[]) =>
     options: {
       version: { type: 'string' }, strategy: { type: 'string' }, weight: { type: 'string' }, alias: { type: 'string' }, auto: { type: 'boolean' },
       'min-requests': { type: 'string' }, 'max-error-rate': { type: 'string' }, 'max-p99-ms': { type: 'string' }, steps: { type: 'string' }, every: { type: 'string' },
-      'sticky-header': { type: 'string' }, 'sticky-field': { type: 'string' }, reason: { type: 'string' },
+      'sticky-header': { type: 'string' }, 'sticky-field': { type: 'string' }, reason: { type: 'string' }, spec: { type: 'string' },
     },
   }).values;
 
@@ -23,6 +25,35 @@ describe('mlp deploy: request bodies', () => {
     expect(startRequest('churn', values(['--version', '2', '--strategy', 'canary', '--steps', '5,25,50', '--every', '600']))).toEqual({
       model: 'churn', version: 2, strategy: 'canary', schedule: { steps: [5, 25, 50], everySeconds: 600 },
     });
+  });
+
+  it('takes a rollout spec (the examples validate), with flags on top', () => {
+    const canary = readSpec(join(repoRoot, 'examples/deployments/canary.rollout.yaml'));
+    expect(startRequest('churn', values(['--version', '3', '--max-p99-ms', '80']), canary)).toEqual({
+      model: 'churn',
+      version: 3,
+      strategy: 'canary',
+      alias: 'production',
+      weight: 5,
+      schedule: { steps: [25, 50, 100], everySeconds: 600 },
+      auto: true,
+      policy: { minRequests: 500, maxErrorRate: 0.01, maxP99Ms: 80, metrics: [{ metric: 'accuracy', op: '>=', value: 0.85 }] },
+      sticky: { header: 'x-mlp-key' },
+      reason: 'weekly retrain',
+    });
+    const shadow = readSpec(join(repoRoot, 'examples/deployments/shadow.rollout.yaml'));
+    expect(startRequest('churn', values(['--version', '4', '--weight', '10']), shadow)).toMatchObject({ strategy: 'shadow', weight: 10 });
+    // A bad spec is reported field by field before anything is sent.
+    const err = (() => {
+      try {
+        startRequest('churn', values(['--version', '2', '--spec', 'bad.yaml']), { strategy: 'purple', policy: { maxErrorRate: 2 }, schedule: { steps: [50, 25], everySeconds: 60 } });
+      } catch (e) {
+        return e as ValidationError;
+      }
+    })();
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err!.message).toMatch(/^invalid bad.yaml: /);
+    expect(err!.details.map((d) => d.path).sort()).toEqual(['policy.maxErrorRate', 'schedule.steps', 'strategy']);
   });
 
   it('refuses flag combinations that cannot mean anything', () => {

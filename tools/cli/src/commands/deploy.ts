@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { DeploymentView } from '@mlp/contracts';
+import { parse as parseYaml } from 'yaml';
+import { parseOrThrow, startDeploymentSchema, type DeploymentView } from '@mlp/contracts';
 import { call, UsageError } from '../api';
 import { printJson, printTable } from '../output';
 
-const USAGE = `usage: mlp deploy <model> --version <v> --strategy blue-green|canary|ab|shadow [--weight <percent>] [--alias production]
+const USAGE = `usage: mlp deploy <model> --version <v> [--spec rollout.yaml] --strategy blue-green|canary|ab|shadow [--weight <percent>] [--alias production]
          [--auto [--min-requests n] [--max-error-rate x] [--max-p99-ms n]] [--steps 10,25,50 --every <seconds>]
          [--sticky-header x-mlp-key | --sticky-field <input>] [--reason text] [--json]
        mlp deploy shift <model> --weight <percent> [--reason text] [--json]
@@ -26,6 +28,7 @@ const options = {
   'sticky-header': { type: 'string' },
   'sticky-field': { type: 'string' },
   reason: { type: 'string' },
+  spec: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof options }>>['values'];
@@ -47,33 +50,61 @@ function num(values: Values, flag: keyof Values): number | undefined {
   return n;
 }
 
-/** The POST /deployments body for `mlp deploy <model> …`. */
-export function startRequest(model: string, values: Values): Record<string, unknown> {
-  if (values.version === undefined || values.strategy === undefined) throw new UsageError(`--version and --strategy are required\n${USAGE}`);
+/**
+ * The POST /deployments body for `mlp deploy <model> …`: a rollout spec
+ * (YAML: strategy, weight, alias, auto, policy, schedule, sticky; see
+ * examples/deployments) with the flags on top, validated here with the
+ * API's schema so a bad spec is reported field by field before any call.
+ */
+export function startRequest(model: string, values: Values, spec: Record<string, unknown> = {}): Record<string, unknown> {
+  if (values.version === undefined) throw new UsageError(`--version is required\n${USAGE}`);
+  if (values.strategy === undefined && spec.strategy === undefined) throw new UsageError(`--strategy (or strategy in --spec) is required\n${USAGE}`);
   if (values['sticky-header'] !== undefined && values['sticky-field'] !== undefined) throw new UsageError('give --sticky-header or --sticky-field, not both');
   const policy = Object.fromEntries(
     Object.entries({ minRequests: num(values, 'min-requests'), maxErrorRate: num(values, 'max-error-rate'), maxP99Ms: num(values, 'max-p99-ms') }).filter(([, v]) => v !== undefined),
   );
-  if (Object.keys(policy).length > 0 && !values.auto) throw new UsageError('--min-requests, --max-error-rate and --max-p99-ms tune --auto: add --auto');
+  if (Object.keys(policy).length > 0 && !values.auto && spec.auto !== true) throw new UsageError('--min-requests, --max-error-rate and --max-p99-ms tune --auto: add --auto');
   if ((values.steps === undefined) !== (values.every === undefined)) throw new UsageError('--steps and --every go together');
   const steps = values.steps?.split(',').map((s) => {
     const n = Number(s.trim());
     if (!Number.isInteger(n)) throw new UsageError(`--steps must be comma-separated percents, got '${values.steps}'`);
     return n;
   });
-  return {
+  const specPolicy = typeof spec.policy === 'object' && spec.policy !== null ? (spec.policy as Record<string, unknown>) : undefined;
+  const body = {
+    ...spec,
     model,
     version: num(values, 'version'),
-    strategy: values.strategy,
+    ...(values.strategy !== undefined ? { strategy: values.strategy } : {}),
     ...(values.weight !== undefined ? { weight: num(values, 'weight') } : {}),
     ...(values.alias !== undefined ? { alias: values.alias } : {}),
     ...(values.auto ? { auto: true } : {}),
-    ...(Object.keys(policy).length > 0 ? { policy } : {}),
+    ...(Object.keys(policy).length > 0 ? { policy: { ...specPolicy, ...policy } } : {}),
     ...(steps ? { schedule: { steps, everySeconds: num(values, 'every') } } : {}),
     ...(values['sticky-header'] !== undefined ? { sticky: { header: values['sticky-header'].toLowerCase() } } : {}),
     ...(values['sticky-field'] !== undefined ? { sticky: { field: values['sticky-field'] } } : {}),
     ...(values.reason !== undefined ? { reason: values.reason } : {}),
   };
+  parseOrThrow(startDeploymentSchema, body, values.spec ?? 'rollout');
+  return body;
+}
+
+/** A rollout spec file: a YAML (or JSON) mapping. */
+export function readSpec(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new UsageError(`${path} is not YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`${path} must be a mapping (strategy, weight, auto, policy, schedule, sticky)`);
+  return parsed as Record<string, unknown>;
 }
 
 /** The split in force and the history, as printed by `mlp deployments` and after each `mlp deploy`. */
@@ -145,7 +176,7 @@ export async function deploy(args: string[], json: boolean): Promise<void> {
       return print(await call<DeploymentView>('serving', 'POST', `/deployments/${enc(model)}/shift`, { ...body, weight: num(values, 'weight') }), json);
     default:
       if (positionals.length > 1) throw new UsageError(`unexpected '${positionals[1]}'\n${USAGE}`);
-      return print(await call<DeploymentView>('serving', 'POST', '/deployments', startRequest(first, values)), json);
+      return print(await call<DeploymentView>('serving', 'POST', '/deployments', startRequest(first, values, values.spec ? readSpec(values.spec) : {})), json);
   }
 }
 
