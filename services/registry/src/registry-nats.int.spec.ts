@@ -1,5 +1,3 @@
-import type { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import {
   IllegalStateError,
   NotFoundError,
@@ -11,9 +9,8 @@ import {
   type ModelVersionView,
   type RegisteredModelView,
 } from '@mlp/contracts';
-import { MLP_CLIENT, MessagingModule, type MlpClient } from '@mlp/messaging';
-import { startInProcessServices, type InProcessServices } from '@mlp/service-kit/testing';
-import { startNatsServer, type NatsServerHandle } from '@mlp/testing';
+import type { MlpClient } from '@mlp/messaging';
+import { startInProcessServicesOverNats, type InProcessServices, type InProcessServicesOverNats } from '@mlp/service-kit/testing';
 import { registryService } from './index';
 
 const hex = (c: string) => c.repeat(64);
@@ -71,28 +68,16 @@ async function seedRun(p: InProcessServices, runId: string, accuracy: number): P
 /** The registry's command and query handlers called over a real nats-server through MlpClient, as other services call them. */
 describe('registry over NATS (MlpClient round trips)', () => {
   jest.setTimeout(60_000);
-  let nats: NatsServerHandle;
-  let p: InProcessServices;
-  let context: INestApplicationContext;
+  let p: InProcessServicesOverNats;
   let client: MlpClient;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    p = await startInProcessServices([registryService], {
-      prefix: 'registry-nats',
-      env: { MLP_TRANSPORT: 'nats', NATS_URL: nats.url, MLP_AUTH: 'off' },
-      processEnv: () => ({ MLP_REGISTRY_AUTO_REGISTER: 'off' }),
-    });
-    context = await NestFactory.createApplicationContext(MessagingModule.forService('serving', { MLP_TRANSPORT: 'nats', NATS_URL: nats.url }), { logger: false });
-    client = context.get(MLP_CLIENT);
+    p = await startInProcessServicesOverNats([registryService], { prefix: 'registry-nats', caller: 'serving', processEnv: () => ({ MLP_REGISTRY_AUTO_REGISTER: 'off' }) });
+    client = p.client;
     await seedRun(p, 'run-nats-1', 0.91);
     await seedRun(p, 'run-nats-2', 0.93);
   });
-  afterAll(async () => {
-    await context?.close();
-    await p?.close();
-    await nats?.stop();
-  });
+  afterAll(async () => p?.close());
 
   it('creates a model, registers versions by hand, assigns and moves an alias, and reads it all back', async () => {
     const created = await client.send<RegisteredModelView>(subjects.cmd.registry.createModel, { name: 'churn', description: 'over nats', tags: { team: 'growth' } });

@@ -1,10 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { FsArtifactStore } from '@mlp/artifacts';
-import { envKey, serviceNames } from '@mlp/contracts';
+import { envKey, serviceNames, type ServiceName } from '@mlp/contracts';
 import { SqliteEventStore } from '@mlp/eventstore';
-import { freePort } from '@mlp/testing';
+import { MessagingModule, MLP_CLIENT, type MlpClient } from '@mlp/messaging';
+import { freePort, startNatsServer, type NatsServerHandle } from '@mlp/testing';
 import { baseConfigSchema, type BaseConfig } from '../config/service-config';
 import { loadConfig } from '../config/load-config';
 import { startService, type ServiceDefinition, type StartedService } from '../platform/start-service';
@@ -61,4 +64,46 @@ export async function startInProcessServices(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface InProcessServicesOverNats extends InProcessServices {
+  nats: NatsServerHandle;
+  /** Sends commands and queries over NATS as another service (`caller`) would. */
+  client: MlpClient;
+}
+
+/**
+ * The same services on a real nats-server started here (commands and queries
+ * over NATS, auth off), with an MlpClient of another service to call them;
+ * close() stops the client, the services and the server.
+ */
+export async function startInProcessServicesOverNats(
+  definitions: ServiceDefinition[],
+  options: { prefix: string; caller: ServiceName; env?: NodeJS.ProcessEnv; processEnv?: (dir: string) => Record<string, string> },
+): Promise<InProcessServicesOverNats> {
+  const nats = await startNatsServer();
+  let p: InProcessServices | undefined;
+  let context: INestApplicationContext | undefined;
+  try {
+    const messaging = { MLP_TRANSPORT: 'nats', NATS_URL: nats.url } as const;
+    p = await startInProcessServices(definitions, { ...options, env: { ...messaging, MLP_AUTH: 'off', ...options.env } });
+    context = await NestFactory.createApplicationContext(MessagingModule.forService(options.caller, messaging), { logger: false });
+    const inner = p;
+    const ctx = context;
+    return {
+      ...p,
+      nats,
+      client: context.get<MlpClient>(MLP_CLIENT),
+      async close() {
+        await ctx.close();
+        await inner.close();
+        await nats.stop();
+      },
+    };
+  } catch (err) {
+    await context?.close();
+    await p?.close();
+    await nats.stop();
+    throw err;
+  }
 }
