@@ -45,6 +45,20 @@ describe('deployments across two serving instances on one nats-server', () => {
       req.on('error', reject);
       req.end(JSON.stringify({ instances: [rows[0]] }));
     });
+  /** One more serving instance: its own home, port, event store connection and subscriptions. */
+  async function startInstance(): Promise<StartedService> {
+    const env = {
+      MLP_HOME: join(dir, `home-${instances.length}`),
+      LOG_LEVEL: 'silent',
+      MLP_AUTH: 'off',
+      MLP_TRANSPORT: 'nats',
+      NATS_URL: nats.url,
+      EVENTSTORE_URL: nats.url,
+      ARTIFACTS_URL: `file://${join(dir, 'artifacts')}`,
+      MLP_SERVING_PORT: String(await freePort()),
+    };
+    return startService(servingService, { env });
+  }
   const loadedOn = (s: StartedService, version: number) => s.app.get(ServingRuntime).models.list().some((v) => v.loaded.version === version && !v.retiring);
 
   beforeAll(async () => {
@@ -55,25 +69,12 @@ describe('deployments across two serving instances on one nats-server', () => {
       saved[k] = process.env[k];
       process.env[k] = v;
     }
-    const artifactsUrl = `file://${join(dir, 'artifacts')}`;
     store = await createEventStore(nats.url);
-    const artifacts = createArtifactStore(artifactsUrl);
+    const artifacts = createArtifactStore(`file://${join(dir, 'artifacts')}`);
     await registerVersion(store, 'churn', 1, await storeTinyModel(artifacts, { epochs: 5 }));
     await registerVersion(store, 'churn', 2, await storeTinyModel(artifacts, { epochs: 40, seed: 2 }));
     await assignAlias(store, 'churn', 'production', 1);
-    for (let i = 0; i < 2; i++) {
-      const env = {
-        MLP_HOME: join(dir, `home-${i}`),
-        LOG_LEVEL: 'silent',
-        MLP_AUTH: 'off',
-        MLP_TRANSPORT: 'nats',
-        NATS_URL: nats.url,
-        EVENTSTORE_URL: nats.url,
-        ARTIFACTS_URL: artifactsUrl,
-        MLP_SERVING_PORT: String(await freePort()),
-      };
-      instances.push(await startService(servingService, { env }));
-    }
+    for (let i = 0; i < 2; i++) instances.push(await startInstance());
     context = await NestFactory.createApplicationContext(MessagingModule.forService('registry', { MLP_TRANSPORT: 'nats', NATS_URL: nats.url }), { logger: false });
     client = context.get(MLP_CLIENT);
     for (const s of instances) await eventually(async () => loadedOn(s, 1) && (await predictAt(s.url, 'warm')).status === 200, 60_000, `instance ${s.url} serving`);
@@ -118,6 +119,12 @@ describe('deployments across two serving instances on one nats-server', () => {
     const share = arms.filter((v) => v === '2').length / arms.length;
     expect(share).toBeGreaterThan(0.35);
     expect(share).toBeLessThan(0.65);
+
+    // An instance started during the rollout reads it from the log before it reports ready: from then on it agrees.
+    const third = await startInstance();
+    instances.push(third);
+    await eventually(async () => (await fetch(`${third.url}/v2/health/ready`, { headers: { connection: 'close' } })).ok, 60_000, 'third instance ready');
+    for (const [i, key] of keys.slice(0, 60).entries()) expect({ key, version: (await predictAt(third.url, key)).version }).toEqual({ key, version: arms[i] });
 
     // The query over NATS and GET on each instance tell the same split and history.
     const viaNats = await client.send<DeploymentView>(subjects.qry.serving.getDeployment, { model: 'churn' });
