@@ -213,7 +213,7 @@ def shared(values):
     return name
 
 
-def case(cid, ref, cur, numerical, note):
+def case(cid, ref, cur, numerical, note, stored=None):
     ref_in, cur_in = ref, cur
     ref = list(ref)
     cur = list(cur)
@@ -223,11 +223,30 @@ def case(cid, ref, cur, numerical, note):
     thr = DEFAULT_THRESHOLDS[d]
     return {
         'id': cid, 'note': note, 'kind': 'numeric' if numerical else 'categorical',
-        'reference': shared(ref_in), 'current': shared(cur_in),
+        'reference': stored[0] if stored else shared(ref_in), 'current': stored[1] if stored else shared(cur_in),
         'methods': methods,
         'default': {'method': d, 'threshold': thr,
                     'drifted': bool(drifted(d, exp['statistic'], exp['pValue'], thr))},
     }
+
+
+def weyl_normal(n, s1, s2, mean=0.0, sd=1.0, lognormal=False):
+    """Normal (or lognormal) values by Box-Muller on two Weyl sequences: a formula, so the
+    spec rebuilds the same values from these parameters instead of storing 150 000 numbers."""
+    a1 = (math.sqrt(5.0) - 1.0) / 2.0
+    a2 = math.sqrt(2.0) - 1.0
+    out = []
+    for i in range(n):
+        u = max(((i + 0.5) * a1 + s1) % 1.0, 2.0 ** -53)
+        v = ((i + 0.5) * a2 + s2) % 1.0
+        x = mean + sd * (math.sqrt(-2.0 * math.log(u)) * math.cos(2.0 * math.pi * v))
+        out.append(math.exp(x) if lognormal else x)
+    return out
+
+
+def generated_case(cid, ref_spec, cur_spec, note):
+    """A numeric case whose samples are weyl_normal(**spec), stored as their parameters."""
+    return case(cid, weyl_normal(**ref_spec), weyl_normal(**cur_spec), True, note, ({'weyl': ref_spec}, {'weyl': cur_spec}))
 
 
 def r4(a):
@@ -265,6 +284,11 @@ def main():
     cases.append(case('num-large-shift', r4(rng.normal(10, 3, 3000)), r4(rng.normal(11, 3.5, 2000)), True, 'drift, 3000 vs 2000'))
     cases.append(case('num-large-skew', r4(rng.lognormal(0, 1, 2500)), r4(rng.lognormal(0.1, 1.1, 1800)), True, 'skewed, empty histogram bins'))
     cases.append(case('num-constant-ref', [3.0] * 1200, r4(rng.normal(3, 0.5, 900)), True, 'constant reference: std floor 0.001'))
+    # --- windows above 100 000 values: Wasserstein from the grid (within its stated bound), the rest exact
+    cases.append(generated_case('window-150k', {'n': 5000, 's1': 0.1, 's2': 0.7, 'mean': 10.0, 'sd': 2.0},
+                                {'n': 150000, 's1': 0.35, 's2': 0.2, 'mean': 10.1, 'sd': 2.1}, '5000 vs 150 000 normals'))
+    cases.append(generated_case('window-150k-lognormal', {'n': 4000, 's1': 0.6, 's2': 0.3, 'lognormal': True},
+                                {'n': 150000, 's1': 0.05, 's2': 0.9, 'mean': 0.03, 'lognormal': True}, '4000 vs 150 000 lognormals'))
     # --- categorical
     cats = ['a', 'b', 'c', 'd']
     cases.append(case('cat-small', rng.choice(cats, 300, p=[0.4, 0.3, 0.2, 0.1]).tolist(), rng.choice(cats, 200, p=[0.35, 0.3, 0.2, 0.15]).tolist(), False, 'chi-squared'))

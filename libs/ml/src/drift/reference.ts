@@ -21,7 +21,7 @@ import {
   type PreparedFeature,
 } from './report';
 import { KsAgainstReference, sortedCopy } from './ks';
-import { histogramCounts, jensenShannon, klDivergence, psi, sturgesEdges, type BinnedShares } from './stats';
+import { hellingerBinned, histogramCounts, jensenShannon, klDivergence, psi, sturgesEdges, type BinnedShares } from './stats';
 import { isCodes, type CategoricalArray, type DriftColumn, type NumericArray, type PairCounts } from './types';
 import { addToGrid, createGrid, normedFromGrids, wassersteinReference, type NumericGrid } from './wasserstein';
 
@@ -34,14 +34,17 @@ import { addToGrid, createGrid, normedFromGrids, wassersteinReference, type Nume
  * 100 000): until then its report is exactly driftReport's on the same values. Past
  * the limit it keeps, in memory that no longer grows:
  * - a grid over the reference's range (65 536 buckets of count and sum, plus
- *   exact tails), from which Wasserstein is computed with a guaranteed error bound
- *   and JS/PSI/KL on Sturges bins (bucket means placed in the bins);
+ *   4096-bucket tails over two range widths each side and exact far tails), from which
+ *   Wasserstein is computed with a guaranteed error bound and JS/PSI/KL on Sturges bins
+ *   (bucket means placed in the bins; ~1e-5 from scipy in the spec);
  * - exact value counts while the reference and window together hold <= 32 distinct
  *   values (chi-squared, Z, and the value-share binning of JS/PSI/KL stay exact);
  * - for KS (configured, or the default for a reference of <= 1000 rows): counts per
  *   interval of the reference's distinct values, which give scipy's D and p exactly;
- * - a seeded uniform reservoir of `exactLimit` values for Anderson–Darling and
- *   Hellinger (and the count tests on many-valued numeric columns).
+ * - Hellinger on the grid as well, its Sturges bin count taken with every window value
+ *   distinct (log2 of the distinct count decides it, so ties rarely change it);
+ * - a seeded uniform reservoir of `exactLimit` values for Anderson–Darling (and the
+ *   count tests on many-valued numeric columns), for configured methods only.
  * Each such feature carries `approximation`. Categorical columns are exact counts.
  */
 
@@ -199,7 +202,7 @@ class NumericWindowColumn {
   ks: KsAgainstReference | null = null;
   private readonly one = new Float64Array(1);
 
-  /** Past the limit the kept values become a uniform reservoir only for configured methods that may need one (not KS or Wasserstein). */
+  /** Past the limit the kept values become a uniform reservoir only for configured methods that may need one (not KS, Wasserstein or Hellinger). */
   readonly sampling: boolean;
 
   constructor(
@@ -208,7 +211,7 @@ class NumericWindowColumn {
     private readonly rng: SeededRng,
   ) {
     const m = ref.options.method;
-    this.sampling = m !== undefined && m !== 'ks' && m !== 'wasserstein';
+    this.sampling = m !== undefined && m !== 'ks' && m !== 'wasserstein' && m !== 'hellinger';
   }
 
   add(x: number): void {
@@ -383,6 +386,14 @@ export class DriftWindow {
         const d = normedFromGrids(f.cache.wasserstein, grid, Infinity);
         return { statistic: d.statistic, pValue: null, approximation: { from: 'grid', maxError: d.maxError ?? 0 } };
       }
+      if (m === 'hellinger') {
+        // Sturges bins over the distinct values of both samples: the window's counted as all distinct past the limit
+        const sorted = (f.cache.sorted ??= sortedCopy(f.values));
+        let distinct = 0;
+        for (let k = 0; k < sorted.length; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) distinct++;
+        const edges = sturgesEdges(Math.min(f.summary.min, grid.min), Math.max(f.summary.max, grid.max), distinct + grid.n, false);
+        return { statistic: hellingerBinned(histogramCounts(f.values, edges), gridBinCounts(grid, edges), edges), pValue: null, approximation: { from: 'grid' } };
+      }
       if (shareMethod && referenceUniqueAbove20(f.values, f.cache)) {
         const shares = gridSturgesShares(f.values, f.summary, grid);
         const statistic = m === 'jensenshannon' ? jensenShannon(shares) : m === 'psi' ? psi(shares) : klDivergence(shares);
@@ -399,9 +410,14 @@ export class DriftWindow {
  * the bin of the bucket's mean, each tail's to the bin of the tail's mean.
  */
 function gridSturgesShares(reference: NumericArray, rs: NumericSummary, g: NumericGrid): BinnedShares {
-  const min = Math.min(rs.min, g.min);
-  const max = Math.max(rs.max, g.max);
-  const edges = sturgesEdges(min, max, reference.length + g.n, false);
+  const edges = sturgesEdges(Math.min(rs.min, g.min), Math.max(rs.max, g.max), reference.length + g.n, false);
+  return sharesOf(histogramCounts(reference, edges), reference.length, gridBinCounts(g, edges), g.n);
+}
+
+/** The window's counts per bin of `edges` (which span its range): each grid bucket and tail bucket at its mean. */
+function gridBinCounts(g: NumericGrid, edges: Float64Array): Float64Array {
+  const min = edges[0];
+  const max = edges[edges.length - 1];
   const counts = new Float64Array(edges.length - 1);
   const last = edges.length - 1;
   const place = (x: number, n: number) => {
@@ -415,11 +431,30 @@ function gridSturgesShares(reference: NumericArray, rs: NumericSummary, g: Numer
     }
     counts[lo] += n;
   };
-  if (g.below > 0) place(g.lo - g.belowSum / g.below, g.below);
-  if (g.above > 0) place(g.hi + g.aboveSum / g.above, g.above);
+  // the tails: their detailed buckets, and the rest (beyond TAIL_SPAN ranges) at its mean
+  let farBelow = g.below;
+  let farBelowSum = g.belowSum;
+  let farAbove = g.above;
+  let farAboveSum = g.aboveSum;
+  for (let t = 0; t < g.belowCs.length / 2; t++) {
+    const cb = g.belowCs[2 * t];
+    if (cb > 0) {
+      place(g.lo - g.belowCs[2 * t + 1] / cb, cb);
+      farBelow -= cb;
+      farBelowSum -= g.belowCs[2 * t + 1];
+    }
+    const ca = g.aboveCs[2 * t];
+    if (ca > 0) {
+      place(g.hi + g.aboveCs[2 * t + 1] / ca, ca);
+      farAbove -= ca;
+      farAboveSum -= g.aboveCs[2 * t + 1];
+    }
+  }
+  if (farBelow > 0) place(g.lo - farBelowSum / farBelow, farBelow);
+  if (farAbove > 0) place(g.hi + farAboveSum / farAbove, farAbove);
   for (let b = 0; b < g.buckets; b++) {
     const c = g.cs[2 * b];
     if (c > 0) place(Math.min(Math.max(g.lo + g.cs[2 * b + 1] / c, min), max), c);
   }
-  return sharesOf(histogramCounts(reference, edges), reference.length, counts, g.n);
+  return counts;
 }

@@ -230,8 +230,13 @@ export function hellingerCounts(c: PairCounts): number {
  */
 export function hellingerNumeric(reference: NumericArray, current: NumericArray, uniqueCount: number, min: number, max: number): number {
   const edges = sturgesEdges(min, max, uniqueCount, false);
-  const h1 = densities(histogramCounts(reference, edges), edges);
-  const h2 = densities(histogramCounts(current, edges), edges);
+  return hellingerBinned(histogramCounts(reference, edges), histogramCounts(current, edges), edges);
+}
+
+/** The numeric Hellinger distance from both samples' counts over `edges`. */
+export function hellingerBinned(reference: Float64Array, current: Float64Array, edges: Float64Array): number {
+  const h1 = densities(reference, edges);
+  const h2 = densities(current, edges);
   const binWidth = (edges[edges.length - 1] - edges[0]) / (edges.length - 1);
   let bc = 0;
   for (let i = 0; i < h1.length; i++) bc += Math.sqrt(h1[i] * h2[i]) * binWidth;

@@ -48,12 +48,22 @@ export interface NumericGrid {
   above: number;
   /** Σ (x - hi) over the values above hi. */
   aboveSum: number;
+  /**
+   * The tails in more detail, for binning (not needed by Wasserstein): TAIL_BUCKETS
+   * (count, Σ distance to the range) each below lo and above hi, over TAIL_SPAN range
+   * widths; values farther out are only in below/above.
+   */
+  readonly belowCs: Float64Array;
+  readonly aboveCs: Float64Array;
   /** Finite values' min, max and sum, NaN/±Infinity skipped and counted. */
   min: number;
   max: number;
   sum: number;
   nonFinite: number;
 }
+
+export const TAIL_BUCKETS = 4096;
+export const TAIL_SPAN = 2;
 
 export function createGrid(lo: number, hi: number, buckets = GRID_BUCKETS): NumericGrid {
   const width = hi - lo;
@@ -69,6 +79,8 @@ export function createGrid(lo: number, hi: number, buckets = GRID_BUCKETS): Nume
     belowSum: 0,
     above: 0,
     aboveSum: 0,
+    belowCs: new Float64Array(width > 0 ? 2 * TAIL_BUCKETS : 0),
+    aboveCs: new Float64Array(width > 0 ? 2 * TAIL_BUCKETS : 0),
     min: Infinity,
     max: -Infinity,
     sum: 0,
@@ -78,8 +90,9 @@ export function createGrid(lo: number, hi: number, buckets = GRID_BUCKETS): Nume
 
 /** Counts `values` into the grid in one pass; returns Σ (x - mean)² over the finite values (for the reference's std). */
 export function addToGrid(g: NumericGrid, values: NumericArray, mean = 0): number {
-  const { lo, hi, scale, cs } = g;
+  const { lo, hi, scale, cs, belowCs, aboveCs } = g;
   const last = g.buckets - 1;
+  const tailScale = belowCs.length > 0 ? scale * (TAIL_BUCKETS / (TAIL_SPAN * g.buckets)) : 0;
   let { n, below, belowSum, above, aboveSum, min, max, sum, nonFinite } = g;
   let ssd = 0;
   for (let i = 0; i < values.length; i++) {
@@ -98,11 +111,21 @@ export function addToGrid(g: NumericGrid, values: NumericArray, mean = 0): numbe
     if (r < 0) {
       below++;
       belowSum -= r;
+      const t = (-r * tailScale) | 0;
+      if (t < TAIL_BUCKETS && tailScale > 0) {
+        belowCs[2 * t] += 1;
+        belowCs[2 * t + 1] -= r;
+      }
       continue;
     }
     if (x > hi) {
       above++;
       aboveSum += x - hi;
+      const t = ((x - hi) * tailScale) | 0;
+      if (t < TAIL_BUCKETS && tailScale > 0) {
+        aboveCs[2 * t] += 1;
+        aboveCs[2 * t + 1] += x - hi;
+      }
       continue;
     }
     let k = (r * scale) | 0;
