@@ -38,7 +38,7 @@ describe('mlp monitor apply, mlp alerts', () => {
     writeFileSync(file, POLICY);
     const first = await mlp(['monitor', 'apply', file], cli.env);
     expect(first.stderr).toBe('');
-    expect(first.stdout).toMatch(/^applied: policy for churn \(sha256 [0-9a-f]{12}\)\n  on drift: alert; on degraded: nothing\n  alerts to http:\/\/127\.0\.0\.1:9\n$/);
+    expect(first.stdout).toMatch(/^applied: policy for churn \(sha256 [0-9a-f]{12}\)\n {2}on drift: alert; on degraded: nothing\n {2}alerts to http:\/\/127\.0\.0\.1:9\n$/);
     const again = await mlp(['monitor', 'apply', file, '--json'], cli.env);
     expect(JSON.parse(again.stdout)).toMatchObject({ model: 'churn', changed: false });
 

@@ -50,7 +50,7 @@ export class HealthService implements OnApplicationBootstrap, OnModuleDestroy {
     metrics: HttpMetrics,
   ) {
     // Monitoring's own /metrics carries the lag, so Prometheus can alert on it (deploy/prometheus/rules).
-    const health = this;
+    const lagOf = () => this.processManagers();
     const eventStore = this.store;
     new Gauge({
       name: 'mlp_event_store_head_position',
@@ -66,7 +66,7 @@ export class HealthService implements OnApplicationBootstrap, OnModuleDestroy {
       labelNames: ['manager'],
       registers: [metrics.registry],
       async collect() {
-        const lag = await health.processManagers();
+        const lag = await lagOf();
         for (const m of lag.managers) if (m.lag !== null) this.set({ manager: m.name }, m.lag);
       },
     });
