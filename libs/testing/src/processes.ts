@@ -88,3 +88,15 @@ export function runMlp(args: string[], env: NodeJS.ProcessEnv): Promise<MlpRun> 
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
+
+/** Sets `vars` on process.env (settings a service reads from there); the returned function restores what was there. */
+export function overrideEnv(vars: Record<string, string>): () => void {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  return () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}

@@ -9,7 +9,7 @@ import { subjects, type DeploymentView } from '@mlp/contracts';
 import { createEventStore, type EventStore } from '@mlp/eventstore';
 import { MLP_CLIENT, MessagingModule, type MlpClient } from '@mlp/messaging';
 import { startService, type StartedService } from '@mlp/service-kit';
-import { eventually, freePort, startNatsServer, type NatsServerHandle } from '@mlp/testing';
+import { eventually, freePort, overrideEnv, startNatsServer, type NatsServerHandle } from '@mlp/testing';
 import { servingService } from '../index';
 import { ServingRuntime } from '../serving-runtime';
 import { assignAlias, churnRows, registerVersion, storeTinyModel } from '../testing/model.fixture';
@@ -32,7 +32,7 @@ describe('deployments across two serving instances on one nats-server', () => {
   let context: INestApplicationContext;
   let client: MlpClient;
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-  const saved: Record<string, string | undefined> = {};
+  let restoreEnv = () => undefined as void;
   const { rows } = churnRows(4, 3);
 
   const predictAt = (base: string, key: string): Promise<{ status: number; version: string }> =>
@@ -64,11 +64,7 @@ describe('deployments across two serving instances on one nats-server', () => {
   beforeAll(async () => {
     nats = await startNatsServer();
     dir = mkdtempSync(join(tmpdir(), 'mlp-deployments-nats-'));
-    const processEnv = { MLP_SERVING_GRPC_PORT: '-1', MLP_SERVING_TELEMETRY: 'off', MLP_SERVING_MAX_LATENCY_MS: '1' };
-    for (const [k, v] of Object.entries(processEnv)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
+    restoreEnv = overrideEnv({ MLP_SERVING_GRPC_PORT: '-1', MLP_SERVING_TELEMETRY: 'off', MLP_SERVING_MAX_LATENCY_MS: '1' });
     store = await createEventStore(nats.url);
     const artifacts = createArtifactStore(`file://${join(dir, 'artifacts')}`);
     await registerVersion(store, 'churn', 1, await storeTinyModel(artifacts, { epochs: 5 }));
@@ -87,10 +83,7 @@ describe('deployments across two serving instances on one nats-server', () => {
     instances = [];
     await store?.close();
     await nats?.stop();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
