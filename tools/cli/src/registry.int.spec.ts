@@ -1,21 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { penguinsSpec } from '@mlp/testing';
 import { mlp, startCliPlatform, type CliPlatform, type MlpRun } from './cli-platform.fixture';
 
-const SPEC = (seed: number, min: number) => `experiment: penguins
-task: multiclass
-data: {dataset: {name: penguins}, label: species, sensitive: [sex]}
-preprocessing:
-  - {impute: median, columns: numeric}
-  - {impute: most_frequent, columns: categorical}
-  - {scale: standard, columns: numeric}
-  - {encode: onehot, columns: categorical}
-split: {method: stratified, test: 0.25}
-model: {type: mlp, layers: [8], epochs: 25, batchSize: 32, learningRate: 0.02}
-seed: ${seed}
-evaluation: {baseline: naive, gate: {accuracy: {min: ${min}}}}
-`;
+const SPEC = (seed: number, min: number) => penguinsSpec({ sensitive: true, seed, evaluation: `{baseline: naive, gate: {accuracy: {min: ${min}}}}` });
 
 /** `--json` prints exactly one JSON document. */
 function doc<T>(r: MlpRun): T {
