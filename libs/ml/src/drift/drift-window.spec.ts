@@ -141,6 +141,29 @@ describe('DriftWindow past its exact limit (bounded memory)', () => {
   });
 });
 
+describe('DriftWindow categories unseen in the reference', () => {
+  it('keeps maxUnseenCategories of them and counts the rest as one, which leaves JS, Hellinger and chi-squared unchanged', () => {
+    const reference = { plan: pick(3000, plans) };
+    const unseen = Array.from({ length: 40 }, (_, i) => `new${i}`);
+    const current = { plan: [...pick(5000, plans), ...pick(2000, unseen)] };
+    for (const method of ['jensenshannon', 'hellinger', 'chisquare', 'psi'] as const) {
+      const prepared = DriftReference.build(reference, { maxUnseenCategories: 5, features: { plan: { method } } });
+      const w = feed(prepared, current, 7000, 333);
+      const f = w.report().features[0];
+      const exact = driftReport(reference, current, { features: { plan: { method } } }).features[0];
+      expect(f.approximation).toEqual({ from: 'capped' });
+      if (method === 'psi') expect(f.statistic).not.toBe(exact.statistic);
+      else if (method === 'chisquare') expect([f.statistic, f.pValue]).toEqual([Infinity, 0]);
+      else expect(f.statistic).toBeCloseTo(exact.statistic, 12);
+    }
+    const rows = DriftReference.build(reference, { maxUnseenCategories: 5 }).window();
+    for (const plan of current.plan) rows.pushRow({ plan });
+    expect(rows.report().features[0].approximation).toEqual({ from: 'capped' });
+    // within the cap the counts are exact
+    expect(feed(DriftReference.build(reference), current, 7000, 1000).report()).toEqual(driftReport(reference, current));
+  });
+});
+
 describe('grid Wasserstein', () => {
   const exact = (u: Float64Array, v: Float64Array) => wassersteinSorted(Float64Array.from(u).sort(), Float64Array.from(v).sort());
   const cases: [string, Float64Array, Float64Array][] = [

@@ -55,7 +55,16 @@ export interface DriftReferenceOptions extends DriftReportOptions {
   exactLimit?: number;
   /** Seed of the windows' reservoirs (default 1). */
   seed?: number;
+  /**
+   * Per categorical column, distinct values a window keeps that the reference never had
+   * (default 10 000); more are counted together under OTHER_CATEGORIES, and the
+   * feature's statistic is marked `approximation: {from: 'capped'}`.
+   */
+  maxUnseenCategories?: number;
 }
+
+/** The key under which a window counts the unseen categories past maxUnseenCategories. */
+export const OTHER_CATEGORIES = '\u0000other';
 
 type ReferenceFeature =
   | { name: string; kind: 'numeric'; values: NumericArray; summary: NumericSummary; cache: NumericReferenceCache; options: FeatureOptions }
@@ -165,7 +174,7 @@ export class DriftReference {
 
   /** An empty window to feed chunk by chunk. */
   window(): DriftWindow {
-    return new DriftWindow(this, this.options.exactLimit ?? 100_000, this.options.seed ?? 1);
+    return new DriftWindow(this, this.options.exactLimit ?? 100_000, this.options.seed ?? 1, this.options.maxUnseenCategories ?? 10_000);
   }
 
   /** @internal */
@@ -305,11 +314,14 @@ export class DriftWindow {
   rows = 0;
   private readonly numeric = new Map<string, NumericWindowColumn>();
   private readonly categorical = new Map<string, Map<string, number>>();
+  /** Categorical columns that had unseen categories lumped under OTHER_CATEGORIES. */
+  private readonly capped = new Set<string>();
 
   constructor(
     private readonly reference: DriftReference,
     readonly exactLimit: number,
     seed: number,
+    private readonly maxUnseen = 10_000,
   ) {
     reference.columns.forEach((name, i) => {
       const f = reference.feature(name);
@@ -333,8 +345,24 @@ export class DriftWindow {
       if (!isNumericData(values)) throw new DriftInputError(`column '${name}' is numeric in the reference but holds strings or codes in the chunk`, name);
       col.addAll(values);
     }
-    for (const [name, counts] of this.categorical) categoryCounts(chunk[name] as CategoricalArray, counts);
+    for (const [name, counts] of this.categorical) {
+      categoryCounts(chunk[name] as CategoricalArray, counts);
+      this.capUnseen(name, counts);
+    }
     this.rows += Math.max(rows, 0);
+  }
+
+  /** Keeps at most maxUnseen categories the reference never had; the others are counted under OTHER_CATEGORIES. */
+  private capUnseen(name: string, counts: Map<string, number>): void {
+    const known = (this.reference.feature(name) as ReferenceFeature & { kind: 'categorical' }).counts;
+    if (counts.size <= known.size + this.maxUnseen) return;
+    let unseen = 0;
+    for (const [key, n] of counts) {
+      if (known.has(key) || key === OTHER_CATEGORIES || ++unseen <= this.maxUnseen) continue;
+      counts.delete(key);
+      counts.set(OTHER_CATEGORIES, (counts.get(OTHER_CATEGORIES) ?? 0) + n);
+      this.capped.add(name);
+    }
   }
 
   /** One row: a missing, non-numeric or non-finite value of a numeric column is a missing value, as null/undefined of a categorical one. */
@@ -345,7 +373,9 @@ export class DriftWindow {
     }
     for (const [name, counts] of this.categorical) {
       const v = row[name];
-      if (v !== null && v !== undefined && !(typeof v === 'number' && v !== v)) counts.set(String(v), (counts.get(String(v)) ?? 0) + 1);
+      if (v === null || v === undefined || (typeof v === 'number' && v !== v)) continue;
+      counts.set(String(v), (counts.get(String(v)) ?? 0) + 1);
+      this.capUnseen(name, counts);
     }
     this.rows++;
   }
@@ -363,7 +393,11 @@ export class DriftWindow {
 
   private feature(name: string): FeatureDrift {
     const f = this.reference.feature(name);
-    if (f.kind === 'categorical') return this.reference.decide(f, { kind: 'categorical', counts: pairCountsOf(f.counts, this.categorical.get(name) as Map<string, number>) });
+    if (f.kind === 'categorical') {
+      const p = { kind: 'categorical' as const, counts: pairCountsOf(f.counts, this.categorical.get(name) as Map<string, number>) };
+      if (!this.capped.has(name)) return this.reference.decide(f, p);
+      return this.reference.decide(f, p, undefined, (m) => ({ ...featureStatistic(p, m), approximation: { from: 'capped' } }));
+    }
     const col = this.numeric.get(name) as NumericWindowColumn;
     if (col.grid === null) return this.reference.decide(f, prepareNumeric(name, f.values, f.summary, col.kept(), f.cache));
     const p = prepareNumeric(name, f.values, f.summary, col.kept(), f.cache, false);

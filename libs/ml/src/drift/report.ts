@@ -97,11 +97,13 @@ export interface FeatureDrift {
 
 /**
  * `grid`: from the window's bucket counts (Wasserstein: |statistic - exact| <= maxError;
- * JS/PSI/KL: Sturges bins filled by bucket means). `sample`: the test ran on a uniform
- * sample of `sampleSize` of the window's values.
+ * JS/PSI/KL/Hellinger: Sturges bins filled by bucket means). `sample`: the test ran on a
+ * uniform sample of `sampleSize` of the window's values. `capped`: the window's categories
+ * unseen in the reference past maxUnseenCategories were counted as one (JS, Hellinger and
+ * chi-squared do not change; PSI and KL do).
  */
 export interface Approximation {
-  from: 'grid' | 'sample';
+  from: 'grid' | 'sample' | 'capped';
   maxError?: number;
   sampleSize?: number;
 }
