@@ -167,7 +167,15 @@ describe('monitoring core on NATS JetStream', () => {
     await feedback(prod.map((x) => label(x.p.requestId, x.label)));
     await feedback(canary.slice(100).map((c) => label(c.p.requestId, c.label)));
 
-    const evaluated = (await monitorEvents('PerformanceEvaluated', 2)).map((e) => e.data as EventData<'PerformanceEvaluated'>);
+    // Sliding windows of 500 labels moving by 100: five evaluations per arm, the last one over all 500.
+    const evaluated = (await monitorEvents('PerformanceEvaluated', 10)).map((e) => e.data as EventData<'PerformanceEvaluated'>);
+    expect(evaluated.filter((d) => d.arm === 'canary').map((d) => [d.seq, d.labelled, d.correct])).toEqual([
+      [100, 100, 100],
+      [200, 200, 200],
+      [300, 300, 300],
+      [400, 400, 400],
+      [500, 500, 400],
+    ]);
     const byArm = Object.fromEntries(evaluated.map((d) => [d.arm, d]));
     expect(byArm.production).toMatchObject({ version: 1, labelled: 500, correct: 430, seq: 500, reference: { accuracy: 0.9 } });
     expect(byArm.production.metrics.accuracy).toBeCloseTo(0.86, 12);
@@ -177,7 +185,10 @@ describe('monitoring core on NATS JetStream', () => {
     expect((await store.readStream(streams.monitor('churn'))).filter((e) => e.type === 'PerformanceDegraded')).toHaveLength(1);
 
     const canaryHistory = await client.send<{ points: { arm: string; degraded: string | null }[] }>(subjects.qry.monitoring.performanceHistory, { model: 'churn', arm: 'canary' });
-    expect(canaryHistory.points).toEqual([expect.objectContaining({ arm: 'canary', degraded: 'accuracy 0.8 is 0.1 worse than the holdout 0.9 (allowed 0.05)' })]);
+    expect(canaryHistory.points.map((x) => [x.arm, x.degraded])).toEqual([
+      ...[1, 2, 3, 4].map(() => ['canary', null]),
+      ['canary', 'accuracy 0.8 is 0.1 worse than the holdout 0.9 (allowed 0.05)'],
+    ]);
     const comparison = await client.send<ArmComparison>(subjects.qry.monitoring.compareArms, { model: 'churn' });
     expect(comparison).toMatchObject({ a: 'canary', b: 'production', winner: 'production' }); // equal counts: ordered by name
     const c = reference.cases[0];

@@ -112,8 +112,10 @@ describe('monitoring on the embedded platform (ingest → train → serve → te
       body: JSON.stringify({ items: labels.map((label, i) => ({ request_id: answer.request_id, row: i, label })) }),
     });
     expect(feedback.status).toBe(202);
-    const [evaluated] = await monitorEvents('PerformanceEvaluated', 1);
-    const e = evaluated.data as EventData<'PerformanceEvaluated'>;
+    // A sliding window of 100 labels moving by 20: the fifth evaluation covers all of them.
+    const evaluated = await monitorEvents('PerformanceEvaluated', 5);
+    expect(evaluated.map((x) => (x.data as EventData<'PerformanceEvaluated'>).labelled)).toEqual([20, 40, 60, 80, 100]);
+    const e = evaluated[4].data as EventData<'PerformanceEvaluated'>;
     const correct = answer.predictions.filter((pred, i) => pred === labels[i]).length;
     expect(e).toMatchObject({ version: Number(answer.version), arm: 'production', labelled: 100, correct, seq: 100 });
     expect(e.metrics.accuracy).toBeCloseTo(correct / 100, 12);
@@ -141,7 +143,7 @@ describe('monitoring on the embedded platform (ingest → train → serve → te
       return (type: string) => events.filter((e) => e.type === type).length;
     };
     const before = await count();
-    expect([before('DriftReportComputed'), before('DriftDetected'), before('PerformanceEvaluated')]).toEqual([2, 1, 1]);
+    expect([before('DriftReportComputed'), before('DriftDetected'), before('PerformanceEvaluated')]).toEqual([2, 1, 5]);
     await p.services[5].close();
     p.services[5] = await startService(monitoringService, { runtime: { eventStore: p.store, artifacts: p.artifacts, config: p.config } });
     // 100 rows of the feedback test are in the open window: 200 more close it, after everything stored was read again.
@@ -149,6 +151,6 @@ describe('monitoring on the embedded platform (ingest → train → serve → te
     const [, , third] = await monitorEvents('DriftReportComputed', 3);
     expect((third.data as EventData<'DriftReportComputed'>).window.rows).toBe(300);
     const after = await count();
-    expect([after('DriftReportComputed'), after('DriftDetected'), after('PerformanceEvaluated')]).toEqual([3, 1, 1]);
+    expect([after('DriftReportComputed'), after('DriftDetected'), after('PerformanceEvaluated')]).toEqual([3, 1, 5]);
   });
 });

@@ -11,13 +11,16 @@ export interface ModelMonitoring {
     features: Record<string, { method?: DriftMethod; threshold?: number }>;
   };
   performance: {
-    /** Labelled predictions per sliding window, and how many new ones between two evaluations. */
+    /** Labelled predictions per sliding window, and how many new ones between two evaluations (default a fifth of the window). */
     window: number;
     step: number;
     /** null: metrics are recorded but never judged degraded. */
     rule: DegradationRule | null;
   };
 }
+
+/** A sliding window moves by a fifth of its size: each label is scored in five overlapping windows. */
+export const defaultStep = (window: number): number => Math.max(1, Math.round(window / 5));
 
 export interface MonitoringDefaults {
   window?: WindowSpec;
@@ -38,7 +41,7 @@ export class MonitoringSettings {
     this.defaults = {
       window: defaults.window ?? DEFAULT_WINDOW,
       drift: { shareThreshold: 0.5, features: {} },
-      performance: { window: size, step: size, rule: null },
+      performance: { window: size, step: defaultStep(size), rule: null },
     };
   }
 
@@ -53,7 +56,7 @@ export class MonitoringSettings {
     this.models.set(model, {
       window: settings.window ?? d.window,
       drift: { ...d.drift, ...settings.drift },
-      performance: { window, step: settings.performance?.step ?? window, rule: settings.performance?.rule ?? null },
+      performance: { window, step: settings.performance?.step ?? defaultStep(window), rule: settings.performance?.rule ?? null },
     });
   }
 
