@@ -9,7 +9,7 @@ import { rowsToFrame, type BenchRow } from './serving-shared';
  * The bare baseline of the batch bench, in its own process: `<home> <input.parquet> <chunkRows> <modelKey> <preKey>`.
  * Reads every row into memory first (not timed), in chunks of `chunkRows`,
  * runs the saved pipeline on each (timed apart), then times a bare loop of
- * model.predict over the same matrices. Prints `BARE <rows> <predictSeconds> <preprocessSeconds>`
+ * model.predict over the same matrices. Prints `BARE <rows> <predictSeconds> <preprocessSeconds> <predictCpuSeconds>`
  * and `PEAK <MiB>`.
  */
 async function main(): Promise<void> {
@@ -43,14 +43,16 @@ async function main(): Promise<void> {
   const preprocessSeconds = Number(process.hrtime.bigint() - t) / 1e9;
   model.predict(matrices[0].x, matrices[0].n); // warm-up, as serving warms a version up
   t = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   let rows = 0;
   for (const m of matrices) {
     model.predict(m.x, m.n);
     rows += m.n;
   }
   const predictSeconds = Number(process.hrtime.bigint() - t) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   const peak = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  console.log(`BARE ${rows} ${predictSeconds} ${preprocessSeconds}`);
+  console.log(`BARE ${rows} ${predictSeconds} ${preprocessSeconds} ${(cpu.user + cpu.system) / 1e6}`);
   console.log(`PEAK ${peak ? Number(peak[1]) / 1024 : process.memoryUsage().rss / 1024 / 1024}`);
 }
 

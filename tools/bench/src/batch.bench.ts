@@ -11,6 +11,14 @@ const HEAP_CAP_MIB = 160;
 
 interface ServerHandle {
   port: number;
+  proc?: { child: { pid?: number } };
+}
+
+/** CPU seconds (user + system, every thread) a process used so far, from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Rows of bench input: the serving bench's three inputs, with an id and one bad plan per 1000 rows. */
@@ -26,11 +34,12 @@ async function writeInput(path: string, rows: number): Promise<void> {
 }
 
 /** Uploads the input, runs one job, and times it from the request to the completed job (polled every 20 ms). */
-async function runJob(server: ServerHandle, input: string, model: string): Promise<{ seconds: number; job: BatchJobView }> {
+async function runJob(server: ServerHandle, input: string, model: string): Promise<{ seconds: number; cpu: number; job: BatchJobView }> {
   const base = `http://127.0.0.1:${server.port}`;
   const upload = await fetch(`${base}/batch/inputs`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: readFileSync(input) });
   const { key } = (await upload.json()) as { key: string };
   const t0 = process.hrtime.bigint();
+  const cpu0 = cpuSeconds(server.proc?.child.pid);
   const res = await fetch(`${base}/batch/jobs`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -43,8 +52,9 @@ async function runJob(server: ServerHandle, input: string, model: string): Promi
     job = (await (await fetch(`${base}/batch/jobs/${job.jobId}`)).json()) as BatchJobView;
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = cpuSeconds(server.proc?.child.pid) - cpu0;
   if (job.status !== 'completed') throw new Error(`batch job failed: ${JSON.stringify(job.error)}`);
-  return { seconds, job };
+  return { seconds, cpu, job };
 }
 
 /**
@@ -69,13 +79,13 @@ export async function benchBatch(
 
   const bare = spawnTs('tools/bench/src/batch-worker.ts', [home, input, String(CHUNK_ROWS), keys.modelKey, keys.preprocessingKey], {});
   const exit = await bare.exited;
-  const out = /^BARE (\d+) ([\d.e-]+) ([\d.e-]+)$/m.exec(bare.output());
+  const out = /^BARE (\d+) ([\d.e-]+) ([\d.e-]+) ([\d.e-]+)$/m.exec(bare.output());
   if (exit !== 0 || !out) throw new Error(`bare batch loop failed:\n${bare.output()}`);
-  const [bareRows, predictSeconds, preprocessSeconds] = [Number(out[1]), Number(out[2]), Number(out[3])];
+  const [bareRows, predictSeconds, preprocessSeconds, predictCpu] = [Number(out[1]), Number(out[2]), Number(out[3]), Number(out[4])];
   const barePeak = Number(/PEAK ([\d.]+)/.exec(bare.output())?.[1] ?? NaN);
 
   const server = await serving.start();
-  const { seconds, job } = await runJob(server, input, model);
+  const { seconds, cpu, job } = await runJob(server, input, model);
   const servingPeak = await serving.stop(server);
   // V8 grows its heap lazily under this allocation rate: the same job again with the old space capped shows what it needs.
   const capped = await serving.start({ NODE_OPTIONS: `--max-old-space-size=${HEAP_CAP_MIB}` });
@@ -88,6 +98,9 @@ export async function benchBatch(
     { name: 'bare pipeline + model.predict loop', value: bareRows / (predictSeconds + preprocessSeconds), unit: 'rows/s', baseline: predictOnly },
     { name: 'batch job (read, validate, predict, store)', value: rows / seconds, unit: 'rows/s', baseline: predictOnly, goal: '≥ 0.8× bare' },
     { name: `batch job: ${job.predicted} predicted, ${job.rejected} rejected`, value: seconds, unit: 's' },
+    // Per CPU second (every thread of the process): steadier than wall time on a shared machine.
+    { name: 'bare model.predict loop, per CPU second', value: bareRows / predictCpu, unit: 'rows/cpu-s' },
+    { name: 'batch job, per CPU second', value: rows / cpu, unit: 'rows/cpu-s', baseline: { name: 'bare', value: bareRows / predictCpu }, goal: '≥ 0.8× bare' },
     { name: 'peak RSS, bare loop (all rows in memory)', value: barePeak, unit: 'MiB' },
     { name: 'peak RSS, serving running the job', value: servingPeak, unit: 'MiB', baseline: { name: 'bare', value: barePeak } },
     { name: `peak RSS, same job, old space ≤ ${HEAP_CAP_MIB} MiB`, value: cappedPeak, unit: 'MiB', baseline: { name: 'bare', value: barePeak } },
