@@ -7,6 +7,7 @@ import { LocalTrialQueue } from './queue/local-trial-queue';
 import { JetStreamTrialQueue } from './queue/jetstream-trial-queue';
 import { RunsService } from './runs/runs.service';
 import { RunsQueryService } from './runs/runs-query.service';
+import { RetrainingService } from './retraining/retraining.service';
 import { TrainingController } from './training.controller';
 
 async function createTrialQueue(config: TrainingConfig, logger: Logger, base: BaseConfig): Promise<TrialQueue> {
@@ -27,6 +28,7 @@ async function createTrialQueue(config: TrainingConfig, logger: Logger, base: Ba
     { provide: TRIAL_QUEUE, useFactory: createTrialQueue, inject: [TRAINING_CONFIG, SERVICE_LOGGER, SERVICE_CONFIG] },
     RunsQueryService,
     RunsService,
+    RetrainingService,
   ],
 })
 export class TrainingModule {}

@@ -132,11 +132,11 @@ export const monitoringPolicyEvents = {
       rollbackIf: z.record(z.string(), z.number()).default({}),
     }),
   ),
-  /** The loop stopped short of a canary: the run failed, was not blessed, or there was nothing to retrain from. */
+  /** The loop stopped short of a canary: nothing to retrain from, the run failed or was not blessed, not registered, or serving refused the canary. */
   RetrainingEnded: defineEvent(
     'RetrainingEnded',
     1,
-    z.object({ triggerId: z.uuid(), model: name, outcome: z.enum(['failed', 'not-blessed', 'no-spec', 'not-registered']), detail: z.string().max(2000) }),
+    z.object({ triggerId: z.uuid(), model: name, outcome: z.enum(['failed', 'not-blessed', 'no-spec', 'not-registered', 'canary-refused']), detail: z.string().max(2000) }),
   ),
 } as const;
 
