@@ -223,6 +223,8 @@ describe('ingestion service (in process, SQLite events, files)', () => {
   it('retries a failing URL source, recording each retry as an event', async () => {
     let calls = 0;
     const server = createServer((req, res) => {
+      // The pre-check's HEAD (where do redirects lead?) is not a download attempt.
+      if (req.method === 'HEAD') return void res.writeHead(200, { 'content-type': 'text/csv' }).end();
       calls++;
       if (calls <= 2) {
         res.writeHead(503).end('busy');
