@@ -180,6 +180,7 @@ describe('deployments: blue-green, canary, auto policy and shadow through HTTP',
   it('canary --auto: promotes a healthy candidate by itself, and the registry alias follows', async () => {
     await autoCanary(2);
     const v = await view();
+    const events = await p.store.readStream(streams.deployment('churn'));
     expect(v.split).toEqual([{ arm: 'stable', version: 2, weight: 100 }]);
     const promoted = v.history.filter((h) => h.type === 'DeploymentPromoted').pop()!.data as EventData<'DeploymentPromoted'>;
     expect(promoted).toMatchObject({ by: 'policy', alias: 'production', version: 2, previousVersion: 1, decision: { outcome: 'promote', errors: 0, errorRate: 0, reasons: [] } });
@@ -190,6 +191,10 @@ describe('deployments: blue-green, canary, auto policy and shadow through HTTP',
     await eventually(async () => !loaded(1), 30_000, 'version 1 unloaded');
     const after = await burst(50, 8);
     expect(after.every((r) => r.status === 200 && r.body.version === '2')).toBe(true);
+    // The candidate stayed loaded from the rollout into the alias: loaded once, never dropped and reloaded.
+    const startedAt = events.filter((e) => e.type === 'DeploymentStarted').pop()!.position;
+    const servingLog = (await p.store.readStream(streams.serving('churn'))).filter((e) => e.position > startedAt && (e.data as { version: number }).version === 2);
+    expect(servingLog.map((e) => e.type)).toEqual(['ModelLoaded']);
   });
 
   it('shadow: answers equal the answers without shadow; the challenger’s outputs are in telemetry; its errors never reach callers', async () => {
