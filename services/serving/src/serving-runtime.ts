@@ -10,7 +10,8 @@ import { ServingMetrics } from './metrics/serving-metrics';
 import { ModelManager, type ServedVersion } from './models/model-manager';
 import { loadServingConfig, type ServingConfig } from './serving-config';
 import { TelemetryPublisher } from './telemetry/telemetry-publisher';
-import { JetStreamTelemetrySink, NullTelemetrySink, SqliteTelemetrySink, type TelemetrySink } from './telemetry/telemetry-sink';
+import { JetStreamTelemetrySink, NullTelemetrySink, type TelemetrySink } from './telemetry/telemetry-sink';
+import { WorkerTelemetrySink } from './telemetry/worker-telemetry-sink';
 import { TokenBucketStorage } from './limits/token-bucket.storage';
 
 /** Requests per served version over the last minute, sampled every 5 s. */
@@ -123,5 +124,6 @@ export class ServingRuntime implements OnModuleInit, OnApplicationShutdown {
 
 function createSink(config: ServingConfig): TelemetrySink | undefined {
   if (config.telemetry.sink === 'off' || config.telemetry.sink === 'jetstream') return undefined;
-  return new SqliteTelemetrySink(join(resolve(config.home), telemetryStream.sqlite.file));
+  // On a worker thread: building, encoding and inserting rows stays off the thread that serves.
+  return new WorkerTelemetrySink(join(resolve(config.home), telemetryStream.sqlite.file));
 }

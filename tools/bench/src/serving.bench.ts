@@ -12,7 +12,9 @@ import { benchBatch } from './batch.bench';
 import { benchShadow } from './serving-shadow.bench';
 
 const CLIENTS = 32;
-const SECONDS = Number(process.env.MLP_BENCH_SECONDS ?? 8);
+/** Seconds per configuration, split into ROUNDS turns. */
+const SECONDS = Number(process.env.MLP_BENCH_SECONDS ?? 9);
+const ROUNDS = Number(process.env.MLP_BENCH_ROUNDS ?? 3);
 
 interface Server {
   proc: SpawnedProcess;
@@ -53,18 +55,18 @@ async function stopServer(s: Server): Promise<number> {
 
 const body = (i: number) => JSON.stringify({ instances: [benchRows(64)[i % 64]] });
 
-/** 32 clients for SECONDS with autocannon. Latencies in ms. */
-async function cannon(url: string): Promise<Run> {
-  const r = await autocannon({ url, method: 'POST', connections: CLIENTS, duration: SECONDS, headers: { 'content-type': 'application/json' }, body: body(0) });
+/** 32 clients for `seconds` with autocannon. Latencies in ms. */
+async function cannon(url: string, seconds: number): Promise<Run> {
+  const r = await autocannon({ url, method: 'POST', connections: CLIENTS, duration: seconds, headers: { 'content-type': 'application/json' }, body: body(0) });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
 }
 
-/** One client in a loop (low load), timed with hrtime: latency in ms with µs resolution. */
-async function oneClient(port: number, path: string): Promise<Run> {
+/** One client in a loop (low load) for `seconds`, timed with hrtime: latencies in ms with µs resolution. */
+async function oneClient(port: number, path: string, seconds: number): Promise<{ latencies: number[]; errors: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const latencies: number[] = [];
   let errors = 0;
-  const end = Date.now() + SECONDS * 1000;
+  const end = Date.now() + seconds * 1000;
   for (let i = 0; Date.now() < end; i++) {
     const payload = body(i);
     const start = process.hrtime.bigint();
@@ -80,11 +82,11 @@ async function oneClient(port: number, path: string): Promise<Run> {
     if (status !== 200) errors++;
   }
   agent.destroy();
-  return { rps: latencies.length / SECONDS, ...percentiles(latencies), errors };
+  return { latencies, errors };
 }
 
-/** 32 concurrent grpc-js loops calling ModelInfer with one row each. */
-async function grpcClients(port: number): Promise<Run> {
+/** 32 concurrent grpc-js loops calling ModelInfer with one row each, for `seconds`. */
+async function grpcClients(port: number, seconds: number): Promise<Run> {
   const Client = loadV2Service();
   const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as { ModelInfer(req: unknown, cb: (err: unknown, res: unknown) => void): void; close(): void };
   const rows = benchRows(64);
@@ -101,7 +103,7 @@ async function grpcClients(port: number): Promise<Run> {
   };
   const latencies: number[] = [];
   let errors = 0;
-  const end = Date.now() + SECONDS * 1000;
+  const end = Date.now() + seconds * 1000;
   const loop = async (c: number) => {
     for (let i = c; Date.now() < end; i += CLIENTS) {
       const start = process.hrtime.bigint();
@@ -112,7 +114,7 @@ async function grpcClients(port: number): Promise<Run> {
   };
   await Promise.all(Array.from({ length: CLIENTS }, (_, c) => loop(c)));
   client.close();
-  return { rps: latencies.length / SECONDS, ...percentiles(latencies), errors };
+  return { rps: latencies.length / seconds, ...percentiles(latencies), errors };
 }
 
 function percentiles(values: number[]): { p50: number; p99: number } {
@@ -121,46 +123,91 @@ function percentiles(values: number[]): { p50: number; p99: number } {
   return { p50: at(0.5), p99: at(0.99) };
 }
 
+/** Throughput over all rounds; p50/p99 as the median of the rounds' own. */
+function merge(runs: Run[], seconds: number): Run {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return {
+    rps: runs.reduce((a, r) => a + r.rps * seconds, 0) / (seconds * runs.length),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    errors: runs.reduce((a, r) => a + r.errors, 0),
+  };
+}
+
 /**
  * `npm run bench -- serving`: one-row requests from 32 concurrent clients
- * for a fixed time against (a) a bare node:http handler doing JSON → saved
- * pipeline → model.predict → JSON on the same model and backend (wasm), (b)
- * serving over REST unbatched (MLP_SERVING_MAX_BATCH_SIZE=1), (c) serving
- * over REST with adaptive batching, (d) serving over gRPC unbatched. Each
- * server runs in its own process; the clients run here. Then one client
- * (low load) against the bare handler and serving, for the p99 overhead.
+ * against (a) a bare node:http handler doing JSON → saved pipeline →
+ * model.predict → JSON on the same model and backend (wasm), (b) serving
+ * over REST unbatched (MLP_SERVING_MAX_BATCH_SIZE=1), (c) serving over REST
+ * with adaptive batching, (d) serving over gRPC unbatched, and (e) gRPC with
+ * adaptive batching. Serving runs with its defaults otherwise (fast path on,
+ * telemetry of every prediction to SQLite, metrics). Each server runs in its
+ * own process; the clients run here. The machine may be shared, so the
+ * configurations take turns: ROUNDS rounds of SECONDS/ROUNDS each, bare
+ * first in every round, and each figure is against the bare handler of the
+ * same rounds. Then one client (low load), taking turns the same way, for
+ * the p99 overhead.
  */
 export async function benchServing(): Promise<void> {
   const home = mkdtempSync(join(tmpdir(), 'mlp-bench-serving-'));
+  const servers: Server[] = [];
   try {
     const keys = await prepareBenchModel(home);
     const predictPath = `/v1/models/${MODEL}:predict`;
-    const servingEnv = (batch: number) => ({ MLP_SERVING_GRPC_PORT: '0', MLP_SERVING_MAX_BATCH_SIZE: String(batch), MLP_SERVING_MAX_LATENCY_MS: '2', MLP_AUTH: 'off' });
+    const servingEnv = (batch: number) => ({ MLP_SERVING_GRPC_PORT: '0', MLP_SERVING_RPC_PORT: '0', MLP_SERVING_MAX_BATCH_SIZE: String(batch), MLP_AUTH: 'off' });
 
     const bare = await startServer(['bare', home, keys.modelKey, keys.preprocessingKey], {});
-    const bareRun = await cannon(`http://127.0.0.1:${bare.port}${predictPath}`);
-    const bareLow = await oneClient(bare.port, predictPath);
-    const barePeak = await stopServer(bare);
-
+    servers.push(bare);
     const unbatched = await startServer(['serving', home], servingEnv(1));
-    const restUnbatched = await cannon(`http://127.0.0.1:${unbatched.port}${predictPath}`);
-    const grpcUnbatched = await grpcClients(unbatched.grpcPort!);
-    const servingLow = await oneClient(unbatched.port, predictPath);
-    const unbatchedPeak = await stopServer(unbatched);
-
+    servers.push(unbatched);
     const batched = await startServer(['serving', home], servingEnv(64));
-    const restBatched = await cannon(`http://127.0.0.1:${batched.port}${predictPath}`);
-    const batchedLow = await oneClient(batched.port, predictPath);
-    const batchedPeak = await stopServer(batched);
+    servers.push(batched);
+    const url = (s: Server) => `http://127.0.0.1:${s.port}${predictPath}`;
+    const slice = SECONDS / ROUNDS;
+
+    const runs = { bare: [] as Run[], restUnbatched: [] as Run[], restBatched: [] as Run[], grpcUnbatched: [] as Run[], grpcBatched: [] as Run[] };
+    // Warm-up: JIT, sockets and the batchers' sense of the load, not measured.
+    for (const s of servers) await cannon(url(s), 1);
+    await grpcClients(unbatched.grpcPort!, 1);
+    await grpcClients(batched.grpcPort!, 1);
+    for (let r = 0; r < ROUNDS; r++) {
+      runs.bare.push(await cannon(url(bare), slice));
+      runs.restUnbatched.push(await cannon(url(unbatched), slice));
+      runs.restBatched.push(await cannon(url(batched), slice));
+      runs.grpcUnbatched.push(await grpcClients(unbatched.grpcPort!, slice));
+      runs.grpcBatched.push(await grpcClients(batched.grpcPort!, slice));
+    }
+    const low = { bare: [] as number[], unbatched: [] as number[], batched: [] as number[] };
+    let lowErrors = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [name, s] of [['bare', bare], ['unbatched', unbatched], ['batched', batched]] as const) {
+        const one = await oneClient(s.port, predictPath, slice);
+        low[name].push(...one.latencies);
+        lowErrors += one.errors;
+      }
+    }
+    const peaks: number[] = [];
+    for (const s of servers.splice(0)) peaks.push(await stopServer(s));
+    const [barePeak, unbatchedPeak, batchedPeak] = peaks;
+
+    const bareRun = merge(runs.bare, slice);
+    const restUnbatched = merge(runs.restUnbatched, slice);
+    const restBatched = merge(runs.restBatched, slice);
+    const grpcUnbatched = merge(runs.grpcUnbatched, slice);
+    const grpcBatched = merge(runs.grpcBatched, slice);
+    const bareLow = percentiles(low.bare);
+    const servingLow = percentiles(low.unbatched);
+    const batchedLow = percentiles(low.batched);
 
     const base = { name: 'bare', value: bareRun.rps };
     const throughput = (name: string, r: Run, goal?: string): Figure => ({ name, value: r.rps, unit: 'req/s', baseline: base, ...(goal ? { goal } : {}) });
     const latency = (name: string, v: number, baseline: number): Figure => ({ name, value: v, unit: 'ms', baseline: { name: 'bare', value: baseline } });
-    printFigures(`serving: ${CLIENTS} clients × ${SECONDS}s, one-row requests (wasm, MLP 64-32)`, [
+    printFigures(`serving: ${CLIENTS} clients, ${ROUNDS} rounds × ${slice.toFixed(1)}s per configuration, one-row requests (wasm, MLP 64-32)`, [
       throughput('bare node:http + model.predict', bareRun),
       throughput('REST unbatched', restUnbatched, '≥ 0.9× bare'),
       throughput('REST adaptive batching', restBatched, '≥ 3× bare'),
       throughput('gRPC unbatched', grpcUnbatched),
+      throughput('gRPC adaptive batching', grpcBatched),
       latency('bare p50', bareRun.p50, bareRun.p50),
       latency('bare p99', bareRun.p99, bareRun.p99),
       latency('REST unbatched p50', restUnbatched.p50, bareRun.p50),
@@ -169,28 +216,29 @@ export async function benchServing(): Promise<void> {
       latency('REST adaptive batching p99', restBatched.p99, bareRun.p99),
       latency('gRPC unbatched p50', grpcUnbatched.p50, bareRun.p50),
       latency('gRPC unbatched p99', grpcUnbatched.p99, bareRun.p99),
+      latency('gRPC adaptive batching p50', grpcBatched.p50, bareRun.p50),
+      latency('gRPC adaptive batching p99', grpcBatched.p99, bareRun.p99),
     ]);
+    console.log(`per round, req/s (bare / REST unbatched / REST adaptive / gRPC unbatched / gRPC adaptive): ${runs.bare.map((b, i) => [b, runs.restUnbatched[i], runs.restBatched[i], runs.grpcUnbatched[i], runs.grpcBatched[i]].map((x) => Math.round(x.rps)).join(' / ')).join('; ')}`);
     printFigures('serving: one client (low load)', [
       { name: 'bare p50', value: bareLow.p50, unit: 'ms' },
       { name: 'bare p99', value: bareLow.p99, unit: 'ms' },
       latency('REST unbatched p50', servingLow.p50, bareLow.p50),
       latency('REST unbatched p99', servingLow.p99, bareLow.p99),
       { name: 'REST unbatched p99 overhead over bare', value: servingLow.p99 - bareLow.p99, unit: 'ms', goal: '≤ 1 ms' },
+      latency('REST adaptive batching p50', batchedLow.p50, bareLow.p50),
       latency('REST adaptive batching p99', batchedLow.p99, bareLow.p99),
       { name: 'REST adaptive p99 overhead over bare', value: batchedLow.p99 - bareLow.p99, unit: 'ms', goal: '≤ 1 ms' },
     ]);
     printFigures('serving: peak RSS per server process', [
       { name: 'bare', value: barePeak, unit: 'MiB' },
-      { name: 'serving (unbatched run)', value: unbatchedPeak, unit: 'MiB', baseline: { name: 'bare', value: barePeak } },
-      { name: 'serving (batched run)', value: batchedPeak, unit: 'MiB', baseline: { name: 'bare', value: barePeak } },
+      { name: 'serving (unbatched)', value: unbatchedPeak, unit: 'MiB', baseline: { name: 'bare', value: barePeak } },
+      { name: 'serving (adaptive batching)', value: batchedPeak, unit: 'MiB', baseline: { name: 'bare', value: barePeak } },
     ]);
-    const errors = bareRun.errors + restUnbatched.errors + restBatched.errors + grpcUnbatched.errors + bareLow.errors + servingLow.errors + batchedLow.errors;
+    const errors = [bareRun, restUnbatched, restBatched, grpcUnbatched, grpcBatched].reduce((a, r) => a + r.errors, 0) + lowErrors;
     console.log(`errors (non-2xx, timeouts, gRPC failures): ${errors}`);
-
-    await benchShadow(home, MODEL, { start: () => startServer(['serving', home], servingEnv(64)), stop: stopServer, cannon, oneClient });
-
-    await benchBatch(home, keys, MODEL, { start: (env = {}) => startServer(['serving', home], { ...servingEnv(64), ...env }), stop: stopServer });
   } finally {
+    for (const s of servers) await stopServer(s).catch(() => undefined);
     rmSync(home, { recursive: true, force: true });
   }
 }
