@@ -36,8 +36,8 @@ const featureDrift = z.object({
   pValue: z.number().nullable(),
   threshold: z.number(),
   drifted: z.boolean(),
-  /** Present when the statistic is not the exact one on the whole window: from libs/ml's grid (Wasserstein within maxError) or a uniform sample. */
-  approximation: z.object({ from: z.enum(['grid', 'sample']), maxError: z.number().optional(), sampleSize: z.number().int().optional() }).optional(),
+  /** Present when the statistic is not the exact one on the whole window: from libs/ml's grid (Wasserstein within maxError), a uniform sample, or capped unseen categories. */
+  approximation: z.object({ from: z.enum(['grid', 'sample', 'capped']), maxError: z.number().optional(), sampleSize: z.number().int().optional() }).optional(),
 });
 
 /** The current window a report covers: rows of one served version, closed by count or by time. */
