@@ -237,6 +237,8 @@ export async function benchServing(): Promise<void> {
     ]);
     const errors = [bareRun, restUnbatched, restBatched, grpcUnbatched, grpcBatched].reduce((a, r) => a + r.errors, 0) + lowErrors;
     console.log(`errors (non-2xx, timeouts, gRPC failures): ${errors}`);
+
+    await benchBatch(home, keys, MODEL, { start: (env = {}) => startServer(['serving', home], { ...servingEnv(64), ...env }), stop: stopServer });
   } finally {
     for (const s of servers) await stopServer(s).catch(() => undefined);
     rmSync(home, { recursive: true, force: true });
