@@ -3,11 +3,14 @@ import { join } from 'node:path';
 import { streams, telemetryStream, toNewEvent, type DeploymentView, type EventData } from '@mlp/contracts';
 import { registryService } from '@mlp/service-registry';
 import { startInProcessServices, type InProcessServices } from '@mlp/service-kit/testing';
-import { eventually, runMlp } from '@mlp/testing';
+import * as grpc from '@grpc/grpc-js';
+import { eventually, runMlp, v2GrpcClient } from '@mlp/testing';
+import { GrpcInferenceServer } from '../grpc/grpc-inference.server';
 import { servingService } from '../index';
 import { ServingRuntime } from '../serving-runtime';
 import { SqliteTelemetrySink } from '../telemetry/telemetry-sink';
 import { assignAlias, churnRows, registerVersion, storeTinyModel, type ChurnRow, type StoredTinyModel } from '../testing/model.fixture';
+import { stickyBucket } from './deployment-router';
 import { DeploymentsService } from './deployments.service';
 
 jest.setTimeout(180_000);
@@ -76,7 +79,7 @@ describe('deployments: blue-green, canary, auto policy and shadow through HTTP',
   beforeAll(async () => {
     p = await startInProcessServices([registryService, servingService], {
       prefix: 'deployments',
-      processEnv: () => ({ MLP_SERVING_GRPC_PORT: '-1', MLP_SERVING_MAX_LATENCY_MS: '1', MLP_SERVING_TELEMETRY_SAMPLE: '1' }),
+      processEnv: () => ({ MLP_SERVING_GRPC_PORT: '0', MLP_SERVING_MAX_LATENCY_MS: '1', MLP_SERVING_TELEMETRY_SAMPLE: '1' }),
     });
     v1 = await storeTinyModel(p.artifacts, { epochs: 5 });
     v2 = await storeTinyModel(p.artifacts, { epochs: 40, seed: 2 });
@@ -307,5 +310,38 @@ describe('deployments: blue-green, canary, auto policy and shadow through HTTP',
     const again = await mlp(['deploy', 'rollback', 'churn']);
     expect(again.status).toBe(1);
     expect(again.stderr).toContain('no active rollout');
+  });
+
+  it('a sticky split keys on gRPC metadata as on HTTP headers: the same key gets the same arm over both', async () => {
+    const started = await call('POST', '/deployments', { model: 'churn', version: 2, strategy: 'ab', sticky: { header: 'x-mlp-key' } });
+    expect(started.status).toBe(201);
+    const id = (started.body as unknown as DeploymentView).active!.deploymentId;
+    await eventually(async () => loaded(2), 60_000, 'version 2 loaded');
+    const client = v2GrpcClient(`127.0.0.1:${p.services[1].app.get(GrpcInferenceServer).port}`);
+    const r = rows[0];
+    const inferRequest = {
+      model_name: 'churn',
+      inputs: [
+        { name: 'tenure', datatype: 'FP64', shape: [1], contents: { fp64_contents: [r.tenure ?? NaN] } },
+        { name: 'monthly', datatype: 'FP64', shape: [1], contents: { fp64_contents: [r.monthly] } },
+        { name: 'plan', datatype: 'BYTES', shape: [1], contents: { bytes_contents: [Buffer.from(r.plan)] } },
+      ],
+    };
+    const overGrpc = (key: string) =>
+      new Promise<string>((resolve, reject) => {
+        const metadata = new grpc.Metadata();
+        metadata.set('x-mlp-key', key);
+        client.ModelInfer(inferRequest, metadata, (err, res) => (err ? reject(err) : resolve((res as { model_version: string }).model_version)));
+      });
+    try {
+      for (let i = 0; i < 40; i++) {
+        const key = `user-${i}`;
+        const [rest, viaGrpc] = await Promise.all([predict([r], { 'x-mlp-key': key }), overGrpc(key)]);
+        expect({ key, rest: rest.body.version, grpc: viaGrpc }).toEqual({ key, rest: stickyBucket(id, key) < 50 ? '2' : '1', grpc: rest.body.version });
+      }
+    } finally {
+      client.close();
+    }
+    expect((await call('POST', '/deployments/churn/rollback')).status).toBe(200);
   });
 });
