@@ -3,18 +3,25 @@ import { connect } from 'nats';
 import { subjects, type RegisteredModelView } from '@mlp/contracts';
 import { JetStreamEventStore } from '@mlp/eventstore';
 import { MlpClient, type MessagingConfig } from '@mlp/messaging';
-import { eventually, spawnTs, startDistributedPlatform, type DistributedPlatform } from '@mlp/testing';
+import { eventually, natsAuthEnv, spawnTs, startDistributedPlatform, type DistributedPlatform, type NatsServerAuth } from '@mlp/testing';
 
-const TOKEN = randomBytes(24).toString('hex');
+const SECRET = randomBytes(24).toString('hex');
+
+/** The two ways a service can hold NATS credentials that nats-server checks itself, each with a wrong variant. */
+const kinds: [string, NatsServerAuth, NatsServerAuth][] = [
+  ['a token (--auth)', { token: SECRET }, { token: 'not-the-token' }],
+  ['a user and password (--user/--pass)', { user: 'mlp-services', pass: SECRET }, { user: 'mlp-services', pass: 'not-the-password' }],
+];
 
 /**
  * NATS is the platform's internal trust boundary: a real nats-server started
- * with `--auth <token>`. Services given MLP_NATS_TOKEN talk over it (commands,
- * queries, JetStream events); a client without the token, or with another,
- * is refused at connect, so it cannot send the commands that HTTP guards
- * with API keys. The token never shows up in logs or events.
+ * with `--auth <token>` (or `--user`/`--pass`). Services given MLP_NATS_TOKEN
+ * (or MLP_NATS_USER/MLP_NATS_PASSWORD) talk over it (commands, queries,
+ * JetStream events); a client without credentials, or with wrong ones, is
+ * refused at connect, so it cannot send the commands that HTTP guards with
+ * API keys. The secret never shows up in logs or events.
  */
-describe('NATS auth: services connect with MLP_NATS_TOKEN, others are refused', () => {
+describe.each(kinds)('NATS auth with %s: services connect with MLP_NATS_*, others are refused', (_kind, auth, wrong) => {
   jest.setTimeout(120_000);
   let platform: DistributedPlatform;
   const clients: MlpClient[] = [];
@@ -25,7 +32,7 @@ describe('NATS auth: services connect with MLP_NATS_TOKEN, others are refused', 
   };
 
   beforeAll(async () => {
-    platform = await startDistributedPlatform({ prefix: 'e2e-nats-auth', natsAuth: { token: TOKEN }, env: { LOG_LEVEL: 'debug' } });
+    platform = await startDistributedPlatform({ prefix: 'e2e-nats-auth', natsAuth: auth, env: { LOG_LEVEL: 'debug' } });
     await Promise.all([platform.start('registry', 'registry'), platform.start('monitoring', 'monitoring')]);
   });
 
@@ -34,20 +41,20 @@ describe('NATS auth: services connect with MLP_NATS_TOKEN, others are refused', 
     await platform?.stop();
   });
 
-  it('refuses a connection without the token or with a wrong one (the server enforces it)', async () => {
+  it('refuses a connection without credentials or with wrong ones (the server enforces it)', async () => {
     await expect(connect({ servers: platform.nats.url, reconnect: false })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
-    await expect(connect({ servers: platform.nats.url, reconnect: false, token: 'not-the-token' })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
-    const nc = await connect({ servers: platform.nats.url, reconnect: false, token: TOKEN });
+    await expect(connect({ servers: platform.nats.url, reconnect: false, ...wrong })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
+    const nc = await connect({ servers: platform.nats.url, reconnect: false, ...auth });
     await nc.close();
   });
 
-  it('services with the token serve commands and queries and react to each other’s events; a client without it cannot send a command', async () => {
+  it('services with the credentials serve commands and queries and react to each other’s events; a client without them cannot send a command', async () => {
     const created = await platform.call('registry', 'POST', '/models', { name: 'churn' });
     expect(created.status).toBe(201);
 
-    // Over NATS with the token: the registry answers.
-    const withToken = mlpClient({ MLP_NATS_TOKEN: TOKEN });
-    expect(await withToken.send<RegisteredModelView>(subjects.qry.registry.getModel, { name: 'churn' })).toMatchObject({ name: 'churn' });
+    // Over NATS with the credentials: the registry answers.
+    const withCredentials = mlpClient(natsAuthEnv(auth) as Partial<MessagingConfig>);
+    expect(await withCredentials.send<RegisteredModelView>(subjects.qry.registry.getModel, { name: 'churn' })).toMatchObject({ name: 'churn' });
 
     // Without it: no command reaches the registry (HTTP would have asked for a write key).
     const anonymous = mlpClient();
@@ -63,26 +70,26 @@ describe('NATS auth: services connect with MLP_NATS_TOKEN, others are refused', 
     expect(monitor.registeredModel).toMatchObject({ name: 'churn' });
   });
 
-  it('a service without the token does not start, and says why without printing secrets', async () => {
-    const env = { ...platform.env, MLP_NATS_TOKEN: '', MLP_REGISTRY_PORT: '0' };
+  it('a service without the credentials does not start, and says why without printing secrets', async () => {
+    const env = { ...platform.env, ...Object.fromEntries(Object.keys(natsAuthEnv(auth)).map((k) => [k, ''])), MLP_REGISTRY_PORT: '0' };
     const child = spawnTs('services/registry/src/main.ts', [], env);
     const code = await child.exited;
     expect(code).not.toBe(0);
     expect(child.output()).toMatch(/authorization violation/i);
-    expect(child.fullOutput()).not.toContain(TOKEN);
+    expect(child.fullOutput()).not.toContain(SECRET);
   });
 
-  it('keeps the token out of every log line and every event', async () => {
+  it('keeps the secret out of every log line and every event', async () => {
     for (const name of ['registry', 'monitoring']) {
       const output = platform.processes[name].fullOutput();
       expect(output.length).toBeGreaterThan(0);
-      expect(output).not.toContain(TOKEN);
+      expect(output).not.toContain(SECRET);
     }
-    const events = await JetStreamEventStore.connect({ servers: platform.nats.url, auth: { token: TOKEN } });
+    const events = await JetStreamEventStore.connect({ servers: platform.nats.url, auth });
     try {
       const all = await events.readAll();
       expect(all.length).toBeGreaterThan(0);
-      expect(JSON.stringify(all)).not.toContain(TOKEN);
+      expect(JSON.stringify(all)).not.toContain(SECRET);
     } finally {
       await events.close();
     }
