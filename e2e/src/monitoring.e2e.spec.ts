@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { streams, type EventData, type RecordedEvent } from '@mlp/contracts';
+import { JetStreamEventStore } from '@mlp/eventstore';
+import { SeededRng } from '@mlp/ml';
+import { eventually, ingestPenguins, penguinsFiles, penguinsSpec, startDistributedPlatform, type DistributedPlatform } from '@mlp/testing';
+
+/** Penguins rows (NA → null) resampled as traffic; `shift` moves three measurements and the island. */
+const rng = new SeededRng(9);
+const [header, ...lines] = readFileSync(penguinsFiles.csv, 'utf8').trim().split('\n');
+const names = header.split(',');
+const penguins = lines
+  .map((line) => Object.fromEntries(line.split(',').map((v, i) => [names[i], v === 'NA' ? null : /^[0-9.]+$/.test(v) ? Number(v) : v])) as Record<string, string | number | null>)
+  .filter((r) => r.bill_length_mm !== null);
+function traffic(n: number, shift = false) {
+  return Array.from({ length: n }, () => {
+    const { species, ...f } = penguins[rng.int(0, penguins.length)];
+    const plus = (v: string | number | null, d: number) => (typeof v === 'number' ? v + d : v);
+    const features = shift ? { ...f, island: 'Biscoe', bill_length_mm: plus(f.bill_length_mm, 8), flipper_length_mm: plus(f.flipper_length_mm, 15), body_mass_g: plus(f.body_mass_g, 600) } : f;
+    return { features, species: species as string };
+  });
+}
+
+/**
+ * Monitoring across processes: ingestion, training, the registry, serving
+ * and monitoring each their own OS process on a real nats-server and
+ * s3rver, auth on. Serving publishes telemetry to JetStream; monitoring
+ * reads it through its durable consumer and appends to the JetStream event
+ * store; after kill -9 it resumes after its last ack.
+ */
+describe('monitoring across processes: serve → telemetry on JetStream → drift and performance', () => {
+  jest.setTimeout(400_000);
+  let platform: DistributedPlatform;
+  let events: JetStreamEventStore;
+  let predictKey: string;
+
+  const monitorEvents = (type: string, count: number) =>
+    eventually(async () => {
+      const found = (await events.readStream(streams.monitor('penguins'))).filter((e) => e.type === type);
+      return found.length >= count ? found : undefined;
+    }, 120_000, `${count} ${type}`) as Promise<RecordedEvent[]>;
+  const predict = async (rows: { features: Record<string, string | number | null> }[]) => {
+    const res = await platform.call('serving', 'POST', '/v1/models/penguins:predict', { instances: rows.map((r) => r.features) }, { key: predictKey });
+    expect(res.status).toBe(200);
+    return res.body as { predictions: string[]; request_id: string };
+  };
+
+  beforeAll(async () => {
+    platform = await startDistributedPlatform({
+      prefix: 'e2e-monitoring',
+      env: { MLP_TRAINING_WORKERS: '1', MLP_REGISTRY_AUTO_REGISTER: 'off', MLP_MONITORING_WINDOW: '200', MLP_MONITORING_PERFORMANCE_WINDOW: '50' },
+    });
+    await Promise.all([
+      platform.start('ingestion', 'ingestion'),
+      platform.start('training', 'training'),
+      platform.start('registry', 'registry'),
+      platform.start('serving', 'serving', { MLP_SERVING_GRPC_PORT: '-1' }),
+      platform.start('monitoring', 'monitoring'),
+    ]);
+    events = await JetStreamEventStore.connect({ servers: platform.nats.url });
+  });
+
+  afterAll(async () => {
+    await events?.close();
+    await platform?.stop();
+  });
+
+  it('finds no drift in training-like traffic, DriftDetected on shifted traffic, performance from feedback, and resumes after kill -9', async () => {
+    await ingestPenguins(platform.url('ingestion', ''), { headers: { 'x-api-key': platform.adminKey } });
+    const started = await platform.call('training', 'POST', '/runs', penguinsSpec({ seed: 3 }), { contentType: 'text/yaml' });
+    const runId = started.body.runId as string;
+    await eventually(async () => {
+      const r = (await platform.call('training', 'GET', `/runs/${runId}`)).body as { status: string };
+      return r.status !== 'Running' && r;
+    }, 240_000, 'the run to end');
+    expect((await events.readStream(streams.run(runId))).map((e) => e.type)).toContain('BaselineRecorded');
+    const { version } = (await platform.call('registry', 'POST', '/models/penguins/versions', { runId })).body as { version: number };
+    expect((await platform.call('registry', 'PUT', '/models/penguins/aliases/production', { version, reason: 'e2e' })).status).toBe(200);
+    predictKey = (await platform.call('registry', 'POST', '/auth/keys', { name: 'e2e-predict', scopes: ['predict'] })).body.token;
+    await eventually(async () => (await platform.call('serving', 'GET', '/v2/models/penguins/ready', undefined, { key: predictKey })).status === 200, 60_000, 'penguins served');
+
+    await predict(traffic(200));
+    const [quiet] = await monitorEvents('DriftReportComputed', 1);
+    expect(quiet.data).toMatchObject({ version, window: { rows: 200 }, datasetDrift: false, reference: { runId } });
+    await predict(traffic(200, true));
+    const [detected] = await monitorEvents('DriftDetected', 1);
+    expect((detected.data as EventData<'DriftDetected'>).driftedFeatures).toEqual(expect.arrayContaining(['island', 'bill_length_mm', 'flipper_length_mm', 'body_mass_g']));
+
+    const rows = traffic(50);
+    const answer = await predict(rows);
+    const feedback = await platform.call('serving', 'POST', '/v1/feedback', { items: rows.map((r, i) => ({ request_id: answer.request_id, row: i, label: r.species })) }, { key: predictKey });
+    expect(feedback.status).toBe(202);
+    const evaluated = await monitorEvents('PerformanceEvaluated', 5);
+    const last = evaluated[4].data as EventData<'PerformanceEvaluated'>;
+    expect(last).toMatchObject({ version, arm: 'production', labelled: 50, correct: answer.predictions.filter((p, i) => p === rows[i].species).length });
+
+    const history = await platform.call('monitoring', 'GET', '/monitoring/penguins/drift?feature=flipper_length_mm');
+    expect(history.status).toBe(200);
+    expect((history.body.points as { drifted: boolean }[]).map((p) => p.drifted)).toEqual([false, true]);
+
+    // kill -9: the restarted process resumes after its last ack (the 50 rows of its open window went with it) and appends nothing twice.
+    await platform.processes.monitoring.kill('SIGKILL');
+    await platform.start('monitoring', 'monitoring');
+    await predict(traffic(200, true));
+    const reports = await monitorEvents('DriftReportComputed', 3);
+    expect(reports).toHaveLength(3);
+    expect((await monitorEvents('DriftDetected', 2)).length).toBe(2);
+    const all = await events.readStream(streams.monitor('penguins'));
+    expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
+    expect(all.filter((e) => e.type === 'PerformanceEvaluated')).toHaveLength(5);
+  });
+});
