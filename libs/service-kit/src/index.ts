@@ -25,3 +25,4 @@ export * from './auth';
 export * from './outbound/url-policy';
 export * from './outbound/retry';
 export * from './outbound/pinned-request';
+export * from './platform/process-managers';

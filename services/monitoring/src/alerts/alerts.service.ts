@@ -1,8 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { ListAlertsQuery } from '@mlp/contracts';
 import { ProjectionRunner, type EventStore, type RunningProcessManager } from '@mlp/eventstore';
-import { EVENT_STORE, SERVICE_LOGGER, type Logger } from '@mlp/service-kit';
-import { startManager } from '../policies/policies.service';
+import { EVENT_STORE, SERVICE_LOGGER, startProcessManager, type Logger } from '@mlp/service-kit';
 import { ALERTS_CONFIG, type AlertsConfig } from './alerts-config';
 import { alertDeliveryProcessManager } from './alert-delivery.process-manager';
 import { AlertsProjection, type AlertView } from './alerts.projection';
@@ -29,7 +28,7 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy {
       ...this.config,
       onRetry: async ({ attempt, error, delayMs }) => this.logger.warn({ attempt, delayMs, error: error.message }, 'webhook delivery failed; retrying'),
     });
-    this.manager = await startManager(this.store, alertDeliveryProcessManager(sender), this.logger);
+    this.manager = await startProcessManager(this.store, alertDeliveryProcessManager(sender), this.logger);
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { NotFoundError, subjects, type RegisteredModelView } from '@mlp/contracts';
-import { ProjectionRunner, runProcessManager, type EventStore, type RunningProcessManager } from '@mlp/eventstore';
+import { ProjectionRunner, type EventStore, type RunningProcessManager } from '@mlp/eventstore';
 import { MLP_CLIENT, type MlpClient } from '@mlp/messaging';
-import { EVENT_STORE, SERVICE_LOGGER, type Logger } from '@mlp/service-kit';
+import { EVENT_STORE, SERVICE_LOGGER, startProcessManager, type Logger } from '@mlp/service-kit';
 import { monitorCreationProcessManager } from './monitor-creation.process-manager';
 import { MonitorsProjection, type MonitorView } from './monitors.projection';
 
@@ -23,11 +23,7 @@ export class MonitorsService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     await this.runner.start();
-    this.manager = await runProcessManager(this.store, monitorCreationProcessManager, {
-      onError: (err, event, attempt) =>
-        this.logger.error({ err, eventId: event.id, attempt }, `${monitorCreationProcessManager.name} failed on ${event.type}`),
-    });
-    this.manager.done.catch((err: unknown) => this.logger.error({ err }, `${monitorCreationProcessManager.name} stopped`));
+    this.manager = await startProcessManager(this.store, monitorCreationProcessManager, this.logger);
   }
 
   async onModuleDestroy(): Promise<void> {

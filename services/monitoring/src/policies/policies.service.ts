@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { NotFoundError, streams, type CommandMetadata, type MonitoringPolicy } from '@mlp/contracts';
-import { handleCommand, ProjectionRunner, runProcessManager, type EventStore, type ProcessManager, type RunningProcessManager } from '@mlp/eventstore';
+import { handleCommand, ProjectionRunner, type EventStore, type RunningProcessManager } from '@mlp/eventstore';
 import { MLP_CLIENT, type MlpClient } from '@mlp/messaging';
-import { EVENT_STORE, SERVICE_LOGGER, type Logger } from '@mlp/service-kit';
+import { EVENT_STORE, SERVICE_LOGGER, startProcessManager, type Logger } from '@mlp/service-kit';
 import { monitorPolicyDecider, type PolicyCommand } from './monitor-policy.decide';
 import { PoliciesProjection, type PolicyView } from './policies.projection';
 import { parsePolicy, parsePolicyYaml, policySha256 } from './policy';
@@ -15,15 +15,6 @@ export interface ApplyPolicyResult {
   /** False when the same policy was already in force. */
   changed: boolean;
   policy: MonitoringPolicy;
-}
-
-/** Starts a checkpointed process manager whose failures are logged. */
-export async function startManager(store: EventStore, manager: ProcessManager, logger: Logger): Promise<RunningProcessManager> {
-  const running = await runProcessManager(store, manager, {
-    onError: (err, event, attempt) => logger.error({ err, eventId: event.id, attempt }, `${manager.name} failed on ${event.type}`),
-  });
-  running.done.catch((err: unknown) => logger.error({ err }, `${manager.name} stopped`));
-  return running;
 }
 
 /** Applies policies (stream `monitor-<model>`), serves them, and runs the policy's reactions and actions. */
@@ -44,8 +35,8 @@ export class PoliciesService implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     await this.runner.start();
     this.managers = [
-      await startManager(this.store, policyReactionsProcessManager(), this.logger),
-      await startManager(this.store, policyActionsProcessManager(this.client, this.logger), this.logger),
+      await startProcessManager(this.store, policyReactionsProcessManager(), this.logger),
+      await startProcessManager(this.store, policyActionsProcessManager(this.client, this.logger), this.logger),
     ];
   }
 

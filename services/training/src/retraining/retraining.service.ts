@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { runProcessManager, type EventStore, type RunningProcessManager } from '@mlp/eventstore';
+import type { EventStore, RunningProcessManager } from '@mlp/eventstore';
 import { MLP_CLIENT, type MlpClient } from '@mlp/messaging';
-import { EVENT_STORE, SERVICE_LOGGER, type Logger } from '@mlp/service-kit';
+import { EVENT_STORE, SERVICE_LOGGER, startProcessManager, type Logger } from '@mlp/service-kit';
 import { RunsService } from '../runs/runs.service';
 import { retrainingProcessManager } from './retraining.process-manager';
 
@@ -18,11 +18,7 @@ export class RetrainingService implements OnApplicationBootstrap, OnApplicationS
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const manager = retrainingProcessManager({ runs: this.runs, client: this.client });
-    this.manager = await runProcessManager(this.store, manager, {
-      onError: (err, event, attempt) => this.logger.error({ err, eventId: event.id, attempt }, `${manager.name} failed on ${event.type}`),
-    });
-    this.manager.done.catch((err: unknown) => this.logger.error({ err }, `${manager.name} stopped`));
+    this.manager = await startProcessManager(this.store, retrainingProcessManager({ runs: this.runs, client: this.client }), this.logger);
   }
 
   async onApplicationShutdown(): Promise<void> {
