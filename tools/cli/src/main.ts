@@ -33,6 +33,8 @@ usage: mlp <command> [--json]
                                  show or set the registration policy (aliases needing an approval by another actor)
   promote <model> <version> --alias <a> [--reason text] [--expected-revision n]
                                  assign or move an alias (409 without a required approval, 412 on a concurrent change)
+  promote <model> <version> --alias <a> --canary <percent>
+                                 the same through a canary rollout on serving (mlp deploy … --strategy canary)
   approve <model> <version> --alias <a> [--reason text]
                                  approve a version for an alias (the approver must differ from whoever promotes)
   rollback <model> [--alias production] [--reason text]

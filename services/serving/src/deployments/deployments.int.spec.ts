@@ -310,6 +310,10 @@ describe('deployments: blue-green, canary, auto policy and shadow through HTTP',
     const again = await mlp(['deploy', 'rollback', 'churn']);
     expect(again.status).toBe(1);
     expect(again.stderr).toContain('no active rollout');
+    // mlp promote --canary starts the same rollout (the alias moves on promotion).
+    const viaPromote = await mlp(['promote', 'churn', '2', '--alias', 'production', '--canary', '15', '--json']);
+    expect((JSON.parse(viaPromote.stdout) as DeploymentView).active).toMatchObject({ strategy: 'canary', alias: 'production', stableVersion: 1, candidateVersion: 2, weights: { stable: 85, candidate: 15 } });
+    expect((await call('POST', '/deployments/churn/rollback')).status).toBe(200);
   });
 
   it('a sticky split keys on gRPC metadata as on HTTP headers: the same key gets the same arm over both', async () => {

@@ -152,7 +152,8 @@ function detail(type: string, d: Record<string, unknown>): string {
   }
 }
 
-function print(view: DeploymentView, json: boolean): void {
+/** The view as JSON, or the headline and the history table. */
+export function printDeployment(view: DeploymentView, json: boolean): void {
   if (json) return printJson(view);
   const { headline, history } = formatDeployment(view);
   for (const line of headline) console.log(line);
@@ -169,14 +170,14 @@ export async function deploy(args: string[], json: boolean): Promise<void> {
     case 'promote':
     case 'rollback':
       if (!model) throw new UsageError(`mlp deploy ${first} needs a model\n${USAGE}`);
-      return print(await call<DeploymentView>('serving', 'POST', `/deployments/${enc(model)}/${first}`, body), json);
+      return printDeployment(await call<DeploymentView>('serving', 'POST', `/deployments/${enc(model)}/${first}`, body), json);
     case 'shift':
       if (!model) throw new UsageError(`mlp deploy shift needs a model\n${USAGE}`);
       if (values.weight === undefined) throw new UsageError(`mlp deploy shift needs --weight\n${USAGE}`);
-      return print(await call<DeploymentView>('serving', 'POST', `/deployments/${enc(model)}/shift`, { ...body, weight: num(values, 'weight') }), json);
+      return printDeployment(await call<DeploymentView>('serving', 'POST', `/deployments/${enc(model)}/shift`, { ...body, weight: num(values, 'weight') }), json);
     default:
       if (positionals.length > 1) throw new UsageError(`unexpected '${positionals[1]}'\n${USAGE}`);
-      return print(await call<DeploymentView>('serving', 'POST', '/deployments', startRequest(first, values, values.spec ? readSpec(values.spec) : {})), json);
+      return printDeployment(await call<DeploymentView>('serving', 'POST', '/deployments', startRequest(first, values, values.spec ? readSpec(values.spec) : {})), json);
   }
 }
 
@@ -184,5 +185,5 @@ export async function deploy(args: string[], json: boolean): Promise<void> {
 export async function deployments(args: string[], json: boolean): Promise<void> {
   const [model, extra] = args;
   if (!model || extra !== undefined) throw new UsageError(USAGE);
-  print(await call<DeploymentView>('serving', 'GET', `/deployments/${enc(model)}`), json);
+  printDeployment(await call<DeploymentView>('serving', 'GET', `/deployments/${enc(model)}`), json);
 }

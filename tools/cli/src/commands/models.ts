@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import type { AliasHistoryEntry, ModelVersionView, RegisteredModelView } from '@mlp/contracts';
+import type { AliasHistoryEntry, DeploymentView, ModelVersionView, RegisteredModelView } from '@mlp/contracts';
 import { call, UsageError } from '../api';
 import { formatNumber, printJson, printTable } from '../output';
+import { printDeployment } from './deploy';
 
 const USAGE = `usage: mlp models [--tag key=value]... [--json]
        mlp models <name> [--json]
@@ -10,7 +11,7 @@ const USAGE = `usage: mlp models [--tag key=value]... [--json]
        mlp models register <name> --run <run-id> [--description text] [--tag key=value]... [--json]
        mlp models history <name> [--alias production] [--json]
        mlp models policy <name> [--registration blessed-only|every-run|manual] [--approval alias]... [--json]
-       mlp promote <model> <version> --alias <a> [--reason text] [--expected-revision n] [--json]
+       mlp promote <model> <version> --alias <a> [--canary <percent>] [--reason text] [--expected-revision n] [--json]
        mlp approve <model> <version> --alias <a> [--reason text] [--json]
        mlp rollback <model> [--alias production] [--reason text] [--json]`;
 
@@ -180,9 +181,16 @@ function version(v: string | undefined, usage: string): number {
 
 /** `mlp promote <model> <version> --alias <a>`: assign or move an alias (an approval may be needed first). */
 export async function promote(args: string[], json: boolean): Promise<void> {
-  const usage = 'usage: mlp promote <model> <version> --alias <a> [--reason text] [--expected-revision n]';
-  const { positionals, values } = parse(args, { alias: { type: 'string' }, reason: { type: 'string' }, 'expected-revision': { type: 'string' } });
+  const usage = 'usage: mlp promote <model> <version> --alias <a> [--canary <percent>] [--reason text] [--expected-revision n]';
+  const { positionals, values } = parse(args, { alias: { type: 'string' }, reason: { type: 'string' }, 'expected-revision': { type: 'string' }, canary: { type: 'string' } });
   if (positionals.length !== 2 || !values.alias) throw new UsageError(usage);
+  if (values.canary !== undefined) {
+    // Through a canary rollout on serving: the alias moves when the rollout is promoted (mlp deploy promote, or its policy).
+    const weight = Number(values.canary);
+    if (values.canary.trim() === '' || !Number.isInteger(weight)) throw new UsageError(`--canary must be a whole percent, got '${values.canary}'\n${usage}`);
+    const body = { model: positionals[0], version: version(positionals[1], usage), strategy: 'canary', weight, alias: values.alias, ...(values.reason !== undefined ? { reason: values.reason } : {}) };
+    return printDeployment(await call<DeploymentView>('serving', 'POST', '/deployments', body), json);
+  }
   const expected = values['expected-revision'];
   const change = await call<AliasChange>('registry', 'PUT', `/models/${enc(positionals[0])}/aliases/${enc(values.alias)}`, {
     version: version(positionals[1], usage),
