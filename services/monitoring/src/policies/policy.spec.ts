@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ValidationError } from '@mlp/contracts';
 import { parsePolicy, parsePolicyYaml, policySha256 } from './policy';
 
@@ -36,6 +38,11 @@ describe('monitoring policy YAML', () => {
       alerts: { webhook: 'http://127.0.0.1:9999/hook', dedupe: '1h' },
     });
     expect(parsePolicyYaml(issue.replace('{size: 1000}', '{duration: 1h}')).window).toEqual({ duration: '1h' });
+  });
+
+  it('the example under examples/monitoring is the same policy', () => {
+    const example = readFileSync(join(__dirname, '../../../../examples/monitoring/churn.policy.yaml'), 'utf8');
+    expect(policySha256(parsePolicyYaml(example))).toBe(policySha256(parsePolicyYaml(issue)));
   });
 
   it('the hash ignores key order and formatting', () => {
