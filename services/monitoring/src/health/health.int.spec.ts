@@ -1,10 +1,8 @@
-import type { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { subjects } from '@mlp/contracts';
-import { MLP_CLIENT, MessagingModule, type MlpClient } from '@mlp/messaging';
-import { startInProcessServices, type InProcessServices } from '@mlp/service-kit/testing';
+import type { MlpClient } from '@mlp/messaging';
+import { startInProcessServicesOverNats, type InProcessServicesOverNats } from '@mlp/service-kit/testing';
 import { registryService } from '@mlp/service-registry';
-import { startNatsServer, type NatsServerHandle } from '@mlp/testing';
+
 import { monitoringService } from '../index';
 import type { ProcessManagerLag, ServiceHealthView } from './health.service';
 
@@ -13,25 +11,19 @@ type HealthReply = { services: ServiceHealthView[]; head: number; managers: Proc
 /** Monitoring scrapes the real /metrics of the services running (registry, itself) and reads the checkpoints of the real event store. */
 describe('system health', () => {
   jest.setTimeout(60_000);
-  let nats: NatsServerHandle;
-  let p: InProcessServices;
-  let context: INestApplicationContext;
+  let p: InProcessServicesOverNats;
   let client: MlpClient;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    p = await startInProcessServices([registryService, monitoringService], {
+    p = await startInProcessServicesOverNats([registryService, monitoringService], {
       prefix: 'monitoring-health',
-      env: { MLP_TRANSPORT: 'nats', NATS_URL: nats.url, MLP_AUTH: 'off' },
+      caller: 'training',
       processEnv: () => ({ MLP_HEALTH_SCRAPE_INTERVAL_MS: '0' }),
     });
-    context = await NestFactory.createApplicationContext(MessagingModule.forService('training', { MLP_TRANSPORT: 'nats', NATS_URL: nats.url }), { logger: false });
-    client = context.get(MLP_CLIENT);
+    client = p.client;
   });
   afterAll(async () => {
-    await context?.close();
     await p?.close();
-    await nats?.stop();
   });
 
   it('request rate, error rate and latency per service from its /metrics; down services say why; process-manager lag against the head', async () => {

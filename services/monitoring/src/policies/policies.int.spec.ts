@@ -1,9 +1,7 @@
-import type { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { streams, subjects, toNewEvent, type RecordedEvent } from '@mlp/contracts';
-import { MLP_CLIENT, MessagingModule, type MlpClient } from '@mlp/messaging';
-import { startInProcessServices, type InProcessServices } from '@mlp/service-kit/testing';
-import { eventually, startNatsServer, type NatsServerHandle } from '@mlp/testing';
+import type { MlpClient } from '@mlp/messaging';
+import { startInProcessServicesOverNats, type InProcessServicesOverNats } from '@mlp/service-kit/testing';
+import { eventually } from '@mlp/testing';
 import { registryService } from '@mlp/service-registry';
 import { monitoringService } from '../index';
 import type { AlertView } from '../alerts/alerts.projection';
@@ -25,27 +23,22 @@ const key = `sha256/${'a'.repeat(64)}`;
 /** Policies and alerts of the monitoring service over HTTP and over a real nats-server, reacting to what the monitors record. */
 describe('monitoring policies over HTTP and NATS', () => {
   jest.setTimeout(60_000);
-  let nats: NatsServerHandle;
-  let p: InProcessServices;
-  let context: INestApplicationContext;
+  let p: InProcessServicesOverNats;
   let client: MlpClient;
   let base: string;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    p = await startInProcessServices([registryService, monitoringService], {
+    p = await startInProcessServicesOverNats([registryService, monitoringService], {
       prefix: 'monitoring-policies',
-      env: { MLP_TRANSPORT: 'nats', NATS_URL: nats.url, MLP_AUTH: 'off', MLP_WEBHOOK_ALLOW: '127.0.0.1' },
+      caller: 'training',
+      env: { MLP_WEBHOOK_ALLOW: '127.0.0.1' },
       processEnv: () => ({ MLP_REGISTRY_AUTO_REGISTER: 'off' }),
     });
     base = `http://127.0.0.1:${p.config.MLP_MONITORING_PORT}`;
-    context = await NestFactory.createApplicationContext(MessagingModule.forService('training', { MLP_TRANSPORT: 'nats', NATS_URL: nats.url }), { logger: false });
-    client = context.get(MLP_CLIENT);
+    client = p.client;
   });
   afterAll(async () => {
-    await context?.close();
     await p?.close();
-    await nats?.stop();
   });
 
   const post = (body: string, type = 'application/yaml') => fetch(`${base}/policies`, { method: 'POST', headers: { 'content-type': type }, body });

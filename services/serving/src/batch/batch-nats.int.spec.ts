@@ -1,37 +1,27 @@
-import type { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { subjects, ValidationError, type BatchJobView } from '@mlp/contracts';
-import { MLP_CLIENT, MessagingModule, type MlpClient } from '@mlp/messaging';
-import { startInProcessServices, type InProcessServices } from '@mlp/service-kit/testing';
-import { eventually, startNatsServer, type NatsServerHandle } from '@mlp/testing';
+import type { MlpClient } from '@mlp/messaging';
+import { startInProcessServicesOverNats, type InProcessServicesOverNats } from '@mlp/service-kit/testing';
+import { eventually } from '@mlp/testing';
 import { servingService } from '../index';
-import { assignAlias, churnRows, registerVersion, storeTinyModel } from '../testing/model.fixture';
+import { churnRows, promoteTinyModel } from '../testing/model.fixture';
 
 /** Batch inference started and followed over a real nats-server, as another service (or a worker pool) would. */
 describe('batch inference over NATS', () => {
   jest.setTimeout(120_000);
-  let nats: NatsServerHandle;
-  let p: InProcessServices;
-  let context: INestApplicationContext;
+  let p: InProcessServicesOverNats;
   let client: MlpClient;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    p = await startInProcessServices([servingService], {
+    p = await startInProcessServicesOverNats([servingService], {
       prefix: 'serving-batch-nats',
-      env: { MLP_TRANSPORT: 'nats', NATS_URL: nats.url, MLP_AUTH: 'off' },
+      caller: 'training',
       processEnv: () => ({ MLP_SERVING_GRPC_PORT: '-1', MLP_SERVING_TELEMETRY: 'off' }),
     });
-    const stored = await storeTinyModel(p.artifacts);
-    await registerVersion(p.store, 'churn', 1, stored);
-    await assignAlias(p.store, 'churn', 'production', 1);
-    context = await NestFactory.createApplicationContext(MessagingModule.forService('training', { MLP_TRANSPORT: 'nats', NATS_URL: nats.url }), { logger: false });
-    client = context.get(MLP_CLIENT);
+    await promoteTinyModel(p);
+    client = p.client;
   });
   afterAll(async () => {
-    await context?.close();
     await p?.close();
-    await nats?.stop();
   });
 
   it('starts a job with a command and follows it with a query until it completes', async () => {
