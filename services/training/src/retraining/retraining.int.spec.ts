@@ -32,9 +32,10 @@ seed: 3
 `;
 
 const POLICY = `model: churn
+performance: {metric: accuracy, minimum: 0.6, window: 100}
 actions:
   onDrift: [retrain]
-  onDegraded: []
+  onDegraded: [rollback]
   canary: {promoteAfter: 50, rollbackIf: {errorRate: 0.5, accuracy_drop: 0.2}}
 `;
 
@@ -56,7 +57,9 @@ function csv(n: number, seed: number, shift = 0): string {
  * DriftDetected → RetrainingTriggered (monitoring's policy) → a run from the
  * model's last spec on the newest dataset version (training's retraining
  * manager, restarted midway) → the blessed version registered → a canary of
- * it started in serving. Every step is in the event store, caused by the previous one.
+ * it started in serving, then promoted by the policy once it answered
+ * `promoteAfter` requests; degraded later, rolled back by the policy. Every
+ * step is in the event store.
  */
 describe('retraining process manager (in process, restart midway)', () => {
   let p: InProcessServices;
@@ -133,5 +136,33 @@ describe('retraining process manager (in process, restart midway)', () => {
     expect(deployment.data).toMatchObject({ model: 'churn', strategy: 'canary', stableVersion: 1, candidateVersion: 2, weights: { stable: 90, candidate: 10 }, policy: { minRequests: 50, maxErrorRate: 0.5 } });
     const bound = (deployment.data as EventData<'DeploymentStarted'>).policy!.metrics;
     expect(bound).toEqual([{ metric: 'accuracy', op: '>=', value: (v1.data as { metrics: { accuracy: number } }).metrics.accuracy - 0.2 }]);
+
+    // Traffic: the canary answers its share; after promoteAfter (minRequests) candidate requests, serving's policy decides.
+    const ended = async () => (await p.store.readStream(streams.deployment('churn'))).find((e) => e.type === 'DeploymentPromoted' || e.type === 'DeploymentRolledBack');
+    const predict = () => fetch(url('serving', '/v1/models/churn:predict'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [{ tenure: 12.5, monthly: 70 }] }) });
+    const decided = await eventually(async () => {
+      await Promise.all(Array.from({ length: 50 }, predict));
+      return ended();
+    }, 120_000, 'the canary decision');
+    expect(decided.type).toBe('DeploymentPromoted');
+    expect(decided.data).toMatchObject({ model: 'churn', version: 2, previousVersion: 1, by: 'policy', decision: { outcome: 'promote' } });
+    expect((decided.data as EventData<'DeploymentPromoted'>).decision!.requests).toBeGreaterThanOrEqual(50);
+    const production = (await p.store.readStream(streams.model('churn'))).filter((e) => e.type === 'ModelAliasAssigned' && (e.data as { alias: string }).alias === 'production');
+    expect((production.at(-1)!.data as { version: number }).version).toBe(2);
+
+    // Later, labels show version 2 below the policy's floor: the policy rolls back through the registry, serving follows the alias.
+    const degraded = toNewEvent(
+      { type: 'PerformanceDegraded', data: { model: 'churn', version: 2, arm: 'stable', metric: 'accuracy', value: 0.41, reference: 0.9, rule: 'accuracy 0.41 < minimum 0.6', windowSeq: 100 } },
+      { now: new Date().toISOString(), correlationId: 'perf-corr', causationId: null, actor: 'monitoring' },
+      { codeVersion: 'test' },
+    );
+    await p.store.appendToStream(streams.monitor('churn'), [degraded]);
+    const executed = await eventually(async () => (await p.store.readStream(streams.monitor('churn'))).find((e) => e.type === 'RollbackExecuted'), 60_000, 'RollbackExecuted');
+    expect(executed.data).toMatchObject({ model: 'churn', registry: { ok: true }, serving: null });
+    const requestedRollback = (await p.store.readStream(streams.monitor('churn'))).find((e) => e.type === 'RollbackRequested')!;
+    expect(requestedRollback.data).toMatchObject({ condition: 'degraded', version: 2, cause: { eventId: degraded.id, type: 'PerformanceDegraded' } });
+    const moved = (await p.store.readStream(streams.model('churn'))).filter((e) => e.type === 'ModelAliasAssigned' && (e.data as { alias: string }).alias === 'production').at(-1)!;
+    expect(moved.data).toMatchObject({ version: 1 });
+    expect(moved.correlationId).toBe('perf-corr');
   });
 });
