@@ -16,7 +16,8 @@ import { median, peakRssMb, resetPeakRss } from './rss';
  * - streamed: the current table pushed into a `DriftWindow` in 65 536-row chunks,
  *   then its report, vs the plain pass over the current table.
  * This process imports only @mlp/ml/drift (not the whole library with tfjs).
- * Peak RSS is this process's VmHWM over the timed runs (reset after a full GC before
+ * Times are medians of 3 runs, as wall time and as this process's CPU time (steadier
+ * when other processes share the cores). Peak RSS is this process's VmHWM over the timed runs (reset after a full GC before
  * each run), against the columns' raw bytes; the runtime's own RSS (node, the
  * TypeScript loader, @mlp/ml with tfjs) is printed too.
  */
@@ -124,9 +125,13 @@ function chunkOf(t: Table, start: number, end: number): Record<string, DriftColu
   return out;
 }
 
-function seconds(fn: () => void): number {
+/** Wall and CPU (user + system of this process) seconds of `fn`: on a shared machine the CPU time is the steadier figure. */
+function seconds(fn: () => void, cpu: number[]): number {
   const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   fn();
+  const used = process.cpuUsage(cpuStart);
+  cpu.push((used.user + used.system) / 1e6);
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
@@ -141,24 +146,26 @@ function main(): void {
   let prepared = DriftReference.build(reference.columns);
   prepared.report(current.columns);
   const times = { plainBoth: [] as number[], plainCurrent: [] as number[], scratch: [] as number[], build: [] as number[], cached: [] as number[], streamed: [] as number[] };
+  const cpu = { plainBoth: [] as number[], plainCurrent: [] as number[], scratch: [] as number[], cached: [] as number[], streamed: [] as number[] };
+  const unused: number[] = [];
   let streamedReport = report;
   let peak = 0;
   const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
   for (let r = 0; r < RUNS; r++) {
     gc();
     const reset = resetPeakRss();
-    times.plainBoth.push(seconds(() => plainPass([reference, current])));
-    times.plainCurrent.push(seconds(() => plainPass([current])));
-    times.scratch.push(seconds(() => (report = driftReport(reference.columns, current.columns))));
-    times.build.push(seconds(() => (prepared = DriftReference.build(reference.columns))));
+    times.plainBoth.push(seconds(() => plainPass([reference, current]), cpu.plainBoth));
+    times.plainCurrent.push(seconds(() => plainPass([current]), cpu.plainCurrent));
+    times.scratch.push(seconds(() => (report = driftReport(reference.columns, current.columns)), cpu.scratch));
+    times.build.push(seconds(() => (prepared = DriftReference.build(reference.columns)), unused));
     prepared.report(current.columns); // the first report fills the reference's caches (grid, distinct values)
-    times.cached.push(seconds(() => prepared.report(current.columns)));
+    times.cached.push(seconds(() => prepared.report(current.columns), cpu.cached));
     times.streamed.push(
       seconds(() => {
         const window = prepared.window();
         for (let start = 0; start < ROWS; start += CHUNK) window.push(chunkOf(current, start, Math.min(ROWS, start + CHUNK)));
         streamedReport = window.report();
-      }),
+      }, cpu.streamed),
     );
     if (reset) peak = Math.max(peak, peakRssMb());
   }
@@ -174,6 +181,10 @@ function main(): void {
     { name: '  reference prepared once (build)', value: ms(times.build), unit: 'ms', baseline: both },
     { name: '  report against the prepared reference', value: ms(times.cached), unit: 'ms', baseline: cur },
     { name: '  streamed window (64k-row chunks + report)', value: ms(times.streamed), unit: 'ms', baseline: cur },
+    { name: 'CPU time: plain pass, both tables', value: ms(cpu.plainBoth), unit: 'ms' },
+    { name: 'CPU time: full drift report from scratch', value: ms(cpu.scratch), unit: 'ms', baseline: { name: 'plain pass', value: ms(cpu.plainBoth) }, goal: '≤ 3×' },
+    { name: 'CPU time: report, prepared reference', value: ms(cpu.cached), unit: 'ms', baseline: { name: 'plain pass, current', value: ms(cpu.plainCurrent) } },
+    { name: 'CPU time: streamed window', value: ms(cpu.streamed), unit: 'ms', baseline: { name: 'plain pass, current', value: ms(cpu.plainCurrent) } },
     { name: 'raw column bytes (both tables)', value: rawMb, unit: 'MB' },
     { name: 'RSS of the runtime before the columns', value: rssRuntime, unit: 'MB' },
     { name: 'RSS with the columns loaded', value: rssLoaded, unit: 'MB', baseline: { name: 'raw', value: rawMb } },

@@ -7,6 +7,8 @@ import {
   featureResult,
   featureStatistic,
   defaultMethod,
+  isNumericDriftColumn,
+  NUMERIC_ONLY,
   prepareNumeric,
   referenceUniqueAbove20,
   sharesOf,
@@ -45,10 +47,9 @@ import { addToGrid, createGrid, normedFromGrids, wassersteinReference, type Nume
  *   distinct (log2 of the distinct count decides it, so ties rarely change it);
  * - a seeded uniform reservoir of `exactLimit` values for Anderson–Darling (and the
  *   count tests on many-valued numeric columns), for configured methods only.
- * Each such feature carries `approximation`. Categorical columns are exact counts.
+ * A feature computed from the grid or the reservoir carries `approximation`.
+ * Categorical columns are exact counts (up to maxUnseenCategories new values).
  */
-
-const NUMERIC_ONLY: ReadonlySet<DriftMethod> = new Set(['ks', 'wasserstein', 'anderson']);
 
 export interface DriftReferenceOptions extends DriftReportOptions {
   /** Per numeric column, a window's values kept for exact tests (then grid + reservoir); default 100 000. */
@@ -69,13 +70,6 @@ export const OTHER_CATEGORIES = '\u0000other';
 type ReferenceFeature =
   | { name: string; kind: 'numeric'; values: NumericArray; summary: NumericSummary; cache: NumericReferenceCache; options: FeatureOptions }
   | { name: string; kind: 'categorical'; counts: Map<string, number>; size: number; options: FeatureOptions };
-
-function isNumericData(c: DriftColumn): c is NumericArray {
-  if (isCodes(c)) return false;
-  if (ArrayBuffer.isView(c)) return true;
-  for (const v of c as readonly unknown[]) if (v !== null && v !== undefined) return typeof v === 'number';
-  return true;
-}
 
 /** Value counts of a categorical column (numbers as their strings); missing values skipped. */
 export function categoryCounts(column: DriftColumn, into = new Map<string, number>()): { counts: Map<string, number>; size: number } {
@@ -139,9 +133,9 @@ export class DriftReference {
         throw new DriftInputError(`unknown drift method '${o.method}' for '${name}'; known: ${DRIFT_METHODS.join(', ')}`, `features.${name}.method`);
       }
       const column = reference[name];
-      const numeric = o.kind ? o.kind === 'numeric' : isNumericData(column);
+      const numeric = o.kind ? o.kind === 'numeric' : isNumericDriftColumn(column);
       if (numeric) {
-        if (!isNumericData(column)) throw new DriftInputError(`column '${name}' is declared numeric but holds strings or codes`, name);
+        if (!isNumericDriftColumn(column)) throw new DriftInputError(`column '${name}' is declared numeric but holds strings or codes`, name);
         const summary = numericSummary(column);
         features.set(name, { name, kind: 'numeric', values: finiteValues(column, summary.nonFinite), summary, cache: {}, options: o });
       } else {
@@ -160,7 +154,7 @@ export class DriftReference {
     return Object.fromEntries([...this.features].map(([n, f]) => [n, f.kind]));
   }
 
-  /** The report of a current sample held in memory (exact, as driftReport). */
+  /** The report of a current sample held in memory, as driftReport (exact but for Wasserstein over windows of more than EXACT_WINDOW values). */
   report(current: Readonly<Record<string, DriftColumn>>): DriftReport {
     for (const c of this.columns) if (!(c in current)) throw new DriftInputError(`column '${c}' is not in the current data`, 'columns');
     return this.summarize(
@@ -342,7 +336,7 @@ export class DriftWindow {
     }
     for (const [name, col] of this.numeric) {
       const values = chunk[name];
-      if (!isNumericData(values)) throw new DriftInputError(`column '${name}' is numeric in the reference but holds strings or codes in the chunk`, name);
+      if (!isNumericDriftColumn(values)) throw new DriftInputError(`column '${name}' is numeric in the reference but holds strings or codes in the chunk`, name);
       col.addAll(values);
     }
     for (const [name, counts] of this.categorical) {

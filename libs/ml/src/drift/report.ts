@@ -45,7 +45,8 @@ export type DriftMethod = (typeof DRIFT_METHODS)[number];
 
 /** Methods that return a p-value (drift when it is below the threshold); the others return a distance (drift at or above). */
 export const P_VALUE_METHODS: ReadonlySet<DriftMethod> = new Set(['ks', 'chisquare', 'ztest', 'anderson']);
-const NUMERIC_ONLY: ReadonlySet<DriftMethod> = new Set(['ks', 'wasserstein', 'anderson']);
+/** Methods that need numbers. */
+export const NUMERIC_ONLY: ReadonlySet<DriftMethod> = new Set(['ks', 'wasserstein', 'anderson']);
 
 /** Evidently's default thresholds (StatTest.default_threshold of each test). */
 export const DEFAULT_THRESHOLDS: Readonly<Record<DriftMethod, number>> = {
@@ -124,7 +125,8 @@ export class DriftInputError extends Error {
   }
 }
 
-function isNumericColumn(c: DriftColumn): c is NumericArray {
+/** Typed arrays and arrays whose first present value is a number are numeric. */
+export function isNumericDriftColumn(c: DriftColumn): c is NumericArray {
   if (isCodes(c)) return false;
   if (ArrayBuffer.isView(c)) return true;
   const arr = c as readonly unknown[];
@@ -164,9 +166,9 @@ type Prepared = PreparedFeature;
 type NumericPrepared = Prepared & { kind: 'numeric' };
 
 export function prepareFeature(name: string, reference: DriftColumn, current: DriftColumn, kind: FeatureKind | undefined): Prepared {
-  const numeric = kind ? kind === 'numeric' : isNumericColumn(reference);
+  const numeric = kind ? kind === 'numeric' : isNumericDriftColumn(reference);
   if (numeric) {
-    if (!isNumericColumn(reference) || !isNumericColumn(current)) throw new DriftInputError(`column '${name}' is declared numeric but holds strings or codes`, name);
+    if (!isNumericDriftColumn(reference) || !isNumericDriftColumn(current)) throw new DriftInputError(`column '${name}' is declared numeric but holds strings or codes`, name);
     const rs = numericSummary(reference);
     return prepareNumeric(name, finiteValues(reference, rs.nonFinite), rs, current, {});
   }
@@ -182,7 +184,7 @@ export function prepareNumeric(
   cache: NumericReferenceCache,
   countOnGrid = true,
 ): NumericPrepared {
-  if (!isNumericColumn(current)) throw new DriftInputError(`column '${name}' is numeric in the reference but holds strings or codes in the current data`, name);
+  if (!isNumericDriftColumn(current)) throw new DriftInputError(`column '${name}' is numeric in the reference but holds strings or codes in the current data`, name);
   if (countOnGrid && reference.length > 1000 && reference.length + current.length >= BUCKETED_FROM && manyValued(reference, cache)) {
     // Wasserstein by default: the current grid gives the summary in the same pass
     cache.wasserstein ??= wassersteinReference(reference, referenceSummary);
