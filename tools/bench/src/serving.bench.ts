@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,27 @@ interface Run {
   p50: number;
   p99: number;
   errors: number;
+  /** Server CPU (all its threads) per answered request, µs; less sensitive to a shared machine than req/s. */
+  cpuUs?: number;
+}
+
+/** CPU seconds the process has used so far (user + system, all threads), from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** `run` with the server's CPU per request added. */
+async function withCpu(s: Server, run: () => Promise<Run & { total: number }>): Promise<Run> {
+  const before = cpuSeconds(s.proc.child.pid);
+  const r = await run();
+  const cpu = cpuSeconds(s.proc.child.pid) - before;
+  return { rps: r.rps, p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.total > 0 ? (cpu * 1e6) / r.total : NaN };
 }
 
 async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<Server> {
@@ -56,9 +77,9 @@ async function stopServer(s: Server): Promise<number> {
 const body = (i: number) => JSON.stringify({ instances: [benchRows(64)[i % 64]] });
 
 /** 32 clients for `seconds` with autocannon. Latencies in ms. */
-async function cannon(url: string, seconds: number): Promise<Run> {
+async function cannon(url: string, seconds: number): Promise<Run & { total: number }> {
   const r = await autocannon({ url, method: 'POST', connections: CLIENTS, duration: seconds, headers: { 'content-type': 'application/json' }, body: body(0) });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx, total: r.requests.total };
 }
 
 /** One client in a loop (low load) for `seconds`, timed with hrtime: latencies in ms with µs resolution. */
@@ -86,9 +107,9 @@ async function oneClient(port: number, path: string, seconds: number): Promise<{
 }
 
 /** 32 concurrent grpc-js loops calling ModelInfer with one row each, for `seconds`. */
-async function grpcClients(port: number, seconds: number): Promise<Run> {
+async function grpcClients(port: number, seconds: number): Promise<Run & { total: number }> {
   const Client = loadV2Service();
-  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as { ModelInfer(req: unknown, cb: (err: unknown, res: unknown) => void): void; close(): void };
+  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.enable_channelz': 0 }) as unknown as { ModelInfer(req: unknown, cb: (err: unknown, res: unknown) => void): void; close(): void };
   const rows = benchRows(64);
   const requestFor = (i: number) => {
     const r = rows[i % 64];
@@ -114,7 +135,7 @@ async function grpcClients(port: number, seconds: number): Promise<Run> {
   };
   await Promise.all(Array.from({ length: CLIENTS }, (_, c) => loop(c)));
   client.close();
-  return { rps: latencies.length / seconds, ...percentiles(latencies), errors };
+  return { rps: latencies.length / seconds, ...percentiles(latencies), errors, total: latencies.length };
 }
 
 function percentiles(values: number[]): { p50: number; p99: number } {
@@ -131,6 +152,7 @@ function merge(runs: Run[], seconds: number): Run {
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
     errors: runs.reduce((a, r) => a + r.errors, 0),
+    cpuUs: median(runs.map((r) => r.cpuUs ?? NaN)),
   };
 }
 
@@ -171,11 +193,11 @@ export async function benchServing(): Promise<void> {
     await grpcClients(unbatched.grpcPort!, 1);
     await grpcClients(batched.grpcPort!, 1);
     for (let r = 0; r < ROUNDS; r++) {
-      runs.bare.push(await cannon(url(bare), slice));
-      runs.restUnbatched.push(await cannon(url(unbatched), slice));
-      runs.restBatched.push(await cannon(url(batched), slice));
-      runs.grpcUnbatched.push(await grpcClients(unbatched.grpcPort!, slice));
-      runs.grpcBatched.push(await grpcClients(batched.grpcPort!, slice));
+      runs.bare.push(await withCpu(bare, () => cannon(url(bare), slice)));
+      runs.restUnbatched.push(await withCpu(unbatched, () => cannon(url(unbatched), slice)));
+      runs.restBatched.push(await withCpu(batched, () => cannon(url(batched), slice)));
+      runs.grpcUnbatched.push(await withCpu(unbatched, () => grpcClients(unbatched.grpcPort!, slice)));
+      runs.grpcBatched.push(await withCpu(batched, () => grpcClients(batched.grpcPort!, slice)));
     }
     const low = { bare: [] as number[], unbatched: [] as number[], batched: [] as number[] };
     let lowErrors = 0;
@@ -218,6 +240,14 @@ export async function benchServing(): Promise<void> {
       latency('gRPC unbatched p99', grpcUnbatched.p99, bareRun.p99),
       latency('gRPC adaptive batching p50', grpcBatched.p50, bareRun.p50),
       latency('gRPC adaptive batching p99', grpcBatched.p99, bareRun.p99),
+    ]);
+    const cpu = (name: string, r: Run): Figure => ({ name, value: r.cpuUs ?? NaN, unit: 'µs/req', baseline: { name: 'bare', value: bareRun.cpuUs ?? NaN } });
+    printFigures('serving: server CPU per request (all threads; median of rounds)', [
+      { name: 'bare', value: bareRun.cpuUs ?? NaN, unit: 'µs/req' },
+      cpu('REST unbatched', restUnbatched),
+      cpu('REST adaptive batching', restBatched),
+      cpu('gRPC unbatched', grpcUnbatched),
+      cpu('gRPC adaptive batching', grpcBatched),
     ]);
     console.log(`per round, req/s (bare / REST unbatched / REST adaptive / gRPC unbatched / gRPC adaptive): ${runs.bare.map((b, i) => [b, runs.restUnbatched[i], runs.restBatched[i], runs.grpcUnbatched[i], runs.grpcBatched[i]].map((x) => Math.round(x.rps)).join(' / ')).join('; ')}`);
     printFigures('serving: one client (low load)', [

@@ -77,7 +77,8 @@ export class GrpcInferenceServer implements OnApplicationBootstrap, OnApplicatio
   async onApplicationBootstrap(): Promise<void> {
     const port = this.runtime.config.grpcPort;
     if (port === null) return;
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+    // Channelz (per-call bookkeeping for a debug service this server does not expose) costs every call: off.
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.enable_channelz': 0 });
     server.addService(loadV2Service().service, this.handlers());
     const host = this.base.MLP_BIND_HOST ?? '127.0.0.1';
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
