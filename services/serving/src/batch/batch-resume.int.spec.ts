@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -148,6 +148,8 @@ describe('batch inference at 1M rows, resumed after kill -9', () => {
     await start();
     const done = await finished(started.jobId);
     expect(done).toMatchObject({ status: 'completed', chunksDone: 50, rowsDone: ROWS, rejected: rejectsExpected });
+    // The killed run's temp dir went before the job resumed; the resumed run removed its own.
+    expect(readdirSync(join(dir, 'tmp', 'batch')).filter((n) => n.startsWith(`batch-${started.jobId}-`))).toEqual([]);
     const events = await store.readStream(`batch-${started.jobId}`);
     await store.close();
     const chunks = events.filter((e) => e.type === 'BatchInferenceProgressed').map((e) => (e.data as EventData<'BatchInferenceProgressed'>).chunk);

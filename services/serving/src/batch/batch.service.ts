@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { ArtifactStore } from '@mlp/artifacts';
@@ -48,7 +48,11 @@ export class BatchService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    for (const jobId of await this.unfinished()) this.enqueue(jobId);
+    const jobs = await this.unfinished();
+    // Temp dirs of runs that were killed (input copy, DuckDB spill, parts) go before their jobs run again.
+    const leftovers = await readdir(this.tmpDir).catch(() => [] as string[]);
+    for (const name of leftovers) if (jobs.some((jobId) => name.startsWith(`batch-${jobId}-`))) await rm(join(this.tmpDir, name), { recursive: true, force: true });
+    for (const jobId of jobs) this.enqueue(jobId);
   }
 
   async onApplicationShutdown(): Promise<void> {
