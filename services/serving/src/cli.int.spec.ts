@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runMlp } from '@mlp/testing';
-import { assignAlias, churnRows, registerVersion, storeTinyModel, type StoredTinyModel } from './testing/model.fixture';
+import { churnRows, promoteTinyModel, type StoredTinyModel } from './testing/model.fixture';
 import { startServingPlatform, type ServingPlatform } from './testing/serving-platform.fixture';
 
 jest.setTimeout(120_000);
@@ -16,9 +16,7 @@ describe('mlp predict and mlp serving status (CLI against a running serving)', (
 
   beforeAll(async () => {
     s = await startServingPlatform({}, async (p) => {
-      v1 = await storeTinyModel(p.artifacts, { epochs: 10 });
-      await registerVersion(p.store, 'churn', 1, v1);
-      await assignAlias(p.store, 'churn', 'production', 1);
+      v1 = await promoteTinyModel(p, { epochs: 10 });
     });
     // Every service answers /auth/keys: the CLI's key commands go to serving here.
     env = { MLP_SERVING_URL: s.url, MLP_REGISTRY_URL: s.url, MLP_SERVING_GRPC_URL: `127.0.0.1:${s.grpcPort}`, MLP_API_KEY: '', MLP_ADMIN_KEY: '' };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { streams, toNewEvent, type BatchJobView } from '@mlp/contracts';
 import { runMlp } from '@mlp/testing';
-import { assignAlias, churnRows, registerVersion, storeTinyModel, type StoredTinyModel } from '../testing/model.fixture';
+import { churnRows, promoteTinyModel, type StoredTinyModel } from '../testing/model.fixture';
 import { startServingPlatform, type ServingPlatform } from '../testing/serving-platform.fixture';
 
 jest.setTimeout(180_000);
@@ -19,9 +19,7 @@ describe('mlp batch-predict', () => {
 
   beforeAll(async () => {
     s = await startServingPlatform({ MLP_SERVING_TELEMETRY: 'off' }, async (p) => {
-      v1 = await storeTinyModel(p.artifacts);
-      await registerVersion(p.store, 'churn', 1, v1);
-      await assignAlias(p.store, 'churn', 'production', 1);
+      v1 = await promoteTinyModel(p);
       // A dataset version as ingestion records it: Parquet in the artifact store, named by DatasetVersionIngested.
       const path = join(p.dir, 'ds.parquet');
       const db = await (await DuckDBInstance.create(':memory:')).connect();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { eventually } from '@mlp/testing';
 import type { BatchJobView } from '@mlp/contracts';
-import { assignAlias, churnRows, registerVersion, storeTinyModel, type StoredTinyModel } from '../testing/model.fixture';
+import { churnRows, promoteTinyModel, type StoredTinyModel } from '../testing/model.fixture';
 import { startServingPlatform, type ServingPlatform } from '../testing/serving-platform.fixture';
 
 /** Batch inference in process: rejects with reasons, predictions equal to online predict, request validation. */
@@ -14,9 +14,7 @@ describe('batch inference', () => {
 
   beforeAll(async () => {
     platform = await startServingPlatform({ MLP_SERVING_TELEMETRY: 'off' }, async (p) => {
-      stored = await storeTinyModel(p.artifacts);
-      await registerVersion(p.store, 'churn', 1, stored);
-      await assignAlias(p.store, 'churn', 'production', 1);
+      stored = await promoteTinyModel(p);
     });
   });
   afterAll(() => platform?.close());
