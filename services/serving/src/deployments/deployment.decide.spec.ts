@@ -127,7 +127,7 @@ describe('Deployment decider: promotion and rollback', () => {
   it('promotes only a loaded candidate, and completes the rollout on it', () => {
     spec.given([started({})]).when(promote([1])).then(IllegalStateError, /version 2 of 'churn' is not loaded here yet/);
     spec.given([started({})]).when(promote([1, 2])).then(promoted());
-    spec.given([started({})]).when(promote([1, 2])).thenState((s) => expect(s).toEqual({ status: 'Idle', model: 'churn', stableVersion: 2, lastDecision: null }));
+    spec.given([started({})]).when(promote([1, 2])).thenState((s) => expect(s).toEqual({ status: 'Idle', model: 'churn', stableVersion: 2, outcome: 'promoted', alias: 'production', lastDecision: null }));
     spec.given([]).when(promote([2])).then(IllegalStateError, /no active rollout/);
   });
 
@@ -147,7 +147,7 @@ describe('Deployment decider: promotion and rollback', () => {
         { type: 'DeploymentRolledBack', data: { ...base, deploymentId: 'd1', restoredVersion: 1, candidateVersion: 2, by: 'policy', policy, decision: bad } },
         { type: 'DeploymentCompleted', data: { model: 'churn', deploymentId: 'd1', outcome: 'rolled-back', stableVersion: 1 } },
       ]);
-    spec.given([started({ policy })]).when(rollback('policy', bad, 'd1')).thenState((s) => expect(s).toMatchObject({ status: 'Idle', stableVersion: 1, lastDecision: bad }));
+    spec.given([started({ policy })]).when(rollback('policy', bad, 'd1')).thenState((s) => expect(s).toMatchObject({ status: 'Idle', stableVersion: 1, outcome: 'rolled-back', lastDecision: bad }));
     // A second instance deciding the same rollout after it ended appends nothing.
     spec.given([started({ policy }), ...promoted()]).when(rollback('policy', bad, 'd1')).then([]);
     spec.given([started({ policy }), ...promoted()]).when(promote([1, 2], 'policy', decision, 'd1')).then([]);
@@ -163,7 +163,7 @@ describe('Deployment decider: promotion and rollback', () => {
     // After v2 was promoted, the stable state is v2: a rollout of v3 rolls back to v2, not v1.
     const second = started({ deploymentId: 'd2', stableVersion: 2, candidateVersion: 3 });
     spec.given([started({}), ...promoted(), second, shifted(10, 40)]).when(rollback()).then(rolledBack(2, 3, 'd2'));
-    spec.given([started({}), ...promoted(), second]).when(rollback()).thenState((s) => expect(s).toEqual({ status: 'Idle', model: 'churn', stableVersion: 2, lastDecision: null }));
+    spec.given([started({}), ...promoted(), second]).when(rollback()).thenState((s) => expect(s).toEqual({ status: 'Idle', model: 'churn', stableVersion: 2, outcome: 'rolled-back', alias: 'production', lastDecision: null }));
     spec.given([]).when(rollback()).then(IllegalStateError, /no active rollout/);
   });
 

@@ -15,7 +15,15 @@ export type Rollout = Omit<RolloutView, 'startedAt'>;
  */
 export type DeploymentState =
   | { status: 'Empty' }
-  | { status: 'Idle'; model: string; stableVersion: number; lastDecision: PolicyDecision | null }
+  | {
+      status: 'Idle';
+      model: string;
+      stableVersion: number;
+      /** How the last rollout ended, and the alias it was on. */
+      outcome: 'promoted' | 'rolled-back';
+      alias: string;
+      lastDecision: PolicyDecision | null;
+    }
   | { status: 'Active'; model: string; rollout: Rollout; ending?: 'promoted' | 'rolled-back'; lastDecision: PolicyDecision | null };
 
 export const initialState = (): DeploymentState => ({ status: 'Empty' });
@@ -48,7 +56,14 @@ export function evolve(state: DeploymentState, event: DeploymentEvent): Deployme
       if (state.status !== 'Active') return state;
       return { ...state, ending: 'rolled-back', rollout: { ...state.rollout, weights: { stable: 100, candidate: 0 } }, lastDecision: event.data.decision ?? state.lastDecision };
     case 'DeploymentCompleted':
-      return { status: 'Idle', model: event.data.model, stableVersion: event.data.stableVersion, lastDecision: state.status === 'Empty' ? null : state.lastDecision };
+      return {
+        status: 'Idle',
+        model: event.data.model,
+        stableVersion: event.data.stableVersion,
+        outcome: event.data.outcome,
+        alias: state.status === 'Active' ? state.rollout.alias : state.status === 'Idle' ? state.alias : 'production',
+        lastDecision: state.status === 'Empty' ? null : state.lastDecision,
+      };
     default: {
       const never: never = event;
       return never;

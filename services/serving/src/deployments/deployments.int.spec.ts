@@ -348,4 +348,25 @@ describe('deployments: blue-green, canary, auto policy and shadow through HTTP',
     }
     expect((await call('POST', '/deployments/churn/rollback')).status).toBe(200);
   });
+
+  it('a promotion seen before its alias move keeps the promoted version loaded until the alias arrives', async () => {
+    const started = await call('POST', '/deployments', { model: 'churn', version: 2, strategy: 'canary', weight: 10 });
+    const id = (started.body as unknown as DeploymentView).active!.deploymentId;
+    await eventually(async () => loaded(2), 60_000, 'version 2 loaded');
+    const startedAt = (await p.store.readStream(streams.deployment('churn'))).pop()!.position;
+    // Another instance promoted (its events arrive here before the registry's alias move does).
+    const meta = { now: new Date().toISOString(), correlationId: 'elsewhere', causationId: null, actor: 'serving:other' };
+    await p.store.appendToStream(streams.deployment('churn'), [
+      toNewEvent({ type: 'DeploymentPromoted', data: { model: 'churn', deploymentId: id, alias: 'production', version: 2, previousVersion: 1, by: 'hand', actor: 'ana' } }, meta, { codeVersion: 'test' }),
+      toNewEvent({ type: 'DeploymentCompleted', data: { model: 'churn', deploymentId: id, outcome: 'promoted', stableVersion: 2 } }, meta, { codeVersion: 'test' }),
+    ]);
+    await eventually(async () => deployments.router.get('churn') === undefined, 30_000, 'rollout over here');
+    await runtime.models.settled();
+    expect(loaded(2)).toBe(true);
+    await assignAlias(p.store, 'churn', 'production', 2, 1);
+    await eventually(async () => (await predict(rows.slice(0, 1))).body.version === '2', 30_000, 'the alias on version 2');
+    await eventually(async () => !runtime.models.routesView().some((r) => r.alias.startsWith('~')), 30_000, 'pin released');
+    const v2Log = (await p.store.readStream(streams.serving('churn'))).filter((e) => e.position > startedAt && (e.data as { version: number }).version === 2);
+    expect(v2Log.map((e) => e.type)).toEqual(['ModelLoaded']);
+  });
 });

@@ -23,8 +23,10 @@ import { DeploymentMetrics } from './deployment-metrics';
 import { DeploymentRouter, type LiveRollout } from './deployment-router';
 import { deploymentView } from './deployment-view';
 
-/** How often the canary schedule is checked. */
+/** How often the canary schedule (and promotions waiting for their alias) are checked. */
 const TICK_MS = 1000;
+/** How long a promoted version stays pinned while the registry's alias move has not arrived here yet. */
+const SETTLE_MS = 60_000;
 
 /**
  * Rollouts on this serving instance. A catch-up subscription on the
@@ -45,6 +47,12 @@ export class DeploymentsService implements OnModuleInit, OnApplicationShutdown {
   /** `model:version` → the latest model metrics monitoring evaluated for it. */
   private readonly modelMetrics = new Map<string, Record<string, number>>();
   private readonly busy = new Set<string>();
+  /**
+   * Promoted versions whose alias move has not arrived here yet (the alias
+   * and deployment events come through different subscriptions): kept
+   * pinned, so the version is not dropped and loaded again in between.
+   */
+  private readonly settling = new Map<string, { alias: string; version: number; until: number }>();
   private subscriptions: Subscription[] = [];
   private timer?: NodeJS.Timeout;
   private pinned = '';
@@ -198,11 +206,29 @@ export class DeploymentsService implements OnModuleInit, OnApplicationShutdown {
 
   private set(model: string, state: DeploymentState, revision: number, occurredAt: string): void {
     this.states.set(model, { state, revision });
-    this.router.set(model, state.status === 'Active' && !state.ending ? state.rollout : null, Date.parse(occurredAt));
+    const at = Date.parse(occurredAt);
+    this.router.set(model, state.status === 'Active' && !state.ending ? state.rollout : null, at);
+    const promoted =
+      state.status === 'Idle' && state.outcome === 'promoted'
+        ? { alias: state.alias, version: state.stableVersion }
+        : state.status === 'Active' && state.ending === 'promoted'
+          ? { alias: state.rollout.alias, version: state.rollout.candidateVersion }
+          : undefined;
+    if (promoted && at + SETTLE_MS > Date.now() && this.runtime.models.aliasVersion(model, promoted.alias) !== promoted.version) {
+      this.settling.set(model, { ...promoted, until: at + SETTLE_MS });
+    } else {
+      this.settling.delete(model);
+    }
+    this.updatePins();
+  }
+
+  /** Pins what active rollouts route to, and promoted versions still waiting for their alias. */
+  private updatePins(): void {
     const pins = this.router.all().flatMap((l) => [
       { name: l.model, version: l.rollout.stableVersion },
       { name: l.model, version: l.rollout.candidateVersion },
     ]);
+    for (const [name, s] of this.settling) pins.push({ name, version: s.version });
     const key = JSON.stringify(pins);
     if (key !== this.pinned) {
       this.pinned = key;
@@ -235,6 +261,13 @@ export class DeploymentsService implements OnModuleInit, OnApplicationShutdown {
   /** Moves scheduled canaries to their next step when due; past the last step, promotes (unless a policy decides). */
   private tick(): void {
     const now = Date.now();
+    let settled = false;
+    for (const [model, s] of this.settling) {
+      if (now <= s.until && this.runtime.models.aliasVersion(model, s.alias) !== s.version) continue;
+      this.settling.delete(model);
+      settled = true;
+    }
+    if (settled) this.updatePins();
     for (const live of this.router.all()) {
       const r = live.rollout;
       if (!r.schedule || now - live.changedAt < r.schedule.everySeconds * 1000) continue;
