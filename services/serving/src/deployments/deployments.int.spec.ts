@@ -244,6 +244,14 @@ describe('deployments: blue-green, canary, auto policy and shadow through HTTP',
   });
 
   it('refuses bad input with field details, promoting without a rollout, and shifting a blue-green rollout', async () => {
+    const docs = (await (await fetch(`${url}/docs-json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(docs.paths).filter((k) => k.startsWith('/deployments')).sort()).toEqual([
+      '/deployments',
+      '/deployments/{model}',
+      '/deployments/{model}/promote',
+      '/deployments/{model}/rollback',
+      '/deployments/{model}/shift',
+    ]);
     const bad = await call('POST', '/deployments', { model: 'churn', version: 'x', strategy: 'purple' });
     expect(bad.status).toBe(400);
     expect(bad.body.details?.map((d) => d.path).sort()).toEqual(['strategy', 'version']);
@@ -252,7 +260,8 @@ describe('deployments: blue-green, canary, auto policy and shadow through HTTP',
     expect(none.body.code).toBe('NO_ACTIVE_ROLLOUT');
     const missing = await call('POST', '/deployments', { model: 'churn', version: 9, strategy: 'canary' });
     expect(missing.status).toBe(404);
-    expect((await call('POST', '/deployments', { model: 'churn', version: 1, strategy: 'blue-green' })).status).toBe(201);
+    const other = runtime.models.aliasVersion('churn', 'production') === 1 ? 2 : 1;
+    expect((await call('POST', '/deployments', { model: 'churn', version: other, strategy: 'blue-green' })).status).toBe(201);
     const shift = await call('POST', '/deployments/churn/shift', { weight: 50 });
     expect(shift.status).toBe(409);
     expect(shift.body.code).toBe('NOT_SHIFTABLE');
