@@ -54,7 +54,14 @@ export interface DistributedPlatform {
  * started as its own OS process with auth on (a random bootstrap admin key).
  */
 export async function startDistributedPlatform(options: DistributedPlatformOptions): Promise<DistributedPlatform> {
-  const [nats, s3] = await Promise.all([startNatsServer({ auth: options.natsAuth }), startS3Server()]);
+  const [natsStarted, s3Started] = await Promise.allSettled([startNatsServer({ auth: options.natsAuth }), startS3Server()]);
+  if (natsStarted.status === 'rejected' || s3Started.status === 'rejected') {
+    if (natsStarted.status === 'fulfilled') await natsStarted.value.stop();
+    if (s3Started.status === 'fulfilled') await s3Started.value.stop();
+    throw natsStarted.status === 'rejected' ? natsStarted.reason : (s3Started as PromiseRejectedResult).reason;
+  }
+  const nats = natsStarted.value;
+  const s3 = s3Started.value;
   const home = mkdtempSync(join(tmpdir(), `mlp-${options.prefix}-`));
   const adminKey = randomBytes(24).toString('hex');
   const env: NodeJS.ProcessEnv = {
