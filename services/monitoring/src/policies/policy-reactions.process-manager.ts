@@ -58,7 +58,7 @@ async function commandsFor(event: RecordedEvent, policy: MonitoringPolicy, histo
       if (d.arm === 'candidate' && policy.actions.canary) {
         const rollout = await activeRollout(store, d.model);
         if (rollout && rollout.candidateVersion === d.version) {
-          commands.push({ type: 'ObserveCanary', deploymentId: rollout.deploymentId, version: d.version, predictions: d.seq, metrics: { candidate: d.metrics, stable: latestStableMetrics(history, event) }, cause });
+          commands.push({ type: 'ObserveCanary', deploymentId: rollout.deploymentId, version: d.version, predictions: d.seq, metrics: { candidate: d.metrics, stable: latestStableMetrics(history, event, rollout.stableVersion) }, cause });
         }
       }
       return commands;
@@ -88,11 +88,14 @@ export async function activeRollout(store: EventStore, model: string): Promise<E
   return active;
 }
 
-function latestStableMetrics(history: RecordedEvent[], before: RecordedEvent): Record<string, number> {
+/** The stable version's latest window before `before`: its `stable` arm during the rollout, or its alias's arm (`production`) before it. */
+function latestStableMetrics(history: RecordedEvent[], before: RecordedEvent, stableVersion: number): Record<string, number> {
   for (let i = history.length - 1; i >= 0; i--) {
     const e = history[i];
     if (e.position >= before.position && before.position >= 0) continue;
-    if (e.type === 'PerformanceEvaluated' && (e.data as { arm: string }).arm === 'stable') return (e.data as EventData<'PerformanceEvaluated'>).metrics;
+    if (e.type !== 'PerformanceEvaluated') continue;
+    const d = e.data as EventData<'PerformanceEvaluated'>;
+    if (d.version === stableVersion && d.arm !== 'candidate' && d.arm !== 'shadow') return d.metrics;
   }
   return {};
 }
