@@ -64,6 +64,14 @@ export type PolicyDecision = z.infer<typeof policyDecision>;
 /** Who moved the traffic: an operator, the canary schedule, or the automatic policy. */
 const by = z.enum(['hand', 'schedule', 'policy']);
 const reason = z.string().max(2000).default('');
+/** Who ended the rollout and why; the policy and its decision when the policy did. */
+const verdict = {
+  by,
+  policy: canaryPolicy.nullable().default(null),
+  decision: policyDecision.nullable().default(null),
+  reason,
+  actor: z.string().min(1),
+};
 
 /**
  * One model's rollouts (stream `deployment-<model>`). A rollout starts from
@@ -107,11 +115,7 @@ export const deploymentEvents = {
       alias: z.string().min(1),
       version,
       previousVersion: version,
-      by,
-      policy: canaryPolicy.nullable().default(null),
-      decision: policyDecision.nullable().default(null),
-      reason,
-      actor: z.string().min(1),
+      ...verdict,
     }),
   ),
   DeploymentRolledBack: defineEvent(
@@ -123,11 +127,7 @@ export const deploymentEvents = {
       /** The stable state restored: its version with all traffic. */
       restoredVersion: version,
       candidateVersion: version,
-      by,
-      policy: canaryPolicy.nullable().default(null),
-      decision: policyDecision.nullable().default(null),
-      reason,
-      actor: z.string().min(1),
+      ...verdict,
     }),
   ),
   /** The rollout ended; `stableVersion` answers all of the alias's traffic from now on. */
