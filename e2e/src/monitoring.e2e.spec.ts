@@ -25,7 +25,7 @@ function traffic(n: number, shift = false) {
  * and monitoring each their own OS process on a real nats-server and
  * s3rver, auth on. Serving publishes telemetry to JetStream; monitoring
  * reads it through its durable consumer and appends to the JetStream event
- * store; after kill -9 it resumes after its last ack.
+ * store; after kill -9 it rebuilds its open window and resumes after its last ack.
  */
 describe('monitoring across processes: serve → telemetry on JetStream → drift and performance', () => {
   jest.setTimeout(400_000);
@@ -97,12 +97,14 @@ describe('monitoring across processes: serve → telemetry on JetStream → drif
     expect(history.status).toBe(200);
     expect((history.body.points as { drifted: boolean }[]).map((p) => p.drifted)).toEqual([false, true]);
 
-    // kill -9: the restarted process resumes after its last ack (the 50 rows of its open window went with it) and appends nothing twice.
+    // kill -9 with a window open (the 50 rows above, all acked): the restarted process rebuilds it from its KV
+    // checkpoint and the stream, resumes after its last ack, and appends nothing twice.
     await platform.processes.monitoring.kill('SIGKILL');
     await platform.start('monitoring', 'monitoring');
     await predict(traffic(200, true));
     const reports = await monitorEvents('DriftReportComputed', 3);
     expect(reports).toHaveLength(3);
+    expect((reports[2].data as EventData<'DriftReportComputed'>).window).toMatchObject({ id: `${version}:count:${answer.request_id}:0`, rows: 200 });
     expect((await monitorEvents('DriftDetected', 2)).length).toBe(2);
     const all = await events.readStream(streams.monitor('penguins'));
     expect(new Set(all.map((e) => e.id)).size).toBe(all.length);

@@ -10,7 +10,7 @@ import { JetStreamEventStore } from '@mlp/eventstore';
 import { SeededRng } from '@mlp/ml';
 import { MessagingModule, MLP_CLIENT, type MlpClient } from '@mlp/messaging';
 import { baseConfigSchema, loadConfig, startService, type StartedService } from '@mlp/service-kit';
-import { freePort, startNatsServer, type NatsServerHandle } from '@mlp/testing';
+import { eventually, freePort, startNatsServer, type NatsServerHandle } from '@mlp/testing';
 import reference from './performance/arm-comparison.scipy.json';
 import { monitoringService } from './index';
 import { TelemetryMonitorService } from './windows/telemetry-monitor.service';
@@ -35,11 +35,14 @@ const meta = { now: '2026-12-01T00:00:00.000Z', correlationId: 'seed', causation
 const ev = (e: DomainEventInput) => toNewEvent(e, meta, { codeVersion: 'test' });
 
 describe('monitoring core on NATS JetStream', () => {
+  jest.setTimeout(90_000);
   let nats: NatsServerHandle;
   let dir: string;
   let store: JetStreamEventStore;
   let nc: NatsConnection;
   let started: StartedService;
+  let env: NodeJS.ProcessEnv;
+  let start: () => Promise<StartedService>;
   let service: TelemetryMonitorService;
   let context: INestApplicationContext;
   let client: MlpClient;
@@ -100,8 +103,9 @@ describe('monitoring core on NATS JetStream', () => {
     process.env.MLP_MONITORING_TELEMETRY = 'jetstream';
     process.env.MLP_MONITORING_WINDOW = '50';
     process.env.MLP_MONITORING_PERFORMANCE_WINDOW = '20';
-    const env: NodeJS.ProcessEnv = { MLP_HOME: dir, LOG_LEVEL: 'silent', MLP_TRANSPORT: 'nats', NATS_URL: nats.url, MLP_AUTH: 'off', MLP_MONITORING_PORT: String(await freePort()) };
-    started = await startService(monitoringService, { runtime: { eventStore: store, artifacts, config: loadConfig(baseConfigSchema, env) }, env });
+    env = { MLP_HOME: dir, LOG_LEVEL: 'silent', MLP_TRANSPORT: 'nats', NATS_URL: nats.url, MLP_AUTH: 'off', MLP_MONITORING_PORT: String(await freePort()) };
+    start = () => startService(monitoringService, { runtime: { eventStore: store, artifacts, config: loadConfig(baseConfigSchema, env) }, env });
+    started = await start();
     service = started.app.get(TelemetryMonitorService);
     expect(service.settings.get('churn')).toMatchObject({ window: { size: 300 }, performance: { window: 500, rule: { metric: 'accuracy', maxDrop: 0.05 } } });
     context = await NestFactory.createApplicationContext(MessagingModule.forService('serving', { MLP_TRANSPORT: 'nats', NATS_URL: nats.url }), { logger: false });
@@ -196,5 +200,22 @@ describe('monitoring core on NATS JetStream', () => {
     expect(Math.abs(Math.abs(comparison.z!) - c.z)).toBeLessThan(1e-9);
     expect(comparison.confidence).toBeCloseTo(1 - c.pValue, 12);
     expect(service.performance.join.counts).toMatchObject({ joined: 1000, duplicates: 0 });
+  });
+
+  it('after a restart rebuilds the open windows its acks had let go of (KV checkpoints) and appends nothing twice', async () => {
+    const reports = async () => (await store.readStream(streams.monitor('churn'))).filter((e) => e.type === 'DriftReportComputed').map((e) => e.data as EventData<'DriftReportComputed'>);
+    // Version 1 has had 1100 predictions: three windows of 300 closed, the fourth open since p300 (200 rows, all acked).
+    expect((await reports()).filter((r) => r.version === 1).map((r) => r.window.id)).toEqual(['1:count:a0:0', '1:count:b0:0', '1:count:p0:0']);
+    await started.close();
+    started = await start();
+    service = started.app.get(TelemetryMonitorService);
+    await predict(Array.from({ length: 100 }, (_, i) => prediction(`d${i}`, 1, 'production', trainingRow(), 'no')));
+    const v1 = await eventually(async () => {
+      const r = (await reports()).filter((x) => x.version === 1);
+      return r.length === 4 ? r : undefined;
+    }, 30_000, 'the fourth window of version 1');
+    expect(v1[3].window).toMatchObject({ id: '1:count:p300:0', rows: 300 });
+    const all = await store.readStream(streams.monitor('churn'));
+    expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
   });
 });

@@ -3,6 +3,7 @@ import { deterministicId, streams, toNewEvent, type DomainEventInput, type Predi
 import type { EventStore } from '@mlp/eventstore';
 import type { Logger } from '@mlp/service-kit';
 import { CurrentWindow } from '../windows/current-window';
+import type { WindowCheckpoints } from '../windows/telemetry-source';
 import { windowKind } from '../windows/window-spec';
 import type { MonitoringSettings } from '../windows/monitoring-settings';
 import type { Reference, ReferenceLoader } from './reference';
@@ -32,6 +33,8 @@ export class DriftMonitor {
   /** Versions without a baseline, logged once each. */
   private readonly unmonitored = new Set<string>();
   reports = 0;
+  /** Set by a source that acknowledges records before their windows close (JetStream). */
+  checkpoints?: WindowCheckpoints;
 
   constructor(
     private readonly store: EventStore,
@@ -42,7 +45,13 @@ export class DriftMonitor {
     private readonly logger?: Logger,
   ) {}
 
-  async add(record: PredictionTelemetry): Promise<void> {
+  /** Whether a window of this version is open. */
+  isOpen(model: string, version: number): boolean {
+    return this.open.has(`${model}:${version}`);
+  }
+
+  /** One prediction; `seq` (its stream position) is checkpointed when it opens a window. */
+  async add(record: PredictionTelemetry, seq?: number): Promise<void> {
     const key = `${record.model}:${record.version}`;
     let open = this.open.get(key);
     if (open?.window.endsBefore(record)) {
@@ -60,6 +69,7 @@ export class DriftMonitor {
       const prepared = this.prepare(key, reference);
       open = { window: new CurrentWindow(record.model, record.version, this.settings.get(record.model).window, prepared.drift, this.options), prepared };
       this.open.set(key, open);
+      if (seq !== undefined) await this.checkpoints?.opened(record.model, record.version, seq);
     }
     open.window.add(record);
     if (open.window.full) {
@@ -157,5 +167,6 @@ export class DriftMonitor {
       events.map((e) => toNewEvent(e, meta, { codeVersion: this.options.codeVersion, id: deterministicId('monitoring.drift', window.model, window.id, e.type) })),
     );
     this.reports++;
+    await this.checkpoints?.closed(window.model, window.version);
   }
 }

@@ -1,21 +1,25 @@
-import { AckPolicy, connect, DeliverPolicy, nanos, StorageType, type ConsumerMessages, type NatsConnection, type NatsError } from 'nats';
-import { InfrastructureError, subjects, telemetryStream } from '@mlp/contracts';
+import { AckPolicy, connect, DeliverPolicy, nanos, StorageType, type ConsumerMessages, type KV, type NatsConnection, type NatsError } from 'nats';
+import { InfrastructureError, predictionTelemetrySchema, subjects, telemetryStream, type PredictionTelemetry } from '@mlp/contracts';
 import type { NatsAuth } from '@mlp/messaging';
 import type { Logger } from '@mlp/service-kit';
-import { parseFeedback, parsePrediction, type TelemetryHandler, type TelemetryRecord, type TelemetrySource } from './telemetry-source';
+import { parseFeedback, parsePrediction, type TelemetryHandler, type TelemetryRecord, type TelemetrySource, type WindowCheckpoints } from './telemetry-source';
 
 /** JetStream API error codes: stream not found, consumer not found. */
 const STREAM_NOT_FOUND = 10059;
 const CONSUMER_NOT_FOUND = 10014;
 const apiErrorCode = (err: unknown): number | undefined => (err as NatsError & { api_error?: { err_code?: number } })?.api_error?.err_code;
 const predictionsPrefix = subjects.tel.predictions('');
+/** KV bucket of open drift windows: key `<model>.<version>` → stream sequence of the window's first record. */
+const WINDOWS_BUCKET = 'MLP_MONITORING_WINDOWS';
 
 /**
  * Telemetry from stream MLP_TELEMETRY through one durable pull consumer
  * (`durable`, filter `mlp.tel.>`: nats-server 2.9 takes a single filter
- * subject), acked after the handler: monitoring replicas share it, and a
- * restart resumes after the last acked record. Creates the stream like
- * serving does when monitoring starts first.
+ * subject), acked after the handler: a restart resumes after the last
+ * acked record. The first record of every open drift window is kept in the
+ * KV bucket MLP_MONITORING_WINDOWS, and `restore` replays each open window
+ * from there before consuming, so a restart (or kill -9) loses no window.
+ * Creates the stream like serving does when monitoring starts first.
  */
 export class JetStreamTelemetrySource implements TelemetrySource {
   readonly kind = 'jetstream';
@@ -26,11 +30,19 @@ export class JetStreamTelemetrySource implements TelemetrySource {
   private markCaughtUp!: () => void;
   readonly caughtUp = new Promise<void>((r) => (this.markCaughtUp = r));
 
+  readonly checkpoints: WindowCheckpoints;
+
   private constructor(
     private readonly nc: NatsConnection,
     private readonly durable: string,
+    private readonly windows: KV,
     private readonly logger?: Logger,
-  ) {}
+  ) {
+    this.checkpoints = {
+      opened: async (model, version, seq) => void (await windows.put(`${model}.${version}`, String(seq))),
+      closed: (model, version) => windows.delete(`${model}.${version}`),
+    };
+  }
 
   static async connect(url: string, options: { durable?: string; logger?: Logger; auth?: NatsAuth } = {}): Promise<JetStreamTelemetrySource> {
     const nc = await connect({ servers: url.split(','), name: 'mlp-monitoring-telemetry', maxReconnectAttempts: -1, ...options.auth });
@@ -48,11 +60,40 @@ export class JetStreamTelemetrySource implements TelemetrySource {
         if (apiErrorCode(err) !== CONSUMER_NOT_FOUND) throw err;
         await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: subjects.tel.all, ack_wait: nanos(60_000) });
       });
-      return new JetStreamTelemetrySource(nc, durable, options.logger);
+      const windows = await nc.jetstream().views.kv(WINDOWS_BUCKET, { history: 1 });
+      return new JetStreamTelemetrySource(nc, durable, windows, options.logger);
     } catch (err) {
       await nc.close();
       throw new InfrastructureError(`cannot set up the telemetry consumer on ${url}: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  async restore(feed: (record: PredictionTelemetry) => Promise<void>, stillOpen: (model: string, version: number) => boolean): Promise<number> {
+    const js = this.nc.jetstream();
+    const info = await (await js.consumers.get(telemetryStream.stream, this.durable)).info();
+    const floor = info.ack_floor.stream_seq;
+    let replayed = 0;
+    for await (const key of await this.windows.keys()) {
+      const entry = await this.windows.get(key);
+      const dot = key.lastIndexOf('.');
+      const [model, version, first] = [key.slice(0, dot), Number(key.slice(dot + 1)), Number(entry?.string())];
+      if (!entry || !Number.isInteger(first) || first < 1 || first > floor) continue;
+      const ordered = await js.consumers.get(telemetryStream.stream, { filterSubjects: subjects.tel.predictions(model), opt_start_seq: first });
+      if ((await ordered.info()).num_pending === 0) continue; // expired from the stream meanwhile
+      const messages = await ordered.consume({ max_messages: 512 });
+      for await (const m of messages) {
+        if (m.seq > floor) break;
+        const p = predictionTelemetrySchema.safeParse(m.json<unknown>());
+        if (p.success && p.data.version === version) {
+          await feed(p.data);
+          replayed++;
+          if (!stillOpen(model, version)) break; // it closed: the records after it belong to windows of their own
+        }
+        if (m.info.pending === 0) break;
+      }
+      await messages.close();
+    }
+    return replayed;
   }
 
   async start(handler: TelemetryHandler): Promise<void> {
@@ -62,6 +103,7 @@ export class JetStreamTelemetrySource implements TelemetrySource {
       for await (const m of this.messages!) {
         if (this.closed) break;
         const item = this.parse(m.subject, m.json<unknown>());
+        if (item) item.seq = m.seq;
         if (item) {
           try {
             await handler(item);

@@ -58,6 +58,14 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
       telemetry === 'jetstream'
         ? await JetStreamTelemetrySource.connect(this.config.natsUrl, { durable: this.config.consumer, logger: this.logger, auth: this.config.natsAuth })
         : new SqliteTelemetrySource(this.config.sqliteFile, { logger: this.logger });
+    if (this.source.restore) {
+      this.drift.checkpoints = this.source.checkpoints;
+      const replayed = await this.source.restore(
+        (record) => this.drift.add(record),
+        (model, version) => this.drift.isOpen(model, version),
+      );
+      if (replayed) this.logger.info({ replayed }, 'open drift windows rebuilt from the telemetry stream');
+    }
     await this.source.start((item) => this.handle(item));
     // Time windows close on telemetry time; this closes them too when traffic stops (checked every 5 s, 5 s grace).
     this.timer = setInterval(() => {
@@ -76,7 +84,7 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
 
   private async process(item: TelemetryRecord): Promise<void> {
     if (item.kind === 'prediction') {
-      await this.drift.add(item.record);
+      await this.drift.add(item.record, item.seq);
       await this.performance.addPrediction(item.record);
     } else {
       await this.performance.addFeedback(item.record);

@@ -1,6 +1,16 @@
 import { feedbackTelemetrySchema, predictionTelemetrySchema, type FeedbackTelemetry, type PredictionTelemetry } from '@mlp/contracts';
 
-export type TelemetryRecord = { kind: 'prediction'; record: PredictionTelemetry } | { kind: 'feedback'; record: FeedbackTelemetry };
+/** `seq`: the record's position in its stream, where the source has one (JetStream). */
+export type TelemetryRecord = { kind: 'prediction'; record: PredictionTelemetry; seq?: number } | { kind: 'feedback'; record: FeedbackTelemetry; seq?: number };
+
+/**
+ * Where a source remembers the first record of every open drift window, so
+ * that a restart can rebuild the windows its acks had already let go of.
+ */
+export interface WindowCheckpoints {
+  opened(model: string, version: number, seq: number): Promise<void>;
+  closed(model: string, version: number): Promise<void>;
+}
 
 /** Called once per record, in stream order; the source moves on (acks) only after it resolves. */
 export type TelemetryHandler = (item: TelemetryRecord) => Promise<void>;
@@ -16,6 +26,14 @@ export interface TelemetrySource {
   /** Resolves once every record stored when start() was called has been handled. */
   readonly caughtUp: Promise<void>;
   invalid: number;
+  /** Sources that acknowledge records before their windows close keep window checkpoints. */
+  readonly checkpoints?: WindowCheckpoints;
+  /**
+   * Before start(): feeds the records of every checkpointed open window again
+   * (from its first record up to the last acknowledged one), one window at a
+   * time, while `stillOpen` says that window has not closed.
+   */
+  restore?(feed: (record: PredictionTelemetry) => Promise<void>, stillOpen: (model: string, version: number) => boolean): Promise<number>;
   close(): Promise<void>;
 }
 
