@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadToFile, type ArtifactStore, type PutResult } from '@mlp/artifacts';
 import { DomainError, streams, ValidationError, type CommandMetadata, type EventData } from '@mlp/contracts';
@@ -110,14 +110,14 @@ export class BatchRunner {
     let loaded: LoadedVersion | undefined;
     let input: LocalInput | undefined;
     const fromChunk = state.parts.length;
+    // Chunk k is stored and checkpointed while chunk k+1 is read and predicted; checkpoints stay in order.
+    let storing: Promise<void> = Promise.resolve();
     try {
       const { info } = await resolveBatchModel(this.deps.store, `${started.model.name}:${started.model.version}`);
       loaded = await this.deps.load(info);
       input = await openInput(this.deps.artifacts, started.input.artifactKey, dir, started.input.sha256);
       const { layout } = planColumns(loaded, input.columns);
       if (fromChunk > 0) this.deps.logger?.info({ jobId, fromChunk, chunks: started.chunks }, 'batch job resumes from its last checkpoint');
-      // Chunk k is stored and checkpointed while chunk k+1 is read and predicted; checkpoints stay in order.
-      let storing: Promise<void> = Promise.resolve();
       for await (const chunk of readChunks(input.duck, input.source, input.columns, loaded.inputSchema.inputs, started.input.passthrough, started.chunkRows, fromChunk)) {
         if (signal?.aborted) break;
         const result = predictChunk(loaded, chunk, layout);
@@ -157,6 +157,8 @@ export class BatchRunner {
       });
       return state;
     } catch (err) {
+      // The checkpoint in flight lands (or fails) before the job is marked failed.
+      await storing.catch(() => undefined);
       if (err instanceof BatchStopped) return state;
       if (err instanceof DomainError && (err.code === 'BATCH_CHUNK_OUT_OF_ORDER' || err.code === 'WRONG_EXPECTED_REVISION' || err.code === 'BATCH_JOB_NOT_RUNNING')) {
         // Another runner took the job over: it records the rest.
@@ -190,6 +192,12 @@ export class BatchRunner {
     const partsDir = join(dir, name);
     await mkdir(partsDir, { recursive: true });
     const paths: string[] = [];
+    if (parts.length === 0) {
+      // An input without rows: the file still has its columns.
+      const empty = join(partsDir, 'empty.csv');
+      await writeFile(empty, `${columns.map((c) => `"${c.name.replace(/"/g, '""')}"`).join(',')}\n`);
+      paths.push(empty);
+    }
     for (const [i, part] of parts.entries()) {
       const path = join(partsDir, `${String(i).padStart(6, '0')}.csv`);
       await downloadToFile(this.deps.artifacts, part.artifactKey, path, { expectedSha256: part.sha256 });

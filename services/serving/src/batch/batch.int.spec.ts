@@ -120,6 +120,15 @@ describe('batch inference', () => {
     expect((await fetch(`${platform.url}/batch/jobs/${done.jobId}/rejects`)).status).toBe(404);
   });
 
+  it('completes an input without rows with an empty output that keeps its columns', async () => {
+    const key = await upload('id,tenure,monthly,plan\n');
+    const res = await post('/batch/jobs', { model: 'churn', input: { upload: key }, format: 'csv' });
+    expect(res.status).toBe(202);
+    const done = await finished(((await res.json()) as BatchJobView).jobId);
+    expect(done).toMatchObject({ status: 'completed', chunks: 0, predicted: 0, rejected: 0, output: { rows: 0 } });
+    expect((await (await fetch(`${platform.url}/batch/jobs/${done.jobId}/output`)).text()).trim()).toBe('_row,id,prediction,probability_no,probability_yes');
+  });
+
   it('refuses bad requests with 4xx and field details, and starts nothing', async () => {
     const key = await upload('tenure,plan\n1,basic\n');
     const cases: { body: unknown; status: number; paths: string[] }[] = [
