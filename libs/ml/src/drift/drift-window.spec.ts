@@ -63,6 +63,20 @@ describe('DriftWindow within its exact limit', () => {
     expect(feed(prepared, current, n, 512).report()).toEqual(driftReport(reference, current, options));
   });
 
+  it('empty windows, missing values only and an empty reference give NaN statistics, not errors', () => {
+    const prepared = DriftReference.build({ x: normal(3000), p: pick(3000, plans) }, { exactLimit: 10 });
+    expect(prepared.window().report().features.map((f) => f.statistic)).toEqual([NaN, NaN]);
+    const missing = prepared.window();
+    for (let i = 0; i < 50; i++) missing.pushRow({ x: 'n/a', p: null });
+    expect(missing.report().features.map((f) => [f.statistic, f.drifted])).toEqual([
+      [NaN, false],
+      [NaN, false],
+    ]);
+    const empty = DriftReference.build({ x: new Float64Array(0) }, { exactLimit: 5 }).window();
+    empty.push({ x: normal(50) });
+    expect(empty.report().features[0]).toMatchObject({ statistic: NaN, drifted: false });
+  });
+
   it('refuses bad options when the reference is built, and malformed chunks', () => {
     expect(() => DriftReference.build(reference, { features: { plan: { method: 'ks' } } })).toThrow(/needs a numeric column/);
     expect(() => DriftReference.build(reference, { features: { amount: { method: 'magic' as never } } })).toThrow(DriftInputError);

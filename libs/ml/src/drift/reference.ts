@@ -401,6 +401,7 @@ export class DriftWindow {
     const small = (p.small = mergeSmallCounts(f.cache.small, col.tracker.counts()));
     const method = f.options.method ?? defaultMethod(p);
     return this.reference.decide(f, p, method, (m) => {
+      if (f.values.length === 0) return featureStatistic(p, m); // an empty reference: NaN, as driftReport
       const shareMethod = m === 'jensenshannon' || m === 'psi' || m === 'kl';
       if (small && (m === 'chisquare' || m === 'ztest' || (shareMethod && !referenceUniqueAbove20(f.values, f.cache)))) {
         return featureStatistic({ kind: 'categorical', counts: small }, m);
