@@ -98,7 +98,8 @@ export function predictChunk(loaded: LoadedVersion, chunk: InputChunk, layout: O
   return { part, rejects, predicted: valid.length, rejected: rejected.length };
 }
 
-function csvHeader(columns: readonly { name: string }[]): string {
+/** The header line of a CSV part. */
+export function csvHeader(columns: readonly { name: string }[]): string {
   return columns.map((c) => csvText(c.name)).join(',') + '\n';
 }
 

@@ -8,7 +8,7 @@ import { handleCommand, type EventStore } from '@mlp/eventstore';
 import type { Logger } from '@mlp/service-kit';
 import type { LoadedVersion } from '../models/loaded-version';
 import type { VersionInfo } from '../models/served-models';
-import { predictChunk, outputLayout, type OutputLayout } from './batch-chunk';
+import { csvHeader, predictChunk, outputLayout, type OutputLayout } from './batch-chunk';
 import { checkColumns, describeInput, inputSource, readChunks, type InputColumn } from './batch-input';
 import { batchJobDecider, foldBatchJob, type BatchJob, type BatchJobCommand } from './batch-job';
 import { resolveBatchModel } from './batch-model';
@@ -195,7 +195,7 @@ export class BatchRunner {
     if (parts.length === 0) {
       // An input without rows: the file still has its columns.
       const empty = join(partsDir, 'empty.csv');
-      await writeFile(empty, `${columns.map((c) => `"${c.name.replace(/"/g, '""')}"`).join(',')}\n`);
+      await writeFile(empty, csvHeader(columns));
       paths.push(empty);
     }
     for (const [i, part] of parts.entries()) {
