@@ -53,6 +53,8 @@ export interface Subscription {
 export interface CheckpointStore {
   load(name: string): Promise<number | undefined>;
   save(name: string, position: number): Promise<void>;
+  /** Every saved checkpoint, by name (process-manager lag); absent where the backend cannot list them (EventStoreDB without projections). */
+  list?(): Promise<{ name: string; position: number }[]>;
 }
 
 /**

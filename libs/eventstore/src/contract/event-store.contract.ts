@@ -353,6 +353,19 @@ export function describeEventStoreContract(
         expect(await cp.load('b')).toBe(7);
         expect(await cp.load('c')).toBeUndefined();
       });
+
+      it('lists every saved checkpoint by name, where the backend can', async () => {
+        const cp = store.checkpoints();
+        if (!cp.list) return; // EventStoreDB: needs server-side projections
+        await cp.save('contract-list-b', 3);
+        await cp.save('contract-list-a', 1);
+        await cp.save('contract-list-b', 4);
+        const listed = (await cp.list()).filter((c) => c.name.startsWith('contract-list-'));
+        expect(listed).toEqual([
+          { name: 'contract-list-a', position: 1 },
+          { name: 'contract-list-b', position: 4 },
+        ]);
+      });
     });
 
     it('answers ping', async () => {

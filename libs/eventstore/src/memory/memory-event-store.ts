@@ -11,6 +11,9 @@ export class MemoryCheckpointStore implements CheckpointStore {
   async save(name: string, position: number): Promise<void> {
     this.positions.set(name, position);
   }
+  async list(): Promise<{ name: string; position: number }[]> {
+    return [...this.positions].map(([name, position]) => ({ name, position })).sort((a, b) => a.name.localeCompare(b.name));
+  }
 }
 
 /** In-process store for tests and throw-away runs. Appends are atomic (single-threaded). */

@@ -358,6 +358,17 @@ export class JetStreamEventStore extends BaseEventStore {
       async save(name, position) {
         await (await kv()).put(name, String(position));
       },
+      async list() {
+        const bucket = await kv();
+        const names: string[] = [];
+        for await (const key of await bucket.keys()) names.push(key);
+        const out: { name: string; position: number }[] = [];
+        for (const name of names.sort()) {
+          const entry = await bucket.get(name);
+          if (entry && entry.value.length > 0) out.push({ name, position: Number(entry.string()) });
+        }
+        return out;
+      },
     };
   }
 

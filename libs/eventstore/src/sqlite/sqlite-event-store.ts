@@ -100,6 +100,7 @@ export class SqliteEventStore extends BaseEventStore {
       exists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM events WHERE stream = ? LIMIT 1'),
       loadCheckpoint: db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE name = ?'),
       saveCheckpoint: db.prepare('INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position'),
+      listCheckpoints: db.prepare<[], { name: string; position: number }>('SELECT name, position FROM checkpoints ORDER BY name'),
     };
     this.appendTx = db.transaction((stream: string, events: readonly NewEvent[], options: Required<AppendOptions>): AppendResult => {
       const current = this.stmt.last.get(stream)?.revision ?? -1;
@@ -133,10 +134,11 @@ export class SqliteEventStore extends BaseEventStore {
       }
       return { nextExpectedRevision: revision - 1, position };
     });
-    const { loadCheckpoint, saveCheckpoint } = this.stmt;
+    const { loadCheckpoint, saveCheckpoint, listCheckpoints } = this.stmt;
     this.checkpointStore = {
       load: async (name) => loadCheckpoint.get(name)?.position,
       save: async (name, position) => void saveCheckpoint.run(name, position),
+      list: async () => listCheckpoints.all(),
     };
   }
 

@@ -3,9 +3,10 @@ import { envKey, serviceNames, type ServiceName } from '@mlp/contracts';
 import { httpPortVar, loadConfig, type BaseConfig } from '@mlp/service-kit';
 
 /**
- * The platform's checkpointed process managers (their checkpoint names).
- * The checkpoint store cannot list its names, so the lag is reported for
- * these; MLP_HEALTH_PROCESS_MANAGERS replaces the list.
+ * The platform's checkpointed process managers (their checkpoint names):
+ * reported even before they saved a checkpoint (lag null), and the only
+ * ones reported where the checkpoint store cannot list its names
+ * (EventStoreDB). MLP_HEALTH_PROCESS_MANAGERS replaces the list.
  */
 export const DEFAULT_PROCESS_MANAGERS = [
   'feature-store.auto-materialize',

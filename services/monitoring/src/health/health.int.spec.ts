@@ -56,6 +56,9 @@ describe('system health', () => {
     expect(creation.checkpoint).not.toBeNull();
     expect(creation.lag).toBe(reply.head - creation.checkpoint!);
     expect(reply.managers.find((m) => m.name === 'training.retraining')).toMatchObject({ checkpoint: null, lag: null });
+    // Listed from the store: every running manager's checkpoint, named as it saved it.
+    expect(reply.managers.map((m) => m.name)).toEqual(expect.arrayContaining(['monitoring.alert-delivery', 'monitoring.policy', 'monitoring.policy-actions', 'registry.registration']));
+    expect(reply.managers.map((m) => m.name)).toEqual([...reply.managers.map((m) => m.name)].sort());
 
     const exposed = await (await fetch(`${monitoring}/metrics`)).text();
     expect(exposed).toMatch(new RegExp(`^mlp_process_manager_lag_events\\{manager="monitoring.monitor-creation",service="monitoring"\\} \\d+$`, 'm'));

@@ -127,9 +127,12 @@ export class HealthService implements OnApplicationBootstrap, OnModuleDestroy {
   async processManagers(): Promise<{ head: number; managers: ProcessManagerLag[] }> {
     const head = await headPosition(this.store);
     const checkpoints = this.store.checkpoints();
+    // Every checkpoint the store holds (where it can list them), and the platform's managers that have none yet.
+    const saved = new Map((await checkpoints.list?.())?.map((c) => [c.name, c.position]) ?? []);
+    const names = [...new Set([...saved.keys(), ...this.config.processManagers])].sort();
     const managers = await Promise.all(
-      this.config.processManagers.map(async (name) => {
-        const checkpoint = (await checkpoints.load(name)) ?? null;
+      names.map(async (name) => {
+        const checkpoint = saved.get(name) ?? (await checkpoints.load(name)) ?? null;
         return { name, checkpoint, head, lag: checkpoint === null ? null : Math.max(0, head - checkpoint) };
       }),
     );
