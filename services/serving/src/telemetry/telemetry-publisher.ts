@@ -14,6 +14,9 @@ export interface TelemetryPublisherOptions {
   onDropped?: (n: number) => void;
 }
 
+/** Request ids remembered per generation (the last 50,000 to 100,000 are known). */
+const RECENT = 50_000;
+
 /**
  * Off the hot path: a request only pushes one entry (references to its
  * columns and outputs) into a bounded buffer; a timer hands the buffer to
@@ -27,7 +30,9 @@ export class TelemetryPublisher {
   private feedback: FeedbackTelemetry[] = [];
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
-  private readonly recent = new Map<string, string>();
+  /** Request id → model, in two generations of up to RECENT ids each: no per-request delete or iterator. */
+  private recent = new Map<string, string>();
+  private older = new Map<string, string>();
   private readonly maxBuffer: number;
   private readonly flushMs: number;
   private readonly flushRecords: number;
@@ -49,12 +54,15 @@ export class TelemetryPublisher {
   }
 
   remember(requestId: string, model: string): void {
+    if (this.recent.size >= RECENT) {
+      this.older = this.recent;
+      this.recent = new Map();
+    }
     this.recent.set(requestId, model);
-    if (this.recent.size > 100_000) this.recent.delete(this.recent.keys().next().value as string);
   }
 
   async modelOf(requestId: string): Promise<string | undefined> {
-    const known = this.recent.get(requestId);
+    const known = this.recent.get(requestId) ?? this.older.get(requestId);
     if (known) return known;
     await this.flush();
     return this.sink.modelOfRequest(requestId);
