@@ -268,6 +268,16 @@ export async function benchServing(): Promise<void> {
     const errors = [bareRun, restUnbatched, restBatched, grpcUnbatched, grpcBatched].reduce((a, r) => a + r.errors, 0) + lowErrors;
     console.log(`errors (non-2xx, timeouts, gRPC failures): ${errors}`);
 
+    await benchShadow(home, MODEL, {
+      start: () => startServer(['serving', home], servingEnv(64)),
+      stop: stopServer,
+      cannon,
+      oneClient,
+      cpuSeconds: (s) => cpuSeconds(s.proc.child.pid),
+      seconds: SECONDS,
+      rounds: ROUNDS,
+    });
+
     await benchBatch(home, keys, MODEL, { start: (env = {}) => startServer(['serving', home], { ...servingEnv(64), ...env }), stop: stopServer });
   } finally {
     for (const s of servers) await stopServer(s).catch(() => undefined);
