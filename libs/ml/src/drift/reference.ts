@@ -252,7 +252,10 @@ class NumericWindowColumn {
     this.nonFinite += nonFinite;
     if (nonFinite === 0) {
       // the common case, without a per-value loop: counts by chunk, reservoir slots by index
-      if (!this.tracker.overflow) this.tracker.addCounts(sampleSmallCounts(rest));
+      if (!this.tracker.overflow) {
+        if (rest.length < 256) for (let k = 0; k < rest.length; k++) this.tracker.add(rest[k]);
+        else this.tracker.addCounts(sampleSmallCounts(rest));
+      }
       if (this.sampling) {
         for (; this.nextKept < this.n + rest.length; this.skip()) this.values[this.rng.int(0, this.limit)] = rest[this.nextKept - this.n];
       }

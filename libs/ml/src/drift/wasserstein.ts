@@ -133,7 +133,15 @@ export function addToGrid(g: NumericGrid, values: NumericArray, mean = 0): numbe
     cs[2 * k] += 1;
     cs[2 * k + 1] += r;
   }
-  Object.assign(g, { n, below, belowSum, above, aboveSum, min, max, sum, nonFinite });
+  g.n = n;
+  g.below = below;
+  g.belowSum = belowSum;
+  g.above = above;
+  g.aboveSum = aboveSum;
+  g.min = min;
+  g.max = max;
+  g.sum = sum;
+  g.nonFinite = nonFinite;
   return ssd;
 }
 
