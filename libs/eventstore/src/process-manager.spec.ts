@@ -93,4 +93,32 @@ describe('runProcessManager', () => {
     expect(attempts).toBe(3);
     expect(await store.checkpoints().load('monitors')).toBeUndefined();
   });
+
+  it('numbers reactions across the appends of one event, so a second append is stored too, and once on a retry', async () => {
+    const store = new MemoryEventStore({ pollIntervalMs: 10 });
+    const source = created('fraud');
+    await store.appendToStream('model-fraud', [source]);
+    let attempts = 0;
+    const twice: ProcessManager = {
+      name: 'two-appends',
+      filter: { category: 'model' },
+      canHandle: (e) => e.type === 'RegisteredModelCreated',
+      handle: async (e, ctx) => {
+        attempts++;
+        const name = (e.data as { name: string }).name;
+        await ctx.append(`monitor-${name}`, [{ type: 'MonitorCreated', data: { model: name, sourceEventId: e.id } }]);
+        await ctx.append(`monitor-${name}`, [{ type: 'MonitoringPolicyApplied', data: { model: name, policy: { model: name }, sha256: 'a'.repeat(64) } }]);
+        if (attempts === 1) throw new Error('crash after both appends');
+      },
+    };
+    const pm = await runProcessManager(store, twice, { retryDelayMs: 1 });
+    await pm.caughtUp;
+    await pm.stop();
+    const reactions = await store.readStream('monitor-fraud');
+    expect(attempts).toBe(2);
+    expect(reactions.map((r) => [r.type, r.id])).toEqual([
+      ['MonitorCreated', deterministicId('two-appends', source.id, '0')],
+      ['MonitoringPolicyApplied', deterministicId('two-appends', source.id, '1')],
+    ]);
+  });
 });

@@ -12,8 +12,9 @@ export interface ProcessManagerContext {
   store: EventStore;
   /**
    * Appends reactions caused by `cause`: ids derive from (manager, cause id,
-   * index), causation = cause id, correlation carried over. Handling the same
-   * event twice therefore stores the reaction once.
+   * index of the reaction among all appended while handling it), causation =
+   * cause id, correlation carried over. Handling the same event twice
+   * therefore stores each reaction once.
    */
   append<T extends EventType>(
     stream: string,
@@ -62,22 +63,26 @@ export async function runProcessManager(
 
   const handle = async (event: RecordedEvent) => {
     if (manager.canHandle(event)) {
+      // Reactions are numbered across every append of one attempt (a second append must not reuse the first one's
+      // ids, which the store would drop as duplicates), and again from 0 on a retry, so a retry reuses them.
+      let next = 0;
       const ctx: ProcessManagerContext = {
         store,
         append: (stream, events, appendOptions) =>
           store.appendToStream(
             stream,
-            events.map((e, i) =>
+            events.map((e) =>
               toNewEvent(
                 e,
                 { now: event.occurredAt, correlationId: event.correlationId, causationId: event.id, actor: `process-manager:${manager.name}` },
-                { id: deterministicId(manager.name, event.id, String(i)), codeVersion: codeVersion() },
+                { id: deterministicId(manager.name, event.id, String(next++)), codeVersion: codeVersion() },
               ),
             ),
             appendOptions,
           ),
       };
       for (let attempt = 1; ; attempt++) {
+        next = 0;
         try {
           await manager.handle(event, ctx);
           break;

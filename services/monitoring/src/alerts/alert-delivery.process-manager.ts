@@ -58,13 +58,14 @@ export function alertDeliveryProcessManager(sender: WebhookSender): ProcessManag
         if (recentlySent(history, raised, event, windowMs)) return;
       }
       const payload = toPayload(event, raised);
-      try {
-        const result = await sender.post(webhook, payload, `${alertId}:${transition}`);
-        await ctx.append(stream, [{ type: 'AlertDelivered', data: { alertId, transition, webhook: redact(webhook), attempts: result.attempts, status: result.status } }]);
-      } catch (err) {
-        const attempts = (err as { details?: { attempts?: number } }).details?.attempts ?? 1;
-        await ctx.append(stream, [{ type: 'AlertDeliveryFailed', data: { alertId, transition, webhook: redact(webhook), attempts, error: describeError(err as Error).slice(0, 2000) } }]);
-      }
+      const outcome = await sender.post(webhook, payload, `${alertId}:${transition}`).then(
+        (result) => ({ type: 'AlertDelivered' as const, data: { alertId, transition, webhook: redact(webhook), attempts: result.attempts, status: result.status } }),
+        (err: Error) => {
+          const attempts = (err as { details?: { attempts?: number } }).details?.attempts ?? 1;
+          return { type: 'AlertDeliveryFailed' as const, data: { alertId, transition, webhook: redact(webhook), attempts, error: describeError(err).slice(0, 2000) } };
+        },
+      );
+      await ctx.append(stream, [outcome]);
     },
   };
 }
