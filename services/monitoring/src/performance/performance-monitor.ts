@@ -26,6 +26,18 @@ export class PerformanceMonitor {
     this.join = new FeedbackJoin(options);
   }
 
+  /**
+   * After a restart that resumes the telemetry (JetStream): the count of
+   * labels joined so far for this version and arm, from the stored events, so
+   * window ids go on instead of repeating. The window itself starts empty.
+   */
+  resume(model: string, version: number, arm: string, seq: number): void {
+    const conf = this.settings.get(model).performance;
+    const window = new PerformanceWindow(conf.window, conf.step);
+    window.seq = seq;
+    this.windows.set(`${model}:${version}:${arm}`, window);
+  }
+
   async addPrediction(p: PredictionTelemetry): Promise<void> {
     const joined = this.join.addPrediction(p);
     if (joined) await this.labelled(joined);

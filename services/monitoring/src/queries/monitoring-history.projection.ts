@@ -74,9 +74,16 @@ export class MonitoringHistoryProjection implements Projection {
     return [...latest.values()].map((p) => ({ arm: p.arm, version: p.version, labelled: p.labelled, correct: p.correct!, accuracy: p.correct! / p.labelled }));
   }
 
-  /** The latest report of every version (for `mlp monitor`). */
-  latestDrift(model: string): DriftReportView | undefined {
-    return this.drift.get(model)?.at(-1);
+  /** The highest window sequence evaluated per model, version and arm. */
+  performanceSequences(): { model: string; version: number; arm: string; seq: number }[] {
+    const out = new Map<string, { model: string; version: number; arm: string; seq: number }>();
+    for (const [model, points] of this.performance) {
+      for (const p of points) {
+        const key = `${model}:${p.version}:${p.arm}`;
+        if ((out.get(key)?.seq ?? 0) < p.seq) out.set(key, { model, version: p.version, arm: p.arm, seq: p.seq });
+      }
+    }
+    return [...out.values()];
   }
 }
 

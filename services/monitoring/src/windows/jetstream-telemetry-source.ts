@@ -23,6 +23,7 @@ const WINDOWS_BUCKET = 'MLP_MONITORING_WINDOWS';
  */
 export class JetStreamTelemetrySource implements TelemetrySource {
   readonly kind = 'jetstream';
+  readonly resumes = true;
   invalid = 0;
   private messages?: ConsumerMessages;
   private loop?: Promise<void>;

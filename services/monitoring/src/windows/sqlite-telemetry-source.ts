@@ -13,6 +13,7 @@ const PAGE = 1_000;
  */
 export class SqliteTelemetrySource implements TelemetrySource {
   readonly kind = 'sqlite';
+  readonly resumes = false;
   invalid = 0;
   private db?: Database.Database;
   private timer?: NodeJS.Timeout;

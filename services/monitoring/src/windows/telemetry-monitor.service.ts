@@ -58,6 +58,7 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
       telemetry === 'jetstream'
         ? await JetStreamTelemetrySource.connect(this.config.natsUrl, { durable: this.config.consumer, logger: this.logger, auth: this.config.natsAuth })
         : new SqliteTelemetrySource(this.config.sqliteFile, { logger: this.logger });
+    if (this.source.resumes) for (const s of this.history.performanceSequences()) this.performance.resume(s.model, s.version, s.arm, s.seq);
     if (this.source.restore) {
       this.drift.checkpoints = this.source.checkpoints;
       const replayed = await this.source.restore(

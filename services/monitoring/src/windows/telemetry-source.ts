@@ -22,6 +22,12 @@ export type TelemetryHandler = (item: TelemetryRecord) => Promise<void>;
  */
 export interface TelemetrySource {
   readonly kind: string;
+  /**
+   * true: a restart resumes after the last acknowledged record (JetStream), so
+   * counters must go on from the stored events; false: every start reads from
+   * the first record (SQLite) and rebuilds them.
+   */
+  readonly resumes: boolean;
   start(handler: TelemetryHandler): Promise<void>;
   /** Resolves once every record stored when start() was called has been handled. */
   readonly caughtUp: Promise<void>;
