@@ -1,23 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { streams, type EventData, type RecordedEvent } from '@mlp/contracts';
 import { JetStreamEventStore } from '@mlp/eventstore';
 import { SeededRng } from '@mlp/ml';
-import { eventually, ingestPenguins, penguinsFiles, penguinsSpec, startDistributedPlatform, type DistributedPlatform } from '@mlp/testing';
+import { eventually, ingestPenguins, penguinRows, penguinsSpec, penguinsTraffic, startDistributedPlatform, type DistributedPlatform } from '@mlp/testing';
 
-/** Penguins rows resampled as traffic; `shift` moves three measurements and the island. */
 const rng = new SeededRng(21);
-const [header, ...lines] = readFileSync(penguinsFiles.csv, 'utf8').trim().split('\n');
-const names = header.split(',');
-const penguins = lines
-  .map((line) => Object.fromEntries(line.split(',').map((v, i) => [names[i], v === 'NA' ? null : /^[0-9.]+$/.test(v) ? Number(v) : v])) as Record<string, string | number | null>)
-  .filter((r) => r.bill_length_mm !== null);
-function traffic(n: number, shift = false): Record<string, string | number | null>[] {
-  return Array.from({ length: n }, () => {
-    const { species: _species, ...f } = penguins[rng.int(0, penguins.length)];
-    const plus = (v: string | number | null, d: number) => (typeof v === 'number' ? v + d : v);
-    return shift ? { ...f, island: 'Biscoe', bill_length_mm: plus(f.bill_length_mm, 8), flipper_length_mm: plus(f.flipper_length_mm, 15), body_mass_g: plus(f.body_mass_g, 600) } : f;
-  });
-}
+const rows = penguinRows();
+const traffic = (n: number, shift = false) => penguinsTraffic(rows, rng, n, shift).map((r) => r.features);
 
 const POLICY = `model: penguins
 window: {size: 200}

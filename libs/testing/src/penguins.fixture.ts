@@ -72,3 +72,28 @@ export async function ingestPenguins(ingestionUrl: string, options: { headers?: 
   if (!upload.ok || outcome.status !== 'accepted') throw new Error(`uploading penguins: ${upload.status} ${JSON.stringify(outcome)}`);
   return outcome;
 }
+
+export type PenguinFeatures = Record<string, string | number | null>;
+
+/** The penguins rows with measurements (NA → null, numbers parsed), species included. */
+export function penguinRows(): PenguinFeatures[] {
+  const [header, ...lines] = readFileSync(penguinsFiles.csv, 'utf8').trim().split('\n');
+  const names = header.split(',');
+  return lines
+    .map((line) => Object.fromEntries(line.split(',').map((v, i) => [names[i], v === 'NA' ? null : /^[0-9.]+$/.test(v) ? Number(v) : v])) as PenguinFeatures)
+    .filter((r) => r.bill_length_mm !== null);
+}
+
+/**
+ * `n` rows resampled as serving traffic (features, and the species as the
+ * label), drawn with `rng.int(min, max)` (SeededRng); `shift` moves three
+ * measurements and sets the island: drift for every test.
+ */
+export function penguinsTraffic(rows: readonly PenguinFeatures[], rng: { int(min: number, max: number): number }, n: number, shift = false): { features: PenguinFeatures; species: string }[] {
+  const plus = (v: string | number | null, d: number) => (typeof v === 'number' ? v + d : v);
+  return Array.from({ length: n }, () => {
+    const { species, ...f } = rows[rng.int(0, rows.length)];
+    const features = shift ? { ...f, island: 'Biscoe', bill_length_mm: plus(f.bill_length_mm, 8), flipper_length_mm: plus(f.flipper_length_mm, 15), body_mass_g: plus(f.body_mass_g, 600) } : f;
+    return { features, species: species as string };
+  });
+}
