@@ -6,7 +6,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ArtifactStore } from '@mlp/artifacts';
-import { NotFoundError, parseOrThrow, startBatchInferenceSchema, subjects, type BatchJobView, type RpcRequest } from '@mlp/contracts';
+import { NotFoundError, parseOrThrow, ValidationError, startBatchInferenceSchema, subjects, type BatchJobView, type RpcRequest } from '@mlp/contracts';
 import { z } from 'zod';
 import { ARTIFACT_STORE, commandMetadata, RequireScopes, saveBody, sendArtifact, ZodBody } from '@mlp/service-kit';
 import { ServingRuntime } from '../serving-runtime';
@@ -36,6 +36,7 @@ export class BatchController {
     try {
       const path = join(dir, 'body');
       const size = await saveBody(req, path, maxInputBytes(), 'MLP_BATCH_MAX_INPUT_BYTES');
+      if (size === 0) throw new ValidationError('the upload is empty: send the CSV or Parquet file as the raw body (content-type application/octet-stream)', [{ path: 'body', message: 'empty' }], { code: 'EMPTY_UPLOAD' });
       const put = await this.artifacts.put(createReadStream(path), { size });
       return { key: put.key, sha256: put.sha256, bytes: put.size };
     } finally {

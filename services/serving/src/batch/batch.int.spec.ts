@@ -151,5 +151,8 @@ describe('batch inference', () => {
     expect((await post('/batch/jobs', { model: 'churn', input: { upload: `sha256/${'0'.repeat(64)}` } })).status).toBe(404);
     expect((await post('/batch/jobs', { model: 'churn', input: { dataset: 'nodata' } })).status).toBe(404);
     expect((await fetch(`${platform.url}/batch/jobs/not-a-job`)).status).toBe(404);
+    const empty = await fetch(`${platform.url}/batch/inputs`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: '' });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { details: { path: string }[] }).details).toEqual([{ path: 'body', message: 'empty' }]);
   });
 });
