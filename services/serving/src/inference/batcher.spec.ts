@@ -36,6 +36,23 @@ describe('Batcher', () => {
     expect(model.calls).toEqual([4]);
   });
 
+  it('with minBatchRows, rows arriving one turn apart wait for each other (shadow mirrors) instead of running one by one', async () => {
+    const turn = () => new Promise((r) => setImmediate(r));
+    const run = async (minBatchRows?: number) => {
+      const model = doubler();
+      const b = new Batcher(model, { maxBatchSize: 64, maxLatencyMs: 60_000, maxQueueRows: 100, ...(minBatchRows ? { minBatchRows } : {}) });
+      const out: Promise<Float32Array>[] = [];
+      for (const v of [1, 2, 3]) {
+        out.push(b.submit(rows(v), 1, 120_000));
+        await turn();
+      }
+      expect((await Promise.all(out)).map((o) => Array.from(o))).toEqual([[2], [4], [6]]);
+      return model.calls;
+    };
+    expect(await run()).toEqual([1, 1, 1]);
+    expect(await run(3)).toEqual([3]);
+  });
+
   it('never runs more than maxBatchSize rows at once (a larger request runs alone)', async () => {
     const model = doubler();
     const b = new Batcher(model, { maxBatchSize: 2, maxLatencyMs: 0, maxQueueRows: 100 });

@@ -18,6 +18,8 @@ export interface BatcherOptions {
   maxQueueRows: number;
   /** Called after each predict with the rows it ran. */
   onBatch?: (rows: number, requests: number) => void;
+  /** A batch waits for at least this many rows (or maxLatencyMs): for traffic whose latency nobody waits on (shadow mirrors). Default 1. */
+  minBatchRows?: number;
 }
 
 interface Pending<T> {
@@ -95,7 +97,7 @@ export class Batcher<T> {
   }
 
   private schedule(): void {
-    const target = Math.min(this.options.maxBatchSize, Math.max(1, Math.floor(this.typical)));
+    const target = Math.min(this.options.maxBatchSize, Math.max(this.options.minBatchRows ?? 1, Math.floor(this.typical)));
     if (this.queuedRows >= target || this.options.maxLatencyMs <= 0) {
       if (this.timer) {
         clearTimeout(this.timer);

@@ -23,6 +23,8 @@ export interface InferenceContext {
   headers?: Readonly<Record<string, unknown>>;
   /** Telemetry arm instead of the lease's (a mirrored request is `shadow`). */
   arm?: string;
+  /** A shadow copy: its rows go to the version's mirror batcher (full batches; nobody waits on them). */
+  mirror?: boolean;
 }
 
 /** The request key a sticky rollout hashes: a header, or an input field of the first row. */
@@ -164,7 +166,8 @@ export class InferenceService {
     };
     const submit = ({ frame, n }: Framed): Promise<InferenceResult> => {
       if (n === 0) return Promise.reject(invalidInput([{ path: 'inputs', message: 'no rows' }])).catch(fail);
-      return lease.served.batcher.submit(frame, n, ctx.timeoutMs ?? this.settings.timeoutMs).then((raw) => answer(frame, n, raw), fail);
+      const batcher = ctx.mirror ? lease.served.mirrorBatcher : lease.served.batcher;
+      return batcher.submit(frame, n, ctx.timeoutMs ?? this.settings.timeoutMs).then((raw) => answer(frame, n, raw), fail);
     };
     let framed: Framed | Promise<Framed>;
     try {
@@ -203,7 +206,7 @@ export class InferenceService {
     }
     this.mirroring++;
     setImmediate(() => {
-      this.run({ name, version }, undefined, { ...ctx, arm: 'shadow' }, noKey, toFrame)
+      this.run({ name, version }, undefined, { ...ctx, arm: 'shadow', mirror: true }, noKey, toFrame)
         .then(
           () => this.router?.mirrored?.(name, version, 'OK'),
           (err: unknown) => this.router?.mirrored?.(name, version, codeOf(err)),

@@ -13,6 +13,8 @@ import { aliasKey, ServedModels, type Desired, type VersionInfo } from './served
 export interface ServedVersion {
   readonly loaded: LoadedVersion;
   readonly batcher: Batcher<Frame>;
+  /** Shadow copies: full batches (or 25 ms), so mirrored rows cost batched predictions, not one call each. */
+  readonly mirrorBatcher: Batcher<Frame>;
   /** Aliases routed to it now. */
   readonly aliases: Set<string>;
   inflight: number;
@@ -103,6 +105,7 @@ export class ModelManager {
     await this.reconciling.catch(() => undefined);
     for (const s of [...this.loadedByVersion.values()]) {
       s.batcher.close();
+      s.mirrorBatcher.close();
       this.routes.clear();
       await this.unload(s, 'shutdown');
     }
@@ -282,6 +285,7 @@ export class ModelManager {
   private retire(s: ServedVersion, reason: string): void {
     s.retiring = reason;
     s.batcher.close();
+    s.mirrorBatcher.close();
     if (s.inflight === 0) void this.unload(s, reason);
   }
 
@@ -310,6 +314,10 @@ export class ModelManager {
           maxQueueRows: this.config.maxQueueRows,
           onBatch: (rows, requests) => this.hooks.onBatch?.(s, rows, requests),
         }),
+        mirrorBatcher: new Batcher<Frame>(
+          { outputSize: loaded.outputSize, predict: (frames, rows) => loaded.predictFrames(frames, rows) },
+          { maxBatchSize: batching.maxBatchSize, minBatchRows: batching.maxBatchSize, maxLatencyMs: MIRROR_BATCH_MS, maxQueueRows: this.config.maxQueueRows },
+        ),
       };
       this.loadedByVersion.set(`${name}:${version}`, s);
       await this.record(name, {
@@ -357,6 +365,8 @@ export class ModelManager {
 }
 
 const pinAlias = (version: number) => `~v${version}`;
+/** Longest a mirrored (shadow) row waits for a full batch. */
+const MIRROR_BATCH_MS = 25;
 
 /** A few predictions on zeros, so the first request does not pay for kernel compilation and first allocations. */
 function warmUp(loaded: LoadedVersion, rows: number): void {
