@@ -71,7 +71,12 @@ export async function benchMonitoring(): Promise<void> {
     const bare = await timed(async () => {
       let sum = 0;
       let strings = 0;
-      for (const p of predictions) for (const v of Object.values(p.features)) typeof v === 'number' ? (sum += v) : strings++;
+      for (const p of predictions) {
+        for (const v of Object.values(p.features)) {
+          if (typeof v === 'number') sum += v;
+          else strings++;
+        }
+      }
       for (const f of feedback) strings += f.label === 'yes' ? 1 : 0;
       return sum + strings;
     });
