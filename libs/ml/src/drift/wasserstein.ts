@@ -16,8 +16,8 @@ import type { NumericArray } from './types';
  *   there ∫|D| lies in [|∫D|, min(∫D + 2w(cv/nv - D0), 2w(D0 + cu/nu) - ∫D)]. The
  *   estimate is ∫|D| for D moving linearly across the bucket (values spread evenly),
  *   clamped to that interval; `maxError` sums each estimate's distance to the far end
- *   of its interval, so |estimate - exact| <= maxError always (in practice the error
- *   is far below the bound: 1e-6 to 1e-5 stds on 1M-row windows, see the spec).
+ *   of its interval, so |estimate - exact| <= maxError always (in practice far below it:
+ *   `npm run bench -- drift` prints 3.8e-6 stds against a bound of 7.3e-4 on 1M rows).
  * - With the raw values at hand the ambiguous buckets are refined exactly (gathered,
  *   bucketed again if large, sorted and walked), which gives scipy's value to rounding.
  *   `wassersteinNormed` does so for windows of at most EXACT_WINDOW values, or when the
