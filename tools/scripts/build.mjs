@@ -4,7 +4,7 @@
 // aliases to relative requires, so `node dist/services/<name>/src/main.js`
 // runs with nothing but node_modules.
 import { transformFile } from '@swc/core';
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -44,6 +44,28 @@ for (const dir of dirs) {
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${code}\n//# sourceMappingURL=${out.split('/').pop()}.map\n`);
     if (map) writeFileSync(`${out}.map`, map);
+    count++;
+  }
+}
+// Static files a service serves (the dashboard's page) ship beside its compiled code.
+function* assets(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* name === 'assets' ? files(path) : assets(path);
+  }
+}
+function* files(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* files(path);
+    else yield path;
+  }
+}
+for (const dir of targets) {
+  for (const file of assets(join(root, dir, 'src'))) {
+    const out = join(root, 'dist', relative(root, file));
+    mkdirSync(dirname(out), { recursive: true });
+    copyFileSync(file, out);
     count++;
   }
 }

@@ -3,6 +3,7 @@ import { deterministicId, streams, toNewEvent, type DomainEventInput, type Predi
 import type { EventStore } from '@mlp/eventstore';
 import type { Logger } from '@mlp/service-kit';
 import { CurrentWindow } from '../windows/current-window';
+import { histogramEdges } from '../windows/column-summary';
 import type { WindowCheckpoints } from '../windows/telemetry-source';
 import { windowKind } from '../windows/window-spec';
 import type { MonitoringSettings } from '../windows/monitoring-settings';
@@ -67,7 +68,8 @@ export class DriftMonitor {
         return;
       }
       const prepared = this.prepare(key, reference);
-      open = { window: new CurrentWindow(record.model, record.version, this.settings.get(record.model).window, prepared.drift, this.options), prepared };
+      const edges = Object.fromEntries(Object.entries(reference.sample).flatMap(([name, values]) => (values instanceof Float64Array ? [[name, histogramEdges(values)]] : [])));
+      open = { window: new CurrentWindow(record.model, record.version, this.settings.get(record.model).window, prepared.drift, { ...this.options, edges }), prepared };
       this.open.set(key, open);
       if (seq !== undefined) await this.checkpoints?.opened(record.model, record.version, seq);
     }

@@ -27,10 +27,10 @@ export class CurrentWindow {
     readonly version: number,
     readonly spec: WindowSpec,
     reference: DriftReference,
-    options: { maxCategories: number },
+    options: { maxCategories: number; edges?: Readonly<Record<string, readonly number[]>> },
   ) {
     this.drift = reference.window();
-    for (const [name, kind] of Object.entries(reference.kinds)) this.summaries.set(name, new ColumnSummary(kind as ColumnKind, options.maxCategories));
+    for (const [name, kind] of Object.entries(reference.kinds)) this.summaries.set(name, new ColumnSummary(kind as ColumnKind, options.maxCategories, options.edges?.[name]));
   }
 
   /** Whether `record` belongs after this window closes (time windows: its time is past the window's end). */
