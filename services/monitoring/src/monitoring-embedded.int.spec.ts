@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { streams, type EventData, type RecordedEvent } from '@mlp/contracts';
 import { SeededRng } from '@mlp/ml';
@@ -9,26 +8,16 @@ import { ingestionService } from '@mlp/service-ingestion';
 import { registryService } from '@mlp/service-registry';
 import { servingService } from '@mlp/service-serving';
 import { trainingService } from '@mlp/service-training';
-import { eventually, ingestPenguins, penguinsFiles, penguinsSpec, runMlp } from '@mlp/testing';
+import { eventually, ingestPenguins, penguinRows, penguinsSpec, penguinsTraffic, runMlp } from '@mlp/testing';
 import { monitoringService } from './index';
 
 jest.setTimeout(300_000);
 
-/** The penguins rows (NA → null), resampled as traffic: drawn from the training distribution. */
+/** Penguins rows resampled as traffic (the shared fixture): drawn from the training distribution, or shifted. */
 const rng = new SeededRng(5);
-const [header, ...lines] = readFileSync(penguinsFiles.csv, 'utf8').trim().split('\n');
-const names = header.split(',');
-const penguins = lines
-  .map((line) => Object.fromEntries(line.split(',').map((v, i) => [names[i], v === 'NA' ? null : /^[0-9.]+$/.test(v) ? Number(v) : v])) as Record<string, string | number | null>)
-  .filter((r) => r.bill_length_mm !== null);
-type Row = Record<string, string | number | null>;
-function row(shift = false): { features: Row; species: string } {
-  const { species, ...features } = penguins[rng.int(0, penguins.length)];
-  if (!shift) return { features, species: species as string };
-  const plus = (v: string | number | null, d: number) => (typeof v === 'number' ? v + d : v);
-  return { features: { ...features, island: 'Biscoe', bill_length_mm: plus(features.bill_length_mm, 8), flipper_length_mm: plus(features.flipper_length_mm, 15), body_mass_g: plus(features.body_mass_g, 600) }, species: species as string };
-}
-const sample = (n: number, shift = false) => Array.from({ length: n }, () => row(shift));
+const penguins = penguinRows();
+const sample = (n: number, shift = false) => penguinsTraffic(penguins, rng, n, shift);
+type Row = ReturnType<typeof sample>[number]['features'];
 
 /**
  * The embedded platform in one process: ingest → train (BaselineRecorded) →
