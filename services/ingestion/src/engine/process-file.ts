@@ -84,11 +84,19 @@ export async function processFile(file: SourceFile, options: ProcessOptions): Pr
     } else {
       // A source that is cheap to scan again streams from the input to the Parquet output, typed on the way
       // (filters and projections keep file order): no table of every row, so memory stays flat. The checks ran
-      // once, in checkRows: the rows they failed, and the duplicates, are left out by position.
-      const failed = Number((await duck.one<{ n: string }>('SELECT count(*) AS n FROM failed_src')).n);
-      const left = [...(failed > 0 ? ['SELECT __k FROM failed_src'] : []), ...(dupOnly > 0 ? ['SELECT __k FROM dup_only'] : [])];
-      const exclude = left.length === 0 ? '' : ` WHERE "__mlp_k" NOT IN (${left.join(' UNION ALL ')})`;
-      written = await copyAccepted(`SELECT ${outputColumns} FROM (${typedRowsSql(plan, staged, await staged.rawRows(), ['"__mlp_k"'])})${exclude}`);
+      // once, in checkRows: the rows they failed, and the duplicates, are left out by position, looked up in a
+      // bitstring (one bit per row) held in a variable. An anti-join would do the same, but a join makes DuckDB
+      // write the file on one thread (no order-preserving parallel COPY).
+      const source = await staged.rawRows();
+      const left = ['SELECT __k FROM failed_src', ...(dupOnly > 0 ? ['SELECT __k FROM dup_only'] : [])].join(' UNION ALL ');
+      const excluded = Number((await duck.one<{ n: string }>(`SELECT count(*) AS n FROM (${left})`)).n);
+      let keep = '';
+      if (excluded > 0) {
+        const total = Number((await duck.one<{ n: string }>(`SELECT count(*) AS n FROM ${source}`)).n);
+        await duck.run(`SET VARIABLE mlp_excluded = (SELECT bitstring_agg(__k, 1, ${total}) FROM (${left}))`);
+        keep = ` WHERE get_bit(getvariable('mlp_excluded'), ("__mlp_k" - 1)::INTEGER) = 0`;
+      }
+      written = await copyAccepted(`SELECT ${outputColumns} FROM (${typedRowsSql(plan, staged, source, ['"__mlp_k"'])})${keep}`);
       await duck.run(`CREATE VIEW accepted AS SELECT * FROM read_parquet(${literal(acceptedFile)})`);
     }
     const accepted = written.rows;
