@@ -39,6 +39,14 @@ describe('embedded platform (mlp up)', () => {
     expect(existsSync(join(home, 'events.db'))).toBe(true);
   });
 
+  it('prints the dashboard URL, and the page is there', async () => {
+    const printed = await eventually(async () => /dashboard: (http:\/\/\S+)/.exec(platform.output())?.[1], 30_000, 'the dashboard line');
+    expect(printed).toBe(url('monitoring', '/'));
+    const page = await fetch(printed);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('/dashboard/app.js');
+  });
+
   it('runs the slice over the TCP transport and the CLI sees it', async () => {
     const res = await fetch(url('registry', '/models'), {
       method: 'POST',

@@ -20,13 +20,17 @@ export async function up(options: UpOptions): Promise<EmbeddedPlatform> {
   const platform = await startEmbedded();
   const readyMs = Date.now() - started;
   const rows = platform.services.map((s) => ({ service: s.service, url: s.url, docs: `${s.url}/docs` }));
-  if (options.json) printJson({ readyMs, home: platform.home, eventStore: platform.eventStoreUrl, services: rows });
+  if (options.json) printJson({ readyMs, home: platform.home, eventStore: platform.eventStoreUrl, services: rows, dashboard: `${platform.services.find((s) => s.service === 'monitoring')?.url}/` });
   else {
     console.log(`mlp: six services ready in ${readyMs} ms (data in ${platform.home}, events at ${platform.eventStoreUrl})`);
     printTable(rows, ['service', 'url', 'docs']);
   }
   if (options.demo) await demo(options.json);
-  if (!options.json) console.log('Ctrl-C stops the platform.');
+  const monitoring = platform.services.find((s) => s.service === 'monitoring');
+  if (!options.json) {
+    if (monitoring) console.log(`dashboard: ${monitoring.url}/`);
+    console.log('Ctrl-C stops the platform.');
+  }
   closeOnSignals(() => platform.close());
   return platform;
 }

@@ -179,7 +179,7 @@
     const u = new uPlot({
       width,
       height: 200,
-      scales: { x: { time: false, range: () => [-0.5, labels.length - 0.5] } },
+      scales: { x: { time: false, range: () => [-0.5, labels.length - 0.5] }, y: { range: (_, __, max) => [0, (max || 1) * 1.05] } },
       axes: [{ values: (_, ticks) => ticks.map((t) => (Number.isInteger(t) && labels[t] !== undefined ? String(labels[t]) : '')) }, {}],
       series: [{ label: 'bin', value: (_, v) => (v === null ? '—' : String(labels[v] ?? v)) }, ...sets.map((s, i) => ({ label: s.label, stroke: PALETTE[i], fill: `${PALETTE[i]}55`, width: 1, paths: bars, points: { show: false } }))],
     }, [xs, ...sets.map((s) => s.values)]);
@@ -395,7 +395,11 @@
         const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
         const reasonKey = keys.find((k) => /reason/i.test(k));
         const ordered = reasonKey ? [reasonKey, ...keys.filter((k) => k !== reasonKey)] : keys;
-        return h('div', { 'data-quarantine-rows': String(rows.length) }, table(ordered.map((k) => ({ label: k, value: (r) => (typeof r[k] === 'object' && r[k] !== null ? JSON.stringify(r[k]) : r[k]) })), rows, { name: 'quarantine', filter: true }));
+        const cell = (v) => {
+          if (Array.isArray(v) && v.every((x) => x && typeof x === 'object' && 'code' in x)) return v.map((x) => (x.column ? `${x.code} (${x.column})` : x.code)).join(', ');
+          return typeof v === 'object' && v !== null ? JSON.stringify(v) : v;
+        };
+        return h('div', { 'data-quarantine-rows': String(rows.length) }, table(ordered.map((k) => ({ label: k, value: (r) => cell(r[k]) })), rows, { name: 'quarantine', filter: true }));
       }),
     ];
   }
