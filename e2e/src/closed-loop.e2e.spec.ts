@@ -9,9 +9,10 @@ const traffic = (n: number, shift = false) => penguinsTraffic(rows, rng, n, shif
 
 const POLICY = `model: penguins
 window: {size: 200}
+performance: {metric: accuracy, minimum: 0.5, window: 20}
 actions:
   onDrift: [retrain]
-  onDegraded: []
+  onDegraded: [rollback]
   canary: {promoteAfter: 30, rollbackIf: {errorRate: 0.2}, percent: 20}
 `;
 
@@ -20,9 +21,10 @@ actions:
  * monitoring: each its own OS process on a real nats-server and s3rver,
  * auth on): serve a model; training-like traffic → no drift; shifted traffic
  * → DriftDetected → RetrainingTriggered → a new run → a new version → a
- * canary → promoted by the policy. Every step is read back from the JetStream event store.
+ * canary → promoted by the policy; wrong labels → PerformanceDegraded →
+ * rolled back to version 1. Every step is read back from the JetStream event store.
  */
-describe('closed loop across processes: drift → retrain → canary → promote', () => {
+describe('closed loop across processes: drift → retrain → canary → promote → degraded → rollback', () => {
   jest.setTimeout(600_000);
   let platform: DistributedPlatform;
   let events: JetStreamEventStore;
@@ -55,7 +57,7 @@ describe('closed loop across processes: drift → retrain → canary → promote
     await platform?.stop();
   });
 
-  it('retrains on drift and promotes the new version through a canary, by the policy', async () => {
+  it('retrains on drift, promotes the new version through a canary, and rolls it back when its labels degrade, by the policy', async () => {
     await ingestPenguins(platform.url('ingestion', ''), { headers: { 'x-api-key': platform.adminKey } });
     const applied = await platform.call('monitoring', 'POST', '/policies', POLICY, { contentType: 'text/yaml' });
     expect(applied.status).toBe(200);
@@ -101,6 +103,24 @@ describe('closed loop across processes: drift → retrain → canary → promote
     expect(decided).toMatchObject({ type: 'DeploymentPromoted', data: { version: 2, previousVersion: 1, by: 'policy', decision: { outcome: 'promote' } } });
     const production = (await events.readStream(streams.model('penguins'))).filter((e) => e.type === 'ModelAliasAssigned' && (e.data as { alias: string }).alias === 'production');
     expect((production.at(-1)!.data as { version: number }).version).toBe(2);
+
+    // Labels then show version 2 wrong on its traffic: PerformanceDegraded → the policy rolls production back to 1.
+    const rows = traffic(20);
+    const answer = (await platform.call('serving', 'POST', '/v1/models/penguins:predict', { instances: rows }, { key: predictKey })).body as { predictions: string[]; request_id: string };
+    const species = ['Adelie', 'Chinstrap', 'Gentoo'];
+    const wrong = answer.predictions.map((p) => species[(species.indexOf(p) + 1) % 3]);
+    const feedback = await platform.call('serving', 'POST', '/v1/feedback', { items: wrong.map((label, row) => ({ request_id: answer.request_id, row, label })) }, { key: predictKey });
+    expect(feedback.status).toBe(202);
+    const degraded = await find(streams.monitor('penguins'), 'PerformanceDegraded');
+    expect(degraded.data).toMatchObject({ version: 2, metric: 'accuracy', value: 0 });
+    const executed = await find(streams.monitor('penguins'), 'RollbackExecuted');
+    expect(executed.data).toMatchObject({ model: 'penguins', registry: { ok: true }, serving: null });
+    const rolledBack = (await events.readStream(streams.model('penguins'))).filter((e) => e.type === 'ModelAliasAssigned').at(-1)!;
+    expect(rolledBack.data).toMatchObject({ alias: 'production', version: 1, previousVersion: 2, kind: 'rolled-back' });
+    await eventually(async () => {
+      const res = await platform.call('serving', 'POST', '/v1/models/penguins:predict', { instances: traffic(1) }, { key: predictKey });
+      return res.status === 200 && (res.body as { version: string }).version === '1';
+    }, 60_000, 'serving answers with version 1 again');
 
     // One trigger, one run, one version from it: nothing doubled across processes.
     const monitor = await events.readStream(streams.monitor('penguins'));
