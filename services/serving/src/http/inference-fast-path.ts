@@ -81,7 +81,16 @@ export class InferenceFastPath implements OnApplicationBootstrap {
       if (!req.complete) res.setHeader('connection', 'close');
       this.reply(res, status, JSON.stringify({ ...body, error: body.message }), route, started);
     };
-    const answer = (result: unknown) => this.reply(res, 200, JSON.stringify(result), route, started);
+    const answer = (result: unknown) => {
+      let payload: string;
+      try {
+        payload = JSON.stringify(result);
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      this.reply(res, 200, payload, route, started);
+    };
     // Callbacks rather than a promise chain: without a key to check, the only promise is the prediction's.
     const go = (principal: Principal | undefined) => {
       try {
