@@ -30,8 +30,6 @@ export interface MonitoringCoreConfig {
   performanceWindow: number;
 }
 
-export const MONITORING_CORE_CONFIG = Symbol('MONITORING_CORE_CONFIG');
-
 export function loadMonitoringCoreConfig(env: NodeJS.ProcessEnv, base: Pick<BaseConfig, 'MLP_TRANSPORT' | 'NATS_URL' | 'MLP_HOME'> & Partial<Pick<BaseConfig, NatsAuthVar>>): MonitoringCoreConfig {
   const c = loadConfig(schema, env);
   return {
