@@ -295,7 +295,7 @@ export class InferenceService {
 
 const scalar = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
 /** Mirrored requests in flight at most (per instance). */
-const MAX_MIRRORING = 64;
+const MAX_MIRRORING = 256;
 const noKey: RoutingKey = { header: () => undefined, field: () => undefined };
 
 function routingKey(ctx: InferenceContext, field: (name: string) => unknown): RoutingKey {

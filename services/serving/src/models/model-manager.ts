@@ -13,7 +13,7 @@ import { aliasKey, ServedModels, type Desired, type VersionInfo } from './served
 export interface ServedVersion {
   readonly loaded: LoadedVersion;
   readonly batcher: Batcher<Frame>;
-  /** Shadow copies: full batches (or 25 ms), so mirrored rows cost batched predictions, not one call each. */
+  /** Shadow copies: full batches (or 250 ms), so mirrored rows cost batched predictions, not one call each. */
   readonly mirrorBatcher: Batcher<Frame>;
   /** Aliases routed to it now. */
   readonly aliases: Set<string>;
@@ -366,7 +366,7 @@ export class ModelManager {
 
 const pinAlias = (version: number) => `~v${version}`;
 /** Longest a mirrored (shadow) row waits for a full batch. */
-const MIRROR_BATCH_MS = 25;
+const MIRROR_BATCH_MS = 250;
 
 /** A few predictions on zeros, so the first request does not pay for kernel compilation and first allocations. */
 function warmUp(loaded: LoadedVersion, rows: number): void {
