@@ -15,6 +15,7 @@ import { predict } from './commands/predict';
 import { batchPredict } from './commands/batch-predict';
 import { serving } from './commands/serving';
 import { deploy, deployments } from './commands/deploy';
+import { events } from './commands/events';
 
 const USAGE = `mlp: the event-sourced ML platform
 
@@ -77,6 +78,9 @@ usage: mlp <command> [--json]
   runs <id> --artifact model|weights|preprocessing|report|model-card --output <file>
                                  download an artifact of a completed run (the model card is Markdown)
   replay run <id>                re-train a run from its events and inputs and compare the weights sha256 (exit 3 if different)
+  events [--stream s] [--type T] [--correlation id] [--limit n] [--follow]
+                                 the event log: position, time, type, stream, correlation (--json: one event per line);
+                                 the newest --limit (100) matches, then with --follow every new one until Ctrl-C
   drift --reference <dataset[:v]|file> --current <dataset[:v]|file> [--columns a,b] [--method col=method[:threshold]]...
                                  a one-off drift report per column (Evidently's tests: ks, chisquare, ztest, wasserstein,
                                  jensenshannon, psi, kl, hellinger, anderson); files are .csv/.tsv/.parquet
@@ -190,6 +194,10 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'alerts':
       await alerts(rest, json);
+      process.exit(0);
+      return;
+    case 'events':
+      await events(rest, json);
       process.exit(0);
       return;
     case 'replay':
