@@ -14,6 +14,15 @@ import { monitoringService } from '../index';
 
 jest.setTimeout(300_000);
 
+// Callbacks passed to page.waitForFunction/evaluate run in the browser: these are the few page globals they use.
+interface PageElement {
+  dataset: Record<string, string | undefined>;
+  textContent: string | null;
+}
+declare const document: { querySelector(selector: string): PageElement | null; querySelectorAll(selector: string): ArrayLike<PageElement>; documentElement: { scrollWidth: number } };
+declare const location: { hash: string };
+declare const window: Record<string, unknown>;
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.MLP_TEST_ARTIFACTS ? join(process.env.MLP_TEST_ARTIFACTS, 'dashboard') : join(repoRoot, 'tmp/test-artifacts/dashboard');
 
@@ -56,7 +65,7 @@ describe('dashboard (Chromium)', () => {
     await page.goto(`${dashboard()}/${hash}`);
     await page.waitForFunction(() => document.querySelector('main')?.dataset.rendered !== undefined);
     // Sections load on their own: wait until none says "loading…".
-    await page.waitForFunction(() => ![...document.querySelectorAll('main p.muted')].some((e) => e.textContent === 'loading…'), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => !Array.from(document.querySelectorAll('main p.muted')).some((e) => e.textContent === 'loading…'), undefined, { timeout: 30_000 });
   };
   const shot = async (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
@@ -108,7 +117,6 @@ describe('dashboard (Chromium)', () => {
   afterAll(async () => {
     await browser?.close();
     await p?.close();
-    // eslint-disable-next-line no-console
     console.log(`dashboard screenshots: ${SHOTS}`);
   });
 
@@ -183,10 +191,10 @@ describe('dashboard (Chromium)', () => {
     const bill = latest.features.find((f) => f.name === 'bill_length_mm')!;
     expect(bill.drifted).toBe(true);
     await open('#/drift/penguins');
-    expect(await page.locator('[data-drift-statistic="bill_length_mm"]').innerText()).toBe(fmt(bill.statistic, 6));
+    expect(await page.locator('[data-drift-statistic="bill_length_mm"]').innerText()).toBe(fmt(bill.statistic!, 6));
     expect(await page.locator('[data-dataset-drift]').getAttribute('data-dataset-drift')).toBe('true');
     // The overlay: reference and current series drawn for the chosen feature.
-    await page.waitForFunction(() => [...document.querySelectorAll('figcaption')].some((f) => f.textContent?.includes('reference (training) against the current window')));
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('figcaption')).some((f) => f.textContent?.includes('reference (training) against the current window')));
     await shot('drift');
   });
 
@@ -204,12 +212,12 @@ describe('dashboard (Chromium)', () => {
 
   it('updates live, without a reload, when a new event is appended', async () => {
     await open('#/models');
-    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+    await page.evaluate(() => (window.notReloaded = true));
     expect(await page.locator('[data-table="models"]').innerText()).not.toContain('churn');
     const created = await fetch(url(3, '/models'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'churn' }) });
     expect(created.status).toBe(201);
     await page.waitForFunction(() => document.querySelector('[data-table="models"]')?.textContent?.includes('churn'), undefined, { timeout: 30_000 });
-    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await page.evaluate(() => window.notReloaded)).toBe(true);
   });
 
   it('works in a narrow window and by keyboard', async () => {
