@@ -93,8 +93,12 @@ export async function processFile(file: SourceFile, options: ProcessOptions): Pr
       let keep = '';
       if (excluded > 0) {
         const total = Number((await duck.one<{ n: string }>(`SELECT count(*) AS n FROM ${source}`)).n);
-        await duck.run(`SET VARIABLE mlp_excluded = (SELECT bitstring_agg(__k, 1, ${total}) FROM (${left}))`);
-        keep = ` WHERE get_bit(getvariable('mlp_excluded'), ("__mlp_k" - 1)::INTEGER) = 0`;
+        if (total < 2 ** 31) {
+          await duck.run(`SET VARIABLE mlp_excluded = (SELECT bitstring_agg(__k, 1, ${total}) FROM (${left}))`);
+          keep = ` WHERE get_bit(getvariable('mlp_excluded'), ("__mlp_k" - 1)::INTEGER) = 0`;
+        } else {
+          keep = ` WHERE "__mlp_k" NOT IN (${left})`; // get_bit takes an INTEGER position
+        }
       }
       written = await copyAccepted(`SELECT ${outputColumns} FROM (${typedRowsSql(plan, staged, source, ['"__mlp_k"'])})${keep}`);
       await duck.run(`CREATE VIEW accepted AS SELECT * FROM read_parquet(${literal(acceptedFile)})`);
