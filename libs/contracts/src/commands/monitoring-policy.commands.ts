@@ -68,7 +68,16 @@ export const monitoringPolicySchema = z
       })
       .strict()
       .optional(),
-    onlineLearning: z.object({ enabled: z.boolean() }).strict().optional(),
+    onlineLearning: z
+      .object({
+        enabled: z.boolean(),
+        /** Labelled rows (joined feedback) collected before an update is requested. */
+        minLabels: z.number().int().min(10).max(1_000_000).default(200),
+        /** At most one update per this many minutes (the rate bound). */
+        minIntervalMinutes: z.number().int().min(1).max(525_600).default(60),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type MonitoringPolicy = z.output<typeof monitoringPolicySchema>;

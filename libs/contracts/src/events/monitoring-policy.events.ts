@@ -132,6 +132,28 @@ export const monitoringPolicyEvents = {
       rollbackIf: z.record(z.string(), z.number()).default({}),
     }),
   ),
+  /**
+   * Online learning: enough labelled feedback for the served version, and the
+   * policy's interval since the last update, so training should continue
+   * `fit` from that version's weights on these rows and register the result
+   * as a new version (the served one is never changed in place).
+   */
+  OnlineUpdateRequested: defineEvent(
+    'OnlineUpdateRequested',
+    1,
+    z.object({
+      updateId: z.string().min(1),
+      model: name,
+      /** The served version whose weights the update starts from. */
+      version,
+      /** JSON rows `{features, label}` stored by content hash. */
+      rowsArtifactKey: z.string().min(1),
+      rows: z.number().int().positive(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      /** When the rows were complete: the next update waits `minIntervalMinutes` from here. */
+      at: z.string().min(1),
+    }),
+  ),
   /** The loop stopped short of a canary: nothing to retrain from, the run failed or was not blessed, not registered, or serving refused the canary. */
   RetrainingEnded: defineEvent(
     'RetrainingEnded',
