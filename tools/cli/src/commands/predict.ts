@@ -14,7 +14,7 @@ interface TensorMetadata {
   datatype: string;
   shape: number[];
 }
-interface ModelMetadata {
+export interface ModelMetadata {
   name: string;
   versions: string[];
   inputs: TensorMetadata[];
@@ -149,7 +149,7 @@ const CONTENTS: Record<string, string> = v2ContentsField;
 
 type V2Client = grpc.Client & { ModelInfer(req: unknown, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res: unknown) => void): void };
 
-async function predictGrpc(model: string, rows: Record<string, unknown>[], metadata: ModelMetadata): Promise<PredictOutput> {
+export async function predictGrpc(model: string, rows: Record<string, unknown>[], metadata: ModelMetadata): Promise<PredictOutput> {
   const proto = join(__dirname, '../../../../services/serving/proto/grpc_predict_v2.proto');
   const definition = protoLoader.loadSync(proto, { keepCase: true, longs: Number, defaults: true });
   const pkg = grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
