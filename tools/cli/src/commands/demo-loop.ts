@@ -118,50 +118,48 @@ interface LoopResult {
  * drift), a window of drifted traffic → DriftDetected → RetrainingTriggered
  * → a new run → a new version → a canary deployment, fed single requests
  * until serving's canary policy promotes it or rolls it back. Each step is
- * read back from the event log.
+ * read back from the event log and told with `say` as it happens.
  */
-export async function demoClosedLoop(model: string, rows: readonly Row[], progress: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<{ result: LoopResult; lines: string[] }> {
+export async function demoClosedLoop(model: string, rows: readonly Row[], say: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<LoopResult> {
   const webhook = await alertReceiver();
   try {
-    return await closedLoop(model, rows, progress, webhook, env);
+    return await closedLoop(model, rows, say, webhook, env);
   } finally {
     webhook.server.close();
   }
 }
 
-async function closedLoop(model: string, rows: readonly Row[], progress: (line: string) => void, webhook: { url: string; received: unknown[] }, env: NodeJS.ProcessEnv): Promise<{ result: LoopResult; lines: string[] }> {
+async function closedLoop(model: string, rows: readonly Row[], say: (line: string) => void, webhook: { url: string; received: unknown[] }, env: NodeJS.ProcessEnv): Promise<LoopResult> {
   const rng = new SeededRng(7);
   const predict = (instances: Row[]) => call('serving', 'POST', `/v1/models/${enc(model)}:predict`, { instances }, env);
   await callText('monitoring', 'POST', '/policies', demoPolicy(model, webhook.url), 'text/yaml', env);
-  const lines = [`applied a monitoring policy (as mlp monitor apply does): window 200 rows, onDrift [alert, retrain], canary 20 % promoteAfter 30 rollbackIf errorRate > 0.2`];
+  say(`applied a monitoring policy (as mlp monitor apply does): window 200 rows, onDrift [alert, retrain], canary 20 % promoteAfter 30 rollbackIf errorRate > 0.2`);
   const monitorStream = streams.monitor(model);
   const mark = (await readEvents('DriftReportComputed', monitorStream, env)).at(-1)?.position ?? 0;
   for (let i = 0; i < 4; i++) await predict(demoTraffic(rows, rng, 50));
   const quiet = await awaitEvent<{ datasetDrift: boolean }>('DriftReportComputed', { stream: monitorStream, where: (e) => e.position > mark, timeoutMs: 60_000 }, env);
-  lines.push(`200 requests like the training data → drift report: ${quiet.data.datasetDrift ? 'drift' : 'no drift'}`);
-  progress('drifted traffic …');
+  say(`200 requests like the training data → drift report: ${quiet.data.datasetDrift ? 'drift' : 'no drift'}`);
   for (let i = 0; i < 4; i++) await predict(demoTraffic(rows, rng, 50, true));
   const detected = await awaitEvent<{ driftedFeatures: string[]; driftShare: number }>('DriftDetected', { stream: monitorStream, timeoutMs: 60_000 }, env);
-  lines.push(`200 drifted requests (island Biscoe, +8 mm bill, +15 mm flipper, +600 g) → DriftDetected: ${detected.data.driftedFeatures.join(', ')} (share ${formatNumber(detected.data.driftShare)})`);
+  say(`200 drifted requests (island Biscoe, +8 mm bill, +15 mm flipper, +600 g) → DriftDetected: ${detected.data.driftedFeatures.join(', ')} (share ${formatNumber(detected.data.driftShare)})`);
   const trigger = await awaitEvent<{ triggerId: string }>('RetrainingTriggered', { stream: monitorStream, timeoutMs: 60_000 }, env);
   const alert = await awaitEvent('AlertRaised', { where: (e) => (e.data as { model?: string }).model === model, timeoutMs: 30_000 }, env);
-  lines.push(`policy → AlertRaised (${(alert.data as { condition?: string }).condition ?? 'drift'}) and RetrainingTriggered (trigger ${shortId(trigger.data.triggerId)}, caused by the DriftDetected event)`);
+  say(`policy → AlertRaised (${(alert.data as { condition?: string }).condition ?? 'drift'}) and RetrainingTriggered (trigger ${shortId(trigger.data.triggerId)}, caused by the DriftDetected event)`);
   const retraining = streams.retraining(trigger.data.triggerId);
   const started = await awaitEvent<{ runId: string; sourceRunId: string }>('RetrainingRunStarted', { stream: retraining, timeoutMs: 60_000 }, env);
-  progress(`retraining run ${shortId(started.data.runId)} …`);
+  say(`RetrainingRunStarted: run ${shortId(started.data.runId)} with the spec of run ${shortId(started.data.sourceRunId)} …`);
   await awaitEvent('TrainingRunCompleted', { stream: streams.run(started.data.runId), timeoutMs: 150_000 }, env);
   const canary = await awaitEvent<{ version: number; percent: number }>('CanaryDeploymentRequested', { stream: retraining, timeoutMs: 60_000 }, env);
-  lines.push(`retraining run ${shortId(started.data.runId)} (the spec of run ${shortId(started.data.sourceRunId)}) completed → '${model}' version ${canary.data.version} → canary at ${canary.data.percent} %`);
+  say(`run ${shortId(started.data.runId)} completed → '${model}' version ${canary.data.version} → CanaryDeploymentRequested at ${canary.data.percent} % …`);
   await awaitEvent('DeploymentStarted', { stream: streams.deployment(model), where: (e) => (e.data as { candidateVersion?: number }).candidateVersion === canary.data.version, timeoutMs: 60_000 }, env);
-  progress('canary traffic …');
   const isVerdict = (e: LoggedEvent) => (e.data as { version?: number; candidateVersion?: number }).version === canary.data.version || (e.data as { candidateVersion?: number }).candidateVersion === canary.data.version;
   const verdict = await awaitVerdict(model, isVerdict, async () => {
     await Promise.all(demoTraffic(rows, rng, 40).map((r) => predict([r])));
   }, env);
   const outcome = verdict.type === 'DeploymentPromoted' ? 'promoted' : 'rolled back';
-  lines.push(`alert webhook: ${webhook.received.length > 0 ? 'delivered to the demo\'s receiver' : 'not delivered yet'}`);
-  lines.push(`canary ${outcome} by the policy (${verdict.type}); production → version ${verdict.type === 'DeploymentPromoted' ? canary.data.version : (verdict.data as { restoredVersion: number }).restoredVersion}`);
-  return { result: { driftedFeatures: detected.data.driftedFeatures, retrainRunId: started.data.runId, version: canary.data.version, outcome }, lines };
+  say(`alert webhook: ${webhook.received.length > 0 ? 'delivered to the demo\'s receiver' : 'not delivered yet'}`);
+  say(`canary ${outcome} by the policy (${verdict.type}); production → version ${verdict.type === 'DeploymentPromoted' ? canary.data.version : (verdict.data as { restoredVersion: number }).restoredVersion}`);
+  return { driftedFeatures: detected.data.driftedFeatures, retrainRunId: started.data.runId, version: canary.data.version, outcome };
 }
 
 async function awaitVerdict(model: string, mine: (e: LoggedEvent) => boolean, tick: () => Promise<void>, env: NodeJS.ProcessEnv): Promise<LoggedEvent> {

@@ -8,6 +8,7 @@ export const demoTrainingSpec = join(__dirname, '..', '..', '..', '..', 'example
 
 interface Evaluated {
   metrics: Record<string, number>;
+  baseline: { kind: string; metrics: Record<string, number> };
   fairness: { attributes?: Record<string, { slices: Record<string, { count: number; accuracy?: number | null }> }> };
 }
 
@@ -28,7 +29,13 @@ export async function demoTraining(json: boolean): Promise<{ lines: string[]; js
 /** The evaluation of a run as its ModelEvaluated event holds it: holdout metrics and the fairness slices by the sensitive column. */
 export async function demoEvaluation(runId: string): Promise<{ lines: string[]; json: unknown }> {
   const evaluated = await awaitEvent<Evaluated>('ModelEvaluated', { stream: streams.run(runId), timeoutMs: 30_000 });
-  const lines = ['fairness slices on the holdout (sensitive column sex: not a feature):'];
+  const { metrics, baseline } = evaluated.data;
+  const shown = ['accuracy', 'f1_macro', 'precision_macro', 'recall_macro'].filter((k) => metrics[k] !== undefined);
+  const lines = [
+    `ModelEvaluated on the 25 % holdout: ${shown.map((k) => `${k} ${formatNumber(metrics[k])}`).join(', ')}`,
+    `  against the ${baseline.kind} baseline: ${shown.filter((k) => baseline.metrics[k] !== undefined).map((k) => `${k} ${formatNumber(baseline.metrics[k])}`).join(', ') || '-'}`,
+    'fairness slices on the holdout (sensitive column sex: not a feature):',
+  ];
   for (const [attribute, report] of Object.entries(evaluated.data.fairness.attributes ?? {})) {
     const slices = Object.entries(report.slices);
     const accuracies = slices.map(([, s]) => s.accuracy).filter((a): a is number => typeof a === 'number');

@@ -32,19 +32,21 @@ export async function runDemo(home: string, json: boolean, log: (line: string) =
   const stages: DemoStage[] = [];
   const out: Record<string, unknown> = {};
   const total = 8;
+  const say = (line: string) => {
+    if (!json) log(`  ${line}`);
+  };
   const stage = async <T>(title: string, run: () => Promise<{ lines: string[]; result: string; json?: unknown; value: T }>): Promise<T> => {
     const n = stages.length + 1;
     if (!json) log(`\n[${n}/${total}] ${title}`);
     const t0 = Date.now();
-    const r = await run();
+    const r = await run().catch((err: Error) => {
+      throw new Error(`demo stage ${n} (${title}) failed: ${err.message}`);
+    });
     const ms = Date.now() - t0;
     stages.push({ stage: title, result: r.result, ms });
     out[title] = r.json;
     if (!json) for (const line of r.lines) log(`  ${line}`);
     return r.value;
-  };
-  const progress = (line: string) => {
-    if (!json) log(`  … ${line}`);
   };
 
   await stage('ingest', async () => {
@@ -78,9 +80,8 @@ export async function runDemo(home: string, json: boolean, log: (line: string) =
     return { lines: s.lines, result: 'REST, V2 REST and gRPC agree', json: s.json, value: undefined };
   });
   const loop = await stage('drift → retrain → canary', async () => {
-    const l = await demoClosedLoop(model, rows, progress);
-    const r = l.result;
-    return { lines: l.lines, result: `drift in ${r.driftedFeatures.length} features → v${r.version} ${r.outcome}`, json: r, value: r };
+    const r = await demoClosedLoop(model, rows, say);
+    return { lines: [], result: `drift in ${r.driftedFeatures.length} features → v${r.version} ${r.outcome}`, json: r, value: r };
   });
   const lineage = await stage('lineage', async () => {
     const l = await demoLineage(model);
