@@ -26,6 +26,12 @@ export interface OnlineUpdateState {
 /** The update id: one per (version, rows content). */
 export const onlineUpdateId = (version: number, sha256: string): string => `v${version}-${sha256.slice(0, 16)}`;
 
+/** Whether `rows` labelled rows at `at` pass the policy's bounds (enabled, minLabels, minIntervalMinutes since the last update). */
+export function withinBounds(state: OnlineUpdateState, rows: number, at: string): boolean {
+  if (!state.config?.enabled || rows < state.config.minLabels) return false;
+  return state.lastAt === null || Date.parse(at) - Date.parse(state.lastAt) >= state.config.minIntervalMinutes * 60_000;
+}
+
 /**
  * The rate bound of online learning as a pure decider: an update is requested
  * only when the policy enables it, at least `minLabels` rows are given, and
@@ -40,10 +46,8 @@ export const onlineUpdateDecider: Decider<RequestOnlineUpdate, OnlineUpdateState
     return state;
   },
   decide(c, state) {
-    if (!state.config?.enabled || c.rows < state.config.minLabels) return [];
     const updateId = onlineUpdateId(c.version, c.sha256);
-    if (state.requested.includes(updateId)) return [];
-    if (state.lastAt !== null && Date.parse(c.at) - Date.parse(state.lastAt) < state.config.minIntervalMinutes * 60_000) return [];
+    if (!withinBounds(state, c.rows, c.at) || state.requested.includes(updateId)) return [];
     return [
       {
         type: 'OnlineUpdateRequested',

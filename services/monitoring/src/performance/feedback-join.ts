@@ -10,6 +10,8 @@ export interface LabelledPrediction {
   prediction: Cell;
   probabilities?: number[];
   label: Cell;
+  /** The input features as served (for online learning). */
+  features?: Record<string, Cell>;
   predictedAt: string;
   labelledAt: string;
 }
@@ -87,6 +89,7 @@ export class FeedbackJoin {
       prediction: p.prediction,
       ...(p.probabilities ? { probabilities: p.probabilities } : {}),
       label: f.label,
+      features: p.features,
       predictedAt: p.at,
       labelledAt: f.at,
     };

@@ -3,6 +3,7 @@ import type { EventStore } from '@mlp/eventstore';
 import type { ReferenceLoader } from '../drift/reference';
 import type { MonitoringSettings } from '../windows/monitoring-settings';
 import { degradation } from './degradation';
+import type { OnlineLearning } from '../online/online-learning';
 import { FeedbackJoin, type FeedbackJoinOptions, type LabelledPrediction } from './feedback-join';
 import { PerformanceWindow, scoreLabelled } from './performance-window';
 
@@ -21,7 +22,7 @@ export class PerformanceMonitor {
     private readonly store: EventStore,
     private readonly references: ReferenceLoader,
     private readonly settings: MonitoringSettings,
-    private readonly options: { codeVersion: string; actor?: string } & FeedbackJoinOptions,
+    private readonly options: { codeVersion: string; actor?: string; online?: OnlineLearning } & FeedbackJoinOptions,
   ) {
     this.join = new FeedbackJoin(options);
   }
@@ -41,11 +42,13 @@ export class PerformanceMonitor {
   async addPrediction(p: PredictionTelemetry): Promise<void> {
     const joined = this.join.addPrediction(p);
     if (joined) await this.labelled(joined);
+    if (joined) await this.options.online?.add(joined);
   }
 
   async addFeedback(f: FeedbackTelemetry): Promise<void> {
     const joined = this.join.addLabel(f);
     if (joined) await this.labelled(joined);
+    if (joined) await this.options.online?.add(joined);
   }
 
   private async labelled(row: LabelledPrediction): Promise<void> {

@@ -1,5 +1,6 @@
 import type { DriftMethod } from '@mlp/ml';
 import type { DegradationRule } from '../performance/degradation';
+import type { OnlineBounds } from '../online/online-learning';
 import { DEFAULT_WINDOW, type WindowSpec } from './window-spec';
 
 /** How one model is monitored. The policy (monitoring-policy) sets it per model; env defaults apply otherwise. */
@@ -17,6 +18,8 @@ export interface ModelMonitoring {
     /** null: metrics are recorded but never judged degraded. */
     rule: DegradationRule | null;
   };
+  /** Online learning bounds from the policy; null when it is off. */
+  online: OnlineBounds;
 }
 
 /** A sliding window moves by a fifth of its size: each label is scored in five overlapping windows. */
@@ -42,6 +45,7 @@ export class MonitoringSettings {
       window: defaults.window ?? DEFAULT_WINDOW,
       drift: { shareThreshold: 0.5, features: {} },
       performance: { window: size, step: defaultStep(size), rule: null },
+      online: null,
     };
   }
 
@@ -50,13 +54,14 @@ export class MonitoringSettings {
   }
 
   /** Sets a model's settings (fields left out keep their defaults). */
-  set(model: string, settings: { window?: WindowSpec; drift?: Partial<ModelMonitoring['drift']>; performance?: Partial<ModelMonitoring['performance']> }): void {
+  set(model: string, settings: { window?: WindowSpec; drift?: Partial<ModelMonitoring['drift']>; performance?: Partial<ModelMonitoring['performance']>; online?: OnlineBounds }): void {
     const d = this.defaults;
     const window = settings.performance?.window ?? d.performance.window;
     this.models.set(model, {
       window: settings.window ?? d.window,
       drift: { ...d.drift, ...settings.drift },
       performance: { window, step: settings.performance?.step ?? defaultStep(window), rule: settings.performance?.rule ?? null },
+      online: settings.online ?? null,
     });
   }
 

@@ -26,6 +26,7 @@ export class PolicySettingsProjection implements Projection {
     this.settings.set(model, {
       window: 'size' in policy.window ? { size: policy.window.size } : parseWindowSpec(policy.window.duration, 'window.duration'),
       drift: { shareThreshold: policy.drift.shareThreshold, features: policy.drift.features },
+      online: policy.onlineLearning?.enabled ? { minLabels: policy.onlineLearning.minLabels, minIntervalMinutes: policy.onlineLearning.minIntervalMinutes } : null,
       ...(perf ? { performance: { window: perf.window, rule: { metric: perf.metric, ...(perf.minimum !== undefined ? { minimum: perf.minimum } : {}), ...(perf.maxDrop !== undefined ? { maxDrop: perf.maxDrop } : {}) } } } : {}),
     });
     this.models.add(model);

@@ -4,6 +4,7 @@ import { codeVersion, ProjectionRunner, type EventStore } from '@mlp/eventstore'
 import { ARTIFACT_STORE, EVENT_STORE, SERVICE_CONFIG, SERVICE_LOGGER, type BaseConfig, type Logger } from '@mlp/service-kit';
 import { DriftMonitor } from '../drift/drift-monitor';
 import { ReferenceLoader } from '../drift/reference';
+import { OnlineLearning } from '../online/online-learning';
 import { PerformanceMonitor } from '../performance/performance-monitor';
 import { MonitoringHistoryProjection } from '../queries/monitoring-history.projection';
 import { JetStreamTelemetrySource } from './jetstream-telemetry-source';
@@ -44,7 +45,8 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
     const references = new ReferenceLoader(store, artifacts);
     const version = codeVersion();
     this.drift = new DriftMonitor(store, artifacts, references, this.settings, { sampleCap: this.config.sampleCap, maxCategories: 1_000, seed: 20_261_205, codeVersion: version }, logger);
-    this.performance = new PerformanceMonitor(store, references, this.settings, { codeVersion: version });
+    const online = new OnlineLearning(store, artifacts, (model) => this.settings.get(model).online, { codeVersion: version });
+    this.performance = new PerformanceMonitor(store, references, this.settings, { codeVersion: version, online });
     this.runner = new ProjectionRunner(store, this.history);
     this.policies = new ProjectionRunner(store, new PolicySettingsProjection(this.settings));
   }
