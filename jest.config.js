@@ -3,7 +3,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const roots = ['libs', 'services', 'tools', 'e2e'];
+const roots = ['libs', 'services', 'tools', 'e2e', 'deploy'];
 const projects = [];
 for (const root of roots) {
   const dir = path.join(__dirname, root);
