@@ -7,6 +7,7 @@ import { benchTraining } from './training.bench';
 import { benchDrift } from './drift.bench';
 import { benchServing } from './serving.bench';
 import { benchMonitoring } from './monitoring.bench';
+import { benchDemo } from './demo.bench';
 
 /** `npm run bench [-- <name>...]`: every bench prints figures against a baseline from the same run. */
 const benches: Record<string, () => Promise<void>> = {
@@ -19,6 +20,7 @@ const benches: Record<string, () => Promise<void>> = {
   drift: benchDrift,
   serving: benchServing,
   monitoring: benchMonitoring,
+  demo: benchDemo,
 };
 
 async function main(): Promise<void> {
