@@ -47,6 +47,12 @@ export interface FitOptions {
   onEpoch?: (epoch: number, logs: EpochLogs) => void | Promise<void>;
   /** Polled after each epoch; true ends training (stopReason 'cancelled'). */
   shouldStop?: () => boolean;
+  /**
+   * Continue from this model's weights instead of seeded initial ones (online
+   * learning). It must have the same architecture; it is read, never changed.
+   * The optimizer starts fresh (its moments are not part of a saved model).
+   */
+  from?: Predictor;
 }
 
 export type StopReason = 'completed' | 'early-stopping' | 'cancelled';
@@ -117,6 +123,7 @@ export async function fitModel(specInput: ModelSpec, data: TrainingData, options
 
   const weighted = data.sampleWeight !== undefined;
   const model = buildModel(spec, shape, { seed: options.seed, weighted });
+  if (options.from) copyWeightsInto(model, options.from);
   const optimizer = model.optimizer;
   const validation: tf.Tensor[] = [];
   let snapshot: tf.Tensor[] | undefined;
@@ -325,4 +332,16 @@ function maxOf(values: ArrayLike<number>): number {
 
 function invalid(path: string, message: string): ValidationError {
   return new ValidationError(`${path} ${message}`, [{ path, message }]);
+}
+
+/** `from`'s weights into a freshly built model of the same architecture (values copied: `from` stays as it is). */
+function copyWeightsInto(model: tf.LayersModel, from: Predictor): void {
+  const source = from instanceof LayersPredictor ? from.weightTensors() : undefined;
+  const target = model.getWeights();
+  const same = source !== undefined && source.length === target.length && source.every((w, i) => w.shape.join('x') === target[i].shape.join('x'));
+  if (!same) {
+    model.dispose();
+    throw new ValidationError('the model to continue from has another architecture than this spec builds', [{ path: 'from', message: 'weights do not match the spec\'s layers' }]);
+  }
+  model.setWeights(source);
 }

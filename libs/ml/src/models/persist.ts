@@ -100,6 +100,11 @@ export class LayersPredictor implements Predictor {
     return { modelJson, weights: new Uint8Array(data) };
   }
 
+  /** The layers' weight tensors, owned by the model (read them, do not dispose them). */
+  weightTensors(): tf.Tensor[] {
+    return this.live().getWeights();
+  }
+
   async weightsSha256(): Promise<string> {
     const { weights } = await this.save();
     return createHash('sha256').update(weights).digest('hex');
