@@ -1,0 +1,180 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { envKey, serviceNames, type ServiceName } from '@mlp/contracts';
+import { eventually, freePort, repoRoot, spawnTs, type SpawnedProcess } from '@mlp/testing';
+
+interface Started {
+  home: string;
+  ports: Record<ServiceName, number>;
+  platform: SpawnedProcess;
+  stdout: () => string;
+}
+
+interface EventView {
+  position: number;
+  id: string;
+  type: string;
+  stream: string;
+  correlationId: string;
+  causationId: string | null;
+  actor: string;
+  data: Record<string, unknown>;
+}
+
+const DONE = 'Ctrl-C stops the platform.';
+
+/** `mlp up` (what `npm start` runs) on a fresh MLP_HOME and free ports; its stdout kept apart from stderr. */
+async function startDemo(): Promise<Started> {
+  const home = mkdtempSync(join(tmpdir(), 'mlp-demo-e2e-'));
+  const env: NodeJS.ProcessEnv = { MLP_HOME: home, LOG_LEVEL: 'warn', EVENTSTORE_URL: '', ARTIFACTS_URL: '', MLP_TRANSPORT: '', MLP_PROGRESS: '0', MLP_SERVING_GRPC_PORT: String(await freePort()) };
+  const ports = {} as Record<ServiceName, number>;
+  for (const service of serviceNames) {
+    ports[service] = await freePort();
+    env[`MLP_${envKey(service)}_PORT`] = String(ports[service]);
+    env[`MLP_${envKey(service)}_RPC_PORT`] = String(await freePort());
+  }
+  const platform = spawnTs('tools/cli/src/main.ts', ['up'], env);
+  let out = '';
+  platform.child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  return { home, ports, platform, stdout: () => out };
+}
+
+async function finished(run: Started): Promise<string> {
+  return eventually(
+    async () => {
+      if (run.platform.child.exitCode !== null) throw new Error(`mlp up exited ${run.platform.child.exitCode}:\n${run.platform.output()}`);
+      return run.stdout().includes(DONE) && run.stdout();
+    },
+    240_000,
+    'the demo to finish',
+  );
+}
+
+/** The output with what legitimately differs between runs masked: timings, ports, MLP_HOME, ids, timestamps, the code version. */
+function stable(output: string): string {
+  return output
+    .replace(/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}/g, '<uuid>')
+    .replace(/\b[0-9a-f]{8}\b/g, '<id>')
+    .replace(/\d+\.\d s$/gm, '<s>')
+    .replace(/total \d+\.\d s/g, 'total <s>')
+    .replace(/ready in \d+ ms/g, 'ready in <ms>')
+    .replace(/127\.0\.0\.1:\d+/g, '<host>')
+    .replace(/\/tmp\/mlp-demo-e2e-\w+/g, '<home>')
+    .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>')
+    .replace(/@[\w.-]+:\d+/g, '@<host>:<pid>')
+    .replace(/code [\w.+-]+/g, 'code <code>');
+}
+
+/**
+ * The `npm start` demo end to end, twice on fresh homes (at the same time, to
+ * keep the suite short): every stage's outcome in its output and in the event
+ * store (read through monitoring's GET /events), and the output the same on
+ * both runs apart from timings and ids.
+ */
+describe('npm start: the demo through every stage', () => {
+  jest.setTimeout(300_000);
+  let a: Started;
+  let b: Started;
+  let outA: string;
+  let outB: string;
+
+  const events = async (type: string, stream?: string): Promise<EventView[]> => {
+    const q = new URLSearchParams({ type, limit: '1000', ...(stream ? { stream } : {}) });
+    const res = await fetch(`http://127.0.0.1:${a.ports.monitoring}/events?${q}`);
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { events: EventView[] }).events.sort((x, y) => x.position - y.position);
+  };
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startDemo(), startDemo()]);
+    [outA, outB] = await Promise.all([finished(a), finished(b)]);
+  });
+
+  afterAll(async () => {
+    for (const run of [a, b]) {
+      await run?.platform.kill('SIGKILL');
+      if (run) rmSync(run.home, { recursive: true, force: true });
+    }
+  });
+
+  it('announces the eight stages in order and ends with the summary, the dashboard URL and commands that exist', () => {
+    const titles = [...outA.matchAll(/^\[(\d)\/8\] (.+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(titles).toEqual(['1 ingest', '2 features', '3 train', '4 evaluate', '5 register', '6 serve', '7 drift → retrain → canary', '8 lineage']);
+    const summary = outA.slice(outA.indexOf('\nsummary\n'));
+    for (const [i, stage] of ['ingest', 'features', 'train', 'evaluate', 'register', 'serve', 'drift → retrain → canary', 'lineage'].entries()) {
+      expect(summary).toMatch(new RegExp(`^${i + 1}\\. ${stage} .+ \\d+\\.\\d s$`, 'm'));
+    }
+    expect(outA).toContain(`dashboard: http://127.0.0.1:${a.ports.monitoring}/`);
+    const explore = outA.slice(outA.indexOf('explore further:'), outA.indexOf('dashboard:')).split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
+    expect(explore.length).toBeGreaterThan(5);
+    const main = readFileSync(join(repoRoot, 'tools/cli/src/main.ts'), 'utf8');
+    for (const command of explore) expect(main).toContain(`case '${command.split(' ')[2]}':`);
+    expect(explore).toContain('npx mlp lineage model penguins 2');
+  });
+
+  it('stage 1: two penguins versions, the bad rows quarantined and the schema change recorded', async () => {
+    expect(outA).toContain('348 rows: 343 accepted, 5 quarantined (missing_required 2, out_of_range 1, unknown_category 1, wrong_type 1)');
+    expect(outA).toContain('schema changes: column "island" now accepts nulls');
+    const versions = (await events('DatasetVersionIngested')).filter((e) => e.data.dataset === 'penguins');
+    expect(versions.map((e) => e.data.version)).toEqual([1, 2]);
+    const quarantined = (await events('RowsQuarantined')).find((e) => e.data.dataset === 'penguins' && e.data.version === 2);
+    expect(quarantined?.data).toMatchObject({ count: 5, reasons: { missing_required: 2, out_of_range: 1, unknown_category: 1, wrong_type: 1 } });
+    const change = (await events('SchemaChangeDetected')).find((e) => e.data.dataset === 'penguins');
+    expect(change?.data).toMatchObject({ version: 2, previousVersion: 1, diff: [expect.objectContaining({ kind: 'nullability_changed', column: 'island' })] });
+  });
+
+  it('stages 2-5: the feature view materialized, a search with cross-validation, fairness slices, approved and in production', async () => {
+    expect((await events('FeatureViewMaterialized')).map((e) => e.data.name)).toContain('customer_spend');
+    const requested = (await events('TrainingRunRequested')).filter((e) => JSON.stringify(e.data).includes('penguins'));
+    expect(requested).toHaveLength(2); // the demo's run and the retraining
+    const firstRun = requested[0].stream.replace(/^run-/, '');
+    expect((await events('TrialCompleted', requested[0].stream))).toHaveLength(3);
+    const evaluated = (await events('ModelEvaluated', requested[0].stream))[0];
+    expect(evaluated.data).toMatchObject({ blessed: true, fairness: { attributes: { sex: { slices: { female: expect.any(Object), male: expect.any(Object) } } } } });
+    expect(outA).toMatch(/sex=female: \d+ rows, accuracy [\d.]+/);
+    const registered = (await events('ModelVersionRegistered')).filter((e) => e.data.name === 'penguins');
+    expect(registered.map((e) => e.data.runId)[0]).toBe(firstRun);
+    const approved = (await events('ModelVersionApproved'))[0];
+    expect(approved.data).toMatchObject({ version: 1, alias: 'production', approvedBy: 'reviewer' });
+    const first = (await events('ModelAliasAssigned')).find((e) => e.data.alias === 'production');
+    expect(first?.data).toMatchObject({ version: 1 });
+    expect(first?.actor).toBe('demo');
+  });
+
+  it('stage 6: the same predictions over REST, V2 REST and gRPC', () => {
+    const answers = [...outA.matchAll(/^ {4}(?:REST|gRPC) .+ → ([A-Za-z, ]+?)(?: {2}\(p .+)?$/gm)].map((m) => m[1]);
+    expect(answers).toHaveLength(3);
+    expect(new Set(answers).size).toBe(1);
+    expect(answers[0].split(', ').every((s) => ['Adelie', 'Chinstrap', 'Gentoo'].includes(s))).toBe(true);
+  });
+
+  it('stage 7: drift → alert and retraining → a new version → canary → promoted by the policy', async () => {
+    const detected = await events('DriftDetected', 'monitor-penguins');
+    expect(detected).toHaveLength(1);
+    const trigger = (await events('RetrainingTriggered', 'monitor-penguins'))[0];
+    expect(trigger.causationId).toBe(detected[0].id);
+    expect((await events('AlertRaised')).some((e) => e.data.model === 'penguins' && e.data.condition === 'drift')).toBe(true);
+    const retraining = `retraining-${trigger.data.triggerId as string}`;
+    const canary = (await events('CanaryDeploymentRequested', retraining))[0];
+    expect(canary.data).toMatchObject({ model: 'penguins', version: 2, percent: 20 });
+    const started = (await events('DeploymentStarted', 'deployment-penguins')).at(-1)!;
+    expect(started.data).toMatchObject({ strategy: 'canary', stableVersion: 1, candidateVersion: 2 });
+    const promoted = (await events('DeploymentPromoted', 'deployment-penguins'))[0];
+    expect(promoted.data).toMatchObject({ version: 2, previousVersion: 1, by: 'policy' });
+    expect(outA).toContain('canary promoted by the policy (DeploymentPromoted); production → version 2');
+  });
+
+  it('stage 8: the lineage tree of the final production version', async () => {
+    const production = (await events('ModelAliasAssigned')).filter((e) => e.data.alias === 'production').at(-1)!;
+    expect(production.data).toMatchObject({ version: 2 });
+    const lineage = outA.slice(outA.indexOf('[8/8] lineage'), outA.indexOf('\nsummary\n'));
+    expect(lineage).toContain('lineage of penguins version 2, production');
+    expect(lineage).toMatch(/└─ run [0-9a-f-]{36} \[penguins\] completed; .*seed 42/);
+    expect(lineage).toMatch(/└─ dataset penguins v2 \(accepted\): sha256 [0-9a-f]{64}/);
+  });
+
+  it('prints the same on a second fresh run, apart from timings and ids', () => {
+    expect(stable(outB)).toEqual(stable(outA));
+  });
+});
