@@ -3,15 +3,19 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { natsAuth } from '@mlp/messaging';
+import { baseConfigSchema, httpPortVar, loadConfig } from '@mlp/service-kit';
 
 const deployDir = __dirname;
-const services = ['ingestion', 'feature-store', 'training', 'registry', 'serving', 'monitoring'];
+const services = ['ingestion', 'feature-store', 'training', 'registry', 'serving', 'monitoring'] as const;
+type Service = (typeof services)[number];
 
 interface Report {
   passed: number;
   failed: number;
   failures: string[];
   checks: string[];
+  environments: Record<string, { service: string; env: Record<string, string> }>;
 }
 
 /** `node deploy/verify.mjs --json …`: the structural checks (no Docker engine or cluster runs here). */
@@ -60,6 +64,28 @@ describe('deploy/', () => {
       );
     }
     expect(report.checks).toEqual(expect.arrayContaining(["build: the dashboard's index.html ships with monitoring", 'k8s: an HPA scales mlp-serving', 'k8s: an HPA scales mlp-training']));
+  });
+
+  it("each service's compose and k8s environment passes the service's own config schema, with auth and NATS credentials", () => {
+    const { report } = verify();
+    const where = Object.keys(report.environments).sort();
+    expect(where).toEqual(services.flatMap((s) => [`compose ${s}`, `k8s mlp-${s}`]).sort());
+    for (const [name, { service, env }] of Object.entries(report.environments)) {
+      // Compose interpolates ${NAME} from the shell: a value like the one the comments suggest (openssl rand -hex 32).
+      const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replace(/<[A-Z0-9_]+>/g, 'f'.repeat(64))]));
+      let config;
+      try {
+        config = loadConfig(baseConfigSchema, resolved);
+      } catch (err) {
+        throw new Error(`${name}: ${(err as Error).message}`);
+      }
+      expect({ name, transport: config.MLP_TRANSPORT, bind: config.MLP_BIND_HOST, auth: config.MLP_AUTH, admin: config.MLP_ADMIN_KEY !== undefined }).toEqual({ name, transport: 'nats', bind: '0.0.0.0', auth: 'on', admin: true });
+      expect(config.EVENTSTORE_URL).toMatch(/^nats:\/\//);
+      expect(config.ARTIFACTS_URL).toBe('s3://mlp-artifacts');
+      const port = httpPortVar(service as Service);
+      expect(String(config[port])).toBe(env[port]);
+      expect(natsAuth(config)).toEqual({ token: expect.any(String) });
+    }
   });
 
   describe('on a broken copy', () => {

@@ -69,7 +69,10 @@ const readBy = Object.fromEntries(services.map((s) => [s, new Set([...libVars, .
 const REQUIRED = ['MLP_TRANSPORT', 'NATS_URL', 'EVENTSTORE_URL', 'ARTIFACTS_URL', 'S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'MLP_BIND_HOST', 'MLP_ADMIN_KEY'];
 const NATS_CREDENTIALS = [['MLP_NATS_TOKEN'], ['MLP_NATS_USER', 'MLP_NATS_PASSWORD'], ['MLP_NATS_CREDS']];
 
+/** The environment each deployed service gets (compose: `<NAME>` where compose interpolates; k8s: the dev Secret's values). */
+const environments = {};
 function checkEnv(where, service, env) {
+  environments[where] = { service, env };
   const names = Object.keys(env);
   const unknown = names.filter((n) => !readBy[service].has(n));
   check(unknown.length === 0, `${where}: every variable is read by ${service}`, `not read anywhere in services/${service}/src or libs: ${unknown.join(', ')}`);
@@ -173,7 +176,8 @@ if (flag('--build')) {
 const composePath = join(deployDir, 'docker-compose.yml');
 const compose = docsOf(composePath)[0] ?? {};
 const composeServices = compose.services ?? {};
-const interpolated = (v) => String(v).replace(/\$\{([A-Z0-9_]+)(?::?[-?][^}]*)?\}/g, '<$1>');
+// Compose interpolation with nothing exported: `${X:-default}` is the default, `${X}` / `${X:?error}` stand as `<X>` (the operator sets them).
+const interpolated = (v) => String(v).replace(/\$\{([A-Z0-9_]+)(?::?-([^}]*)|:?\?[^}]*)?\}/g, (_, name, fallback) => fallback ?? `<${name}>`);
 for (const infra of ['nats', 'minio', 'eventstoredb', 'prometheus']) {
   check(composeServices[infra]?.healthcheck?.test !== undefined, `compose: ${infra} with a healthcheck`);
 }
@@ -209,7 +213,7 @@ if (check(promDir !== undefined && existsSync(join(promDir, 'prometheus.yml')), 
 
 /** The resources of a kustomization, recursively: [{kind, metadata, ...}] with the generators it declares. */
 function kustomize(dir, seen = new Set()) {
-  const out = { resources: [], secretKeys: new Set() };
+  const out = { resources: [], secrets: {} };
   const file = ['kustomization.yaml', 'kustomization.yml'].map((f) => join(dir, f)).find(existsSync);
   if (!check(file !== undefined, `k8s: ${rel(dir)} has a kustomization.yaml`)) return out;
   if (seen.has(file)) return out;
@@ -221,10 +225,10 @@ function kustomize(dir, seen = new Set()) {
     if (statSync(path).isDirectory()) {
       const sub = kustomize(path, seen);
       out.resources.push(...sub.resources);
-      for (const key of sub.secretKeys) out.secretKeys.add(key);
+      Object.assign(out.secrets, sub.secrets);
     } else out.resources.push(...docsOf(path));
   }
-  for (const g of k.secretGenerator ?? []) for (const l of g.literals ?? []) out.secretKeys.add(l.split('=')[0]);
+  for (const g of k.secretGenerator ?? []) for (const l of g.literals ?? []) out.secrets[l.slice(0, l.indexOf('='))] = l.slice(l.indexOf('=') + 1);
   for (const p of k.patches ?? []) {
     if (p.path) check(existsSync(resolve(dir, p.path)), `k8s: ${rel(file)} patch ${p.path} exists`);
     if (p.target) {
@@ -241,8 +245,8 @@ const find = (kind, name) => base.resources.find((r) => r.kind === kind && r.met
 const overlays = existsSync(join(k8s, 'overlays')) ? readdirSync(join(k8s, 'overlays')) : [];
 check(['dev', 'prod'].every((o) => overlays.includes(o)), 'k8s: overlays dev and prod', `found ${overlays.join(', ') || 'none'}`);
 const overlayBuilds = Object.fromEntries(overlays.map((o) => [o, kustomize(join(k8s, 'overlays', o))]));
-// The Secret's keys: what the dev overlay generates (prod creates the same Secret out of band).
-const secretKeys = overlayBuilds.dev?.secretKeys ?? new Set();
+// The Secret: what the dev overlay generates (prod creates the same keys out of band).
+const secrets = overlayBuilds.dev?.secrets ?? {};
 
 for (const s of services) {
   const name = `mlp-${s}`;
@@ -260,7 +264,7 @@ for (const s of services) {
     }
     if (from.secretRef) {
       secretRef = true;
-      for (const key of secretKeys) env[key] = '(secret)';
+      Object.assign(env, secrets);
     }
   }
   check(secretRef, `k8s: ${name} reads the Secret mlp-secrets`);
@@ -296,7 +300,7 @@ for (const o of kubectl ? overlays : []) {
   check(run.status === 0, `k8s: kubectl kustomize overlays/${o} builds`, (run.stderr || '').trim().split('\n')[0]);
 }
 
-const report = { passed: passed.length, failed: failures.length, failures, checks: passed, kubectl, build: flag('--build') };
+const report = { passed: passed.length, failed: failures.length, failures, checks: passed, environments, kubectl, build: flag('--build') };
 if (flag('--json')) console.log(JSON.stringify(report));
 else {
   for (const f of failures) console.log(`FAIL ${f}`);
