@@ -139,6 +139,10 @@ for (const s of services) {
   check(existsSync(join(root, entrypoint(s).replace(/^dist\//, '').replace(/\.js$/, '.ts'))), `${where}: ${entrypoint(s)} is built from services/${s}/src/main.ts`);
 }
 
+// The context is the repo root: keep the host's node_modules, dist and git history out of it.
+const ignore = existsSync(join(root, '.dockerignore')) ? readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()) : [];
+check(['node_modules', 'dist', '.git'].every((p) => ignore.includes(p)), '.dockerignore leaves node_modules, dist and .git out of the build context');
+
 // With --build: run the build the images run and check its output.
 if (flag('--build')) {
   execFileSync(process.execPath, [join(root, 'tools/scripts/build.mjs'), ...services.map((s) => `services/${s}`)], { cwd: root, stdio: 'pipe' });
