@@ -64,7 +64,8 @@ describe('onlineFit', () => {
     expect(update.baseWeightsSha256).toBe(base.weightsSha256);
     expect(update.weightsSha256).not.toBe(base.weightsSha256);
     expect(update.preprocessingKey).toBe(base.preprocessingKey); // the fitted pipeline is reused, not refitted
-    expect({ rows: update.rows, skipped: update.skipped, epochs: update.loss.length }).toEqual({ rows: 300, skipped: 1, epochs: 20 });
+    expect({ rows: update.rows, skipped: update.skipped, epochs: update.loss.length, held: update.evaluation.rows }).toEqual({ rows: 240, skipped: 1, epochs: 20, held: 60 });
+    expect(update.evaluation.metrics['accuracy']).toBeGreaterThan(update.evaluation.baseMetrics['accuracy']);
     expect({ model: await sha(base.modelKey), weights: await sha(base.weightsKey), preprocessing: await sha(base.preprocessingKey) }).toEqual(before);
 
     const holdout = shifted(9, 400);

@@ -1,6 +1,6 @@
 import type { ArtifactStore } from '@mlp/artifacts';
 import { ValidationError } from '@mlp/contracts';
-import { fitModel, type Cell, type ModelSpec } from '@mlp/ml';
+import { fitModel, randomSplit, scoreTask, SeededRng, type Cell, type ModelSpec } from '@mlp/ml';
 import { loadStoredModel, storeModel, type StoredModel } from '../engine/model-bundle';
 
 /** The rows of an online update as monitoring stores them (`OnlineUpdateRequested.rowsArtifactKey`). */
@@ -29,6 +29,8 @@ export interface OnlineFitResult extends StoredModel {
   /** Rows whose label the base model does not know (an unseen class, a missing label): left out. */
   skipped: number;
   loss: number[];
+  /** A seeded 20% of the rows, held out of the fit: the base and the updated model scored on them. */
+  evaluation: { rows: number; metrics: Record<string, number>; baseMetrics: Record<string, number> };
 }
 
 /**
@@ -51,11 +53,18 @@ export async function onlineFit(artifacts: ArtifactStore, input: OnlineFitInput)
     const frame = Object.fromEntries(bundle.inputColumns.map((c) => [c, kept.map((r) => r.features[c] ?? null)]));
     const { x, n, d } = loaded.pipeline.transformToMatrix(frame);
     const y = Float32Array.from(kept.map((r) => (bundle.task === 'regression' ? (r.label as number) : (classIndex.get(String(r.label)) as number))));
+    if (n < 5) throw new ValidationError('an online update needs at least 5 labelled rows (one is held out for evaluation)', [{ path: 'rows', message: `${n} usable` }]);
+    const split = randomSplit(n, { test: 0.2, rng: new SeededRng(input.seed) });
+    const pick = (rows: number[]) => ({ x: Float32Array.from(rows.flatMap((r) => Array.from(x.subarray(r * d, (r + 1) * d)))), y: Float32Array.from(rows.map((r) => y[r])), n: rows.length });
+    const [train, test] = [pick(split.train), pick(split.test)];
     const spec = { ...input.model, epochs: input.epochs, ...(input.learningRate !== undefined ? { learningRate: input.learningRate } : {}), earlyStopping: undefined } as ModelSpec;
-    const fitted = await fitModel(spec, { x, y, n, d, task: bundle.task, ...(bundle.task === 'multiclass' ? { nClasses: bundle.classes.length } : {}) }, { seed: input.seed, from: loaded.predictor });
+    const nClasses = Math.max(bundle.classes.length, 1);
+    const fitted = await fitModel(spec, { ...train, d, task: bundle.task, ...(bundle.task === 'multiclass' ? { nClasses } : {}) }, { seed: input.seed, from: loaded.predictor });
     try {
+      const score = (values: Float32Array) => scoreTask(Array.from(test.y), { task: bundle.task, nClasses, values });
+      const evaluation = { rows: test.n, metrics: score(fitted.predict(test.x, test.n)), baseMetrics: score(loaded.predictor.predict(test.x, test.n)) };
       const stored = await storeModel(artifacts, { pipeline: loaded.pipeline, featureNames: bundle.featureNames, model: fitted, epochs: [], bestEpoch: fitted.history.length - 1 }, { task: bundle.task, label: bundle.label, inputColumns: bundle.inputColumns, classes: bundle.classes });
-      return { ...stored, baseWeightsSha256, rows: kept.length, skipped: body.rows.length - kept.length, loss: fitted.history.map((h) => h.loss) };
+      return { ...stored, baseWeightsSha256, rows: train.n, skipped: body.rows.length - kept.length, loss: fitted.history.map((h) => h.loss), evaluation };
     } finally {
       fitted.dispose();
     }
