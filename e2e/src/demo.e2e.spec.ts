@@ -11,16 +11,8 @@ interface Started {
   stdout: () => string;
 }
 
-interface EventView {
-  position: number;
-  id: string;
-  type: string;
-  stream: string;
-  correlationId: string;
-  causationId: string | null;
-  actor: string;
-  data: Record<string, unknown>;
-}
+/** The fields of monitoring's GET /events rows these checks read. */
+type EventView = { position: number; id: string; stream: string; causationId: string | null; actor: string; data: Record<string, unknown> };
 
 const DONE = 'Ctrl-C stops the platform.';
 

@@ -6,7 +6,7 @@ import { SeededRng } from '@mlp/ml';
 import { call, callText } from '../api';
 import { formatNumber } from '../output';
 import { demoData } from './demo-ingestion';
-import { awaitEvent, readEvents, shortId, type LoggedEvent } from './demo-events';
+import { awaitEvent, headPosition, readEvents, shortId, type LoggedEvent } from './demo-events';
 import { predictGrpc, type ModelMetadata, type PredictOutput } from './predict';
 
 type Row = Record<string, string | number | null>;
@@ -38,18 +38,23 @@ export function v2InferRequest(rows: readonly Row[], metadata: ModelMetadata) {
 }
 
 /**
- * Serving step: waits until `production` of `model` is loaded, then asks for
+ * Serving step: waits until `production` of `model` answers with `version`, then asks for
  * the same three rows over the JSON API, V2 REST and V2 gRPC (the client of
  * `mlp predict --grpc`); the three answers must agree.
  */
-export async function demoServing(model: string, rows: readonly Row[], env: NodeJS.ProcessEnv = process.env): Promise<{ lines: string[]; json: unknown }> {
+export async function demoServing(model: string, version: number, rows: readonly Row[], env: NodeJS.ProcessEnv = process.env): Promise<{ lines: string[]; json: unknown }> {
+  const sample = [rows[0], rows[150], rows[300]];
   const t0 = Date.now();
-  while ((await fetchStatus(model, env)) !== 200) {
-    if (Date.now() - t0 > 60_000) throw new Error(`demo failed: serving did not load '${model}' within 60 s`);
+  let rest: PredictOutput;
+  // Serving follows the registry's alias by its events: wait until production answers with `version`.
+  for (;;) {
+    if ((await fetchStatus(model, env)) === 200) {
+      rest = await call<PredictOutput>('serving', 'POST', `/v1/models/${enc(model)}:predict`, { instances: sample }, env);
+      if (rest.version === String(version)) break;
+    }
+    if (Date.now() - t0 > 60_000) throw new Error(`demo failed: serving did not answer with '${model}' version ${version} within 60 s`);
     await sleep(200);
   }
-  const sample = [rows[0], rows[150], rows[300]];
-  const rest = await call<PredictOutput>('serving', 'POST', `/v1/models/${enc(model)}:predict`, { instances: sample }, env);
   const metadata = await call<ModelMetadata>('serving', 'GET', `/v2/models/${enc(model)}`, undefined, env);
   const v2 = await call<{ model_version: string; outputs: { name: string; data: unknown[] }[] }>('serving', 'POST', `/v2/models/${enc(model)}/infer`, v2InferRequest(sample, metadata), env);
   const grpc = await predictGrpc(model, sample, metadata);
@@ -135,15 +140,16 @@ async function closedLoop(model: string, rows: readonly Row[], say: (line: strin
   await callText('monitoring', 'POST', '/policies', demoPolicy(model, webhook.url), 'text/yaml', env);
   say(`applied a monitoring policy (as mlp monitor apply does): window 200 rows, onDrift [alert, retrain], canary 20 % promoteAfter 30 rollbackIf errorRate > 0.2`);
   const monitorStream = streams.monitor(model);
-  const mark = (await readEvents('DriftReportComputed', monitorStream, env)).at(-1)?.position ?? 0;
+  // Only what this demo causes counts: an MLP_HOME from an earlier `npm start` has its own loop in the log.
+  const mark = await headPosition(env);
   for (let i = 0; i < 4; i++) await predict(demoTraffic(rows, rng, 50));
-  const quiet = await awaitEvent<{ datasetDrift: boolean }>('DriftReportComputed', { stream: monitorStream, where: (e) => e.position > mark, timeoutMs: 60_000 }, env);
+  const quiet = await awaitEvent<{ datasetDrift: boolean }>('DriftReportComputed', { stream: monitorStream, after: mark, timeoutMs: 60_000 }, env);
   say(`200 requests like the training data → drift report: ${quiet.data.datasetDrift ? 'drift' : 'no drift'}`);
   for (let i = 0; i < 4; i++) await predict(demoTraffic(rows, rng, 50, true));
-  const detected = await awaitEvent<{ driftedFeatures: string[]; driftShare: number }>('DriftDetected', { stream: monitorStream, timeoutMs: 60_000 }, env);
+  const detected = await awaitEvent<{ driftedFeatures: string[]; driftShare: number }>('DriftDetected', { stream: monitorStream, after: mark, timeoutMs: 60_000 }, env);
   say(`200 drifted requests (island Biscoe, +8 mm bill, +15 mm flipper, +600 g) → DriftDetected: ${detected.data.driftedFeatures.join(', ')} (share ${formatNumber(detected.data.driftShare)})`);
-  const trigger = await awaitEvent<{ triggerId: string }>('RetrainingTriggered', { stream: monitorStream, timeoutMs: 60_000 }, env);
-  const alert = await awaitEvent('AlertRaised', { where: (e) => (e.data as { model?: string }).model === model, timeoutMs: 30_000 }, env);
+  const trigger = await awaitEvent<{ triggerId: string }>('RetrainingTriggered', { stream: monitorStream, after: mark, timeoutMs: 60_000 }, env);
+  const alert = await awaitEvent('AlertRaised', { after: mark, where: (e) => (e.data as { model?: string }).model === model, timeoutMs: 30_000 }, env);
   say(`policy → AlertRaised (${(alert.data as { condition?: string }).condition ?? 'drift'}) and RetrainingTriggered (trigger ${shortId(trigger.data.triggerId)}, caused by the DriftDetected event)`);
   const retraining = streams.retraining(trigger.data.triggerId);
   const started = await awaitEvent<{ runId: string; sourceRunId: string }>('RetrainingRunStarted', { stream: retraining, timeoutMs: 60_000 }, env);
@@ -151,9 +157,9 @@ async function closedLoop(model: string, rows: readonly Row[], say: (line: strin
   await awaitEvent('TrainingRunCompleted', { stream: streams.run(started.data.runId), timeoutMs: 150_000 }, env);
   const canary = await awaitEvent<{ version: number; percent: number }>('CanaryDeploymentRequested', { stream: retraining, timeoutMs: 60_000 }, env);
   say(`run ${shortId(started.data.runId)} completed → '${model}' version ${canary.data.version} → CanaryDeploymentRequested at ${canary.data.percent} % …`);
-  await awaitEvent('DeploymentStarted', { stream: streams.deployment(model), where: (e) => (e.data as { candidateVersion?: number }).candidateVersion === canary.data.version, timeoutMs: 60_000 }, env);
+  await awaitEvent('DeploymentStarted', { stream: streams.deployment(model), after: mark, where: (e) => (e.data as { candidateVersion?: number }).candidateVersion === canary.data.version, timeoutMs: 60_000 }, env);
   const isVerdict = (e: LoggedEvent) => (e.data as { version?: number; candidateVersion?: number }).version === canary.data.version || (e.data as { candidateVersion?: number }).candidateVersion === canary.data.version;
-  const verdict = await awaitVerdict(model, isVerdict, async () => {
+  const verdict = await awaitVerdict(model, mark, isVerdict, async () => {
     await Promise.all(demoTraffic(rows, rng, 40).map((r) => predict([r])));
   }, env);
   const outcome = verdict.type === 'DeploymentPromoted' ? 'promoted' : 'rolled back';
@@ -162,11 +168,11 @@ async function closedLoop(model: string, rows: readonly Row[], say: (line: strin
   return { driftedFeatures: detected.data.driftedFeatures, retrainRunId: started.data.runId, version: canary.data.version, outcome };
 }
 
-async function awaitVerdict(model: string, mine: (e: LoggedEvent) => boolean, tick: () => Promise<void>, env: NodeJS.ProcessEnv): Promise<LoggedEvent> {
+async function awaitVerdict(model: string, after: number, mine: (e: LoggedEvent) => boolean, tick: () => Promise<void>, env: NodeJS.ProcessEnv): Promise<LoggedEvent> {
   const t0 = Date.now();
   for (;;) {
     const events = [...(await readEvents('DeploymentPromoted', streams.deployment(model), env)), ...(await readEvents('DeploymentRolledBack', streams.deployment(model), env))];
-    const found = events.find(mine);
+    const found = events.find((e) => e.position > after && mine(e));
     if (found) return found;
     if (Date.now() - t0 > 120_000) throw new Error('demo failed: the canary policy did not decide within 120 s');
     await tick();

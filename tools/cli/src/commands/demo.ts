@@ -76,7 +76,7 @@ export async function runDemo(home: string, json: boolean, log: (line: string) =
   });
   const rows = penguinFeatureRows();
   await stage('serve', async () => {
-    const s = await demoServing(model, rows);
+    const s = await demoServing(model, registered.version, rows);
     return { lines: s.lines, result: 'REST, V2 REST and gRPC agree', json: s.json, value: undefined };
   });
   const loop = await stage('drift → retrain → canary', async () => {
@@ -113,6 +113,7 @@ export function exploreCommands(r: DemoReport, firstVersion: number): string[] {
     `npx mlp deployments ${r.model}`,
     `npx mlp monitor ${r.model}`,
     `npx mlp alerts --model ${r.model}`,
+    `npx mlp events --stream monitor-${r.model}`,
     `npx mlp datasets penguins`,
     `npx mlp lineage dataset penguins 2`,
     ...(firstVersion !== r.productionVersion ? [`npx mlp rollback ${r.model}`] : []),
