@@ -1,5 +1,6 @@
 import { monitoringPolicySchema, type MonitoringPolicyInput } from '@mlp/contracts';
 import { deciderSpec } from '@mlp/testing';
+import { parsePolicy } from '../policies/policy';
 import { onlineUpdateDecider, onlineUpdateId, type OnlineUpdateEvent, type RequestOnlineUpdate } from './online-update.decide';
 
 const spec = deciderSpec(onlineUpdateDecider);
@@ -29,6 +30,16 @@ describe('online update decider (rate bound)', () => {
   it('defaults the bounds to 200 labels and 60 minutes', () => {
     const e = applied({ enabled: true });
     expect(e.type === 'MonitoringPolicyApplied' && e.data.policy.onlineLearning).toEqual({ enabled: true, minLabels: 200, minIntervalMinutes: 60 });
+  });
+
+  it('validates the bounds with field-level errors', () => {
+    let details: { path: string; message: string }[] = [];
+    try {
+      parsePolicy({ model: 'churn', window: { size: 100 }, onlineLearning: { enabled: true, minLabels: 0, minIntervalMinutes: 1.5, rate: 3 } });
+    } catch (err) {
+      details = (err as { details: { path: string; message: string }[] }).details;
+    }
+    expect(details.map((d) => d.path).sort()).toEqual(['onlineLearning', 'onlineLearning.minIntervalMinutes', 'onlineLearning.minLabels']);
   });
 
   it('requests nothing without a policy, or when online learning is off or absent', () => {
