@@ -7,42 +7,14 @@ import { registryService } from '@mlp/service-registry';
 import { servingService } from '@mlp/service-serving';
 import { eventually } from '@mlp/testing';
 import { trainingService } from '../index';
+import { CHURN_SCHEMA as SCHEMA, CHURN_SPEC as SPEC, churnCsv, churnRows as rows } from '../testing/churn.fixture';
 import { artifactSha } from './online.fixture';
 
 jest.setTimeout(600_000);
 
-const SCHEMA = `dataset: churn
-columns:
-  tenure:  {type: float, required: true}
-  monthly: {type: float, required: true}
-  churned: {type: category, required: true, values: ['no', 'yes']}
-`;
-const SPEC = `experiment: churn
-task: binary
-data:
-  dataset: {name: churn, version: 1}
-  label: churned
-preprocessing:
-  - {scale: standard, columns: numeric}
-split: {method: random, test: 0.25}
-model: {type: logistic, epochs: 8, batchSize: 32, learningRate: 0.1}
-evaluation: {baseline: naive}
-seed: 3
-`;
 const POLICY = `model: churn
 onlineLearning: {enabled: true, minLabels: 50, minIntervalMinutes: 60}
 `;
-
-/** Deterministic rows: churn when the tenure is short and the bill high. */
-function rows(n: number, seed: number): { tenure: number; monthly: number; churned: string }[] {
-  let s = seed;
-  const next = () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
-  return Array.from({ length: n }, () => {
-    const tenure = Math.round(next() * 600) / 10;
-    const monthly = Math.round((20 + next() * 80) * 100) / 100;
-    return { tenure, monthly, churned: -tenure / 10 + monthly / 25 + (next() - 0.5) > 0 ? 'yes' : 'no' };
-  });
-}
 
 /**
  * Online learning on the real services in one process: predictions and
@@ -66,7 +38,7 @@ describe('online learning (in process)', () => {
   afterAll(async () => p?.close());
 
   it('feedback → OnlineUpdateRequested → a run from the served weights → version 2, the served version untouched', async () => {
-    const csv = ['tenure,monthly,churned', ...rows(160, 5).map((r) => `${r.tenure},${r.monthly},${r.churned}`)].join('\n') + '\n';
+    const csv = churnCsv(160, 5);
     expect((await send(url('ingestion', '/datasets/churn/schema'), SCHEMA, 'text/yaml')).status).toBeLessThan(300);
     expect(((await (await send(url('ingestion', '/datasets/churn/upload?format=csv'), csv, 'text/csv')).json()) as IngestionOutcome).status).toBe('accepted');
     expect((await send(url('monitoring', '/policies'), POLICY, 'text/yaml', 'POST')).status).toBe(200);

@@ -8,28 +8,9 @@ import { registryService } from '@mlp/service-registry';
 import { servingService } from '@mlp/service-serving';
 import { eventually } from '@mlp/testing';
 import { trainingService } from '../index';
+import { CHURN_SCHEMA as SCHEMA, CHURN_SPEC as SPEC, churnCsv as csv } from '../testing/churn.fixture';
 
 jest.setTimeout(600_000);
-
-const SCHEMA = `dataset: churn
-columns:
-  tenure:  {type: float, required: true}
-  monthly: {type: float, required: true}
-  churned: {type: category, required: true, values: ['no', 'yes']}
-`;
-
-const SPEC = `experiment: churn
-task: binary
-data:
-  dataset: {name: churn, version: 1}
-  label: churned
-preprocessing:
-  - {scale: standard, columns: numeric}
-split: {method: random, test: 0.25}
-model: {type: logistic, epochs: 8, batchSize: 32, learningRate: 0.1}
-evaluation: {baseline: naive}
-seed: 3
-`;
 
 const POLICY = `model: churn
 performance: {metric: accuracy, minimum: 0.6, window: 100}
@@ -38,19 +19,6 @@ actions:
   onDegraded: [rollback]
   canary: {promoteAfter: 50, rollbackIf: {errorRate: 0.5, accuracy_drop: 0.2}}
 `;
-
-/** Deterministic rows: churn when the tenure is short and the bill high; `shift` moves the bill. */
-function csv(n: number, seed: number, shift = 0): string {
-  let s = seed;
-  const next = () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
-  const lines = ['tenure,monthly,churned'];
-  for (let i = 0; i < n; i++) {
-    const tenure = Math.round(next() * 600) / 10;
-    const monthly = Math.round((20 + shift + next() * 80) * 100) / 100;
-    lines.push(`${tenure},${monthly},${-tenure / 10 + (monthly - shift) / 25 + (next() - 0.5) > 0 ? 'yes' : 'no'}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 /**
  * The retraining loop on the real services in one process, driven by events:
