@@ -6,9 +6,14 @@
  * and libs/duckdb (which re-exports them) share one implementation.
  */
 
+/** `"`-quoted with `"` doubled: the quoting rule of SQL identifiers and of RFC 4180 CSV fields alike. */
+export function doubleQuoted(text: string): string {
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
 /** A double-quoted identifier, `"` doubled: any name is safe to splice, reserved words (`order`) included. */
 export function ident(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
+  return doubleQuoted(name);
 }
 
 /** A literal: strings single-quoted with `'` doubled, finite numbers as written, booleans, NULL. */

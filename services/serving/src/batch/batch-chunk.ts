@@ -1,4 +1,5 @@
 import { ValidationError, type FieldIssue } from '@mlp/contracts';
+import { doubleQuoted } from '@mlp/data';
 import type { Category, Cell, Frame } from '@mlp/ml';
 import type { LoadedVersion } from '../models/loaded-version';
 import type { InputChunk, InputColumn } from './batch-input';
@@ -106,7 +107,7 @@ export function csvHeader(columns: readonly { name: string }[]): string {
 /** A text cell: null is an empty field; every string is quoted (so "" stays an empty string). */
 function csvText(value: string | null): string {
   if (value === null) return '';
-  return value.includes('"') ? `"${value.replace(/"/g, '""')}"` : `"${value}"`;
+  return doubleQuoted(value);
 }
 
 function csvValue(value: Category | number): string {
