@@ -1,7 +1,7 @@
 import { streams, type EventData, type RecordedEvent } from '@mlp/contracts';
 import { JetStreamEventStore } from '@mlp/eventstore';
 import { SeededRng } from '@mlp/ml';
-import { eventually, ingestPenguins, penguinRows, penguinsSpec, penguinsTraffic, startDistributedPlatform, type DistributedPlatform } from '@mlp/testing';
+import { eventually, ingestPenguins, penguinRows, penguinsSpec, penguinsTraffic, startDistributedPlatform, startLoopServices, type DistributedPlatform } from '@mlp/testing';
 
 const rng = new SeededRng(21);
 const rows = penguinRows();
@@ -43,13 +43,7 @@ describe('closed loop across processes: drift → retrain → canary → promote
 
   beforeAll(async () => {
     platform = await startDistributedPlatform({ prefix: 'e2e-closed-loop', env: { MLP_TRAINING_WORKERS: '1', MLP_MONITORING_WINDOW: '200' } });
-    await Promise.all([
-      platform.start('ingestion', 'ingestion'),
-      platform.start('training', 'training'),
-      platform.start('registry', 'registry'),
-      platform.start('serving', 'serving', { MLP_SERVING_GRPC_PORT: '-1' }),
-      platform.start('monitoring', 'monitoring'),
-    ]);
+    await startLoopServices(platform);
     events = await JetStreamEventStore.connect({ servers: platform.nats.url });
   });
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { streams, type EventData, type RecordedEvent } from '@mlp/contracts';
 import { JetStreamEventStore } from '@mlp/eventstore';
 import { SeededRng } from '@mlp/ml';
-import { eventually, ingestPenguins, penguinRows, penguinsSpec, penguinsTraffic, startDistributedPlatform, type DistributedPlatform } from '@mlp/testing';
+import { eventually, ingestPenguins, penguinRows, penguinsSpec, penguinsTraffic, startDistributedPlatform, startLoopServices, type DistributedPlatform } from '@mlp/testing';
 
 const rng = new SeededRng(9);
 const rows = penguinRows();
@@ -36,13 +36,7 @@ describe('monitoring across processes: serve → telemetry on JetStream → drif
       prefix: 'e2e-monitoring',
       env: { MLP_TRAINING_WORKERS: '1', MLP_REGISTRY_AUTO_REGISTER: 'off', MLP_MONITORING_WINDOW: '200', MLP_MONITORING_PERFORMANCE_WINDOW: '50' },
     });
-    await Promise.all([
-      platform.start('ingestion', 'ingestion'),
-      platform.start('training', 'training'),
-      platform.start('registry', 'registry'),
-      platform.start('serving', 'serving', { MLP_SERVING_GRPC_PORT: '-1' }),
-      platform.start('monitoring', 'monitoring'),
-    ]);
+    await startLoopServices(platform);
     events = await JetStreamEventStore.connect({ servers: platform.nats.url });
   });
 

@@ -37,6 +37,9 @@ export interface RecordedEvent<T extends string = string, D = unknown> extends N
   position: number;
 }
 
+/** An event as the read APIs show it (monitoring's `GET /events` and `/events/live`, `mlp events`): the envelope without its schema and code versions. */
+export type EventView = Omit<RecordedEvent, 'schemaVersion' | 'codeVersion'>;
+
 /** Fields a caller supplies once per request and that flow into every event it causes. */
 export interface CommandMetadata {
   /** Time comes in with the command: deciders never read the clock. */

@@ -134,3 +134,14 @@ export function natsAuthEnv(auth?: NatsServerAuth): NodeJS.ProcessEnv {
   if (!auth) return {};
   return 'token' in auth ? { MLP_NATS_TOKEN: auth.token } : { MLP_NATS_USER: auth.user, MLP_NATS_PASSWORD: auth.pass };
 }
+
+/** The services of the ingest → train → serve → monitor loop, each as its own process (serving without gRPC). */
+export async function startLoopServices(platform: DistributedPlatform): Promise<void> {
+  await Promise.all([
+    platform.start('ingestion', 'ingestion'),
+    platform.start('training', 'training'),
+    platform.start('registry', 'registry'),
+    platform.start('serving', 'serving', { MLP_SERVING_GRPC_PORT: '-1' }),
+    platform.start('monitoring', 'monitoring'),
+  ]);
+}

@@ -1,19 +1,5 @@
-import type { RecordedEvent } from '@mlp/contracts';
+import type { EventView, RecordedEvent } from '@mlp/contracts';
 import type { EventStore } from '@mlp/eventstore';
-
-/** One event as the dashboard and `GET /events` show it. */
-export interface EventView {
-  position: number;
-  id: string;
-  type: string;
-  stream: string;
-  revision: number;
-  occurredAt: string;
-  correlationId: string;
-  causationId: string | null;
-  actor: string;
-  data: unknown;
-}
 
 export const eventView = (e: RecordedEvent): EventView => ({
   position: e.position,

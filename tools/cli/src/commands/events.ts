@@ -1,21 +1,11 @@
+import type { EventView } from '@mlp/contracts';
 import { call, CliError, parseReply, requestHeaders, serviceUrl, unreachable, UsageError } from '../api';
 import { formatTable } from '../output';
 
 const USAGE = 'usage: mlp events [--stream s] [--type T] [--correlation id] [--limit n] [--follow] [--json]';
 
 /** One event as monitoring's `GET /events` and `/events/live` give it. */
-export interface EventRow {
-  position: number;
-  id: string;
-  type: string;
-  stream: string;
-  revision: number;
-  occurredAt: string;
-  correlationId: string;
-  causationId: string | null;
-  actor: string;
-  data: unknown;
-}
+export type EventRow = EventView;
 
 export interface EventFilter {
   stream?: string;
