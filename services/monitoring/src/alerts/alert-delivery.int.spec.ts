@@ -6,11 +6,12 @@ import { UrlPolicy } from '@mlp/service-kit';
 import { monitorPolicyDecider, type PolicyCommand } from '../policies/monitor-policy.decide';
 import { parsePolicy, policySha256 } from '../policies/policy';
 import { alertDeliveryProcessManager, type AlertPayload } from './alert-delivery.process-manager';
+import { WebhookSecrets } from './webhook-secrets';
 import { WebhookSender } from './webhook-sender';
 
 /** A real webhook receiver on a free loopback port: answers with the scripted statuses in turn, then 200. */
 class Receiver {
-  readonly requests: { headers: IncomingMessage['headers']; body: AlertPayload }[] = [];
+  readonly requests: { url?: string; headers: IncomingMessage['headers']; body: AlertPayload }[] = [];
   script: number[] = [];
   private server!: Server;
 
@@ -19,7 +20,7 @@ class Receiver {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        this.requests.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as AlertPayload });
+        this.requests.push({ url: req.url, headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as AlertPayload });
         const status = this.script.shift() ?? 200;
         if (status === 0) {
           req.socket.destroy(); // a dropped connection
@@ -70,6 +71,24 @@ describe('alert delivery to a real webhook', () => {
     await pm.stop();
   };
   const outcomes = async (): Promise<RecordedEvent[]> => (await store.readStream(streams.monitor('churn'))).filter((e) => e.type === 'AlertDelivered' || e.type === 'AlertDeliveryFailed');
+
+  it('a token in the webhook URL is sealed in the policy event and filled in only on the wire', async () => {
+    const token = 'hook-token-3c1f9e77b2a04d5e';
+    const secrets = new WebhookSecrets(Buffer.from('a-key-of-at-least-24-characters'));
+    const sealed = secrets.seal(`${webhook}?token=${token}`);
+    const policy = parsePolicy({ model: 'churn', actions: { onDrift: ['alert'], onDegraded: [] }, alerts: { webhook: sealed } });
+    await decide({ type: 'ApplyPolicy', policy, sha256: policySha256(policy) });
+    await drift(true, 'drift-1');
+    const allow = UrlPolicy.parse('127.0.0.1', 'test', undefined, { code: 'WEBHOOK_NOT_ALLOWED', subject: 'webhook', source: 'webhook' });
+    const sender = new WebhookSender({ allow, retry, timeoutMs: 5000, resolve: (w) => secrets.resolve(w) });
+    const pm = await runProcessManager(store, alertDeliveryProcessManager(sender), { checkpoints });
+    await pm.caughtUp;
+    await pm.stop();
+
+    expect(receiver.requests.map((r) => r.url)).toEqual([`/hook?token=${token}`]);
+    expect((await outcomes()).map((e) => e.type)).toEqual(['AlertDelivered']);
+    expect(JSON.stringify(await store.readAll())).not.toContain(token);
+  });
 
   it('retries 5xx and a dropped connection with backoff, then records one delivery', async () => {
     await apply();

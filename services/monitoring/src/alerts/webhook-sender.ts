@@ -10,6 +10,8 @@ export interface WebhookSenderOptions {
   allow: UrlPolicy;
   retry: RetryPolicy;
   timeoutMs: number;
+  /** The URL to send to, from the stored one (secret references resolved); the stored one names it in errors. */
+  resolve?: (webhook: string) => string;
   onRetry?: OnRetry;
   /** Test seams of withRetry (jitter and sleep). */
   retryOptions?: Pick<RetryOptions, 'random' | 'sleep'>;
@@ -27,13 +29,20 @@ export class WebhookSender {
 
   async post(webhook: string, body: unknown, idempotencyKey: string): Promise<WebhookDelivery> {
     let url: URL;
+    let shown: URL;
     try {
-      url = new URL(webhook);
+      shown = new URL(webhook);
     } catch {
       throw new ValidationError('not a valid webhook URL', [{ path: 'alerts.webhook', message: 'not a valid URL' }]);
     }
+    try {
+      url = new URL(this.opts.resolve ? this.opts.resolve(webhook) : webhook);
+    } catch (err) {
+      if (err instanceof ValidationError) throw err;
+      throw new ValidationError('not a valid webhook URL once its secrets are filled in', [{ path: 'alerts.webhook', message: 'not a valid URL' }]);
+    }
     const payload = JSON.stringify(body);
-    const label = `webhook ${url.origin}${url.pathname}`;
+    const label = `webhook ${shown.origin}${shown.pathname}`;
     let attempts = 0;
     const status = await withRetry(
       async () => {

@@ -2,7 +2,8 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { NotFoundError, streams, type CommandMetadata, type MonitoringPolicy } from '@mlp/contracts';
 import { handleCommand, ProjectionRunner, type EventStore, type RunningProcessManager } from '@mlp/eventstore';
 import { MLP_CLIENT, type MlpClient } from '@mlp/messaging';
-import { EVENT_STORE, SERVICE_LOGGER, startProcessManager, type Logger } from '@mlp/service-kit';
+import { EVENT_STORE, SERVICE_CONFIG, SERVICE_LOGGER, startProcessManager, type BaseConfig, type Logger } from '@mlp/service-kit';
+import { WebhookSecrets } from '../alerts/webhook-secrets';
 import { monitorPolicyDecider, type PolicyCommand } from './monitor-policy.decide';
 import { PoliciesProjection, type PolicyView } from './policies.projection';
 import { parsePolicy, parsePolicyYaml, policySha256 } from './policy';
@@ -23,12 +24,15 @@ export class PoliciesService implements OnModuleInit, OnModuleDestroy {
   readonly projection = new PoliciesProjection();
   private readonly runner: ProjectionRunner;
   private managers: RunningProcessManager[] = [];
+  private readonly secrets: WebhookSecrets;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(MLP_CLIENT) private readonly client: MlpClient,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    @Inject(SERVICE_CONFIG) base: BaseConfig,
   ) {
+    this.secrets = WebhookSecrets.fromEnv(process.env, base.MLP_HOME);
     this.runner = new ProjectionRunner(store, this.projection);
   }
 
@@ -45,9 +49,14 @@ export class PoliciesService implements OnModuleInit, OnModuleDestroy {
     await this.runner.stop();
   }
 
-  /** A policy from YAML text or JSON, validated (400 with every bad field), recorded unless already in force. */
+  /**
+   * A policy from YAML text or JSON, validated (400 with every bad field), its
+   * webhook's secrets sealed (see WebhookSecrets), recorded unless already in force.
+   */
   async apply(input: { yaml: string } | { policy: unknown }, meta: CommandMetadata): Promise<ApplyPolicyResult> {
-    const policy = 'yaml' in input ? parsePolicyYaml(input.yaml) : parsePolicy(input.policy);
+    const parsed = 'yaml' in input ? parsePolicyYaml(input.yaml) : parsePolicy(input.policy);
+    const webhook = parsed.alerts?.webhook;
+    const policy = webhook === undefined ? parsed : { ...parsed, alerts: { ...parsed.alerts!, webhook: this.secrets.seal(webhook) } };
     const sha256 = policySha256(policy);
     const result = await this.execute(policy.model, { type: 'ApplyPolicy', policy, sha256 }, meta);
     if (result.position >= 0) await this.runner.waitFor(result.position);
