@@ -6,3 +6,4 @@ export * from './processes';
 export * from './distributed-platform';
 export * from './v2-grpc-client';
 export * from './penguins.fixture';
+export * from './nats-cluster';

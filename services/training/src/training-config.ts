@@ -13,6 +13,8 @@ const schema = z.object({
   MLP_TRAINING_WORKERS: z.coerce.number().int().min(0).max(32).default(1),
   /** A trial not acknowledged within this time (worker died) is delivered to another worker. */
   MLP_TRIAL_ACK_WAIT_MS: z.coerce.number().int().positive().default(30_000),
+  /** Replicas of the trial work queue's JetStream stream: 1, or 3 (or 5) on a NATS cluster; at most the cluster's servers. */
+  MLP_TRIAL_QUEUE_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** Names this instance as the coordinator of the runs it accepts; keep it stable across restarts so it resumes them. */
   MLP_TRAINING_INSTANCE: z.string().min(1).optional(),
   /** tfjs backend when a spec does not name one. */

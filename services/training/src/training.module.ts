@@ -12,7 +12,7 @@ import { TrainingController } from './training.controller';
 
 async function createTrialQueue(config: TrainingConfig, logger: Logger, base: BaseConfig): Promise<TrialQueue> {
   return config.trialQueue === 'jetstream'
-    ? JetStreamTrialQueue.connect(config.NATS_URL, { ackWaitMs: config.MLP_TRIAL_ACK_WAIT_MS, name: config.instance, logger, auth: natsAuth(base) })
+    ? JetStreamTrialQueue.connect(config.NATS_URL, { ackWaitMs: config.MLP_TRIAL_ACK_WAIT_MS, replicas: config.MLP_TRIAL_QUEUE_REPLICAS, name: config.instance, logger, auth: natsAuth(base) })
     : new LocalTrialQueue(logger);
 }
 

@@ -1,4 +1,4 @@
-import { AckPolicy, connect, JSONCodec, nanos, RetentionPolicy, StorageType, type JsMsg, type NatsConnection, type NatsError } from 'nats';
+import { AckPolicy, connect, JSONCodec, nanos, RetentionPolicy, StorageType, type JsMsg, type NatsConnection, type NatsError, type StreamConfig } from 'nats';
 import { InfrastructureError, subjects } from '@mlp/contracts';
 import type { NatsAuth } from '@mlp/messaging';
 import type { Logger } from '@mlp/service-kit';
@@ -13,6 +13,11 @@ export const JETSTREAM_MAX_DELIVER = 5;
 const STREAM_NOT_FOUND = 10059;
 const CONSUMER_NOT_FOUND = 10014;
 const apiErrorCode = (err: unknown): number | undefined => (err as NatsError & { api_error?: { err_code?: number } })?.api_error?.err_code;
+
+/** The work queue's stream: WorkQueue retention, file storage, `replicas` copies (MLP_TRIAL_QUEUE_REPLICAS; 3 in a NATS cluster). */
+export function trialStreamConfig(replicas: number): Partial<StreamConfig> & { name: string } {
+  return { name: stream, subjects: [subject], retention: RetentionPolicy.Workqueue, storage: StorageType.File, duplicate_window: nanos(10 * 60_000), num_replicas: replicas };
+}
 
 /**
  * Trials on a JetStream work queue: every training instance pulls from one
@@ -34,15 +39,23 @@ export class JetStreamTrialQueue implements TrialQueue {
     private readonly logger?: Logger,
   ) {}
 
-  static async connect(url: string, options: { ackWaitMs: number; name?: string; logger?: Logger; auth?: NatsAuth }): Promise<JetStreamTrialQueue> {
+  /** `replicas` (default 1): the stream's replicas; an existing stream with another count is updated to it. */
+  static async connect(url: string, options: { ackWaitMs: number; replicas?: number; name?: string; logger?: Logger; auth?: NatsAuth }): Promise<JetStreamTrialQueue> {
     const nc = await connect({ servers: url, name: options.name ?? 'mlp-training-trials', ...options.auth });
+    const replicas = options.replicas ?? 1;
     try {
       const jsm = await nc.jetstreamManager();
+      let existing;
       try {
-        await jsm.streams.info(stream);
+        existing = await jsm.streams.info(stream);
       } catch (err) {
         if (apiErrorCode(err) !== STREAM_NOT_FOUND) throw err;
-        await jsm.streams.add({ name: stream, subjects: [subject], retention: RetentionPolicy.Workqueue, storage: StorageType.File, duplicate_window: nanos(10 * 60_000) });
+        await jsm.streams.add(trialStreamConfig(replicas));
+      }
+      if (existing && existing.config.num_replicas !== replicas) {
+        // JetStream scales a clustered stream in place (a single server keeps R1).
+        options.logger?.info({ stream, from: existing.config.num_replicas, to: replicas }, 'changing the trial work queue replicas');
+        await jsm.streams.update(stream, { ...existing.config, num_replicas: replicas });
       }
       let info;
       try {
