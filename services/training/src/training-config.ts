@@ -19,6 +19,8 @@ const schema = z.object({
   MLP_TRAINING_INSTANCE: z.string().min(1).optional(),
   /** tfjs backend when a spec does not name one. */
   MLP_TFJS_BACKEND: z.enum(['wasm', 'cpu', 'tensorflow']).default('wasm'),
+  /** Largest run archive `POST /runs/import` accepts, as uploaded and as unpacked (default 2 GiB). */
+  MLP_IMPORT_MAX_BYTES: z.coerce.number().int().positive().default(2 * 1024 ** 3),
   /** Read by the libraries the trainer uses (DuckDB frames, code version): checked here too, as this module reads process.env. */
   ...runtimeEnvShape,
 });

@@ -9,6 +9,8 @@ import { RunsService } from './runs/runs.service';
 import { RunsQueryService } from './runs/runs-query.service';
 import { RetrainingService } from './retraining/retraining.service';
 import { TrainingController } from './training.controller';
+import { RunArchiveController } from './archive/run-archive.controller';
+import { RunArchiveService } from './archive/run-archive.service';
 
 async function createTrialQueue(config: TrainingConfig, logger: Logger, base: BaseConfig): Promise<TrialQueue> {
   return config.trialQueue === 'jetstream'
@@ -18,7 +20,7 @@ async function createTrialQueue(config: TrainingConfig, logger: Logger, base: Ba
 
 /** Training: splits, CV, hyper-parameter search over a shared trial queue, tfjs training, evaluation, tracking. */
 @Module({
-  controllers: [TrainingController],
+  controllers: [TrainingController, RunArchiveController],
   providers: [
     {
       provide: TRAINING_CONFIG,
@@ -29,6 +31,7 @@ async function createTrialQueue(config: TrainingConfig, logger: Logger, base: Ba
     RunsQueryService,
     RunsService,
     RetrainingService,
+    RunArchiveService,
   ],
 })
 export class TrainingModule {}
