@@ -7,6 +7,7 @@ export * from './upcasters';
 export * from './catalogue';
 export * from './subjects';
 export * from './services';
+export * from './projections';
 export * from './ids';
 export * from './commands/envelope';
 export * from './commands/registry.commands';

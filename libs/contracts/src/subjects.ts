@@ -52,6 +52,11 @@ export const subjects = {
       startBatchInference: cmd('serving', 'start-batch-inference'),
     },
   },
+  /** Operations every service answers (service-kit owns the handlers). */
+  admin: {
+    /** Rebuild each registered read model from the log and compare it with the live one. */
+    verifyProjections: (service: ServiceName) => cmd(service, 'verify-projections'),
+  },
   qry: {
     /** Every service answers ping: the transport half of readiness. */
     ping: (service: ServiceName) => qry(service, 'ping'),

@@ -12,3 +12,4 @@ export { SqliteEventStore } from './sqlite/sqlite-event-store';
 export { JetStreamEventStore, type JetStreamEventStoreOptions } from './nats/jetstream-event-store';
 export { EsdbEventStore } from './eventstoredb/esdb-event-store';
 export * from './projection';
+export * from './projection-verify';

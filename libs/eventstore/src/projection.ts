@@ -22,14 +22,15 @@ export interface Projection {
  * gives read-your-writes: a query issued after a command waits until the
  * projection has seen the command's events.
  */
-export class ProjectionRunner {
+export class ProjectionRunner<P extends Projection = Projection> {
   private subscription?: Subscription;
   private seen = 0;
   private waiters: { position: number; resolve: () => void }[] = [];
 
   constructor(
-    private readonly store: EventStore,
-    readonly projection: Projection,
+    /** Public so the read model can be verified against a rebuild from the same log (verifyProjection). */
+    readonly store: EventStore,
+    readonly projection: P,
   ) {}
 
   get position(): number {
