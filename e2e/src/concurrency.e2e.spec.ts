@@ -30,8 +30,9 @@ function expectConsistent(events: RecordedEvent[]): void {
  * commands sent at once against one registered model. Exactly the valid ones
  * win, the others get a clear 409/412; the model's stream stays consistent
  * (contiguous revisions, unique ids) and folds with the registry's decider to
- * what the registry's query shows. The same command sent 100× records once,
- * and so does the same event appended 100× at once.
+ * what the registry's query shows. The same command sent 100× records once
+ * (an idempotent assignment, or any command under one Idempotency-Key), and
+ * so does the same event appended 100× at once.
  */
 describe('concurrency: 100 conflicting commands against one aggregate', () => {
   jest.setTimeout(600_000);
@@ -101,6 +102,26 @@ describe('concurrency: 100 conflicting commands against one aggregate', () => {
     expect(t).toEqual({ statuses: { 201: 1, 409: N - 1 }, codes: { MODEL_EXISTS: N - 1 } });
     const stream = await events.readStream(streams.model('race'));
     expect(stream.map((e) => e.type)).toEqual(['RegisteredModelCreated']);
+  });
+
+  it('with one Idempotency-Key, registering the run 100× at once records one version and answers 201 with it every time', async () => {
+    const send = (key: string) =>
+      fetch(platform.url('registry', `/models/keyed/versions`), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': platform.adminKey, 'idempotency-key': key },
+        body: JSON.stringify({ runId }),
+      }).then(async (res) => ({ status: res.status, body: (await res.json()) as { version?: number; code?: string } }));
+    const results = await all(N, () => send('register-keyed-1'));
+    const t = tally(results.map((r) => ({ ...r, headers: new Headers() })));
+    console.log(`register with one Idempotency-Key ×${N}: ${JSON.stringify(t)}`);
+    expect(t.statuses).toEqual({ 201: N });
+    expect(new Set(results.map((r) => r.body.version))).toEqual(new Set([1]));
+    const stream = await events.readStream(streams.model('keyed'));
+    expect(stream.filter((e) => e.type === 'ModelVersionRegistered')).toHaveLength(1);
+    expectConsistent(stream);
+    // A new key is a new command: the run is registered already.
+    expect(await send('register-keyed-2')).toMatchObject({ status: 409, body: { code: 'RUN_ALREADY_REGISTERED' } });
+    expect((await send('not a valid key!')).status).toBe(400);
   });
 
   it('the stream stays consistent: contiguous revisions, unique ids, and its fold equals the query', async () => {

@@ -47,4 +47,10 @@ export interface CommandMetadata {
   correlationId: string;
   causationId: string | null;
   actor: string;
+  /**
+   * The client's id for this command (HTTP `Idempotency-Key`): the events it
+   * records get ids derived from it and the stream, so the same command sent
+   * again (or many times at once) records once and answers as the first did.
+   */
+  commandId?: string;
 }

@@ -112,4 +112,36 @@ describe('handleCommand', () => {
     await expect(handleCommand(store, 'model-m', bad, { type: 'Create', name: 'm' }, meta)).rejects.toThrow(/data.name/);
     expect(await store.streamExists('model-m')).toBe(false);
   });
+
+  describe('with a command id (Idempotency-Key)', () => {
+    const keyed = (commandId: string): CommandMetadata => ({ ...meta, commandId });
+
+    it('records a command once: sent again it is not decided again and answers with the events it recorded', async () => {
+      const store = new MemoryEventStore();
+      const first = await handleCommand(store, 'model-m', decider, { type: 'Create', name: 'm' }, keyed('k-1'));
+      const again = await handleCommand(store, 'model-m', decider, { type: 'Create', name: 'm' }, keyed('k-1'));
+      expect(again.events).toEqual(first.events);
+      expect(await store.readStream('model-m')).toHaveLength(1);
+      // Without the key the same command is decided again (and refused).
+      await expect(handleCommand(store, 'model-m', decider, { type: 'Create', name: 'm' }, meta)).rejects.toBeInstanceOf(IllegalStateError);
+    });
+
+    it('the same key sent 100× at once records once; every call answers the same events', async () => {
+      const store = new MemoryEventStore();
+      await handleCommand(store, 'model-m', decider, { type: 'Create', name: 'm' }, meta);
+      const results = await Promise.all(Array.from({ length: 100 }, () => handleCommand(store, 'model-m', decider, { type: 'Describe', name: 'm', description: 'd' }, keyed('k-2'))));
+      expect(new Set(results.map((r) => r.events[0].id)).size).toBe(1);
+      expect((await store.readStream('model-m')).map((e) => e.type)).toEqual(['RegisteredModelCreated', 'RegisteredModelDescribed']);
+    });
+
+    it('keeps apart other keys, other streams and another command type under the same key', async () => {
+      const store = new MemoryEventStore();
+      await handleCommand(store, 'model-m', decider, { type: 'Create', name: 'm' }, keyed('k-3'));
+      await handleCommand(store, 'model-n', decider, { type: 'Create', name: 'n' }, keyed('k-3'));
+      await handleCommand(store, 'model-m', decider, { type: 'Describe', name: 'm', description: 'd' }, keyed('k-3'));
+      await handleCommand(store, 'model-m', decider, { type: 'Describe', name: 'm', description: 'e' }, keyed('k-4'));
+      expect((await store.readStream('model-m')).map((e) => e.type)).toEqual(['RegisteredModelCreated', 'RegisteredModelDescribed', 'RegisteredModelDescribed']);
+      expect(await store.readStream('model-n')).toHaveLength(1);
+    });
+  });
 });

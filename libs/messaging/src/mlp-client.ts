@@ -100,6 +100,7 @@ export class MlpClient implements OnApplicationShutdown {
         correlationId: meta.correlationId ?? context?.correlationId ?? randomUUID(),
         actor: meta.actor ?? context?.actor,
         causationId: meta.causationId ?? null,
+        ...((meta.commandId ?? context?.commandId) ? { commandId: meta.commandId ?? context?.commandId } : {}),
       },
       `rpc meta for ${subject}`,
     );

@@ -10,6 +10,8 @@ export interface RequestContext {
   readonly causationId?: string | null;
   /** The service handling the request (several share one process in embedded mode). */
   readonly service?: string;
+  /** The request's `Idempotency-Key`: commands handled inside it record their events once. */
+  readonly commandId?: string;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

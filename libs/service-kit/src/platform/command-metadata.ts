@@ -14,5 +14,6 @@ export function commandMetadata(now: Date = new Date()): CommandMetadata {
     correlationId: context?.correlationId ?? randomUUID(),
     causationId: context?.causationId ?? null,
     actor: context?.actor ?? 'anonymous',
+    ...(context?.commandId ? { commandId: context.commandId } : {}),
   };
 }

@@ -12,7 +12,7 @@ import {
   type SearchVersionsDto,
   type VersionComparison,
 } from '@mlp/contracts';
-import { aggregate, codeVersion, isExpectedVersionConflict, ProjectionRunner, type EventStore } from '@mlp/eventstore';
+import { aggregate, codeVersion, commandEventId, isExpectedVersionConflict, ProjectionRunner, recordedCommand, type EventStore } from '@mlp/eventstore';
 import { EVENT_STORE } from '@mlp/service-kit';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../registry-config';
 import { registeredModelDecider, type RegisteredModelCommand } from './registered-model.decide';
@@ -71,11 +71,13 @@ export class RegistryService implements OnModuleInit, OnModuleDestroy {
     for (let attempt = 0; ; attempt++) {
       const history = await this.store.readStream(stream);
       const current = history.length === 0 ? -1 : history[history.length - 1].revision;
+      const recorded = recordedCommand(history, stream, command.type, meta);
+      if (recorded) return { events: recorded, revision: current };
       if (options.expectedRevision !== undefined && options.expectedRevision !== current) throw conflict(command.name, options.expectedRevision, current);
       const decided = registeredModelDecider.decide(command, aggregate(registeredModelDecider, history));
       if (decided.length === 0) return { events: [], revision: current };
       const version = codeVersion();
-      const envelopes = decided.map((e, i) => toNewEvent(e, meta, { codeVersion: version, id: options.eventIds?.(i) }));
+      const envelopes = decided.map((e, i) => toNewEvent(e, meta, { codeVersion: version, id: options.eventIds?.(i) ?? commandEventId(stream, command.type, meta, i) }));
       try {
         const result = await this.store.appendToStream(stream, envelopes, { expectedRevision: current === -1 ? 'no_stream' : current });
         await this.runner.waitFor(result.position);
