@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsArtifactStore } from '@mlp/artifacts';
-import { ValidationError } from '@mlp/contracts';
+import { IllegalStateError } from '@mlp/contracts';
 import { literal, openDuck } from '@mlp/duckdb';
 import { cellAt, fitOnRows, initBackend, isCodedColumn, modelSpecFor, parseTrainingSpec, prepareTrainingData, type Column } from '@mlp/ml';
 import { loadParquetFrame } from './load-frame';
@@ -108,7 +108,8 @@ describe('loadParquetFrame', () => {
   it('refuses bytes other than the recorded sha256', async () => {
     const { key } = await parquetArtifact('SELECT 1 AS a');
     const error = await loadParquetFrame(store, key, 'f'.repeat(64)).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toBeInstanceOf(IllegalStateError);
+    expect((error as IllegalStateError).code).toBe('INPUT_CHANGED');
     expect((error as Error).message).toMatch(/but the run recorded f{64}/);
   });
 });

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { downloadToFile, type ArtifactStore } from '@mlp/artifacts';
-import { ValidationError } from '@mlp/contracts';
+import { IllegalStateError, ValidationError } from '@mlp/contracts';
 import { finiteOrNull, ident, literal, nonFiniteCount, openDuck, type Duck } from '@mlp/duckdb';
 import type { Category, CodedColumn, Frame, InputColumnType, NumericColumn } from '@mlp/ml';
 
@@ -41,7 +41,7 @@ type Plan =
  * `datetime`), text and booleans as codes into a dictionary. Missing values,
  * NaN and ±Infinity are NaN (code -1); the non-finite ones are counted. The
  * bytes are streamed to a temp file and hashed on the way, and a sha256
- * other than `expectedSha256` (a replay's recorded input) is an error.
+ * other than `expectedSha256` (a replay's recorded input) is a 409 INPUT_CHANGED.
  */
 export async function loadParquetFrame(artifacts: ArtifactStore, key: string, expectedSha256?: string): Promise<LoadedFrame> {
   const dir = await mkdtemp(join(tmpdir(), 'mlp-train-'));
@@ -50,7 +50,10 @@ export async function loadParquetFrame(artifacts: ArtifactStore, key: string, ex
     const path = join(dir, 'data.parquet');
     const { sha256 } = await downloadToFile(artifacts, key, path);
     if (expectedSha256 && sha256 !== expectedSha256) {
-      throw new ValidationError(`input ${key} has sha256 ${sha256}, but the run recorded ${expectedSha256}`, [{ path: 'data', message: 'input changed since the run' }]);
+      throw new IllegalStateError(`input ${key} has sha256 ${sha256}, but the run recorded ${expectedSha256}: the artifact was changed since the run, so it cannot be reproduced from it`, {
+        code: 'INPUT_CHANGED',
+        details: { key, expected: expectedSha256, actual: sha256 },
+      });
     }
     const source = `read_parquet(${literal(path)})`;
     const described = await duck.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${source}`);
