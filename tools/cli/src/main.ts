@@ -21,6 +21,10 @@ const USAGE = `mlp: the event-sourced ML platform
 
 usage: mlp <command> [--json]
   up [--no-demo]                 start all six services in this process (embedded: SQLite events, files under MLP_HOME)
+  up --distributed [--no-demo]   each service as its own process: NATS transport, JetStream events and KV, S3 artifacts,
+                                 auth on (MLP_ADMIN_KEY, else a generated key printed once and used by the demo); starts a
+                                 nats-server (NATS_URL unset) and an s3rver (S3_ENDPOINT/ARTIFACTS_URL unset) itself;
+                                 logs in MLP_HOME/logs/<service>.log; Ctrl-C stops every process it started
   models [--tag key=value]       list registered models (latest version, aliases)
   models <name>                  show one registered model: aliases, policy, revision
   models create <name> [--description text] [--tag key=value]...
@@ -123,7 +127,7 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'up':
       process.env.LOG_LEVEL ??= 'warn'; // the table and demo lines, not Nest's start-up chatter
-      await up({ json, demo: !rest.includes('--no-demo') });
+      await up({ json, demo: !rest.includes('--no-demo'), distributed: rest.includes('--distributed') });
       return;
     case 'models':
       await models(rest, json);
