@@ -26,3 +26,5 @@ export * from './outbound/url-policy';
 export * from './outbound/retry';
 export * from './outbound/pinned-request';
 export * from './platform/process-managers';
+export * from './projections/projection-catalog';
+export * from './projections/projections.controller';

@@ -9,6 +9,8 @@ import { ReadinessChecks } from '../health/readiness-check';
 import type { Logger } from '../logging/logger';
 import { HttpMetrics } from '../metrics/http-metrics';
 import { MetricsController } from '../metrics/metrics.controller';
+import { ProjectionCatalog } from '../projections/projection-catalog';
+import { projectionsControllerFor } from '../projections/projections.controller';
 import { pingControllerFor } from './ping.controller';
 
 /** Injection token of the app's pino logger. */
@@ -29,9 +31,10 @@ export interface ServiceKitModuleOptions {
 
 /**
  * Root module of a service app: the app's module plus health, metrics and the
- * ping responder (and `/auth/keys`). Global, so feature modules can inject
+ * ping responder (and `/auth/keys`, `/admin/projections/verify`). Global, so feature modules can inject
  * SERVICE_LOGGER, HttpMetrics (to register their own metrics on the app's
- * registry) and ApiKeyRing (to add keys of their own from the environment).
+ * registry), ApiKeyRing (to add keys of their own from the environment) and
+ * ProjectionCatalog (to register their read models).
  */
 @Module({})
 export class ServiceKitModule {
@@ -44,6 +47,7 @@ export class ServiceKitModule {
         HealthController,
         MetricsController,
         pingControllerFor(options.service),
+        projectionsControllerFor(options.service),
         ...(options.keyManagement ? [ApiKeysController] : []),
       ],
       providers: [
@@ -51,9 +55,11 @@ export class ServiceKitModule {
         { provide: HttpMetrics, useValue: options.metrics },
         { provide: ReadinessChecks, useValue: options.readiness },
         { provide: ApiKeyRing, useValue: options.keys },
+        // Filled by the services' modules (they register their read models); read by the projections controller.
+        { provide: ProjectionCatalog, useValue: new ProjectionCatalog() },
         ...(options.keyManagement ? [{ provide: API_KEYS_SERVICE, useValue: options.keyManagement }] : []),
       ],
-      exports: [SERVICE_LOGGER, HttpMetrics, ApiKeyRing],
+      exports: [SERVICE_LOGGER, HttpMetrics, ApiKeyRing, ProjectionCatalog],
     };
   }
 }
