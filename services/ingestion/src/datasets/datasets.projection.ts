@@ -1,5 +1,5 @@
 import { categories, type RecordedEvent } from '@mlp/contracts';
-import type { Projection } from '@mlp/eventstore';
+import type { VerifiableProjection } from '@mlp/eventstore';
 import type { VersionRecord } from './dataset';
 
 export interface DatasetView {
@@ -12,7 +12,7 @@ export interface DatasetView {
 }
 
 /** Datasets and their versions, from `dataset-*` streams. */
-export class DatasetsProjection implements Projection {
+export class DatasetsProjection implements VerifiableProjection {
   readonly name = 'ingestion.datasets';
   readonly version = 1;
   readonly filter = { category: categories.dataset };
@@ -62,6 +62,11 @@ export class DatasetsProjection implements Projection {
 
   reset(): void {
     this.datasets.clear();
+  }
+
+  /** Every dataset and version as plain data (mlp replay projections compares it with a rebuild). */
+  snapshot(): unknown {
+    return { datasets: this.datasets };
   }
 
   get(name: string): DatasetView | undefined {

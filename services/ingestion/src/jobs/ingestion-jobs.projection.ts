@@ -1,5 +1,5 @@
 import { categories, type EventData, type RecordedEvent } from '@mlp/contracts';
-import type { Projection } from '@mlp/eventstore';
+import type { VerifiableProjection } from '@mlp/eventstore';
 
 export interface IngestionJobView {
   jobId: string;
@@ -15,7 +15,7 @@ export interface IngestionJobView {
 }
 
 /** Ingestion jobs by id, from `ingestion-*` streams: status for clients and crash recovery. */
-export class IngestionJobsProjection implements Projection {
+export class IngestionJobsProjection implements VerifiableProjection {
   readonly name = 'ingestion.jobs';
   readonly version = 1;
   readonly filter = { category: categories.ingestion };
@@ -58,6 +58,11 @@ export class IngestionJobsProjection implements Projection {
 
   reset(): void {
     this.jobs.clear();
+  }
+
+  /** Every job as plain data (mlp replay projections compares it with a rebuild). */
+  snapshot(): unknown {
+    return { jobs: this.jobs };
   }
 
   get(jobId: string): IngestionJobView | undefined {

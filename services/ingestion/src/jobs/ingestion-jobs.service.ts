@@ -3,7 +3,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { ArtifactStore } from '@mlp/artifacts';
 import {
   DomainError,
@@ -17,7 +17,7 @@ import {
 } from '@mlp/contracts';
 import { diffSchemas, parseDatasetSchema, schemaHash, summarizeReport, type DatasetSchema, type QualityReport } from '@mlp/data';
 import { aggregate, handleCommand, ProjectionRunner, type EventStore } from '@mlp/eventstore';
-import { ARTIFACT_STORE, commandMetadata, EVENT_STORE, SERVICE_LOGGER, type Logger } from '@mlp/service-kit';
+import { ARTIFACT_STORE, commandMetadata, EVENT_STORE, ProjectionCatalog, SERVICE_LOGGER, type Logger } from '@mlp/service-kit';
 import { datasetDecider, type DatasetCommand } from '../datasets/dataset.decide';
 import { latestAccepted, versionWithSource, type VersionRecord } from '../datasets/dataset';
 import { DatasetsProjection } from '../datasets/datasets.projection';
@@ -69,8 +69,8 @@ function resumable(spec: Record<string, unknown>): boolean {
 export class IngestionJobsService implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
   readonly datasets = new DatasetsProjection();
   readonly jobs = new IngestionJobsProjection();
-  private readonly datasetsRunner: ProjectionRunner;
-  private readonly jobsRunner: ProjectionRunner;
+  private readonly datasetsRunner: ProjectionRunner<DatasetsProjection>;
+  private readonly jobsRunner: ProjectionRunner<IngestionJobsProjection>;
   private readonly worker: string;
   private readonly active = new Map<string, Promise<IngestionOutcome>>();
 
@@ -80,9 +80,12 @@ export class IngestionJobsService implements OnModuleInit, OnModuleDestroy, OnAp
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
     @Inject(SOURCE_POLICY) private readonly sources: SourcePolicy,
+    @Optional() @Inject(ProjectionCatalog) catalog?: ProjectionCatalog,
   ) {
     this.datasetsRunner = new ProjectionRunner(store, this.datasets);
     this.jobsRunner = new ProjectionRunner(store, this.jobs);
+    catalog?.register(this.datasetsRunner, () => new DatasetsProjection());
+    catalog?.register(this.jobsRunner, () => new IngestionJobsProjection());
     this.worker = config.MLP_WORKER_ID ?? `ingestion@${hostname()}`;
   }
 
