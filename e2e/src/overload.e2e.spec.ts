@@ -24,6 +24,12 @@ function rssMb(pid: number): number {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
+/** CPU time (user + system) the process has used, in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /**
  * Serving overloaded at about twice its capacity, across processes (a real
  * nats-server and s3rver; ingestion, training, the registry and serving each
@@ -86,6 +92,7 @@ describe('overload: serving at about 2× capacity answers 200 or 503/429 + Retry
     const pid = platform.processes.serving.child.pid!;
 
     // Capacity: closed loop, a few clients each sending the next request when the last is answered.
+    const capCpu = cpuMs(pid);
     const capStart = performance.now();
     const capOutcomes: Outcome[] = [];
     await Promise.all(
@@ -94,6 +101,7 @@ describe('overload: serving at about 2× capacity answers 200 or 503/429 + Retry
       }),
     );
     const capSeconds = (performance.now() - capStart) / 1000;
+    const capCpuPerRequest = ((cpuMs(pid) - capCpu) * 1000) / capOutcomes.length;
     const served = capOutcomes.filter((o) => o.status === 200).length;
     const capacity = served / capSeconds;
     expect(served).toBeGreaterThan(20);
@@ -101,6 +109,7 @@ describe('overload: serving at about 2× capacity answers 200 or 503/429 + Retry
 
     // Overload: open loop at twice that rate, whatever the answers take; RSS sampled meanwhile.
     const preRss = rssMb(pid);
+    const overCpu = cpuMs(pid);
     const samples: number[] = [];
     const sampler = setInterval(() => samples.push(rssMb(pid)), 250);
     const pending: Promise<Outcome>[] = [];
@@ -121,16 +130,17 @@ describe('overload: serving at about 2× capacity answers 200 or 503/429 + Retry
       const outcomes = await Promise.all(pending);
       clearInterval(sampler);
       samples.push(rssMb(pid));
+      const overCpuPerRequest = ((cpuMs(pid) - overCpu) * 1000) / pending.length;
       const offered = pending.length / (OVERLOAD_MS / 1000);
       const count = (s: Outcome['status']) => outcomes.filter((o) => o.status === s).length;
       const byStatus: Record<string, number> = {};
       for (const o of outcomes) byStatus[`${o.status}${o.code && o.status !== 200 ? ` ${o.code}` : ''}`] = (byStatus[`${o.status}${o.code && o.status !== 200 ? ` ${o.code}` : ''}`] ?? 0) + 1;
       console.log(
         [
-          `capacity (closed loop, ${CAPACITY_CLIENTS} clients, ${capSeconds.toFixed(1)} s): ${capacity.toFixed(1)} req/s (${served} × 200 of ${capOutcomes.length})`,
+          `capacity (closed loop, ${CAPACITY_CLIENTS} clients, ${capSeconds.toFixed(1)} s): ${capacity.toFixed(1)} req/s (${served} × 200 of ${capOutcomes.length}); serving CPU ${capCpuPerRequest.toFixed(0)} µs per request`,
           `overload (open loop, ${OVERLOAD_MS / 1000} s): target ${rate.toFixed(1)} req/s, offered ${offered.toFixed(1)} req/s, ${outcomes.length} requests, at most ${maxInFlight} in flight (admission: ${MAX_QUEUE} queued rows)`,
           `answers: ${JSON.stringify(byStatus)}`,
-          `200 ${count(200)}, 503 ${count(503)}, 429 ${count(429)}, served ${(count(200) / (OVERLOAD_MS / 1000)).toFixed(1)} req/s`,
+          `200 ${count(200)}, 503 ${count(503)}, 429 ${count(429)}, served ${(count(200) / (OVERLOAD_MS / 1000)).toFixed(1)} req/s; serving CPU ${overCpuPerRequest.toFixed(0)} µs per answer (200 or shed)`,
           `serving RSS MB: before ${preRss}, samples every 250 ms: ${samples.join(' ')} (max ${Math.max(...samples)})`,
         ].join('\n'),
       );
