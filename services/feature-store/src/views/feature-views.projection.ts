@@ -1,9 +1,9 @@
 import { categories, type RecordedEvent } from '@mlp/contracts';
-import type { Projection } from '@mlp/eventstore';
+import type { VerifiableProjection } from '@mlp/eventstore';
 import { evolve, initialState, type FeatureViewEvent, type FeatureViewState } from './feature-view';
 
 /** Every feature view's state (versions and materializations), from `featureview-*` streams. */
-export class FeatureViewsProjection implements Projection {
+export class FeatureViewsProjection implements VerifiableProjection {
   readonly name = 'feature-store.views';
   readonly version = 1;
   readonly filter = { category: categories.featureView };
@@ -20,6 +20,11 @@ export class FeatureViewsProjection implements Projection {
 
   reset(): void {
     this.views.clear();
+  }
+
+  /** Every view's versions and materializations as plain data (mlp replay projections compares it with a rebuild). */
+  snapshot(): unknown {
+    return { views: this.views };
   }
 
   get(name: string): FeatureViewState | undefined {

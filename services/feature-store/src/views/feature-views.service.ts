@@ -1,9 +1,9 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { NotFoundError, parseStored, streams, ValidationError, type CommandMetadata } from '@mlp/contracts';
 import { datasetSchemaSchema, type ColumnType } from '@mlp/data';
 import { handleCommand, ProjectionRunner, type EventStore } from '@mlp/eventstore';
 import { checkViewAgainstSchema, diffViews, isBreaking, parseFeatureViewsYaml, viewHash, type FeatureRepo, type FeatureViewSpec } from '@mlp/ml';
-import { EVENT_STORE, resolveDatasetVersion } from '@mlp/service-kit';
+import { EVENT_STORE, ProjectionCatalog, resolveDatasetVersion } from '@mlp/service-kit';
 import { featureViewDecider } from './feature-view.decide';
 import { featureNames, initialState, latestVersion, viewSpec, type FeatureViewState } from './feature-view';
 import { FeatureViewsProjection } from './feature-views.projection';
@@ -22,12 +22,17 @@ export interface AppliedView {
 export class FeatureViewsService implements OnModuleInit, OnApplicationShutdown {
   readonly projection = new FeatureViewsProjection();
   private readonly dependents = new ModelDependentsProjection();
-  private readonly runner: ProjectionRunner;
-  private readonly dependentsRunner: ProjectionRunner;
+  private readonly runner: ProjectionRunner<FeatureViewsProjection>;
+  private readonly dependentsRunner: ProjectionRunner<ModelDependentsProjection>;
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Optional() @Inject(ProjectionCatalog) catalog?: ProjectionCatalog,
+  ) {
     this.runner = new ProjectionRunner(store, this.projection);
     this.dependentsRunner = new ProjectionRunner(store, this.dependents);
+    catalog?.register(this.runner, () => new FeatureViewsProjection());
+    catalog?.register(this.dependentsRunner, () => new ModelDependentsProjection());
   }
 
   async onModuleInit(): Promise<void> {

@@ -1,12 +1,12 @@
 import { categories, type RecordedEvent } from '@mlp/contracts';
-import type { Projection } from '@mlp/eventstore';
+import type { VerifiableProjection } from '@mlp/eventstore';
 
 /**
  * Which model versions in use (holding an alias such as production or canary)
  * were trained on which feature view versions, from the registry's events:
  * a breaking change to such a view version is refused unless forced.
  */
-export class ModelDependentsProjection implements Projection {
+export class ModelDependentsProjection implements VerifiableProjection {
   readonly name = 'feature-store.model-dependents';
   readonly version = 1;
   readonly filter = { category: categories.model };
@@ -32,6 +32,11 @@ export class ModelDependentsProjection implements Projection {
   reset(): void {
     this.lineage.clear();
     this.aliases.clear();
+  }
+
+  /** Lineage and aliases as plain data (mlp replay projections compares it with a rebuild). */
+  snapshot(): unknown {
+    return { lineage: this.lineage, aliases: this.aliases };
   }
 
   /** Aliased model versions that depend on `view@version`, as `model@version (alias)`. */
