@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { subjects, ValidationError, type ModelRef, type OnlineFeaturesResponse } from '@mlp/contracts';
 import type { MlpClient } from '@mlp/messaging';
 import type { Cell, Frame } from '@mlp/ml';
@@ -7,6 +7,7 @@ import type { Lease, ModelManager } from '../models/model-manager';
 import type { ServingMetrics } from '../metrics/serving-metrics';
 import type { TelemetryPublisher } from '../telemetry/telemetry-publisher';
 import { invalidInput } from './input-schema';
+import { newRequestId } from './request-id';
 import { OverloadedError, ServingError } from './serving-errors';
 import { frameFromTensors, type DecodedTensor } from './v2-codec';
 
@@ -14,7 +15,7 @@ export type Protocol = 'rest-v1' | 'rest-v2' | 'grpc';
 
 export interface InferenceContext {
   protocol: Protocol;
-  /** Client-chosen id (x-request-id, V2 `id`) or a new UUID. */
+  /** Client-chosen id (x-request-id, V2 `id`) or a new time-ordered UUID (v7). */
   requestId?: string;
   /** Id of the API key that called, when auth is on: only a hash of it is published. */
   keyId?: string;
@@ -121,7 +122,7 @@ export class InferenceService {
    */
   private run(ref: ModelRef, version: number | undefined, ctx: InferenceContext, key: RoutingKey, toFrame: FrameSource): Promise<InferenceResult> {
     const started = performance.now();
-    const requestId = ctx.requestId ?? randomUUID();
+    const requestId = ctx.requestId ?? newRequestId();
     let lease: Lease;
     let routed: RoutedLease | undefined;
     try {

@@ -72,7 +72,8 @@ export class WorkerTelemetrySink implements TelemetrySink {
  * register hook in the worker too; the built service (.js) needs nothing.
  */
 function workerExecArgv(script: string): string[] {
-  const inherited = process.execArgv.filter((a) => !a.startsWith('--cpu-prof') && !a.startsWith('--inspect'));
+  // Per-process flags (profilers, inspector) are refused by a Worker.
+  const inherited = process.execArgv.filter((a) => !/^--(cpu-prof|heap-prof|perf-|inspect)/.test(a));
   if (!script.endsWith('.ts')) return inherited;
   const register = join(__dirname, '..', '..', '..', '..', 'tools', 'scripts', 'register.js');
   if (inherited.some((a) => a.includes('register')) || !existsSync(register)) return inherited;
