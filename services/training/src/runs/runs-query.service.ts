@@ -1,8 +1,8 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { NotFoundError, ValidationError } from '@mlp/contracts';
 import { ProjectionRunner, type EventStore } from '@mlp/eventstore';
 import { lowerIsBetter } from '@mlp/ml';
-import { EVENT_STORE } from '@mlp/service-kit';
+import { EVENT_STORE, ProjectionCatalog } from '@mlp/service-kit';
 import { RunsProjection, type RunView } from './runs.projection';
 
 export interface ListRunsQuery {
@@ -17,10 +17,11 @@ export interface ListRunsQuery {
 @Injectable()
 export class RunsQueryService implements OnModuleInit, OnApplicationShutdown {
   readonly projection = new RunsProjection();
-  private readonly runner: ProjectionRunner;
+  private readonly runner: ProjectionRunner<RunsProjection>;
 
-  constructor(@Inject(EVENT_STORE) store: EventStore) {
+  constructor(@Inject(EVENT_STORE) store: EventStore, @Optional() @Inject(ProjectionCatalog) catalog?: ProjectionCatalog) {
     this.runner = new ProjectionRunner(store, this.projection);
+    catalog?.register(this.runner, () => new RunsProjection());
   }
 
   async onModuleInit(): Promise<void> {

@@ -1,5 +1,5 @@
 import { categories, type EventData, type RecordedEvent } from '@mlp/contracts';
-import type { Projection } from '@mlp/eventstore';
+import type { VerifiableProjection } from '@mlp/eventstore';
 import { trainingSpecSchema } from '@mlp/ml';
 
 export interface TrialView {
@@ -51,7 +51,7 @@ export interface CurvePoint {
 }
 
 /** Runs and experiments from `run-*` and `experiment-*` streams; per-epoch curves are kept per trial and fold (latest attempt). */
-export class RunsProjection implements Projection {
+export class RunsProjection implements VerifiableProjection {
   readonly name = 'training.runs';
   readonly version = 2;
   readonly filter = 'all' as const; // two categories: filtered by canHandle
@@ -68,6 +68,11 @@ export class RunsProjection implements Projection {
     this.runs.clear();
     this.experiments.clear();
     this.curves.clear();
+  }
+
+  /** Runs, experiments and curves as plain data (mlp replay projections compares it with a rebuild). */
+  snapshot(): unknown {
+    return { runs: this.runs, experiments: this.experiments, curves: this.curves };
   }
 
   handle(event: RecordedEvent): void {
