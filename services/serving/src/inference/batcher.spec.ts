@@ -78,6 +78,22 @@ describe('Batcher', () => {
     expect(model.calls.slice(2)).toEqual([8]);
   });
 
+  it('each queued request meets its own deadline, in turn (one timer re-armed for the next)', async () => {
+    const model = doubler();
+    const b = new Batcher(model, { maxBatchSize: 8, maxLatencyMs: 10_000, maxQueueRows: 100 });
+    await Promise.all(Array.from({ length: 8 }, (_, i) => b.submit(rows(i), 1, 1000)));
+    await Promise.all(Array.from({ length: 8 }, (_, i) => b.submit(rows(i), 1, 1000)));
+    const later = b.submit(rows(2), 1, 300);
+    let laterSettled = false;
+    later.catch(() => undefined).finally(() => (laterSettled = true));
+    await expect(b.submit(rows(1), 1, 20)).rejects.toBeInstanceOf(DeadlineExceededError);
+    expect(laterSettled).toBe(false);
+    expect(b.depth).toBe(1);
+    await expect(later).rejects.toBeInstanceOf(DeadlineExceededError);
+    expect(b.depth).toBe(0);
+    expect(model.calls).toEqual([8, 8]);
+  });
+
   it('sheds load past the bounded queue with an OverloadedError (503 + Retry-After)', async () => {
     const model = doubler();
     const b = new Batcher(model, { maxBatchSize: 64, maxLatencyMs: 0, maxQueueRows: 3 });

@@ -27,7 +27,9 @@ interface Pending<T> {
   n: number;
   resolve: (out: Float32Array) => void;
   reject: (err: unknown) => void;
-  timer?: NodeJS.Timeout;
+  /** performance.now() past which the request fails with a 504 (Infinity: no deadline). */
+  deadline: number;
+  timeoutMs: number;
   settled: boolean;
 }
 
@@ -45,6 +47,9 @@ export class Batcher<T> {
   private queuedRows = 0;
   private timer?: NodeJS.Timeout;
   private immediate?: NodeJS.Immediate;
+  /** One timer for every queued request's deadline (armed at the earliest), not one per request. */
+  private deadlineTimer?: NodeJS.Timeout;
+  private deadlineAt = Infinity;
   /** Moving average of recent batch sizes (rows): the adaptive target. */
   private typical = 1;
   private closed = false;
@@ -81,10 +86,9 @@ export class Batcher<T> {
       }
     }
     return new Promise<Float32Array>((resolve, reject) => {
-      const p: Pending<T> = { input, n, resolve, reject, settled: false };
-      if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-        p.timer = setTimeout(() => this.expire(p, timeoutMs), timeoutMs);
-      }
+      const bounded = timeoutMs > 0 && Number.isFinite(timeoutMs);
+      const p: Pending<T> = { input, n, resolve, reject, deadline: bounded ? performance.now() + timeoutMs : Infinity, timeoutMs, settled: false };
+      if (p.deadline < this.deadlineAt) this.armDeadline(p.deadline);
       this.queue.push(p);
       this.queuedRows += n;
       this.schedule();
@@ -109,15 +113,32 @@ export class Batcher<T> {
     }
   }
 
-  private expire(p: Pending<T>, timeoutMs: number): void {
-    if (p.settled) return;
-    p.settled = true;
-    const i = this.queue.indexOf(p);
-    if (i >= 0) {
-      this.queue.splice(i, 1);
+  private armDeadline(at: number): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineAt = at;
+    this.deadlineTimer = setTimeout(() => this.expireDue(), Math.max(0, at - performance.now()));
+  }
+
+  /** Fails the queued requests whose deadline has passed (504); re-arms for the next one. */
+  private expireDue(): void {
+    this.deadlineTimer = undefined;
+    this.deadlineAt = Infinity;
+    // A timer may fire a fraction of a millisecond before the deadline by this clock.
+    const now = performance.now() + 1;
+    let next = Infinity;
+    const kept: Pending<T>[] = [];
+    for (const p of this.queue) {
+      if (p.deadline > now) {
+        kept.push(p);
+        if (p.deadline < next) next = p.deadline;
+        continue;
+      }
       this.queuedRows -= p.n;
+      p.settled = true;
+      p.reject(new DeadlineExceededError(`the request did not get its prediction within ${p.timeoutMs} ms (MLP_SERVING_TIMEOUT_MS)`));
     }
-    p.reject(new DeadlineExceededError(`the request did not get its prediction within ${timeoutMs} ms (MLP_SERVING_TIMEOUT_MS)`));
+    this.queue = kept;
+    if (next < Infinity) this.armDeadline(next);
   }
 
   private flush(): void {
@@ -136,6 +157,11 @@ export class Batcher<T> {
     }
     this.queuedRows -= rows;
     this.typical = 0.7 * this.typical + 0.3 * rows;
+    if (this.queue.length === 0 && this.deadlineTimer) {
+      clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = undefined;
+      this.deadlineAt = Infinity;
+    }
     this.run(batch, rows);
     if (this.queue.length > 0) this.schedule();
   }
@@ -163,7 +189,6 @@ export class Batcher<T> {
   }
 
   private settle(p: Pending<T>, out: Float32Array | undefined, err?: unknown): void {
-    if (p.timer) clearTimeout(p.timer);
     if (p.settled) return;
     p.settled = true;
     if (out) p.resolve(out);
