@@ -1,10 +1,10 @@
-import { Controller, Get, Inject, Injectable, Param, Query, Res, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Optional, Param, Query, Res, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { datasetModelsSchema, lineageQuerySchema, NotFoundError, parseOrThrow, subjects, ValidationError, type RpcRequest } from '@mlp/contracts';
 import { ProjectionRunner, type EventStore } from '@mlp/eventstore';
-import { EVENT_STORE } from '@mlp/service-kit';
+import { EVENT_STORE, ProjectionCatalog } from '@mlp/service-kit';
 import { LineageProjection, type LineageGraph } from './lineage.projection';
 import { renderLineageTree, toOpenLineage } from './lineage-render';
 
@@ -12,10 +12,11 @@ import { renderLineageTree, toOpenLineage } from './lineage-render';
 @Injectable()
 export class LineageService implements OnModuleInit, OnModuleDestroy {
   readonly projection = new LineageProjection();
-  private readonly runner: ProjectionRunner;
+  private readonly runner: ProjectionRunner<LineageProjection>;
 
-  constructor(@Inject(EVENT_STORE) store: EventStore) {
+  constructor(@Inject(EVENT_STORE) store: EventStore, @Optional() @Inject(ProjectionCatalog) catalog?: ProjectionCatalog) {
     this.runner = new ProjectionRunner(store, this.projection);
+    catalog?.register(this.runner, () => new LineageProjection());
   }
 
   onModuleInit(): Promise<void> {

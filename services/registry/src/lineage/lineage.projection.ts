@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EventData, RecordedEvent } from '@mlp/contracts';
-import type { Projection } from '@mlp/eventstore';
+import type { VerifiableProjection } from '@mlp/eventstore';
 
 export interface DatasetVersionNode {
   id: string;
@@ -160,7 +160,7 @@ const types = new Set([
  * with their hashes, quality reports and quarantine → feature view versions and materializations → training
  * sets → runs (spec hash, seed, backend, code version, trials) → model versions → their aliases over time.
  */
-export class LineageProjection implements Projection {
+export class LineageProjection implements VerifiableProjection {
   readonly name = 'registry.lineage';
   readonly version = 1;
   readonly filter = 'all' as const;

@@ -7,7 +7,7 @@ import {
   type RegisteredModelView,
   type RegistrationPolicyView,
 } from '@mlp/contracts';
-import type { Projection } from '@mlp/eventstore';
+import type { VerifiableProjection } from '@mlp/eventstore';
 
 const handled = new Set([
   'RegisteredModelCreated',
@@ -38,7 +38,7 @@ export interface RegistrySnapshot {
  * Registered models, their versions and every alias holding over time, rebuilt from `model-*` streams.
  * Never the source of truth: the decider folds the stream itself.
  */
-export class RegistryProjection implements Projection {
+export class RegistryProjection implements VerifiableProjection {
   readonly name = 'registry.models';
   readonly version = 2;
   readonly filter = { category: categories.model };

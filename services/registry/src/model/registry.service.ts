@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import {
   ConcurrencyError,
   NotFoundError,
@@ -13,7 +13,7 @@ import {
   type VersionComparison,
 } from '@mlp/contracts';
 import { aggregate, codeVersion, commandEventId, isExpectedVersionConflict, ProjectionRunner, recordedCommand, type EventStore } from '@mlp/eventstore';
-import { EVENT_STORE } from '@mlp/service-kit';
+import { EVENT_STORE, ProjectionCatalog } from '@mlp/service-kit';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../registry-config';
 import { registeredModelDecider, type RegisteredModelCommand } from './registered-model.decide';
 import type { RegistrationPolicy } from './registered-model';
@@ -44,13 +44,15 @@ const compareOp = { '>': (a: number, b: number) => a > b, '>=': (a: number, b: n
 @Injectable()
 export class RegistryService implements OnModuleInit, OnModuleDestroy {
   readonly projection = new RegistryProjection();
-  private readonly runner: ProjectionRunner;
+  private readonly runner: ProjectionRunner<RegistryProjection>;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
+    @Optional() @Inject(ProjectionCatalog) catalog?: ProjectionCatalog,
   ) {
     this.runner = new ProjectionRunner(store, this.projection);
+    catalog?.register(this.runner, () => new RegistryProjection());
   }
 
   onModuleInit(): Promise<void> {
