@@ -16,6 +16,7 @@ import { batchPredict } from './commands/batch-predict';
 import { serving } from './commands/serving';
 import { deploy, deployments } from './commands/deploy';
 import { events } from './commands/events';
+import { exportRun, importArchive } from './commands/archive';
 
 const USAGE = `mlp: the event-sourced ML platform
 
@@ -82,6 +83,11 @@ usage: mlp <command> [--json]
   runs <id> --artifact model|weights|preprocessing|report|model-card --output <file>
                                  download an artifact of a completed run (the model card is Markdown)
   replay run <id>                re-train a run from its events and inputs and compare the weights sha256 (exit 3 if different)
+  export run <id> --output <run.tar.gz|run.tar>
+                                 one archive of the run, the events of everything it depends on (experiment, training set,
+                                 feature-view materializations, dataset versions) and every artifact they reference (sha256 manifest)
+  import <archive>               restore a run archive into this platform (admin key): checked whole first, idempotent, event ids kept;
+                                 then \`mlp replay run <id>\` works here too
   events [--stream s] [--type T] [--correlation id] [--limit n] [--follow]
                                  the event log: position, time, type, stream, correlation (--json: one event per line);
                                  the newest --limit (100) matches, then with --follow every new one until Ctrl-C
@@ -206,6 +212,12 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'replay':
       process.exit(await replay(rest, json));
+      return;
+    case 'export':
+      process.exit(await exportRun(rest, json));
+      return;
+    case 'import':
+      process.exit(await importArchive(rest, json));
       return;
     case undefined:
     case 'help':
