@@ -1,3 +1,4 @@
+/// <reference path="./tar-stream.d.ts" />
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
