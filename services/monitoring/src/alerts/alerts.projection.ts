@@ -1,5 +1,5 @@
 import { categories, type EventData, type ListAlertsQuery, type RecordedEvent } from '@mlp/contracts';
-import type { Projection } from '@mlp/eventstore';
+import type { VerifiableProjection } from '@mlp/eventstore';
 
 export interface AlertView {
   alertId: string;
@@ -20,7 +20,7 @@ export interface AlertView {
 }
 
 /** Alerts, active and resolved, with their webhook deliveries, from `monitor-*`. */
-export class AlertsProjection implements Projection {
+export class AlertsProjection implements VerifiableProjection {
   readonly name = 'monitoring.alerts';
   readonly version = 1;
   readonly filter = { category: categories.monitor };
@@ -73,6 +73,11 @@ export class AlertsProjection implements Projection {
 
   reset(): void {
     this.alerts.clear();
+  }
+
+  /** Every alert as plain data (mlp replay projections compares it with a rebuild). */
+  snapshot(): unknown {
+    return { alerts: this.alerts };
   }
 
   /** Newest first. */

@@ -1,7 +1,7 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { ListAlertsQuery } from '@mlp/contracts';
 import { ProjectionRunner, type EventStore, type RunningProcessManager } from '@mlp/eventstore';
-import { EVENT_STORE, SERVICE_CONFIG, SERVICE_LOGGER, startProcessManager, type BaseConfig, type Logger } from '@mlp/service-kit';
+import { EVENT_STORE, ProjectionCatalog, SERVICE_CONFIG, SERVICE_LOGGER, startProcessManager, type BaseConfig, type Logger } from '@mlp/service-kit';
 import { ALERTS_CONFIG, type AlertsConfig } from './alerts-config';
 import { alertDeliveryProcessManager } from './alert-delivery.process-manager';
 import { AlertsProjection, type AlertView } from './alerts.projection';
@@ -12,7 +12,7 @@ import { WebhookSender } from './webhook-sender';
 @Injectable()
 export class AlertsService implements OnModuleInit, OnModuleDestroy {
   readonly projection = new AlertsProjection();
-  private readonly runner: ProjectionRunner;
+  private readonly runner: ProjectionRunner<AlertsProjection>;
   private manager?: RunningProcessManager;
 
   constructor(
@@ -20,8 +20,10 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy {
     @Inject(ALERTS_CONFIG) private readonly config: AlertsConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
     @Inject(SERVICE_CONFIG) private readonly base: BaseConfig,
+    @Optional() @Inject(ProjectionCatalog) catalog?: ProjectionCatalog,
   ) {
     this.runner = new ProjectionRunner(store, this.projection);
+    catalog?.register(this.runner, () => new AlertsProjection());
   }
 
   async onModuleInit(): Promise<void> {

@@ -1,5 +1,5 @@
 import { categories, type RecordedEvent } from '@mlp/contracts';
-import type { Projection } from '@mlp/eventstore';
+import type { VerifiableProjection } from '@mlp/eventstore';
 
 export interface MonitorView {
   model: string;
@@ -12,7 +12,7 @@ export interface MonitorView {
 }
 
 /** Monitors by model, rebuilt from `monitor-*` streams. */
-export class MonitorsProjection implements Projection {
+export class MonitorsProjection implements VerifiableProjection {
   readonly name = 'monitoring.monitors';
   readonly version = 1;
   readonly filter = { category: categories.monitor };
@@ -36,6 +36,11 @@ export class MonitorsProjection implements Projection {
 
   reset(): void {
     this.monitors.clear();
+  }
+
+  /** Every monitor as plain data (mlp replay projections compares it with a rebuild). */
+  snapshot(): unknown {
+    return { monitors: this.monitors };
   }
 
   get(model: string): MonitorView | undefined {

@@ -1,8 +1,8 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { NotFoundError, subjects, type RegisteredModelView } from '@mlp/contracts';
 import { ProjectionRunner, type EventStore, type RunningProcessManager } from '@mlp/eventstore';
 import { MLP_CLIENT, type MlpClient } from '@mlp/messaging';
-import { EVENT_STORE, SERVICE_LOGGER, startProcessManager, type Logger } from '@mlp/service-kit';
+import { EVENT_STORE, ProjectionCatalog, SERVICE_LOGGER, startProcessManager, type Logger } from '@mlp/service-kit';
 import { monitorCreationProcessManager } from './monitor-creation.process-manager';
 import { MonitorsProjection, type MonitorView } from './monitors.projection';
 
@@ -10,15 +10,17 @@ import { MonitorsProjection, type MonitorView } from './monitors.projection';
 @Injectable()
 export class MonitorsService implements OnModuleInit, OnModuleDestroy {
   readonly projection = new MonitorsProjection();
-  private readonly runner: ProjectionRunner;
+  private readonly runner: ProjectionRunner<MonitorsProjection>;
   private manager?: RunningProcessManager;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(MLP_CLIENT) private readonly client: MlpClient,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    @Optional() @Inject(ProjectionCatalog) catalog?: ProjectionCatalog,
   ) {
     this.runner = new ProjectionRunner(store, this.projection);
+    catalog?.register(this.runner, () => new MonitorsProjection());
   }
 
   async onModuleInit(): Promise<void> {

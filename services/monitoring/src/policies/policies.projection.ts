@@ -1,5 +1,5 @@
 import { categories, type EventData, type MonitoringPolicy, type RecordedEvent } from '@mlp/contracts';
-import type { Projection } from '@mlp/eventstore';
+import type { VerifiableProjection } from '@mlp/eventstore';
 
 export interface PolicyView {
   model: string;
@@ -12,7 +12,7 @@ export interface PolicyView {
 }
 
 /** The policy in force per model, and its last schedule firing, from `monitor-*`. */
-export class PoliciesProjection implements Projection {
+export class PoliciesProjection implements VerifiableProjection {
   readonly name = 'monitoring.policies';
   readonly version = 1;
   readonly filter = { category: categories.monitor };
@@ -41,6 +41,11 @@ export class PoliciesProjection implements Projection {
   reset(): void {
     this.policies.clear();
     this.fired.clear();
+  }
+
+  /** Applied policies and fired schedules as plain data (mlp replay projections compares it with a rebuild). */
+  snapshot(): unknown {
+    return { policies: this.policies, fired: this.fired };
   }
 
   /** Called for every policy applied (also while catching up). */

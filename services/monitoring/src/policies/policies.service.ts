@@ -1,8 +1,8 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { NotFoundError, streams, type CommandMetadata, type MonitoringPolicy } from '@mlp/contracts';
 import { handleCommand, ProjectionRunner, type EventStore, type RunningProcessManager } from '@mlp/eventstore';
 import { MLP_CLIENT, type MlpClient } from '@mlp/messaging';
-import { EVENT_STORE, SERVICE_CONFIG, SERVICE_LOGGER, startProcessManager, type BaseConfig, type Logger } from '@mlp/service-kit';
+import { EVENT_STORE, ProjectionCatalog, SERVICE_CONFIG, SERVICE_LOGGER, startProcessManager, type BaseConfig, type Logger } from '@mlp/service-kit';
 import { WebhookSecrets } from '../alerts/webhook-secrets';
 import { monitorPolicyDecider, type PolicyCommand } from './monitor-policy.decide';
 import { PoliciesProjection, type PolicyView } from './policies.projection';
@@ -22,7 +22,7 @@ export interface ApplyPolicyResult {
 @Injectable()
 export class PoliciesService implements OnModuleInit, OnModuleDestroy {
   readonly projection = new PoliciesProjection();
-  private readonly runner: ProjectionRunner;
+  private readonly runner: ProjectionRunner<PoliciesProjection>;
   private managers: RunningProcessManager[] = [];
   private readonly secrets: WebhookSecrets;
 
@@ -31,9 +31,11 @@ export class PoliciesService implements OnModuleInit, OnModuleDestroy {
     @Inject(MLP_CLIENT) private readonly client: MlpClient,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
     @Inject(SERVICE_CONFIG) base: BaseConfig,
+    @Optional() @Inject(ProjectionCatalog) catalog?: ProjectionCatalog,
   ) {
     this.secrets = WebhookSecrets.fromEnv(process.env, base.MLP_HOME);
     this.runner = new ProjectionRunner(store, this.projection);
+    catalog?.register(this.runner, () => new PoliciesProjection());
   }
 
   async onModuleInit(): Promise<void> {

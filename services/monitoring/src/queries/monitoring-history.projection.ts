@@ -1,5 +1,5 @@
 import { categories, type ArmStats, type DriftHistoryQuery, type EventData, type PerformanceHistoryQuery, type RecordedEvent } from '@mlp/contracts';
-import type { Projection } from '@mlp/eventstore';
+import type { VerifiableProjection } from '@mlp/eventstore';
 
 /** Entries kept per model and kind (the oldest leave first); the events stay in the store. */
 const KEEP = 10_000;
@@ -8,7 +8,7 @@ export type DriftReportView = EventData<'DriftReportComputed'> & { at: string; e
 export type PerformanceView = EventData<'PerformanceEvaluated'> & { at: string; degraded: string | null };
 
 /** Drift reports and performance windows over time per model, rebuilt from `monitor-*` streams. */
-export class MonitoringHistoryProjection implements Projection {
+export class MonitoringHistoryProjection implements VerifiableProjection {
   readonly name = 'monitoring.history';
   readonly version = 1;
   readonly filter = { category: categories.monitor };
@@ -49,6 +49,11 @@ export class MonitoringHistoryProjection implements Projection {
   reset(): void {
     this.drift.clear();
     this.performance.clear();
+  }
+
+  /** Drift and performance history as plain data (mlp replay projections compares it with a rebuild). */
+  snapshot(): unknown {
+    return { drift: this.drift, performance: this.performance };
   }
 
   /** Reports oldest first; with `feature`, that feature's test per report. */

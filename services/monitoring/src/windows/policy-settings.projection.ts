@@ -1,5 +1,5 @@
 import { categories, type EventData, type RecordedEvent } from '@mlp/contracts';
-import type { Projection } from '@mlp/eventstore';
+import type { VerifiableProjection } from '@mlp/eventstore';
 import type { MonitoringSettings } from './monitoring-settings';
 import { parseWindowSpec } from './window-spec';
 
@@ -8,7 +8,7 @@ import { parseWindowSpec } from './window-spec';
  * (MonitoringPolicyApplied on `monitor-<model>`): its window, drift overrides
  * and share threshold, and its performance window and degradation rule.
  */
-export class PolicySettingsProjection implements Projection {
+export class PolicySettingsProjection implements VerifiableProjection {
   readonly name = 'monitoring.policy-settings';
   readonly version = 1;
   readonly filter = { category: categories.monitor };
@@ -35,5 +35,10 @@ export class PolicySettingsProjection implements Projection {
   reset(): void {
     for (const m of this.models) this.settings.clear(m);
     this.models.clear();
+  }
+
+  /** Each model's window, drift and performance settings as plain data (mlp replay projections compares it with a rebuild). */
+  snapshot(): unknown {
+    return { settings: new Map([...this.models].map((m) => [m, this.settings.get(m)])) };
   }
 }

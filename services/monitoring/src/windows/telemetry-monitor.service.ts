@@ -1,7 +1,7 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { ArtifactStore } from '@mlp/artifacts';
 import { codeVersion, ProjectionRunner, type EventStore } from '@mlp/eventstore';
-import { ARTIFACT_STORE, EVENT_STORE, SERVICE_CONFIG, SERVICE_LOGGER, type BaseConfig, type Logger } from '@mlp/service-kit';
+import { ARTIFACT_STORE, EVENT_STORE, ProjectionCatalog, SERVICE_CONFIG, SERVICE_LOGGER, type BaseConfig, type Logger } from '@mlp/service-kit';
 import { DriftMonitor } from '../drift/drift-monitor';
 import { ReferenceLoader } from '../drift/reference';
 import { OnlineLearning } from '../online/online-learning';
@@ -26,8 +26,8 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
   readonly history = new MonitoringHistoryProjection();
   readonly drift: DriftMonitor;
   readonly performance: PerformanceMonitor;
-  private readonly runner: ProjectionRunner;
-  private readonly policies: ProjectionRunner;
+  private readonly runner: ProjectionRunner<MonitoringHistoryProjection>;
+  private readonly policies: ProjectionRunner<PolicySettingsProjection>;
   private source?: TelemetrySource;
   private timer?: NodeJS.Timeout;
   private queue: Promise<void> = Promise.resolve();
@@ -39,6 +39,7 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
     @Inject(ARTIFACT_STORE) artifacts: ArtifactStore,
     @Inject(SERVICE_CONFIG) base: BaseConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    @Optional() @Inject(ProjectionCatalog) catalog?: ProjectionCatalog,
   ) {
     this.config = loadMonitoringCoreConfig(process.env, base);
     this.settings = new MonitoringSettings({ window: this.config.window, performanceWindow: this.config.performanceWindow });
@@ -49,6 +50,9 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
     this.performance = new PerformanceMonitor(store, references, this.settings, { codeVersion: version, online });
     this.runner = new ProjectionRunner(store, this.history);
     this.policies = new ProjectionRunner(store, new PolicySettingsProjection(this.settings));
+    const freshSettings = () => new MonitoringSettings({ window: this.config.window, performanceWindow: this.config.performanceWindow });
+    catalog?.register(this.runner, () => new MonitoringHistoryProjection());
+    catalog?.register(this.policies, () => new PolicySettingsProjection(freshSettings()));
   }
 
   async onModuleInit(): Promise<void> {
