@@ -116,6 +116,7 @@ export class MlpClient implements OnApplicationShutdown {
         servers: natsServers(this.config),
         name: this.caller ? `mlp-${this.caller}-client` : 'mlp-client',
         ...natsAuth(this.config),
+        maxReconnectAttempts: -1,
       });
       return this.nats;
     }

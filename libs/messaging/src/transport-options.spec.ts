@@ -23,7 +23,7 @@ describe('transportOptions', () => {
     expect(queueGroup('serving')).toBe('mlp.serving');
     expect(transportOptions('serving', config)).toMatchObject({
       transport: Transport.NATS,
-      options: { servers: ['nats://a:4222', 'nats://b:4222'], queue: 'mlp.serving' },
+      options: { servers: ['nats://a:4222', 'nats://b:4222'], queue: 'mlp.serving', maxReconnectAttempts: -1 },
     });
   });
 

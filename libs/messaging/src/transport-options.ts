@@ -25,6 +25,8 @@ export function transportOptions(service: ServiceName, config: MessagingConfig):
         queue: queueGroup(service),
         name: `mlp-${service}`,
         ...natsAuth(config),
+        // Keep reconnecting for as long as the broker is away (nats.js gives up after 10 attempts by default).
+        maxReconnectAttempts: -1,
         // Stop taking new messages, give in-flight handlers a moment, then close.
         gracefulShutdown: true,
         gracePeriod: 200,

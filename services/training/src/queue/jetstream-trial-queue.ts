@@ -41,7 +41,7 @@ export class JetStreamTrialQueue implements TrialQueue {
 
   /** `replicas` (default 1): the stream's replicas; an existing stream with another count is updated to it. */
   static async connect(url: string, options: { ackWaitMs: number; replicas?: number; name?: string; logger?: Logger; auth?: NatsAuth }): Promise<JetStreamTrialQueue> {
-    const nc = await connect({ servers: url, name: options.name ?? 'mlp-training-trials', ...options.auth });
+    const nc = await connect({ servers: url, name: options.name ?? 'mlp-training-trials', maxReconnectAttempts: -1, ...options.auth });
     const replicas = options.replicas ?? 1;
     try {
       const jsm = await nc.jetstreamManager();
