@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import {
   categories,
   streams,
@@ -14,7 +14,7 @@ import {
 } from '@mlp/contracts';
 import { aggregate, handleCommand, type EventStore, type Subscription } from '@mlp/eventstore';
 import { MLP_CLIENT, type MlpClient } from '@mlp/messaging';
-import { EVENT_STORE, HttpMetrics } from '@mlp/service-kit';
+import { EVENT_STORE, HttpMetrics, ProjectionCatalog } from '@mlp/service-kit';
 import { ServingRuntime } from '../serving-runtime';
 import { evaluatePolicy } from './canary-policy';
 import { deploymentEventTypes, evolve, initialState, type DeploymentEvent, type DeploymentState } from './deployment';
@@ -22,6 +22,7 @@ import { deploymentDecider, type DeploymentCommand, type Issuer } from './deploy
 import { DeploymentMetrics } from './deployment-metrics';
 import { DeploymentRouter, type LiveRollout } from './deployment-router';
 import { deploymentView } from './deployment-view';
+import { DeploymentStatesProjection, deploymentStatesSnapshot } from './deployment-states.projection';
 
 /** How often the canary schedule (and promotions waiting for their alias) are checked. */
 const TICK_MS = 1000;
@@ -57,13 +58,28 @@ export class DeploymentsService implements OnModuleInit, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private pinned = '';
   private caughtUp: Promise<void> = Promise.resolve();
+  /** Last global position the deployment subscription handled (for verification against a rebuild). */
+  private position = 0;
 
   constructor(
     private readonly runtime: ServingRuntime,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(MLP_CLIENT) private readonly client: MlpClient,
     httpMetrics: HttpMetrics,
+    @Optional() @Inject(ProjectionCatalog) catalog?: ProjectionCatalog,
   ) {
+    const fresh = new DeploymentStatesProjection();
+    const livePosition = () => this.position;
+    catalog?.register(
+      {
+        store,
+        get position() {
+          return livePosition();
+        },
+        projection: { name: fresh.name, version: fresh.version, filter: fresh.filter, snapshot: () => deploymentStatesSnapshot(this.states) },
+      },
+      () => new DeploymentStatesProjection(),
+    );
     this.router = new DeploymentRouter(runtime.models, {
       onRouted: (live, arm, version, code, latencyMs) => {
         this.metrics.requests.inc({ model: live.model, version: String(version), arm, code });
@@ -191,6 +207,7 @@ export class DeploymentsService implements OnModuleInit, OnApplicationShutdown {
   // ---- state from the log -------------------------------------------------------
 
   private apply(e: RecordedEvent): void {
+    this.position = Math.max(this.position, e.position);
     if (!deploymentEventTypes.has(e.type)) return;
     const model = (e.data as { model: string }).model;
     const current = this.states.get(model) ?? { state: initialState(), revision: -1 };
