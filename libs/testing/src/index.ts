@@ -7,3 +7,4 @@ export * from './distributed-platform';
 export * from './v2-grpc-client';
 export * from './penguins.fixture';
 export * from './nats-cluster';
+export { distributedPids } from './mlp-up-output';
