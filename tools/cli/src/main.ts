@@ -16,6 +16,7 @@ import { batchPredict } from './commands/batch-predict';
 import { serving } from './commands/serving';
 import { deploy, deployments } from './commands/deploy';
 import { events } from './commands/events';
+import { replayProjections } from './commands/replay-projections';
 import { exportRun, importArchive } from './commands/archive';
 
 const USAGE = `mlp: the event-sourced ML platform
@@ -83,6 +84,8 @@ usage: mlp <command> [--json]
   runs <id> --artifact model|weights|preprocessing|report|model-card --output <file>
                                  download an artifact of a completed run (the model card is Markdown)
   replay run <id>                re-train a run from its events and inputs and compare the weights sha256 (exit 3 if different)
+  replay projections [--service s]
+                                 rebuild every read model from the log and compare it with the live one (exit 3 on a difference)
   export run <id> --output <run.tar.gz|run.tar>
                                  one archive of the run, the events of everything it depends on (experiment, training set,
                                  feature-view materializations, dataset versions) and every artifact they reference (sha256 manifest)
@@ -211,7 +214,7 @@ async function main(argv: string[]): Promise<void> {
       process.exit(0);
       return;
     case 'replay':
-      process.exit(await replay(rest, json));
+      process.exit(rest[0] === 'projections' ? await replayProjections(rest.slice(1), json) : await replay(rest, json));
       return;
     case 'export':
       process.exit(await exportRun(rest, json));
