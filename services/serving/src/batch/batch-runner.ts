@@ -1,14 +1,16 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadToFile, type ArtifactStore, type PutResult } from '@mlp/artifacts';
-import { DomainError, streams, ValidationError, type CommandMetadata, type EventData } from '@mlp/contracts';
+import { DomainError, InfrastructureError, streams, ValidationError, type CommandMetadata, type EventData } from '@mlp/contracts';
 import { literal, openDuck, type Duck } from '@mlp/duckdb';
 import { handleCommand, type EventStore } from '@mlp/eventstore';
 import type { Logger } from '@mlp/service-kit';
 import type { LoadedVersion } from '../models/loaded-version';
 import type { VersionInfo } from '../models/served-models';
-import { csvHeader, predictChunk, outputLayout, type OutputLayout } from './batch-chunk';
+import { csvHeader, fileColumns, outputLayout, partFormat, predictChunk, type OutputLayout } from './batch-chunk';
+import { isRowGroupPart, PARQUET_MAGIC, parquetFooter, readRowGroupPart, type PlacedPart } from './parquet-parts';
 import { checkColumns, describeInput, inputSource, readChunks, type InputColumn } from './batch-input';
 import { batchJobDecider, foldBatchJob, type BatchJob, type BatchJobCommand } from './batch-job';
 import { resolveBatchModel } from './batch-model';
@@ -117,14 +119,16 @@ export class BatchRunner {
       loaded = await this.deps.load(info);
       input = await openInput(this.deps.artifacts, started.input.artifactKey, dir, started.input.sha256);
       const { layout } = planColumns(loaded, input.columns);
+      // Parts already stored keep their form: a job resumed from CSV parts goes on with CSV parts.
+      const format = fromChunk > 0 && !(await this.isRowGroupPart(state.parts[0].part)) ? 'csv' : partFormat(started.output.format, layout);
       if (fromChunk > 0) this.deps.logger?.info({ jobId, fromChunk, chunks: started.chunks }, 'batch job resumes from its last checkpoint');
-      for await (const chunk of readChunks(input.duck, input.source, input.columns, loaded.inputSchema.inputs, started.input.passthrough, started.chunkRows, fromChunk)) {
+      for await (const chunk of readChunks(input.duck, input.source, input.columns, loaded.inputSchema.inputs, started.input.passthrough, started.chunkRows, fromChunk, format === 'rowgroup')) {
         if (signal?.aborted) break;
-        const result = predictChunk(loaded, chunk, layout);
+        const result = predictChunk(loaded, chunk, layout, format);
         await storing;
         storing = (async () => {
-          const part = await this.storeCsv(result.part, result.predicted);
-          const rejects = result.rejects === null ? null : await this.storeCsv(result.rejects, result.rejected);
+          const part = await this.storePart(result.part, result.predicted);
+          const rejects = result.rejects === null ? null : await this.storePart(result.rejects, result.rejected);
           await execute({
             type: 'RecordBatchChunk',
             data: { jobId, chunk: chunk.index, rows: chunk.n, predicted: result.predicted, rejected: result.rejected, part, rejects, instance: this.deps.instance },
@@ -138,9 +142,15 @@ export class BatchRunner {
       if (signal?.aborted) throw new BatchStopped('stopped');
       if (state.status !== 'Running') return state;
       const parts = state.parts;
-      const output = await this.assemble(input.duck, dir, 'output', parts.map((p) => p.part), layout.output, started.output.format);
+      const assemble = (name: string, files: StoredFile[], columns: OutputLayout['output']) =>
+        format === 'rowgroup' ? this.concatenate(dir, name, files, columns, started.input.passthrough.length) : this.assemble(input!.duck, dir, name, files, columns, started.output.format);
+      const output = await assemble('output', parts.map((p) => p.part), layout.output);
       const rejectParts = parts.flatMap((p) => (p.rejects ? [p.rejects] : []));
-      const rejects = rejectParts.length ? await this.assemble(input.duck, dir, 'rejects', rejectParts, layout.rejects, started.output.format) : null;
+      const rejects = rejectParts.length ? await assemble('rejects', rejectParts, layout.rejects) : null;
+      // The files are stored: the temp dir goes before the job is recorded as completed.
+      input.duck.close();
+      input = undefined;
+      await rm(dir, { recursive: true, force: true });
       await execute({
         type: 'CompleteBatchInference',
         data: {
@@ -177,9 +187,46 @@ export class BatchRunner {
     }
   }
 
-  private async storeCsv(text: string, rows: number): Promise<StoredFile> {
-    const put: PutResult = await this.deps.artifacts.put(Buffer.from(text, 'utf8'), { contentType: 'text/csv' });
+  private async storePart(part: Buffer | string, rows: number): Promise<StoredFile> {
+    const body = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
+    const put: PutResult = await this.deps.artifacts.put(body, { contentType: typeof part === 'string' ? 'text/csv' : 'application/octet-stream' });
     return { artifactKey: put.key, sha256: put.sha256, bytes: put.size, rows };
+  }
+
+  private async isRowGroupPart(part: StoredFile): Promise<boolean> {
+    return isRowGroupPart(await this.deps.artifacts.getBuffer(part.artifactKey));
+  }
+
+  /**
+   * Row-group parts as one Parquet file: `PAR1`, each part's column chunks
+   * as stored (checked against its sha256), in chunk order, then the footer
+   * naming them. No row is decoded or encoded again.
+   */
+  private async concatenate(dir: string, name: string, parts: readonly StoredFile[], columns: OutputLayout['output'], kept: number): Promise<StoredFile> {
+    const out = join(dir, `${name}.parquet`);
+    const file = await open(out, 'w');
+    const placed: PlacedPart[] = [];
+    let offset = 0;
+    const write = async (bytes: Buffer) => {
+      await file.write(bytes, 0, bytes.length, offset);
+      offset += bytes.length;
+    };
+    try {
+      await write(PARQUET_MAGIC);
+      for (const part of parts) {
+        const bytes = await this.deps.artifacts.getBuffer(part.artifactKey);
+        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        if (sha256 !== part.sha256) throw new InfrastructureError(`part ${part.artifactKey} has sha256 ${sha256}, not ${part.sha256}`, { code: 'ARTIFACT_CORRUPT' });
+        const { rows, columns: chunks, body } = readRowGroupPart(bytes);
+        placed.push({ offset, rows, columns: chunks });
+        await write(body);
+      }
+      await write(parquetFooter(fileColumns(columns, kept), placed));
+    } finally {
+      await file.close();
+    }
+    const put = await this.deps.artifacts.put(createReadStream(out), { contentType: 'application/vnd.apache.parquet', size: offset });
+    return { artifactKey: put.key, sha256: put.sha256, bytes: put.size, rows: placed.reduce((n, p) => n + p.rows, 0) };
   }
 
   /**

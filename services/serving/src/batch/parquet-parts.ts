@@ -318,8 +318,22 @@ function plainValues(column: PartColumn, selected: ArrayLike<number> | undefined
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       // Narrow integers are widened to INT32 (sign- or zero-extended by their type); others are copied as they are.
       const widen = storage.physical === Physical.INT32 && width < 4;
+      if (!widen && !selected && nonNull === count) return Buffer.from(bytes.subarray(0, count * width));
       const outWidth = widen ? 4 : width;
-      const out = Buffer.allocUnsafe(nonNull * outWidth);
+      const out = Buffer.from(new ArrayBuffer(nonNull * outWidth));
+      if (!widen && bytes.byteOffset % 4 === 0) {
+        // Copied as 32-bit words (bit patterns kept: no float NaN canonicalisation).
+        const words = width / 4;
+        const from = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+        const to = new Uint32Array(out.buffer, out.byteOffset, out.byteLength >> 2);
+        let k = 0;
+        for (let i = 0; i < count; i++) {
+          const r = selected ? selected[i] : i;
+          if (isNull(r)) continue;
+          for (let w = 0; w < words; w++) to[k++] = from[r * words + w];
+        }
+        return out;
+      }
       let k = 0;
       for (let i = 0; i < count; i++) {
         const r = selected ? selected[i] : i;
