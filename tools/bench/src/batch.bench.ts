@@ -60,8 +60,9 @@ async function runJob(server: ServerHandle, input: string, model: string): Promi
 /**
  * Batch inference throughput (part of `npm run bench -- serving`): one job
  * over MLP_BENCH_BATCH_ROWS rows (default 1M) in a serving process of its
- * own (input download, per-row validation, saved pipeline, model, part
- * files, checkpoints, assembly into Parquet), against a bare loop of
+ * own (input download, columnar validation, saved pipeline, model, one
+ * Parquet row group per chunk as a part file, checkpoints, assembly by
+ * concatenation), against a bare loop of
  * model.predict over the same rows in the same chunks, in another process,
  * with the rows already in memory and preprocessed. Peak RSS of both, and
  * of the job run again with V8's old space capped (memory it needs, not
@@ -101,6 +102,8 @@ export async function benchBatch(
     // Per CPU second (every thread of the process): steadier than wall time on a shared machine.
     { name: 'bare model.predict loop, per CPU second', value: bareRows / predictCpu, unit: 'rows/cpu-s' },
     { name: 'batch job, per CPU second', value: rows / cpu, unit: 'rows/cpu-s', baseline: { name: 'bare', value: bareRows / predictCpu }, goal: '≥ 0.8× bare' },
+    { name: 'bare model.predict loop, CPU per row', value: (predictCpu * 1e6) / bareRows, unit: 'µs/row' },
+    { name: 'batch job, CPU per row (all threads, model load and assembly included)', value: (cpu * 1e6) / rows, unit: 'µs/row', baseline: { name: 'bare', value: (predictCpu * 1e6) / bareRows } },
     { name: 'peak RSS, bare loop (all rows in memory)', value: barePeak, unit: 'MiB' },
     { name: 'peak RSS, serving running the job', value: servingPeak, unit: 'MiB', baseline: { name: 'bare', value: barePeak } },
     { name: `peak RSS, same job, old space ≤ ${HEAP_CAP_MIB} MiB`, value: cappedPeak, unit: 'MiB', baseline: { name: 'bare', value: barePeak } },
