@@ -19,6 +19,11 @@ export class ProjectionCatalog {
     this.entries.set(live.projection.name, { live, fresh });
   }
 
+  /** The live side registered under `name` (tests reach a read model through it). */
+  live(name: string): LiveReadModel | undefined {
+    return this.entries.get(name)?.live;
+  }
+
   names(): string[] {
     return [...this.entries.keys()].sort();
   }
