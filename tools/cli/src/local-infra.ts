@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { connect } from 'nats';
@@ -116,29 +116,14 @@ export async function startLocalS3(home: string, bucket: string): Promise<LocalS
     return undefined;
   }
   const dir = mkdtempSync(join(home, 's3-'));
-  mkdirSync(dir, { recursive: true });
   const server = new S3rver({ address: '127.0.0.1', port: 0, directory: dir, silent: true, configureBuckets: [{ name: bucket }] });
-  try {
-    const { port } = await server.run();
-    let stopped = false;
-    return {
-      endpoint: `http://127.0.0.1:${port}`,
-      accessKey: S3RVER_KEY,
-      secretKey: S3RVER_KEY,
-      bucket,
-      dir,
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        try {
-          await server.close();
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-      },
-    };
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  const { port } = await server.run().catch((err: unknown) => {
+    removeDir();
     throw err;
-  }
+  });
+  // Closed once, however often stop() is called; the objects go with it.
+  let closing: Promise<void> | undefined;
+  const stop = () => (closing ??= server.close().finally(removeDir));
+  return { endpoint: `http://127.0.0.1:${port}`, accessKey: S3RVER_KEY, secretKey: S3RVER_KEY, bucket, dir, stop };
 }
