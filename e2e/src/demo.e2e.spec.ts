@@ -60,7 +60,9 @@ async function finished(run: Started): Promise<string> {
     },
     360_000,
     'the demo to finish',
-  );
+  ).catch((err: Error) => {
+    throw new Error(`${run.mode}: ${err.message}; its output so far:\n${run.stdout().slice(-3000)}\n${run.platform.output().slice(-2000)}`);
+  });
 }
 
 /** The output with what legitimately differs between runs masked: timings, ports, MLP_HOME, ids, timestamps, the code version. */
