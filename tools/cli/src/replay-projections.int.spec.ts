@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { envKey, serviceNames, type ProjectionsReport } from '@mlp/contracts';
 import { ProjectionCatalog } from '@mlp/service-kit';
 import { freePort, runMlp, overrideEnv } from '@mlp/testing';
-import { runDemo } from '../../tools/cli/src/commands/demo';
-import { startEmbedded, type EmbeddedPlatform } from '../../tools/cli/src/embedded';
+import { runDemo } from './commands/demo';
+import { startEmbedded, type EmbeddedPlatform } from './embedded';
 
 interface ReplayJson {
   equal: boolean;
