@@ -22,7 +22,7 @@ function exampleFiles(dir = examplesDir): string[] {
  * so a new example cannot go untested.
  */
 describe('examples/ through the CLI on the embedded platform', () => {
-  jest.setTimeout(240_000);
+  jest.setTimeout(600_000); // generous: each step spawns `mlp`, and the machine may be loaded
   const used = new Set<string>();
   /** The absolute path of an example, recorded as exercised. */
   const example = (file: string) => {
