@@ -9,6 +9,8 @@ const { stream, subject, consumer } = subjects.work.trials;
 /** Deliveries of one trial before JetStream gives it up (the consumer's max_deliver). */
 export const JETSTREAM_MAX_DELIVER = 5;
 
+/** Publish attempts of one trial, 1 s apart, before the run's coordinator sees the error. */
+const ENQUEUE_ATTEMPTS = 60;
 /** JetStream API error codes: stream not found, consumer not found. */
 const STREAM_NOT_FOUND = 10059;
 const CONSUMER_NOT_FOUND = 10014;
@@ -73,8 +75,18 @@ export class JetStreamTrialQueue implements TrialQueue {
     }
   }
 
+  /** Publishes a trial, retrying for up to a minute while the broker is away (the msgID makes a repeat a no-op). */
   async enqueue(message: TrialMessage): Promise<void> {
-    await this.nc.jetstream().publish(subject, codec.encode(message), { msgID: trialMessageId(message) });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.nc.jetstream().publish(subject, codec.encode(message), { msgID: trialMessageId(message) });
+        return;
+      } catch (err) {
+        if (this.closed || attempt >= ENQUEUE_ATTEMPTS) throw err;
+        this.logger?.warn({ err, runId: message.runId, trial: message.trial, attempt }, 'cannot publish a trial to the work queue; retrying in 1 s');
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
   }
 
   async work(handler: TrialHandler, concurrency: number): Promise<void> {

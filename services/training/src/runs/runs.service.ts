@@ -45,6 +45,8 @@ import { modelCard } from './model-card';
 import { RunsQueryService } from './runs-query.service';
 
 const POLL_MS = 200;
+/** How long a coordinator waits before resuming a run whose failure it could not record (the log was unreachable). */
+const RESUME_AFTER_UNREACHABLE_MS = 2_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface StartRunInput {
@@ -80,6 +82,8 @@ export class RunsService implements OnApplicationBootstrap, OnApplicationShutdow
   /** `runId:trial` → its parameters, for a trial that fails before any worker started it. */
   private readonly queuedParams = new Map<string, Record<string, unknown>>();
   private stopping = false;
+  /** Resumptions scheduled while the log was unreachable (cleared on shutdown). */
+  private readonly retries = new Set<NodeJS.Timeout>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -100,6 +104,8 @@ export class RunsService implements OnApplicationBootstrap, OnApplicationShutdow
   /** Stops running trials at their next epoch, then closes the queue (unacked trials go to other workers). */
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    for (const timer of this.retries) clearTimeout(timer);
+    this.retries.clear();
     await this.queue.close();
   }
 
@@ -248,7 +254,14 @@ export class RunsService implements OnApplicationBootstrap, OnApplicationShutdow
       else this.logger.error({ err, runId }, 'training run failed');
       await this.command(runId, { type: 'FailRun', error, reason, ...(code ? { code } : {}) }, meta);
     } catch (recordErr) {
-      this.logger.error({ err: recordErr, runId, cause: err instanceof Error ? err.message : String(err) }, 'could not record the end of the run; a restart of this instance resumes it');
+      // The log is unreachable (e.g. the broker is restarting): the run is not over. Coordinate it again from its events
+      // once the log answers; a step that fails for good then records its failure like any other.
+      this.logger.error({ err: recordErr, runId, cause: err instanceof Error ? err.message : String(err) }, 'could not record the end of the run; resuming it in 2 s');
+      const timer = setTimeout(() => {
+        this.retries.delete(timer);
+        if (!this.stopping) this.coordinate(runId, meta);
+      }, RESUME_AFTER_UNREACHABLE_MS);
+      this.retries.add(timer);
     }
   }
 
