@@ -323,7 +323,7 @@ describe('deployments: blue-green, canary, auto policy and shadow through HTTP',
     const viaPromote = await mlp(['promote', 'churn', '2', '--alias', 'production', '--canary', '15', '--json']);
     expect((JSON.parse(viaPromote.stdout) as DeploymentView).active).toMatchObject({ strategy: 'canary', alias: 'production', stableVersion: 1, candidateVersion: 2, weights: { stable: 85, candidate: 15 } });
     expect((await call('POST', '/deployments/churn/rollback')).status).toBe(200);
-  });
+  }, 420_000); // seven CLI processes, each loading the whole CLI (about 4 s of CPU each)
 
   it('a sticky split keys on gRPC metadata as on HTTP headers: the same key gets the same arm over both', async () => {
     const started = await call('POST', '/deployments', { model: 'churn', version: 2, strategy: 'ab', sticky: { header: 'x-mlp-key' } });
