@@ -47,6 +47,10 @@ import { RunsQueryService } from './runs-query.service';
 const POLL_MS = 200;
 /** How long a coordinator waits before resuming a run whose failure it could not record (the log was unreachable). */
 const RESUME_AFTER_UNREACHABLE_MS = 2_000;
+/** Resumptions of one run after infrastructure errors before its failure is recorded (the run deadline bounds them too). */
+const MAX_RESUMES_WHILE_UNREACHABLE = 30;
+/** An error of the broker or the log (JetStream event store, NATS request or publish), not of the run itself. */
+const unreachable = (err: unknown): boolean => (err instanceof InfrastructureError && err.code === 'INFRASTRUCTURE_ERROR') || (err instanceof Error && err.name === 'NatsError');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface StartRunInput {
@@ -84,6 +88,8 @@ export class RunsService implements OnApplicationBootstrap, OnApplicationShutdow
   private stopping = false;
   /** Resumptions scheduled while the log was unreachable (cleared on shutdown). */
   private readonly retries = new Set<NodeJS.Timeout>();
+  /** Runs resumed after infrastructure errors, with how often. */
+  private readonly resumes = new Map<string, number>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -243,6 +249,14 @@ export class RunsService implements OnApplicationBootstrap, OnApplicationShutdow
       return;
     }
     const code = err instanceof DomainError ? err.code : undefined;
+    if (unreachable(err) && (this.resumes.get(runId) ?? 0) < MAX_RESUMES_WHILE_UNREACHABLE) {
+      // The broker or the log is away, not the run at fault: coordinate it again from its events shortly.
+      this.resumes.set(runId, (this.resumes.get(runId) ?? 0) + 1);
+      this.logger.warn({ err, runId, resume: this.resumes.get(runId) }, 'training run interrupted by an unreachable broker or log; resuming it in 2 s');
+      this.resumeLater(runId, meta);
+      return;
+    }
+    this.resumes.delete(runId);
     try {
       if (code === 'RUN_CANCELLING') {
         await this.command(runId, { type: 'ConfirmCancel', reason: 'cancelled on request' }, meta);
@@ -257,12 +271,16 @@ export class RunsService implements OnApplicationBootstrap, OnApplicationShutdow
       // The log is unreachable (e.g. the broker is restarting): the run is not over. Coordinate it again from its events
       // once the log answers; a step that fails for good then records its failure like any other.
       this.logger.error({ err: recordErr, runId, cause: err instanceof Error ? err.message : String(err) }, 'could not record the end of the run; resuming it in 2 s');
-      const timer = setTimeout(() => {
-        this.retries.delete(timer);
-        if (!this.stopping) this.coordinate(runId, meta);
-      }, RESUME_AFTER_UNREACHABLE_MS);
-      this.retries.add(timer);
+      this.resumeLater(runId, meta);
     }
+  }
+
+  private resumeLater(runId: string, meta: CommandMetadata): void {
+    const timer = setTimeout(() => {
+      this.retries.delete(timer);
+      if (!this.stopping) this.coordinate(runId, meta);
+    }, RESUME_AFTER_UNREACHABLE_MS);
+    this.retries.add(timer);
   }
 
   /** Resolves when the run this instance coordinates has ended (tests and the embedded demo wait on it). */
