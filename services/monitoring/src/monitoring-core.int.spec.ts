@@ -227,4 +227,41 @@ describe('monitoring core on NATS JetStream', () => {
     const all = await store.readStream(streams.monitor('churn'));
     expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
   });
+
+  it('resizes the open windows when a policy changes the window: one already holding the new size closes at once', async () => {
+    const monitor = async () => store.readStream(streams.monitor('churn'));
+    // Two windows open at the policy's size of 300: one of version 1 (50 rows), one of version 2 (200 rows).
+    expect(service.drift.isOpen('churn', 2)).toBe(false); // its canary window was not rebuilt by the restart above
+    const before = service.handled.prediction;
+    await predict(Array.from({ length: 50 }, (_, i) => prediction(`e${i}`, 1, 'production', trainingRow(), 'no')));
+    await predict(Array.from({ length: 200 }, (_, i) => prediction(`f${i}`, 2, 'canary', trainingRow(), 'no')));
+    await eventually(async () => service.handled.prediction >= before + 250, 30_000, 'the 250 predictions handled');
+    expect([service.drift.isOpen('churn', 1), service.drift.isOpen('churn', 2)]).toEqual([true, true]);
+
+    const policy = monitoringPolicySchema.parse({ model: 'churn', window: { size: 150 }, performance: { metric: 'accuracy', maxDrop: 0.05, window: 500 } });
+    await store.appendToStream(streams.monitor('churn'), [ev({ type: 'MonitoringPolicyApplied', data: { model: 'churn', policy, sha256: '1'.repeat(64) } })]);
+    const applied = (await monitor()).find((e) => e.type === 'MonitoringPolicyApplied' && (e.data as { sha256: string }).sha256 === '1'.repeat(64))!;
+    const resized = await eventually(async () => {
+      const r = (await monitor()).filter((e) => e.type === 'DriftWindowResized');
+      return r.length === 2 ? r : undefined;
+    }, 30_000, 'both open windows resized');
+    expect(resized.map((e) => e.data).sort((a, b) => (a as { version: number }).version - (b as { version: number }).version)).toEqual([
+      { model: 'churn', version: 1, windowId: '1:count:e0:0', from: { size: 300 }, to: { size: 150 }, rows: 50, closes: false, policySha256: '1'.repeat(64) },
+      { model: 'churn', version: 2, windowId: '2:count:f0:0', from: { size: 300 }, to: { size: 150 }, rows: 200, closes: true, policySha256: '1'.repeat(64) },
+    ]);
+    expect(resized.every((e) => e.causationId === applied.id)).toBe(true);
+    expect(service.settings.get('churn').window).toEqual({ size: 150 });
+
+    // Version 2's window closed at once with its 200 rows, right after the decision; version 1's closes at 150.
+    const reportOf = async (id: string) => (await monitor()).find((e) => e.type === 'DriftReportComputed' && (e.data as EventData<'DriftReportComputed'>).window.id === id);
+    const v2 = await eventually(() => reportOf('2:count:f0:0'), 30_000, "version 2's resized window closed");
+    expect((v2.data as EventData<'DriftReportComputed'>).window).toMatchObject({ kind: 'count', rows: 200 });
+    expect(v2.position).toBeGreaterThan(resized.find((e) => (e.data as { version: number }).version === 2)!.position);
+    await predict(Array.from({ length: 100 }, (_, i) => prediction(`e${50 + i}`, 1, 'production', trainingRow(), 'no')));
+    const v1 = await eventually(() => reportOf('1:count:e0:0'), 30_000, "version 1's window at its new size");
+    expect((v1.data as EventData<'DriftReportComputed'>).window).toMatchObject({ rows: 150 });
+    expect(service.drift.isOpen('churn', 1)).toBe(false);
+    const all = await monitor();
+    expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
+  });
 });

@@ -53,6 +53,9 @@ const driftWindow = z.object({
   sampledRows: z.number().int().positive(),
 });
 
+/** A drift window's extent: closed after `size` rows, or `durationMs` after its first row's telemetry time. */
+const windowSpec = z.union([z.object({ size: z.number().int().positive() }).strict(), z.object({ durationMs: z.number().int().positive() }).strict()]);
+
 export const monitoringEvents = {
   /** A monitor exists for a registered model: created by the monitoring process manager. */
   MonitorCreated: defineEvent(
@@ -100,6 +103,28 @@ export const monitoringEvents = {
       datasetDrift: z.boolean(),
       /** The full report (per-feature window statistics included). */
       reportArtifactKey: artifactKey,
+    }),
+  ),
+  /**
+   * A policy set or changed the window of a model while a drift window of one
+   * of its versions was open: the open window adopts the new size or duration
+   * (`to`), and closes at once (`closes`, a DriftReportComputed follows) when
+   * it already holds enough rows or time.
+   */
+  DriftWindowResized: defineEvent(
+    'DriftWindowResized',
+    1,
+    z.object({
+      model: name,
+      version,
+      windowId: z.string().min(1),
+      from: windowSpec,
+      to: windowSpec,
+      /** Rows the window held when the policy arrived. */
+      rows: z.number().int().min(0),
+      closes: z.boolean(),
+      /** The policy (MonitoringPolicyApplied) that set `to`. */
+      policySha256: z.string().regex(/^[0-9a-f]{64}$/),
     }),
   ),
   /** A drift report tripped a threshold: dataset drift (share of drifted features) or prediction drift. */

@@ -3,9 +3,10 @@ import { deterministicId, streams, toNewEvent, type DomainEventInput, type Predi
 import type { EventStore } from '@mlp/eventstore';
 import type { Logger } from '@mlp/service-kit';
 import { CurrentWindow } from '../windows/current-window';
+import { decideDriftWindow } from '../windows/drift-window.decide';
 import { histogramEdges } from '../windows/column-summary';
 import type { WindowCheckpoints } from '../windows/telemetry-source';
-import { windowKind } from '../windows/window-spec';
+import { windowKind, type WindowSpec } from '../windows/window-spec';
 import type { MonitoringSettings } from '../windows/monitoring-settings';
 import type { Reference, ReferenceLoader } from './reference';
 import { prepareReference, windowDrift, type PreparedReference } from './window-drift';
@@ -77,6 +78,31 @@ export class DriftMonitor {
     if (open.window.full) {
       this.open.delete(key);
       await this.close(open.window, open.prepared);
+    }
+  }
+
+  /**
+   * A policy (MonitoringPolicyApplied, `cause`) set the model's window to
+   * `spec`: each open window of the model adopts it as decideDriftWindow
+   * decides, DriftWindowResized recorded first, and the window closed at
+   * once when it already holds enough. Ids derive from the window and the
+   * policy, so the same decision read again records nothing new.
+   */
+  async adopt(model: string, spec: WindowSpec, policySha256: string, cause: { eventId: string; correlationId: string }): Promise<void> {
+    for (const [key, o] of [...this.open]) {
+      if (o.window.model !== model) continue;
+      const events = decideDriftWindow({ type: 'AdoptWindowSpec', spec, policySha256 }, o.window.state);
+      if (events.length === 0) continue;
+      const meta = { now: new Date().toISOString(), correlationId: cause.correlationId, causationId: cause.eventId, actor: this.options.actor ?? 'monitoring' };
+      await this.store.appendToStream(
+        streams.monitor(model),
+        events.map((e) => toNewEvent(e, meta, { codeVersion: this.options.codeVersion, id: deterministicId('monitoring.drift', model, o.window.id, e.type, policySha256) })),
+      );
+      for (const e of events) o.window.apply(e);
+      if (events.some((e) => e.data.closes)) {
+        this.open.delete(key);
+        await this.close(o.window, o.prepared);
+      }
     }
   }
 

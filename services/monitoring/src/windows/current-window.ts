@@ -1,6 +1,7 @@
 import type { PredictionTelemetry } from '@mlp/contracts';
 import type { DriftReference, DriftWindow } from '@mlp/ml';
 import { ColumnSummary, type ColumnKind } from './column-summary';
+import type { DriftWindowEvent, DriftWindowState } from './drift-window.decide';
 import { windowKind, type WindowSpec } from './window-spec';
 
 /** The output column's name in windows and reference samples. */
@@ -17,6 +18,7 @@ export class CurrentWindow {
   from = '';
   to = '';
   private fromMs = NaN;
+  private toMs = NaN;
   id = '';
   readonly drift: DriftWindow;
   readonly summaries = new Map<string, ColumnSummary>();
@@ -25,7 +27,8 @@ export class CurrentWindow {
   constructor(
     readonly model: string,
     readonly version: number,
-    readonly spec: WindowSpec,
+    /** Set at opening from the model's settings; a later policy changes it through `apply` (DriftWindowResized). */
+    public spec: WindowSpec,
     reference: DriftReference,
     options: { maxCategories: number; edges?: Readonly<Record<string, readonly number[]>> },
   ) {
@@ -50,7 +53,10 @@ export class CurrentWindow {
       this.id = `${this.version}:${windowKind(this.spec)}:${record.requestId}:${record.row}`;
     }
     this.rows++;
-    if (record.at > this.to) this.to = record.at;
+    if (record.at > this.to) {
+      this.to = record.at;
+      this.toMs = Date.parse(record.at);
+    }
     // One reused row object over the reference's columns: no allocation per record.
     const row = this.row;
     for (const [name, summary] of this.summaries) {
@@ -59,6 +65,16 @@ export class CurrentWindow {
       summary.add(v);
     }
     this.drift.pushRow(row);
+  }
+
+  /** The window as the drift window decider sees it (drift-window.decide.ts). */
+  get state(): DriftWindowState {
+    return { status: 'Open', model: this.model, version: this.version, windowId: this.id, spec: this.spec, rows: this.rows, fromMs: this.fromMs, toMs: this.toMs };
+  }
+
+  /** Applies a decided event: the window takes the new extent (closing it, when the event says so, is DriftMonitor's). */
+  apply(event: DriftWindowEvent): void {
+    this.spec = event.data.to;
   }
 
   /** Count windows close at their size; time windows when a later record arrives (endsBefore) or on flush. */

@@ -7,6 +7,7 @@ import { parseWindowSpec } from './window-spec';
  * Keeps MonitoringSettings in step with each model's applied policy
  * (MonitoringPolicyApplied on `monitor-<model>`): its window, drift overrides
  * and share threshold, and its performance window and degradation rule.
+ * Windows open when a policy arrives are told through `onApplied`.
  */
 export class PolicySettingsProjection implements VerifiableProjection {
   readonly name = 'monitoring.policy-settings';
@@ -14,7 +15,11 @@ export class PolicySettingsProjection implements VerifiableProjection {
   readonly filter = { category: categories.monitor };
   private readonly models = new Set<string>();
 
-  constructor(private readonly settings: MonitoringSettings) {}
+  /** `onApplied` hears of each policy once it is in the settings (live: open windows adopt it; a rebuild passes none). */
+  constructor(
+    private readonly settings: MonitoringSettings,
+    private readonly onApplied?: (model: string, event: RecordedEvent) => void,
+  ) {}
 
   canHandle(event: RecordedEvent): boolean {
     return event.type === 'MonitoringPolicyApplied';
@@ -30,6 +35,7 @@ export class PolicySettingsProjection implements VerifiableProjection {
       ...(perf ? { performance: { window: perf.window, rule: { metric: perf.metric, ...(perf.minimum !== undefined ? { minimum: perf.minimum } : {}), ...(perf.maxDrop !== undefined ? { maxDrop: perf.maxDrop } : {}) } } } : {}),
     });
     this.models.add(model);
+    this.onApplied?.(model, event);
   }
 
   reset(): void {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { ArtifactStore } from '@mlp/artifacts';
+import type { EventData, RecordedEvent } from '@mlp/contracts';
 import { codeVersion, ProjectionRunner, type EventStore } from '@mlp/eventstore';
 import { ARTIFACT_STORE, EVENT_STORE, ProjectionCatalog, SERVICE_CONFIG, SERVICE_LOGGER, type BaseConfig, type Logger } from '@mlp/service-kit';
 import { DriftMonitor } from '../drift/drift-monitor';
@@ -49,7 +50,15 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
     const online = new OnlineLearning(store, artifacts, (model) => this.settings.get(model).online, { codeVersion: version });
     this.performance = new PerformanceMonitor(store, references, this.settings, { codeVersion: version, online });
     this.runner = new ProjectionRunner(store, this.history);
-    this.policies = new ProjectionRunner(store, new PolicySettingsProjection(this.settings));
+    // A policy applied while a window of its model is open: the window adopts its size, in turn with the telemetry (never concurrently).
+    const adopt = (model: string, event: RecordedEvent) => {
+      const { sha256 } = event.data as EventData<'MonitoringPolicyApplied'>;
+      const spec = this.settings.get(model).window;
+      void this.enqueue(() => this.drift.adopt(model, spec, sha256, { eventId: event.id, correlationId: event.correlationId })).catch((err: unknown) =>
+        this.logger.error({ err, model }, 'resizing the open drift windows to a new policy failed'),
+      );
+    };
+    this.policies = new ProjectionRunner(store, new PolicySettingsProjection(this.settings, adopt));
     const freshSettings = () => new MonitoringSettings({ window: this.config.window, performanceWindow: this.config.performanceWindow });
     catalog?.register(this.runner, () => new MonitoringHistoryProjection());
     catalog?.register(this.policies, () => new PolicySettingsProjection(freshSettings()));
@@ -76,15 +85,19 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
     await this.source.start((item) => this.handle(item));
     // Time windows close on telemetry time; this closes them too when traffic stops (checked every 5 s, 5 s grace).
     this.timer = setInterval(() => {
-      this.queue = this.queue.then(() => this.drift.closeExpired(Date.now(), 5_000)).catch((err: unknown) => this.logger.error({ err }, 'closing expired drift windows failed'));
+      this.enqueue(() => this.drift.closeExpired(Date.now(), 5_000)).catch((err: unknown) => this.logger.error({ err }, 'closing expired drift windows failed'));
     }, 5_000);
     this.timer.unref();
   }
 
   /** One telemetry record, in stream order. */
   handle(item: TelemetryRecord): Promise<void> {
-    // One at a time with the expiry timer: windows are never touched concurrently.
-    const next = this.queue.then(() => this.process(item));
+    return this.enqueue(() => this.process(item));
+  }
+
+  /** One at a time with the expiry timer and policy changes: windows are never touched concurrently. */
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(work);
     this.queue = next.catch(() => undefined);
     return next;
   }
