@@ -1,10 +1,9 @@
 import { ValidationError, type FieldIssue } from '@mlp/contracts';
-import { doubleQuoted } from '@mlp/data';
-import type { Category, Frame } from '@mlp/ml';
+import type { Frame } from '@mlp/ml';
 import { checkColumn, type InputColumnValues } from '../inference/input-columns';
 import type { LoadedVersion } from '../models/loaded-version';
 import type { InputChunk, InputColumn, PassthroughColumn } from './batch-input';
-import { encodeRowGroup, parquetWritable, type FileColumn, type PartColumn } from './parquet-parts';
+import type { PartColumn, PartField } from './part-writer';
 
 /** The columns of a job's output and rejects files, with the DuckDB types the assembled files get. */
 export interface OutputLayout {
@@ -34,23 +33,35 @@ export function outputLayout(loaded: Pick<LoadedVersion, 'task' | 'classes'>, co
   };
 }
 
-/** How a job writes its parts: Parquet row groups (assembled by concatenation) or CSV text (assembled by DuckDB). */
-export type PartFormat = 'rowgroup' | 'csv';
-
-/** Row-group parts need a Parquet output whose every column has a type the writer keeps (parquet-parts.ts); other jobs write CSV parts. */
-export function partFormat(format: 'parquet' | 'csv', layout: OutputLayout): PartFormat {
-  return format === 'parquet' && [...layout.output, ...layout.rejects].every((c) => parquetWritable(c.type)) ? 'rowgroup' : 'csv';
+/**
+ * The columns of a job's work table (part-writer.ts), by index: `_row`, the
+ * passthrough columns (in their own type where read natively, else text),
+ * `prediction`, the probabilities, then the rejects' `input` and `reasons`;
+ * and which of them each part file holds, under its name and type.
+ */
+export interface PartPlan {
+  types: string[];
+  output: PartField[];
+  rejects: PartField[];
 }
 
-/** The columns of a row-group file: `_row` and the predictions are never null, the `kept` passthrough columns after `_row` may be. */
-export function fileColumns(columns: OutputLayout['output'], kept: number): FileColumn[] {
-  return columns.map((c, i) => ({ ...c, nullable: i >= 1 && i <= kept }));
+export function partPlan(layout: OutputLayout, passthroughTypes: readonly string[]): PartPlan {
+  const kept = passthroughTypes.length;
+  const predicted = layout.output.slice(1 + kept);
+  const types = ['BIGINT', ...passthroughTypes, ...predicted.map((p) => p.type), 'VARCHAR', 'VARCHAR'];
+  const inputAt = 1 + kept + predicted.length;
+  return {
+    types,
+    output: layout.output.map((c, i) => ({ name: c.name, type: c.type, column: i })),
+    rejects: layout.rejects.map((c, i) => ({ name: c.name, type: c.type, column: i <= kept ? i : inputAt + (i - kept - 1) })),
+  };
 }
 
-/** One chunk's results: the part (a row group, or CSV text with its header) and the rejects part, null when every row was valid. */
+/** One chunk's results: its columns by chunk row (the work table's), the rejected flag per row, and the counts. */
 export interface ChunkResult {
-  part: Buffer | string;
-  rejects: Buffer | string | null;
+  columns: PartColumn[];
+  n: number;
+  rejectedRows: Uint8Array;
   predicted: number;
   rejected: number;
 }
@@ -67,10 +78,11 @@ interface Predicted {
  * Checks a chunk column by column against the version's signature (the
  * same checks and messages as online requests: checkColumn), runs the
  * saved pipeline on the valid rows into one matrix and the model once, and
- * writes both parts. A row with any bad field goes to the rejects part with
- * every reason, never into the prediction, and is never dropped.
+ * gives the work table's columns for both parts. A row with any bad field
+ * is flagged for the rejects part with every reason, never predicted, and
+ * never dropped.
  */
-export function predictChunk(loaded: LoadedVersion, chunk: InputChunk, layout: OutputLayout, format: PartFormat): ChunkResult {
+export function predictChunk(loaded: LoadedVersion, chunk: InputChunk, layout: OutputLayout): ChunkResult {
   const schema = loaded.inputSchema;
   const inputs = schema.inputs;
   const n = chunk.n;
@@ -98,18 +110,24 @@ export function predictChunk(loaded: LoadedVersion, chunk: InputChunk, layout: O
   }
   const m = valid ? valid.length : n;
   const predicted = m > 0 ? predictRows(loaded, frame, n, valid) : { prediction: new Float64Array(n), probabilities: loaded.task === 'regression' ? [] : loaded.classes.map(() => new Float64Array(n)) };
-  const part = format === 'rowgroup' ? rowGroup(loaded, chunk, layout, predicted, valid) : csvPart(loaded, chunk, layout, predicted, valid);
-  let rejects: Buffer | string | null = null;
-  if (rejected.length > 0) {
-    const inputJson = rejected.map((r) => {
-      const input: Record<string, unknown> = {};
-      inputs.forEach((spec, j) => (input[spec.name] = cellOf(chunk.inputs[j], r)));
-      return JSON.stringify(input);
-    });
-    const reasons = rejected.map((r) => JSON.stringify(issues!.get(r)));
-    rejects = format === 'rowgroup' ? rejectsRowGroup(chunk, layout, rejected, inputJson, reasons) : rejectsCsv(chunk, layout, rejected, inputJson, reasons);
-  }
-  return { part, rejects, predicted: m, rejected: rejected.length };
+  const rejectedRows = new Uint8Array(n);
+  const codes = new Int32Array(n).fill(-1);
+  const inputJson: string[] = [];
+  const reasons: string[] = [];
+  rejected.forEach((r, k) => {
+    rejectedRows[r] = 1;
+    codes[r] = k;
+    const input: Record<string, unknown> = {};
+    inputs.forEach((spec, j) => (input[spec.name] = cellOf(chunk.inputs[j], r)));
+    inputJson.push(JSON.stringify(input));
+    reasons.push(JSON.stringify(issues!.get(r)));
+  });
+  const columns: PartColumn[] = [
+    ...outputColumns(loaded, chunk, layout, predicted),
+    { type: 'VARCHAR', kind: 'text', codes, dictionary: inputJson },
+    { type: 'VARCHAR', kind: 'text', codes, dictionary: reasons },
+  ];
+  return { columns, n, rejectedRows, predicted: m, rejected: rejected.length };
 }
 
 /** The input cell of a row as read (null where missing), for the rejects file's `input`. */
@@ -161,8 +179,8 @@ function predictRows(loaded: LoadedVersion, frame: Frame, n: number, valid: numb
   return { prediction, probabilities };
 }
 
-/** The output row group: `_row`, passthrough, prediction, probabilities, of the valid rows. */
-function rowGroup(loaded: LoadedVersion, chunk: InputChunk, layout: OutputLayout, predicted: Predicted, valid: number[] | undefined): Buffer {
+/** `_row`, passthrough, prediction, probabilities: every chunk row (the rejected ones are left out when the part is written). */
+function outputColumns(loaded: LoadedVersion, chunk: InputChunk, layout: OutputLayout, predicted: Predicted): PartColumn[] {
   const n = chunk.n;
   const rowIds = new Float64Array(n);
   for (let r = 0; r < n; r++) rowIds[r] = chunk.firstRow + r;
@@ -170,86 +188,18 @@ function rowGroup(loaded: LoadedVersion, chunk: InputChunk, layout: OutputLayout
   const predictionType = layout.output[1 + kept].type;
   const classes = loaded.classes;
   let prediction: PartColumn;
-  if (loaded.task === 'regression') prediction = { name: 'prediction', type: 'DOUBLE', nullable: false, kind: 'double', values: predicted.prediction };
-  else if (predictionType === 'VARCHAR') prediction = { name: 'prediction', type: 'VARCHAR', nullable: false, kind: 'text', codes: Int32Array.from(predicted.prediction), dictionary: classes.map(String) };
-  else if (predictionType === 'BOOLEAN') prediction = { name: 'prediction', type: 'BOOLEAN', nullable: false, kind: 'bool', values: Uint8Array.from(predicted.prediction, (c) => (classes[c] === true ? 1 : 0)) };
-  else prediction = { name: 'prediction', type: 'DOUBLE', nullable: false, kind: 'double', values: Float64Array.from(predicted.prediction, (c) => classes[c] as number) };
-  const columns: PartColumn[] = [
-    { name: '_row', type: 'BIGINT', nullable: false, kind: 'int64', values: rowIds },
-    ...chunk.passthrough.map((c, j) => passthroughColumn(c, layout.output[1 + j])),
+  if (loaded.task === 'regression') prediction = { type: 'DOUBLE', kind: 'double', values: predicted.prediction };
+  else if (predictionType === 'VARCHAR') prediction = { type: 'VARCHAR', kind: 'text', codes: Int32Array.from(predicted.prediction), dictionary: classes.map(String) };
+  else if (predictionType === 'BOOLEAN') prediction = { type: 'BOOLEAN', kind: 'bool', values: Uint8Array.from(predicted.prediction, (c) => (classes[c] === true ? 1 : 0)) };
+  else prediction = { type: 'DOUBLE', kind: 'double', values: Float64Array.from(predicted.prediction, (c) => classes[c] as number) };
+  return [
+    { type: 'BIGINT', kind: 'int64', values: rowIds },
+    ...chunk.passthrough.map(passthroughColumn),
     prediction,
-    ...predicted.probabilities.map((values, j): PartColumn => ({ name: layout.output[2 + kept + j].name, type: 'DOUBLE', nullable: false, kind: 'double', values })),
+    ...predicted.probabilities.map((values): PartColumn => ({ type: 'DOUBLE', kind: 'double', values })),
   ];
-  return encodeRowGroup(columns, n, valid);
 }
 
-function passthroughColumn(c: PassthroughColumn, spec: { name: string; type: string }): PartColumn {
-  return c.kind === 'text'
-    ? { name: spec.name, type: 'VARCHAR', nullable: true, kind: 'text', codes: c.codes, dictionary: c.dictionary }
-    : { name: spec.name, type: c.type, nullable: true, kind: 'fixed', width: c.width, bytes: c.bytes, nulls: c.nulls };
-}
-
-function rejectsRowGroup(chunk: InputChunk, layout: OutputLayout, rejected: number[], inputJson: string[], reasons: string[]): Buffer {
-  const n = chunk.n;
-  const rowIds = new Float64Array(n);
-  for (let r = 0; r < n; r++) rowIds[r] = chunk.firstRow + r;
-  // The JSON columns are indexed by chunk row like the others: code k is the k-th rejected row's text.
-  const codes = new Int32Array(n).fill(-1);
-  rejected.forEach((r, k) => (codes[r] = k));
-  const columns: PartColumn[] = [
-    { name: '_row', type: 'BIGINT', nullable: false, kind: 'int64', values: rowIds },
-    ...chunk.passthrough.map((c, j) => passthroughColumn(c, layout.rejects[1 + j])),
-    { name: 'input', type: 'VARCHAR', nullable: false, kind: 'text', codes, dictionary: inputJson },
-    { name: 'reasons', type: 'VARCHAR', nullable: false, kind: 'text', codes, dictionary: reasons },
-  ];
-  return encodeRowGroup(columns, n, rejected);
-}
-
-/** A passthrough column's CSV field per row: quoted text (each distinct value quoted once), empty for null. */
-function csvFields(c: PassthroughColumn): (r: number) => string {
-  if (c.kind === 'fixed') throw new Error('CSV parts read passthrough columns as text');
-  const quoted = c.dictionary.map((v) => csvText(v));
-  return (r) => {
-    const code = c.codes[r];
-    return code < 0 ? '' : quoted[code];
-  };
-}
-
-function csvPart(loaded: LoadedVersion, chunk: InputChunk, layout: OutputLayout, predicted: Predicted, valid: number[] | undefined): string {
-  const fields = chunk.passthrough.map(csvFields);
-  const classText = loaded.classes.map((c) => csvValue(c));
-  const regression = loaded.task === 'regression';
-  const m = valid ? valid.length : chunk.n;
-  const lines = new Array<string>(m + 1);
-  lines[0] = csvHeader(layout.output).slice(0, -1);
-  for (let i = 0; i < m; i++) {
-    const r = valid ? valid[i] : i;
-    let line = String(chunk.firstRow + r);
-    for (let j = 0; j < fields.length; j++) line += ',' + fields[j](r);
-    line += ',' + (regression ? String(predicted.prediction[r]) : classText[predicted.prediction[r]]);
-    for (let k = 0; k < predicted.probabilities.length; k++) line += ',' + predicted.probabilities[k][r];
-    lines[i + 1] = line;
-  }
-  return lines.join('\n') + '\n';
-}
-
-function rejectsCsv(chunk: InputChunk, layout: OutputLayout, rejected: number[], inputJson: string[], reasons: string[]): string {
-  const fields = chunk.passthrough.map(csvFields);
-  const lines = rejected.map((r, k) => [String(chunk.firstRow + r), ...fields.map((f) => f(r)), csvText(inputJson[k]), csvText(reasons[k])].join(','));
-  return csvHeader(layout.rejects) + lines.join('\n') + '\n';
-}
-
-/** The header line of a CSV part. */
-export function csvHeader(columns: readonly { name: string }[]): string {
-  return columns.map((c) => csvText(c.name)).join(',') + '\n';
-}
-
-/** A text cell: null is an empty field; every string is quoted (so "" stays an empty string). */
-function csvText(value: string | null): string {
-  if (value === null) return '';
-  return doubleQuoted(value);
-}
-
-function csvValue(value: Category | number): string {
-  return typeof value === 'string' ? csvText(value) : String(value);
+function passthroughColumn(c: PassthroughColumn): PartColumn {
+  return c.kind === 'text' ? { type: 'VARCHAR', kind: 'text', codes: c.codes, dictionary: c.dictionary } : { type: c.type, kind: 'fixed', width: c.width, bytes: c.bytes, nulls: c.nulls };
 }

@@ -195,11 +195,14 @@ function fillNulls(nulls: Uint8Array, validity: Uint8Array | null, from: number,
   for (let i = from; i < to; i++, at++) nulls[at] = (validity[i >> 3] & (1 << (i & 7))) === 0 ? 1 : 0;
 }
 
-/** Passthrough columns are read in their own type when the output is written from their raw values (`native`), else as text. */
-function passthroughSelect(column: InputColumn | undefined, name: string, native: boolean): { select: string; type?: string } {
-  const type = column?.type;
-  if (native && type !== undefined && FIXED_WIDTH[type] !== undefined) return { select: ident(name), type };
-  return { select: `CAST(${ident(name)} AS VARCHAR)` };
+/** The type a passthrough column is read in: its own where it is one of {@link FIXED_WIDTH} (raw values), else VARCHAR (text). */
+export function passthroughType(column: InputColumn | undefined): string {
+  return column !== undefined && FIXED_WIDTH[column.type] !== undefined ? column.type : 'VARCHAR';
+}
+
+function passthroughSelect(column: InputColumn | undefined, name: string): { select: string; type?: string } {
+  const type = passthroughType(column);
+  return type === 'VARCHAR' ? { select: `CAST(${ident(name)} AS VARCHAR)` } : { select: ident(name), type };
 }
 
 /**
@@ -209,8 +212,7 @@ function passthroughSelect(column: InputColumn | undefined, name: string, native
  * `k` holds the same rows on every read: a resumed job continues exactly
  * where its last checkpoint ended. Values are copied column by column from
  * DuckDB's vectors into typed arrays (no object per row); at most one chunk
- * is held. Passthrough columns come as text, or in their own type where
- * `nativePassthrough` and the type is one of {@link FIXED_WIDTH}.
+ * is held. Passthrough columns come in the type {@link passthroughType} gives.
  */
 export async function* readChunks(
   duck: Duck,
@@ -220,11 +222,10 @@ export async function* readChunks(
   passthrough: readonly string[],
   chunkRows: number,
   fromChunk: number,
-  nativePassthrough = false,
 ): AsyncIterable<InputChunk> {
   const byName = new Map(columns.map((c) => [c.name, c]));
   const plans = inputs.map((i) => inputPlan(byName.get(i.name)!, i));
-  const passPlans = passthrough.map((p) => passthroughSelect(byName.get(p), p, nativePassthrough));
+  const passPlans = passthrough.map((p) => passthroughSelect(byName.get(p), p));
   const selects = [...plans.map((p) => p.select), ...passPlans.map((p) => p.select)];
   const skip = fromChunk * chunkRows;
   let seen = 0;

@@ -1,19 +1,18 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadToFile, type ArtifactStore, type PutResult } from '@mlp/artifacts';
-import { DomainError, InfrastructureError, streams, ValidationError, type CommandMetadata, type EventData } from '@mlp/contracts';
-import { literal, openDuck, type Duck } from '@mlp/duckdb';
+import { DomainError, IllegalStateError, streams, ValidationError, type CommandMetadata, type EventData } from '@mlp/contracts';
+import { openDuck, type Duck } from '@mlp/duckdb';
 import { handleCommand, type EventStore } from '@mlp/eventstore';
 import type { Logger } from '@mlp/service-kit';
 import type { LoadedVersion } from '../models/loaded-version';
 import type { VersionInfo } from '../models/served-models';
-import { csvHeader, fileColumns, outputLayout, partFormat, predictChunk, type OutputLayout } from './batch-chunk';
-import { isRowGroupPart, PARQUET_MAGIC, parquetFooter, readRowGroupPart, type PlacedPart } from './parquet-parts';
-import { checkColumns, describeInput, inputSource, readChunks, type InputColumn } from './batch-input';
+import { outputLayout, partPlan, predictChunk, type OutputLayout } from './batch-chunk';
+import { checkColumns, describeInput, inputSource, passthroughType, readChunks, type InputColumn } from './batch-input';
 import { batchJobDecider, foldBatchJob, type BatchJob, type BatchJobCommand } from './batch-job';
 import { resolveBatchModel } from './batch-model';
+import { PartWriter } from './part-writer';
 
 type StoredFile = EventData<'BatchInferenceProgressed'>['part'];
 
@@ -45,14 +44,22 @@ export class BatchStopped extends Error {}
 
 /** Parquet files start with `PAR1`; anything else is read as CSV. */
 async function sniffFormat(path: string): Promise<'parquet' | 'csv'> {
+  return isParquet(await readHead(path)) ? 'parquet' : 'csv';
+}
+
+async function readHead(path: string): Promise<Buffer> {
   const handle = await open(path, 'r');
   try {
     const head = Buffer.alloc(4);
     const { bytesRead } = await handle.read(head, 0, 4, 0);
-    return bytesRead === 4 && head.toString('latin1') === 'PAR1' ? 'parquet' : 'csv';
+    return head.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
+}
+
+function isParquet(head: Buffer): boolean {
+  return head.length >= 4 && head.subarray(0, 4).toString('latin1') === 'PAR1';
 }
 
 /**
@@ -85,13 +92,14 @@ export function planColumns(loaded: Pick<LoadedVersion, 'task' | 'classes' | 'in
 }
 
 /**
- * Runs one job from its last checkpoint. Each chunk is validated, predicted
- * and rendered (batch-chunk.ts); its part files are stored (content
- * addressed, so storing a chunk again after a crash writes the same key)
- * and only then is the BatchInferenceProgressed checkpoint appended, with
- * the expected revision: a second runner on the same job loses the race and
- * stops. After the last chunk the parts are assembled in row order into one
- * output (and one rejects) file of the requested format.
+ * Runs one job from its last checkpoint. Each chunk is validated and
+ * predicted (batch-chunk.ts) and written by DuckDB as a one-row-group
+ * Parquet part (and a rejects part) with the columns' own types
+ * (part-writer.ts); the parts are stored (content addressed) and only then
+ * is the BatchInferenceProgressed checkpoint appended, with the expected
+ * revision: a second runner on the same job loses the race and stops. After
+ * the last chunk DuckDB streams the parts, in row order, into one output (and
+ * one rejects) file of the requested format.
  */
 export class BatchRunner {
   constructor(private readonly deps: BatchRunnerDeps) {}
@@ -111,24 +119,41 @@ export class BatchRunner {
     const dir = await mkdtemp(join(this.deps.tmpDir, `batch-${jobId}-`));
     let loaded: LoadedVersion | undefined;
     let input: LocalInput | undefined;
+    let writer: PartWriter | undefined;
     const fromChunk = state.parts.length;
-    // Chunk k is stored and checkpointed while chunk k+1 is read and predicted; checkpoints stay in order.
+    // Part files written by this run, by chunk: assembly reads them from disk instead of the store.
+    const local = new Map<string, string>();
+    // Chunk k is written, stored and checkpointed while chunk k+1 is read and predicted; checkpoints stay in order.
     let storing: Promise<void> = Promise.resolve();
     try {
       const { info } = await resolveBatchModel(this.deps.store, `${started.model.name}:${started.model.version}`);
       loaded = await this.deps.load(info);
       input = await openInput(this.deps.artifacts, started.input.artifactKey, dir, started.input.sha256);
       const { layout } = planColumns(loaded, input.columns);
-      // Parts already stored keep their form: a job resumed from CSV parts goes on with CSV parts.
-      const format = fromChunk > 0 && !(await this.isRowGroupPart(state.parts[0].part)) ? 'csv' : partFormat(started.output.format, layout);
-      if (fromChunk > 0) this.deps.logger?.info({ jobId, fromChunk, chunks: started.chunks }, 'batch job resumes from its last checkpoint');
-      for await (const chunk of readChunks(input.duck, input.source, input.columns, loaded.inputSchema.inputs, started.input.passthrough, started.chunkRows, fromChunk, format === 'rowgroup')) {
+      const byName = new Map(input.columns.map((c) => [c.name, c]));
+      const plan = partPlan(layout, started.input.passthrough.map((p) => passthroughType(byName.get(p))));
+      if (fromChunk > 0) {
+        // Parts of an earlier release (its own row-group or CSV parts) cannot be assembled with these.
+        if (!isParquet((await this.deps.artifacts.getBuffer(state.parts[0].part.artifactKey)).subarray(0, 4))) {
+          throw new IllegalStateError(`batch job ${jobId} was checkpointed by an earlier release in another part format: submit it again`, { code: 'BATCH_PARTS_OUTDATED' });
+        }
+        this.deps.logger?.info({ jobId, fromChunk, chunks: started.chunks }, 'batch job resumes from its last checkpoint');
+      }
+      writer = await PartWriter.open(join(dir, 'parts-duck'), plan.types);
+      for await (const chunk of readChunks(input.duck, input.source, input.columns, loaded.inputSchema.inputs, started.input.passthrough, started.chunkRows, fromChunk)) {
         if (signal?.aborted) break;
-        const result = predictChunk(loaded, chunk, layout, format);
+        const result = predictChunk(loaded, chunk, layout);
         await storing;
+        const partWriter = writer;
         storing = (async () => {
-          const part = await this.storePart(result.part, result.predicted);
-          const rejects = result.rejects === null ? null : await this.storePart(result.rejects, result.rejected);
+          const outPath = join(dir, `part-${chunk.index}.parquet`);
+          const rejectsPath = join(dir, `rejects-${chunk.index}.parquet`);
+          await partWriter.write(result.columns, result.n, result.rejectedRows, [
+            { path: outPath, fields: plan.output, rejected: false },
+            ...(result.rejected > 0 ? [{ path: rejectsPath, fields: plan.rejects, rejected: true }] : []),
+          ]);
+          const part = await this.storePart(outPath, result.predicted, local);
+          const rejects = result.rejected > 0 ? await this.storePart(rejectsPath, result.rejected, local) : null;
           await execute({
             type: 'RecordBatchChunk',
             data: { jobId, chunk: chunk.index, rows: chunk.n, predicted: result.predicted, rejected: result.rejected, part, rejects, instance: this.deps.instance },
@@ -142,11 +167,12 @@ export class BatchRunner {
       if (signal?.aborted) throw new BatchStopped('stopped');
       if (state.status !== 'Running') return state;
       const parts = state.parts;
-      const assemble = (name: string, files: StoredFile[], columns: OutputLayout['output']) =>
-        format === 'rowgroup' ? this.concatenate(dir, name, files, columns, started.input.passthrough.length) : this.assemble(input!.duck, dir, name, files, columns, started.output.format);
+      const assemble = (name: string, files: StoredFile[], columns: OutputLayout['output']) => this.assemble(writer!, dir, name, files, columns, started.output.format, started.chunkRows, local);
       const output = await assemble('output', parts.map((p) => p.part), layout.output);
       const rejectParts = parts.flatMap((p) => (p.rejects ? [p.rejects] : []));
       const rejects = rejectParts.length ? await assemble('rejects', rejectParts, layout.rejects) : null;
+      writer.close();
+      writer = undefined;
       // The files are stored: the temp dir goes before the job is recorded as completed.
       input.duck.close();
       input = undefined;
@@ -182,81 +208,51 @@ export class BatchRunner {
       return state;
     } finally {
       loaded?.dispose();
+      writer?.close();
       input?.duck.close();
       await rm(dir, { recursive: true, force: true });
     }
   }
 
-  private async storePart(part: Buffer | string, rows: number): Promise<StoredFile> {
-    const body = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
-    const put: PutResult = await this.deps.artifacts.put(body, { contentType: typeof part === 'string' ? 'text/csv' : 'application/octet-stream' });
+  /** Stores a part file written by the PartWriter (content addressed) and remembers it as local. */
+  private async storePart(path: string, rows: number, local: Map<string, string>): Promise<StoredFile> {
+    const body = await readFile(path);
+    const put: PutResult = await this.deps.artifacts.put(body, { contentType: 'application/vnd.apache.parquet' });
+    local.set(put.key, path);
     return { artifactKey: put.key, sha256: put.sha256, bytes: put.size, rows };
   }
 
-  private async isRowGroupPart(part: StoredFile): Promise<boolean> {
-    return isRowGroupPart(await this.deps.artifacts.getBuffer(part.artifactKey));
-  }
-
   /**
-   * Row-group parts as one Parquet file: `PAR1`, each part's column chunks
-   * as stored (checked against its sha256), in chunk order, then the footer
-   * naming them. No row is decoded or encoded again.
+   * The parts as one file of the requested format, written by DuckDB from
+   * the parts in chunk order (streamed: rows come out by `_row`, nothing is
+   * sorted or held). Parts of this run are read where they were written;
+   * parts of an earlier run are downloaded and checked against their sha256.
    */
-  private async concatenate(dir: string, name: string, parts: readonly StoredFile[], columns: OutputLayout['output'], kept: number): Promise<StoredFile> {
-    const out = join(dir, `${name}.parquet`);
-    const file = await open(out, 'w');
-    const placed: PlacedPart[] = [];
-    let offset = 0;
-    const write = async (bytes: Buffer) => {
-      await file.write(bytes, 0, bytes.length, offset);
-      offset += bytes.length;
-    };
-    try {
-      await write(PARQUET_MAGIC);
-      for (const part of parts) {
-        const bytes = await this.deps.artifacts.getBuffer(part.artifactKey);
-        const sha256 = createHash('sha256').update(bytes).digest('hex');
-        if (sha256 !== part.sha256) throw new InfrastructureError(`part ${part.artifactKey} has sha256 ${sha256}, not ${part.sha256}`, { code: 'ARTIFACT_CORRUPT' });
-        const { rows, columns: chunks, body } = readRowGroupPart(bytes);
-        placed.push({ offset, rows, columns: chunks });
-        await write(body);
-      }
-      await write(parquetFooter(fileColumns(columns, kept), placed));
-    } finally {
-      await file.close();
-    }
-    const put = await this.deps.artifacts.put(createReadStream(out), { contentType: 'application/vnd.apache.parquet', size: offset });
-    return { artifactKey: put.key, sha256: put.sha256, bytes: put.size, rows: placed.reduce((n, p) => n + p.rows, 0) };
-  }
-
-  /**
-   * The parts as one file: read as typed CSV by DuckDB and written as Parquet
-   * or CSV. The parts are listed in chunk order and the duck preserves
-   * insertion order, so rows come out by `_row` without a sort (no sort
-   * memory, whatever the row count).
-   */
-  private async assemble(duck: Duck, dir: string, name: string, parts: readonly StoredFile[], columns: OutputLayout['output'], format: 'parquet' | 'csv'): Promise<StoredFile> {
+  private async assemble(
+    writer: PartWriter,
+    dir: string,
+    name: string,
+    parts: readonly StoredFile[],
+    columns: OutputLayout['output'],
+    format: 'parquet' | 'csv',
+    rowGroupRows: number,
+    local: ReadonlyMap<string, string>,
+  ): Promise<StoredFile> {
     const partsDir = join(dir, name);
     await mkdir(partsDir, { recursive: true });
     const paths: string[] = [];
-    if (parts.length === 0) {
-      // An input without rows: the file still has its columns.
-      const empty = join(partsDir, 'empty.csv');
-      await writeFile(empty, csvHeader(columns));
-      paths.push(empty);
-    }
     for (const [i, part] of parts.entries()) {
-      const path = join(partsDir, `${String(i).padStart(6, '0')}.csv`);
-      await downloadToFile(this.deps.artifacts, part.artifactKey, path, { expectedSha256: part.sha256 });
+      let path = local.get(part.artifactKey);
+      if (path === undefined) {
+        path = join(partsDir, `${String(i).padStart(6, '0')}.parquet`);
+        await downloadToFile(this.deps.artifacts, part.artifactKey, path, { expectedSha256: part.sha256 });
+      }
       paths.push(path);
     }
     const out = join(dir, `${name}.${format}`);
-    const types = `{${columns.map((c) => `${literal(c.name)}: ${literal(c.type)}`).join(', ')}}`;
-    const read = `read_csv([${paths.map((p) => literal(p)).join(', ')}], header = true, auto_detect = false, columns = ${types}, allow_quoted_nulls = false, quote = '"', escape = '"', delim = ',')`;
-    const options = format === 'parquet' ? `FORMAT parquet, COMPRESSION zstd` : `FORMAT csv, HEADER true`;
-    const copied = await duck.one<{ Count: number | string }>(`COPY (SELECT * FROM ${read}) TO ${literal(out)} (${options})`);
+    const rows = await writer.assemble(paths, out, format, columns, rowGroupRows);
     const { size } = await stat(out);
     const put = await this.deps.artifacts.put(createReadStream(out), { contentType: format === 'parquet' ? 'application/vnd.apache.parquet' : 'text/csv', size });
-    return { artifactKey: put.key, sha256: put.sha256, bytes: put.size, rows: Number(copied.Count) };
+    return { artifactKey: put.key, sha256: put.sha256, bytes: put.size, rows };
   }
 }
