@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { BatchJobView } from '@mlp/contracts';
-import { spawnTs } from '@mlp/testing';
+import { spawnTs, type SpawnedProcess } from '@mlp/testing';
 import { printFigures } from './report';
+import { MODEL, prepareBenchModel } from './serving-shared';
 
 const CHUNK_ROWS = 10_000;
 /** The old-space cap of the second run (--max-old-space-size). */
@@ -109,4 +111,40 @@ export async function benchBatch(
     { name: `peak RSS, same job, old space ≤ ${HEAP_CAP_MIB} MiB`, value: cappedPeak, unit: 'MiB', baseline: { name: 'bare', value: barePeak } },
     { name: `batch job with old space ≤ ${HEAP_CAP_MIB} MiB`, value: rows / cappedRun.seconds, unit: 'rows/s', baseline: predictOnly },
   ]);
+}
+
+/** A serving process of the bench (serving-worker.ts), up when it prints `READY <port>`. */
+async function startServing(home: string, env: NodeJS.ProcessEnv): Promise<ServerHandle & { proc: SpawnedProcess }> {
+  const proc = spawnTs('tools/bench/src/serving-worker.ts', ['serving', home], env);
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serving did not start:\n${proc.output()}`)), 120_000);
+    proc.child.stdout!.on('data', () => {
+      const m = /^READY (\d+)/m.exec(proc.output());
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    void proc.exited.then((code) => reject(new Error(`serving exited ${code}:\n${proc.output()}`)));
+  });
+  return { proc, port };
+}
+
+/** `npm run bench -- batch`: the batch figures alone, on the serving bench's model, in a home of their own. */
+export async function benchBatchAlone(): Promise<void> {
+  const home = mkdtempSync(join(tmpdir(), 'mlp-bench-batch-'));
+  try {
+    const keys = await prepareBenchModel(home);
+    const env = { MLP_SERVING_GRPC_PORT: '0', MLP_SERVING_RPC_PORT: '0', MLP_SERVING_MAX_BATCH_SIZE: '64', MLP_AUTH: 'off' };
+    await benchBatch(home, keys, MODEL, {
+      start: (extra = {}) => startServing(home, { ...env, ...extra }),
+      stop: async (server) => {
+        const proc = (server as ServerHandle & { proc: SpawnedProcess }).proc;
+        await proc.kill('SIGTERM');
+        return Number(/PEAK ([\d.]+)/.exec(proc.output())?.[1] ?? NaN);
+      },
+    });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 }

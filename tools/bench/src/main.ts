@@ -6,6 +6,7 @@ import { benchFeaturesOnline } from './features-online.bench';
 import { benchTraining } from './training.bench';
 import { benchDrift } from './drift.bench';
 import { benchServing } from './serving.bench';
+import { benchBatchAlone } from './batch.bench';
 import { benchMonitoring } from './monitoring.bench';
 import { benchDemo } from './demo.bench';
 
@@ -19,6 +20,7 @@ const benches: Record<string, () => Promise<void>> = {
   training: benchTraining,
   drift: benchDrift,
   serving: benchServing,
+  batch: benchBatchAlone,
   monitoring: benchMonitoring,
   demo: benchDemo,
 };
