@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { FsArtifactStore } from '@mlp/artifacts';
 import { initBackend, loadModel, Pipeline } from '@mlp/ml';
@@ -17,10 +18,11 @@ import { rowsToFrame, type BenchRow } from './serving-shared';
  */
 async function main(): Promise<void> {
   const [mode, home, modelKey, preKey] = process.argv.slice(2);
+  const profile = cpuProfile(mode);
   process.on('SIGTERM', () => {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
     console.log(`PEAK ${m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 1024 / 1024}`);
-    process.exit(0);
+    void profile().finally(() => process.exit(0));
   });
   if (mode === 'bare') {
     await initBackend('wasm');
@@ -59,6 +61,27 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   console.log(`READY ${new URL(started.url).port} ${grpcServer.port}`);
+}
+
+/**
+ * MLP_BENCH_CPU_PROF=<dir>: the main thread's V8 CPU profile, from start to
+ * SIGTERM, written to `<dir>/<mode>-<pid>.cpuprofile` (node refuses
+ * --cpu-prof in NODE_OPTIONS, and the bench spawns through spawnTs). The
+ * returned function stops and writes it.
+ */
+function cpuProfile(mode: string): () => Promise<void> {
+  const dir = process.env.MLP_BENCH_CPU_PROF;
+  if (!dir) return () => Promise.resolve();
+  const session = new Session();
+  session.connect();
+  session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 200 }, () => session.post('Profiler.start')));
+  return () =>
+    new Promise<void>((resolve) =>
+      session.post('Profiler.stop', (err, result) => {
+        if (!err) writeFileSync(join(dir, `${mode}-${process.pid}.cpuprofile`), JSON.stringify(result.profile));
+        resolve();
+      }),
+    );
 }
 
 main().catch((err: unknown) => {

@@ -268,6 +268,8 @@ export async function benchServing(): Promise<void> {
     const errors = [bareRun, restUnbatched, restBatched, grpcUnbatched, grpcBatched].reduce((a, r) => a + r.errors, 0) + lowErrors;
     console.log(`errors (non-2xx, timeouts, gRPC failures): ${errors}`);
 
+    // MLP_BENCH_SERVING_ONLY=1: the serving figures alone (no shadow or batch inference part).
+    if (process.env.MLP_BENCH_SERVING_ONLY === '1') return;
     await benchShadow(home, MODEL, {
       start: () => startServer(['serving', home], servingEnv(64)),
       stop: stopServer,

@@ -264,7 +264,7 @@ export class InferenceService {
   }
 
   private publish(loaded: LoadedVersion, arm: string, requestId: string, frame: Frame, n: number, outputs: RowOutputs, latencyMs: number, keyId?: string): void {
-    this.telemetry.remember(requestId, loaded.name);
+    // An unsampled request leaves no trace (feedback about it must name its model).
     if (!this.telemetry.sampled()) return;
     this.telemetry.publishPrediction({
       requestId,

@@ -50,3 +50,69 @@ export function predictionRecords(e: PredictionEntry): PredictionTelemetry[] {
   }
   return records;
 }
+
+/** A cell as JSON (what JSON.stringify gives: non-finite numbers are null). */
+export function cellJson(v: unknown): string {
+  switch (typeof v) {
+    case 'number':
+      return Number.isFinite(v) ? String(v) : 'null';
+    case 'string':
+      return JSON.stringify(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    default:
+      return v === null || v === undefined ? 'null' : JSON.stringify(v);
+  }
+}
+
+/** Numbers as a JSON array. */
+export function numbersJson(values: readonly number[]): string {
+  let s = '[';
+  for (let i = 0; i < values.length; i++) s += (i === 0 ? '' : ',') + cellJson(values[i]);
+  return s + ']';
+}
+
+/**
+ * The JSON of each row's features (`{"col":value,...}`), built from the
+ * request's columns without a per-row object: the keys are encoded once.
+ */
+export function featuresJson(e: PredictionEntry): string[] {
+  const names = Object.keys(e.features);
+  const keys = names.map((c, i) => `${i === 0 ? '{' : ','}${JSON.stringify(c)}:`);
+  const columns = names.map((c) => e.features[c] as ArrayLike<unknown>);
+  const out = new Array<string>(e.n);
+  for (let r = 0; r < e.n; r++) {
+    let s = names.length === 0 ? '{' : '';
+    for (let c = 0; c < columns.length; c++) s += keys[c] + cellJson(columns[c][r] ?? null);
+    out[r] = s + '}';
+  }
+  return out;
+}
+
+/**
+ * One JSON message per row (the `PredictionTelemetry` record: the same
+ * fields and values as `JSON.stringify(predictionRecords(e)[r])`), with its
+ * subject and dedup id `<requestId>:<row>:<arm>`. The fields common to a
+ * request are encoded once per request, not per row.
+ */
+export function predictionMessages(entries: readonly PredictionEntry[], subjectOf: (model: string) => string): { subject: string; data: string; msgID: string }[] {
+  const out: { subject: string; data: string; msgID: string }[] = [];
+  for (const e of entries) {
+    const subject = subjectOf(e.model);
+    const id = JSON.stringify(e.requestId);
+    const common =
+      `,"model":${JSON.stringify(e.model)},"version":${cellJson(e.version)},"arm":${JSON.stringify(e.arm)},"instance":${JSON.stringify(e.instance)}` +
+      `,"latencyMs":${cellJson(e.latencyMs)},"at":"${new Date(e.at).toISOString()}"${e.keyHash ? `,"keyHash":${JSON.stringify(e.keyHash)}` : ''}`;
+    const features = featuresJson(e);
+    for (let r = 0; r < e.n; r++) {
+      const p = e.probabilities?.[r];
+      const probabilities = p ? `,"probabilities":${numbersJson(p)}` : '';
+      out.push({
+        subject,
+        data: `{"requestId":${id},"row":${r}${common},"features":${features[r]},"prediction":${cellJson(e.predictions[r] ?? null)}${probabilities}}`,
+        msgID: `${e.requestId}:${r}:${e.arm}`,
+      });
+    }
+  }
+  return out;
+}

@@ -37,15 +37,32 @@ export class TelemetryPublisher {
   private readonly flushMs: number;
   private readonly flushRecords: number;
   dropped = 0;
+  private current!: TelemetrySink;
 
   constructor(
-    public sink: TelemetrySink,
+    sink: TelemetrySink,
     private readonly options: TelemetryPublisherOptions,
     private readonly logger?: Logger,
   ) {
+    this.sink = sink;
     this.maxBuffer = options.maxBuffer ?? 100_000;
     this.flushMs = options.flushMs ?? 250;
     this.flushRecords = options.flushRecords ?? 2_000;
+  }
+
+  get sink(): TelemetrySink {
+    return this.current;
+  }
+
+  /** The sink in use; records it drops itself (a JetStream backlog past its bound) are counted here too. */
+  set sink(sink: TelemetrySink) {
+    this.current = sink;
+    sink.onDropped = (n) => this.countDropped(n);
+  }
+
+  private countDropped(n: number): void {
+    this.dropped += n;
+    this.options.onDropped?.(n);
   }
 
   /** Whether this request's predictions are published (decided once per request). */
@@ -70,10 +87,11 @@ export class TelemetryPublisher {
 
   /** Buffers the telemetry of one request (all its rows, or none when the buffer is full). */
   publishPrediction(entry: PredictionEntry): void {
-    if (this.sink.kind === 'off') return;
+    // Feedback finds the model of a request here, unless the sink can look it up (SQLite): then no per-request map entry.
+    if (!this.current.findsRequests) this.remember(entry.requestId, entry.model);
+    if (this.current.kind === 'off') return;
     if (this.predictionRows + entry.n > this.maxBuffer) {
-      this.dropped += entry.n;
-      this.options.onDropped?.(entry.n);
+      this.countDropped(entry.n);
       return;
     }
     this.predictions.push(entry);
@@ -114,8 +132,7 @@ export class TelemetryPublisher {
         if (predictions.length) await this.sink.writePredictions(predictions);
         if (feedback.length) await this.sink.writeFeedback(feedback);
       } catch (err) {
-        this.dropped += rows + feedback.length;
-        this.options.onDropped?.(rows + feedback.length);
+        this.countDropped(rows + feedback.length);
         this.logger?.warn({ err, predictions: rows, feedback: feedback.length, sink: this.sink.kind }, 'telemetry batch dropped');
       }
     });

@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { connect, nanos, StorageType, type JetStreamClient, type NatsConnection } from 'nats';
-import type { NatsAuth } from '@mlp/messaging';
-import { InfrastructureError, subjects, telemetryStream, type FeedbackTelemetry, type PredictionTelemetry } from '@mlp/contracts';
-import { predictionRecords, type PredictionEntry } from './prediction-entry';
+import { telemetryStream, type FeedbackTelemetry, type PredictionTelemetry } from '@mlp/contracts';
+import { cellJson, featuresJson, numbersJson, type PredictionEntry } from './prediction-entry';
+
+export { JetStreamTelemetrySink } from './jetstream-telemetry-sink';
 
 /** Where telemetry lands: a JetStream stream (distributed) or a SQLite table (embedded). Never the event store. */
 export interface TelemetrySink {
@@ -15,11 +15,16 @@ export interface TelemetrySink {
   /** The model a request went to, when the sink can say (SQLite); undefined otherwise. */
   modelOfRequest(requestId: string): Promise<string | undefined>;
   close(): Promise<void>;
+  /** True when `modelOfRequest` finds every written request (then the publisher keeps no request-id map). */
+  readonly findsRequests?: boolean;
+  /** Told of records the sink itself drops (set by the publisher, which counts them). */
+  onDropped?: (n: number) => void;
 }
 
 /** Embedded: `<MLP_HOME>/telemetry.db`, tables `prediction_telemetry` and `feedback_telemetry` (WAL; one transaction per batch). */
 export class SqliteTelemetrySink implements TelemetrySink {
   readonly kind = 'sqlite';
+  readonly findsRequests = true;
   private readonly db: Database.Database;
   private readonly insertPrediction: Database.Statement;
   private readonly insertFeedback: Database.Statement;
@@ -57,10 +62,15 @@ export class SqliteTelemetrySink implements TelemetrySink {
   async writePredictions(entries: readonly PredictionEntry[]): Promise<void> {
     this.db.transaction(() => {
       for (const e of entries) {
-        for (const r of predictionRecords(e)) {
+        // Per request: the shared values once; per row: its features, prediction and probabilities as JSON, no record object.
+        const at = new Date(e.at).toISOString();
+        const features = featuresJson(e);
+        const keyHash = e.keyHash ?? null;
+        for (let r = 0; r < e.n; r++) {
+          const p = e.probabilities?.[r];
           this.insertPrediction.run(
-            r.requestId, r.row, r.model, r.version, r.arm, r.instance, r.at, JSON.stringify(r.features),
-            JSON.stringify(r.prediction), r.probabilities ? JSON.stringify(r.probabilities) : null, r.latencyMs, r.keyHash ?? null,
+            e.requestId, r, e.model, e.version, e.arm, e.instance, at, features[r],
+            cellJson(e.predictions[r] ?? null), p ? numbersJson(p) : null, e.latencyMs, keyHash,
           );
         }
       }
@@ -103,56 +113,6 @@ export class SqliteTelemetrySink implements TelemetrySink {
 
   async close(): Promise<void> {
     this.db.close();
-  }
-}
-
-/** Distributed: stream MLP_TELEMETRY (`mlp.tel.>`, file storage, 30 days), one message per record. */
-export class JetStreamTelemetrySink implements TelemetrySink {
-  readonly kind = 'jetstream';
-
-  private constructor(
-    private readonly nc: NatsConnection,
-    private readonly js: JetStreamClient,
-  ) {}
-
-  static async connect(url: string, name: string, auth: NatsAuth = {}): Promise<JetStreamTelemetrySink> {
-    const nc = await connect({ servers: url.split(','), name, maxReconnectAttempts: -1, ...auth });
-    try {
-      const jsm = await nc.jetstreamManager();
-      const stream = telemetryStream.stream;
-      try {
-        await jsm.streams.info(stream);
-      } catch {
-        await jsm.streams
-          .add({ name: stream, subjects: [subjects.tel.all], storage: StorageType.File, max_age: nanos(telemetryStream.maxAgeDays * 86_400_000) })
-          .catch(async (cause: unknown) => {
-            // Another replica may have created it meanwhile.
-            await jsm.streams.info(stream).catch(() => {
-              throw new InfrastructureError(`cannot create JetStream stream ${stream}`, { cause });
-            });
-          });
-      }
-      return new JetStreamTelemetrySink(nc, nc.jetstream());
-    } catch (err) {
-      await nc.close();
-      throw err;
-    }
-  }
-
-  async writePredictions(entries: readonly PredictionEntry[]): Promise<void> {
-    await Promise.all(entries.flatMap(predictionRecords).map((r) => this.js.publish(subjects.tel.predictions(r.model), JSON.stringify(r), { msgID: `${r.requestId}:${r.row}:${r.arm}` })));
-  }
-
-  async writeFeedback(records: readonly FeedbackTelemetry[]): Promise<void> {
-    await Promise.all(records.map((r) => this.js.publish(subjects.tel.feedback(r.model), JSON.stringify(r))));
-  }
-
-  async modelOfRequest(): Promise<string | undefined> {
-    return undefined;
-  }
-
-  async close(): Promise<void> {
-    await this.nc.drain();
   }
 }
 

@@ -15,6 +15,7 @@ type Op = 'predictions' | 'feedback' | 'model' | 'close';
  */
 export class WorkerTelemetrySink implements TelemetrySink {
   readonly kind = 'sqlite';
+  readonly findsRequests = true;
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private next = 1;
