@@ -1,13 +1,15 @@
 import { join, resolve } from 'node:path';
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import type { ArtifactStore } from '@mlp/artifacts';
 import { telemetryStream } from '@mlp/contracts';
 import type { EventStore } from '@mlp/eventstore';
 import { MLP_CLIENT, type MlpClient } from '@mlp/messaging';
-import { ARTIFACT_STORE, EVENT_STORE, HttpMetrics, SERVICE_CONFIG, SERVICE_LOGGER, type BaseConfig, type Logger } from '@mlp/service-kit';
+import { ARTIFACT_STORE, EVENT_STORE, HttpMetrics, ProjectionCatalog, ReadinessChecks, SERVICE_CONFIG, SERVICE_LOGGER, type BaseConfig, type Logger, type ReadinessCheck } from '@mlp/service-kit';
 import { InferenceService } from './inference/inference.service';
 import { ServingMetrics } from './metrics/serving-metrics';
 import { ModelManager, type ServedVersion } from './models/model-manager';
+import { ServedModelsProjection } from './models/served-models';
 import { loadServingConfig, type ServingConfig } from './serving-config';
 import { TelemetryPublisher } from './telemetry/telemetry-publisher';
 import { JetStreamTelemetrySink, NullTelemetrySink, type TelemetrySink } from './telemetry/telemetry-sink';
@@ -43,11 +45,27 @@ class RequestRates {
   }
 }
 
+/** How long serving waits before reading the model log again when it could not (store unreachable at start). */
+const START_RETRY_MS = 2000;
+
+/** `/health/ready`'s check `models`: fails, naming what it waits for, until ModelManager.isReady() (see there). */
+export function modelsReadiness(models: ModelManager): ReadinessCheck {
+  return {
+    name: 'models',
+    async check() {
+      const { ready, waiting } = models.readiness();
+      if (!ready) throw new Error(`waiting for ${waiting.join(', ')}`);
+    },
+  };
+}
+
 /**
  * Everything serving runs on, built once per app: its settings, the model
  * lifecycle, the inference path, telemetry, metrics and the rate-limit
  * buckets. Started with the module (the log is read and models load in the
- * background: readiness says when), stopped with the app.
+ * background: readiness says when — `/v2/health/ready`, gRPC ServerReady and
+ * `/health/ready`'s `models` check all follow ModelManager.readiness()),
+ * stopped with the app. The alias table is the read model `serving.models`.
  */
 @Injectable()
 export class ServingRuntime implements OnModuleInit, OnApplicationShutdown {
@@ -59,6 +77,7 @@ export class ServingRuntime implements OnModuleInit, OnApplicationShutdown {
   readonly limiter = new TokenBucketStorage();
   readonly rates = new RequestRates();
   private started?: Promise<void>;
+  private stopping = false;
 
   constructor(
     @Inject(SERVICE_CONFIG) base: BaseConfig,
@@ -67,6 +86,8 @@ export class ServingRuntime implements OnModuleInit, OnApplicationShutdown {
     @Inject(MLP_CLIENT) client: MlpClient,
     @Inject(SERVICE_LOGGER) readonly logger: Logger,
     httpMetrics: HttpMetrics,
+    private readonly moduleRef: ModuleRef,
+    @Optional() @Inject(ProjectionCatalog) catalog?: ProjectionCatalog,
   ) {
     this.config = loadServingConfig(process.env, base);
     const sink = createSink(this.config);
@@ -86,10 +107,28 @@ export class ServingRuntime implements OnModuleInit, OnApplicationShutdown {
     );
     this.telemetry = new TelemetryPublisher(sink ?? new NullTelemetrySink(), { sample: this.config.telemetry.sample, onDropped: (n) => this.metrics.telemetryDropped.inc(n) }, logger);
     this.inference = new InferenceService(this.models, client, this.telemetry, this.metrics, { timeoutMs: this.config.timeoutMs, instance: this.config.instance });
+    catalog?.register(this.models.liveReadModel(), () => new ServedModelsProjection());
   }
 
   onModuleInit(): void {
+    this.addReadinessCheck();
     this.started = this.startAll();
+  }
+
+  /**
+   * Adds `models` to the app's `/health/ready` checks (what probes ask). The
+   * service kit fills its checks before the modules initialise and does not
+   * export them, so they are looked up across modules; absent in an app
+   * built without the kit (then only /v2/health/ready reports).
+   */
+  private addReadinessCheck(): void {
+    let checks: ReadinessChecks | undefined;
+    try {
+      checks = this.moduleRef.get(ReadinessChecks, { strict: false });
+    } catch {
+      return;
+    }
+    if (!checks.all.some((c) => c.name === 'models')) checks.set([...checks.all, modelsReadiness(this.models)]);
   }
 
   private async startAll(): Promise<void> {
@@ -101,11 +140,18 @@ export class ServingRuntime implements OnModuleInit, OnApplicationShutdown {
         this.logger.warn({ err }, 'telemetry stream unavailable: predictions are served without telemetry');
       }
     }
-    try {
-      await this.models.start();
-      this.rates.start(() => this.models.list());
-    } catch (err) {
-      this.logger.error({ err }, 'serving could not read the model events');
+    // Not ready (and every model request 503 NOT_READY) until the log is read: try again while it is unreachable.
+    for (;;) {
+      try {
+        await this.models.start();
+        this.rates.start(() => this.models.list());
+        return;
+      } catch (err) {
+        this.logger.error({ err }, `serving could not read the model events; trying again in ${START_RETRY_MS / 1000} s`);
+        await this.models.abortStart();
+        await new Promise((r) => setTimeout(r, START_RETRY_MS).unref());
+        if (this.stopping) return;
+      }
     }
   }
 
@@ -115,6 +161,7 @@ export class ServingRuntime implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     await this.started?.catch(() => undefined);
     this.rates.stop();
     await this.models.stop();

@@ -16,6 +16,7 @@ import { rateLimitTracker } from '../http/rate-limit.guard';
 import { V2_PLATFORM } from '../http/v2.controller';
 import { inputMetadata, outputMetadata, outputTensors } from '../inference/v2-codec';
 import { RateLimitedError, ServingError } from '../inference/serving-errors';
+import { ModelNotReadyError } from '../models/model-manager';
 import { ServingRuntime } from '../serving-runtime';
 import { decodeInputs, encodeOutput } from './tensor-contents';
 import { loadV2Service, type ModelInferRequest, type ModelInferResponse } from './v2-proto';
@@ -123,7 +124,8 @@ export class GrpcInferenceServer implements OnApplicationBootstrap, OnApplicatio
           const { served } = models.resolve(modelRefOf(req.name), versionOf(req.version || undefined));
           return { ready: !served.retiring };
         } catch (err) {
-          if (err instanceof NotFoundError) return { ready: false };
+          // Not served here, or served but not answering yet (starting, loading, load failed): not ready.
+          if (err instanceof NotFoundError || err instanceof ModelNotReadyError) return { ready: false };
           throw err;
         }
       }),

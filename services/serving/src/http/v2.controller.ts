@@ -69,10 +69,13 @@ export class V2Controller {
 
   @Get('health/ready')
   @Public()
-  @ApiOperation({ summary: 'Server readiness: the model log is read and every served alias has a loaded version (503 until then)' })
+  @ApiOperation({
+    summary:
+      'Server readiness: 503 NOT_READY (naming what it waits for) until the model log is read and every alias it says is served here has a loaded, warm version, or a recorded load failure (ModelLoadFailed does not hold readiness); the same rule as /health/ready and gRPC ServerReady',
+  })
   ready() {
-    const ready = this.runtime.models.isReady();
-    if (!ready) throw new InfrastructureError('serving is still reading the model log and loading versions', { code: 'NOT_READY' });
+    const { ready, waiting } = this.runtime.models.readiness();
+    if (!ready) throw new InfrastructureError(`serving is not ready: waiting for ${waiting.join(', ')}`, { code: 'NOT_READY', details: { waiting } });
     return { ready };
   }
 
@@ -93,7 +96,7 @@ export class V2Controller {
 
   @Get('models/:m/ready')
   @RequireScopes(['predict', 'read'])
-  @ApiOperation({ summary: 'Model readiness (404 when not served)' })
+  @ApiOperation({ summary: 'Model readiness: 200 {ready: true} once a version answers; 503 (NOT_READY, MODEL_LOADING, MODEL_LOAD_FAILED) while the log says it is served but none does; 404 when it is not served here' })
   modelReady(@Param('m') m: string) {
     const { served } = this.runtime.models.resolve(modelRefOf(m));
     return { name: m, ready: !served.retiring };
@@ -101,7 +104,7 @@ export class V2Controller {
 
   @Get('models/:m/versions/:v/ready')
   @RequireScopes(['predict', 'read'])
-  @ApiOperation({ summary: 'Model version readiness' })
+  @ApiOperation({ summary: 'Model version readiness (the same statuses as model readiness)' })
   versionReady(@Param('m') m: string, @Param('v') v: string) {
     const { served } = this.runtime.models.resolve(modelRefOf(m), versionOf(v));
     return { name: m, version: String(served.loaded.version), ready: !served.retiring };

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { ArtifactStore } from '@mlp/artifacts';
 import { categories, DomainError, NotFoundError, streams, toNewEvent, type DomainEventInput, type ModelRef, type RecordedEvent } from '@mlp/contracts';
-import { codeVersion, type EventStore, type Subscription } from '@mlp/eventstore';
+import { codeVersion, type EventStore, type LiveReadModel, type Subscription } from '@mlp/eventstore';
 import type { BackendName, Frame } from '@mlp/ml';
 import { Batcher } from '../inference/batcher';
-import { OverloadedError } from '../inference/serving-errors';
+import { ServingError } from '../inference/serving-errors';
 import type { ServingConfig } from '../serving-config';
 import { loadVersion, type LoadedVersion } from './loaded-version';
-import { aliasKey, ServedModels, type Desired, type VersionInfo } from './served-models';
+import { aliasKey, ServedModels, ServedModelsProjection, type Desired, type VersionInfo } from './served-models';
 
 /** A loaded version with its batcher and the requests currently using it. */
 export interface ServedVersion {
@@ -38,6 +38,32 @@ export interface ModelManagerHooks {
 export type LoadFn = (info: VersionInfo, backend?: BackendName) => Promise<LoadedVersion>;
 
 /**
+ * A model the log says this instance serves, with no version answering yet:
+ * 503 + Retry-After (gRPC UNAVAILABLE), never a 404. Codes: `NOT_READY`
+ * (the instance is starting: the log is not read or its versions are not
+ * loaded yet), `MODEL_LOADING` (the alias's version is loading),
+ * `MODEL_LOAD_FAILED` (its load failed; the reason is in ModelLoadFailed).
+ */
+export class ModelNotReadyError extends ServingError {
+  readonly status = 503;
+  readonly grpcCode = 'UNAVAILABLE' as const;
+  constructor(
+    message: string,
+    code: 'NOT_READY' | 'MODEL_LOADING' | 'MODEL_LOAD_FAILED',
+    override readonly retryAfterSeconds = 1,
+  ) {
+    super(message, { code, details: { retryAfterSeconds } });
+  }
+}
+
+/** Why an instance is not ready: empty when it is. */
+export interface ReadinessReport {
+  ready: boolean;
+  /** What it still waits for: `model log`, `rollouts`, or `name@alias (version v)` loading. */
+  waiting: string[];
+}
+
+/**
  * Serving's model lifecycle. A catch-up subscription on the `model` category
  * rebuilds which version each alias holds (from position 1 on every start:
  * the routes live in memory, so a restart serves what the log says, with no
@@ -48,6 +74,17 @@ export type LoadFn = (info: VersionInfo, backend?: BackendName) => Promise<Loade
  * on the old version; it is unloaded when the last one ends. A failed load
  * leaves the old route in place. Every load, failure and unload is an event
  * on `serving-<model>`.
+ *
+ * Readiness: not ready until the log was read to its end, every alias the
+ * log says this instance serves (and every version an active rollout pins)
+ * has a loaded, warmed version routed, or its load has failed (ModelLoadFailed
+ * recorded: it does not hold readiness, the same artifacts would fail again;
+ * that alias answers 503 MODEL_LOAD_FAILED until a later alias move loads),
+ * and every readiness gate settled. Until then any model request answers
+ * 503 NOT_READY with Retry-After, never 404. Once ready it stays ready (until
+ * stop): a later alias move keeps the old version serving while the new one
+ * loads, and a newly served alias answers 503 MODEL_LOADING meanwhile, so
+ * replicas loading together never all leave the load balancer.
  */
 export class ModelManager {
   private readonly served = new ServedModels();
@@ -60,8 +97,13 @@ export class ModelManager {
   private subscription?: Subscription;
   private reconciling: Promise<void> = Promise.resolve();
   private caughtUp = false;
-  private ready = false;
+  /** The first reconcile after catching up finished. */
+  private started = false;
+  /** Readiness was reached once (it then holds until stop). */
+  private latched = false;
   private gates = 0;
+  /** Last global position the model subscription handled (read-model verification). */
+  private position = 0;
   private stopped = false;
   private readonly load: LoadFn;
 
@@ -80,12 +122,50 @@ export class ModelManager {
     await this.subscription.caughtUp;
     this.caughtUp = true;
     await this.reconcile();
-    this.ready = true;
+    this.started = true;
   }
 
-  /** True once the log was read and the first reconcile finished (loaded or failed), and every readiness gate settled. */
+  /** After start() failed (the log unreachable): drops the subscription and what it read, so start() can run again. */
+  async abortStart(): Promise<void> {
+    await this.subscription?.close().catch(() => undefined);
+    this.subscription = undefined;
+    this.caughtUp = false;
+    this.served.clear();
+    this.position = 0;
+  }
+
+  /** See the class comment: true once what the log says is served has loaded (or failed), and every gate settled. */
   isReady(): boolean {
-    return this.ready && this.gates === 0;
+    return this.readiness().ready;
+  }
+
+  readiness(): ReadinessReport {
+    if (this.stopped) return { ready: false, waiting: ['shutdown'] };
+    if (this.latched) return { ready: true, waiting: [] };
+    const waiting: string[] = [];
+    if (!this.caughtUp) waiting.push('model log');
+    else {
+      for (const [key, d] of this.desired()) {
+        if (!this.routes.has(key) && !this.failures.has(key)) waiting.push(`${key.startsWith(`${d.name}@~`) ? `${d.name}:${d.version} (rollout)` : key} (version ${d.version})`);
+      }
+      if (!this.started && waiting.length === 0) waiting.push('first reconcile');
+    }
+    if (this.gates > 0) waiting.push('rollouts');
+    if (waiting.length === 0) this.latched = true;
+    return { ready: this.latched, waiting };
+  }
+
+  /** The alias table as a read model (`serving.models`), for verification against a rebuild. */
+  liveReadModel(): LiveReadModel & { projection: { served: ServedModels } } {
+    const fresh = new ServedModelsProjection(this.served);
+    const position = () => this.position;
+    return {
+      store: this.store,
+      get position() {
+        return position();
+      },
+      projection: { name: fresh.name, version: fresh.version, filter: fresh.filter, served: this.served, snapshot: () => fresh.snapshot() },
+    };
   }
 
   /** Readiness also waits for `gate` (the rollouts read from the log and their versions loaded). */
@@ -212,15 +292,22 @@ export class ModelManager {
   }
 
   private notServed(name: string, what: string): DomainError {
+    if (!this.isReady()) {
+      return new ModelNotReadyError(`serving is starting: ${what} is not loaded yet (the model log is read and the served versions load before it answers)`, 'NOT_READY');
+    }
     const failure = [...this.failures.entries()].find(([key]) => key === what || key.startsWith(`${name}@`));
     if (failure && (failure[0] === what || what === name)) {
-      return new OverloadedError(`${what} is not ready: ${failure[1]}`, 5);
+      return new ModelNotReadyError(`${what} is not ready: ${failure[1]}`, 'MODEL_LOAD_FAILED', 5);
     }
+    // Served by the log, not answering yet: a version ref matches pins too, an alias or name only real aliases.
+    const loading = [...this.desired().entries()].find(([key, d]) => `${d.name}:${d.version}` === what || (!key.startsWith(`${d.name}@~`) && (key === what || what === d.name)));
+    if (loading) return new ModelNotReadyError(`${what} is loading (version ${loading[1].version}); retry shortly`, 'MODEL_LOADING');
     const available = [...this.routes.keys()].filter((k) => k.startsWith(`${name}@`) && !k.startsWith(`${name}@~`));
     return new NotFoundError(`model ${what} is not served here${available.length ? ` (served: ${available.join(', ')})` : ''}`, { code: 'MODEL_NOT_FOUND' });
   }
 
   private async onEvent(event: RecordedEvent): Promise<void> {
+    this.position = Math.max(this.position, event.position);
     if (!ServedModels.handled.has(event.type)) return;
     const changed = this.served.apply(event);
     if (changed && this.caughtUp && !this.stopped) {

@@ -1,4 +1,5 @@
-import type { ModelSignature, RecordedEvent } from '@mlp/contracts';
+import { categories, type ModelSignature, type RecordedEvent } from '@mlp/contracts';
+import type { VerifiableProjection } from '@mlp/eventstore';
 import { isServed, type ServingConfig } from '../serving-config';
 
 /** What serving needs of a registered version to load it. */
@@ -31,6 +32,7 @@ export const aliasKey = (name: string, alias: string) => `${name}@${alias}`;
  * (category `model`): registered versions with their artifacts and
  * signature, and which version each alias holds. Pure: rebuilt from the log
  * on every start, so a restarted instance serves what the log says.
+ * `ServedModelsProjection` verifies it against a rebuild.
  */
 export class ServedModels {
   private readonly models = new Map<string, ModelState>();
@@ -85,6 +87,15 @@ export class ServedModels {
     }
   }
 
+  /** Every model's registered versions (what a load reads) and alias table, as plain data. */
+  snapshot(): unknown {
+    return { models: this.models };
+  }
+
+  clear(): void {
+    this.models.clear();
+  }
+
   aliasVersion(name: string, alias: string): number | undefined {
     return this.models.get(name)?.aliases.get(alias);
   }
@@ -108,5 +119,34 @@ export class ServedModels {
     let m = this.models.get(name);
     if (!m) this.models.set(name, (m = { versions: new Map(), aliases: new Map() }));
     return m;
+  }
+}
+
+/**
+ * The read model `serving.models`: the ServedModels every serving instance
+ * routes by, rebuilt from the `model` category. `mlp replay projections`
+ * compares the live instance's table with a fresh one of these.
+ */
+export class ServedModelsProjection implements VerifiableProjection {
+  readonly name = 'serving.models';
+  readonly version = 1;
+  readonly filter = { category: categories.model };
+
+  constructor(readonly served = new ServedModels()) {}
+
+  canHandle(event: RecordedEvent): boolean {
+    return ServedModels.handled.has(event.type);
+  }
+
+  handle(event: RecordedEvent): void {
+    this.served.apply(event);
+  }
+
+  reset(): void {
+    this.served.clear();
+  }
+
+  snapshot(): unknown {
+    return this.served.snapshot();
   }
 }
