@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +9,19 @@ import { createArtifactStore } from '@mlp/artifacts';
 import { streams, type ServiceName } from '@mlp/contracts';
 import { JetStreamEventStore } from '@mlp/eventstore';
 import { SeededRng } from '@mlp/ml';
-import { eventually, ingestPenguins, penguinRows, penguinsSpec, penguinsTraffic, repoRoot, startDistributedPlatform, type DistributedPlatform } from '@mlp/testing';
+import {
+  eventually,
+  freePort,
+  ingestPenguins,
+  penguinRows,
+  penguinsSpec,
+  penguinsTraffic,
+  repoRoot,
+  startDistributedPlatform,
+  v2ProtoFile,
+  type DistributedPlatform,
+  type PenguinFeatures,
+} from '@mlp/testing';
 
 /** Known secret values: none of them may show up in any log line, event or artifact. */
 const NATS_PASSWORD = `nats-pw-${randomBytes(16).toString('hex')}`;
@@ -34,6 +48,51 @@ const EXCEPTIONS: Record<string, { scope: 'read' | 'push' | 'predict'; reason: s
   'serving POST /batch/inputs': { scope: 'predict', reason: 'the input file of a batch inference job' },
   'serving POST /batch/jobs': { scope: 'predict', reason: 'batch inference' },
 };
+
+/**
+ * Who may call each method of `inference.GRPCInferenceService`: the same rule
+ * as its REST twin. Liveness and server readiness are open (probes carry no
+ * key: `/v2/health/live` and `/v2/health/ready` are public); metadata and
+ * model readiness take `predict` or `read` (like `GET /v2`, `/v2/models/{m}`,
+ * `/v2/models/{m}/ready`); inference takes `predict`. `admin` passes all.
+ */
+const GRPC_RULES: Record<string, { scopes: ('predict' | 'read')[] | 'open'; twin: [string, string]; request: unknown }> = {
+  ServerLive: { scopes: 'open', twin: ['GET', '/v2/health/live'], request: {} },
+  ServerReady: { scopes: 'open', twin: ['GET', '/v2/health/ready'], request: {} },
+  ModelReady: { scopes: ['predict', 'read'], twin: ['GET', '/v2/models/sweep/ready'], request: { name: 'sweep' } },
+  ServerMetadata: { scopes: ['predict', 'read'], twin: ['GET', '/v2'], request: {} },
+  ModelMetadata: { scopes: ['predict', 'read'], twin: ['GET', '/v2/models/sweep'], request: { name: 'sweep' } },
+  ModelInfer: { scopes: ['predict'], twin: ['POST', '/v2/models/sweep/infer'], request: { model_name: 'sweep', inputs: [{ name: 'x', datatype: 'FP64', shape: [1], contents: { fp64_contents: [1] } }] } },
+};
+
+type GrpcUnary = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, res: unknown) => void) => void;
+
+/** The V2 service as an outside client builds it: @grpc/proto-loader on the published proto, nothing from serving's code. */
+function v2Client(address: string): { client: grpc.Client & Record<string, GrpcUnary>; methods: string[] } {
+  const definition = protoLoader.loadSync(v2ProtoFile, { keepCase: true, longs: Number, defaults: true });
+  const Service = (grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } }).inference.GRPCInferenceService;
+  return { client: new Service(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & Record<string, GrpcUnary>, methods: Object.keys(Service.service) };
+}
+
+/** One call: `{code}` is the gRPC status name (OK on success); the key goes where V2 clients put it. */
+function grpcCall(client: grpc.Client & Record<string, GrpcUnary>, method: string, request: unknown, key?: { header: 'x-api-key' | 'authorization'; value: string }): Promise<{ code: string; details: string; response?: unknown }> {
+  const metadata = new grpc.Metadata();
+  if (key) metadata.set(key.header, key.header === 'authorization' ? `Bearer ${key.value}` : key.value);
+  return new Promise((resolve) =>
+    client[method](request, metadata, { deadline: Date.now() + 20_000 }, (err, res) =>
+      resolve(err ? { code: grpc.status[err.code], details: err.details } : { code: 'OK', details: '', response: res }),
+    ),
+  );
+}
+
+/** A penguins row as V2 gRPC inputs (one typed tensor per feature). */
+function penguinInputs(rows: PenguinFeatures[]) {
+  return Object.keys(rows[0]).map((name) =>
+    rows.some((r) => typeof r[name] === 'string')
+      ? { name, datatype: 'BYTES', shape: [rows.length], contents: { bytes_contents: rows.map((r) => Buffer.from(String(r[name]))) } }
+      : { name, datatype: 'FP64', shape: [rows.length], contents: { fp64_contents: rows.map((r) => (r[name] === null ? NaN : Number(r[name]))) } },
+  );
+}
 
 interface Route {
   service: ServiceName;
@@ -77,6 +136,7 @@ describe('security sweep across processes: keys on every mutating route, no trav
   const received: string[] = [];
   let receiver: Server;
   let hookPort: number;
+  let grpcPort: number;
 
   beforeAll(async () => {
     receiver = createServer((req, res) => {
@@ -91,7 +151,8 @@ describe('security sweep across processes: keys on every mutating route, no trav
       natsAuth: { user: 'mlp-services', pass: NATS_PASSWORD },
       env: { LOG_LEVEL: 'debug', S3_SECRET_KEY: S3_SECRET, MLP_TRAINING_WORKERS: '1', MLP_MONITORING_WINDOW: '200', MLP_WEBHOOK_ALLOW: '127.0.0.1', MLP_WEBHOOK_BASE_DELAY_MS: '50' },
     });
-    for (const s of SERVICES) await platform.start(s, s, s === 'serving' ? { MLP_SERVING_GRPC_PORT: '-1' } : {});
+    grpcPort = await freePort();
+    for (const s of SERVICES) await platform.start(s, s, s === 'serving' ? { MLP_SERVING_GRPC_PORT: String(grpcPort) } : {});
     for (const scope of Object.keys(keys) as (keyof typeof keys)[]) {
       const created = await platform.call('registry', 'POST', '/auth/keys', { name: `sweep-${scope}`, scopes: [scope] });
       expect(created.status).toBe(201);
@@ -147,6 +208,50 @@ describe('security sweep across processes: keys on every mutating route, no trav
     expect(problems).toEqual([]);
   });
 
+  it('(d) gRPC: every method of inference.GRPCInferenceService (from the proto) answers UNAUTHENTICATED without a valid key and PERMISSION_DENIED without its scope, like its REST twin', async () => {
+    const { client, methods } = v2Client(`127.0.0.1:${grpcPort}`);
+    try {
+      // No method escapes: every method the proto declares has a rule.
+      expect([...methods].sort()).toEqual(Object.keys(GRPC_RULES).sort());
+      /** What each created key holds (write implies read and push); `admin` passes everything. */
+      const holds: Record<string, string[]> = { read: ['read'], push: ['push'], predict: ['predict'], write: ['write', 'read', 'push'], admin: ['admin'] };
+      const variants: { name: string; key?: string; header: 'x-api-key' | 'authorization'; scope?: string }[] = [
+        { name: 'no key', header: 'x-api-key' },
+        { name: 'an unknown key', key: `mlp_000000000000_${'0'.repeat(43)}`, header: 'x-api-key' },
+        { name: 'a malformed bearer', key: 'not-a-key', header: 'authorization' },
+        ...(['read', 'push', 'predict', 'write'] as const).map((scope) => ({ name: `a ${scope} key`, key: keys[scope], header: 'x-api-key' as const, scope })),
+        { name: 'a predict key as bearer', key: keys.predict, header: 'authorization', scope: 'predict' },
+        { name: 'the admin key', key: platform.adminKey, header: 'x-api-key', scope: 'admin' },
+      ];
+      const problems: string[] = [];
+      let calls = 0;
+      for (const method of methods) {
+        const rule = GRPC_RULES[method];
+        for (const v of variants) {
+          const expected =
+            rule.scopes === 'open' ? 'passes' : !v.scope ? 'UNAUTHENTICATED' : holds[v.scope].some((h) => h === 'admin' || (rule.scopes as string[]).includes(h)) ? 'passes' : 'PERMISSION_DENIED';
+          const res = await grpcCall(client, method, rule.request, v.key === undefined ? undefined : { header: v.header, value: v.key });
+          calls++;
+          const got = res.code === 'UNAUTHENTICATED' || res.code === 'PERMISSION_DENIED' ? res.code : 'passes';
+          if (got !== expected) problems.push(`${method} with ${v.name}: ${res.code} ${res.details} (expected ${expected})`);
+          if (got === 'passes' && res.code === 'INTERNAL') problems.push(`${method} with ${v.name}: INTERNAL ${res.details}`);
+          if (v.key && res.details.includes(v.key)) problems.push(`${method} with ${v.name}: the key is echoed in the status details`);
+          // Its REST twin draws the same line.
+          const headers: Record<string, string> = { 'content-type': 'application/json' };
+          if (v.key !== undefined) headers[v.header] = v.header === 'authorization' ? `Bearer ${v.key}` : v.key;
+          const twin = await fetch(platform.url('serving', rule.twin[1]), { method: rule.twin[0], headers, body: rule.twin[0] === 'POST' ? '{"inputs":[]}' : undefined });
+          await twin.arrayBuffer();
+          const twinGot = twin.status === 401 ? 'UNAUTHENTICATED' : twin.status === 403 ? 'PERMISSION_DENIED' : 'passes';
+          if (twinGot !== got) problems.push(`${method} with ${v.name}: gRPC ${got}, but ${rule.twin.join(' ')} ${twin.status}`);
+        }
+      }
+      console.log(`gRPC sweep: ${methods.length} methods (${methods.join(', ')}) × ${variants.length} credentials = ${calls} calls, each against its REST twin; rules: ${JSON.stringify(Object.fromEntries(Object.entries(GRPC_RULES).map(([m, r]) => [m, r.scopes])))}`);
+      expect(problems).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
+
   it('(c) a full pipeline with known secrets leaves none of them in logs, events or artifacts; (b) artifact routes refuse traversal', async () => {
     // ingest → train → register → serve → monitor, with a created key and a webhook whose URL carries a token.
     await ingestPenguins(platform.url('ingestion', ''), { headers: { 'x-api-key': platform.adminKey } });
@@ -168,6 +273,22 @@ describe('security sweep across processes: keys on every mutating route, no trav
       const rng = new SeededRng(5);
       const rows = penguinRows();
       await predict(penguinsTraffic(rows, rng, 200, true).map((r) => r.features));
+      // Predictions over gRPC too, the key in the metadata both ways: the grep below covers them.
+      const grpcClient = v2Client(`127.0.0.1:${grpcPort}`).client;
+      try {
+        const sample = penguinsTraffic(rows, rng, 40)
+          .map((r) => r.features)
+          .filter((f) => Object.values(f).every((v) => v !== null))
+          .slice(0, 8);
+        for (const key of [{ header: 'x-api-key' as const, value: keys.predict }, { header: 'authorization' as const, value: keys.predict }]) {
+          const res = await grpcCall(grpcClient, 'ModelInfer', { model_name: 'penguins@production', id: 'sweep-grpc', inputs: penguinInputs(sample) }, key);
+          expect({ code: res.code, details: res.details }).toEqual({ code: 'OK', details: '' });
+          expect((res.response as { model_version: string }).model_version).toBe('1');
+        }
+        expect((await grpcCall(grpcClient, 'ModelInfer', { model_name: 'penguins@production', inputs: penguinInputs(sample) }, { header: 'x-api-key', value: keys.read })).code).toBe('PERMISSION_DENIED');
+      } finally {
+        grpcClient.close();
+      }
       await eventually(async () => (await events.readStream(streams.monitor('penguins'))).some((e) => e.type === 'AlertDelivered'), 300_000, 'the drift alert delivered');
       // The webhook got its token on the wire, though the policy event only holds a sealed reference.
       expect(received.some((u) => u === `/hook?token=${WEBHOOK_TOKEN}`)).toBe(true);
@@ -199,6 +320,8 @@ describe('security sweep across processes: keys on every mutating route, no trav
         'admin key': platform.adminKey,
         'created predict key': keys.predict,
         'created read key': keys.read,
+        'created push key': keys.push,
+        'created write key': keys.write,
         'NATS password': NATS_PASSWORD,
         'S3 secret key': S3_SECRET,
         'webhook token': WEBHOOK_TOKEN,
