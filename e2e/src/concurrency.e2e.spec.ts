@@ -104,9 +104,7 @@ describe('concurrency: 100 conflicting commands against one aggregate', () => {
     expect(stream.map((e) => e.type)).toEqual(['RegisteredModelCreated']);
   });
 
-  // Known bug, not fixed: in the full suite 5 of the 100 keyed registrations answered 500 (95 × 201); alone it passed.
-  // Kept as written so that it is re-enabled once the registry's keyed path is fixed.
-  it.skip('known bug (5 of 100 concurrent same-key registrations answered 500 once): with one Idempotency-Key, registering the run 100× at once records one version and answers 201 with it every time', async () => {
+  it('with one Idempotency-Key, registering the run 100× at once records one version and answers 201 with it every time', async () => {
     const send = (key: string) =>
       fetch(platform.url('registry', `/models/keyed/versions`), {
         method: 'POST',

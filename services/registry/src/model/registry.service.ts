@@ -12,11 +12,11 @@ import {
   type SearchVersionsDto,
   type VersionComparison,
 } from '@mlp/contracts';
-import { aggregate, codeVersion, commandEventId, isExpectedVersionConflict, ProjectionRunner, recordedCommand, type EventStore } from '@mlp/eventstore';
+import { aggregate, codeVersion, commandEventId, completeRecordedCommand, findRecordedCommand, isExpectedVersionConflict, ProjectionRunner, type EventStore } from '@mlp/eventstore';
 import { EVENT_STORE, ProjectionCatalog } from '@mlp/service-kit';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../registry-config';
 import { registeredModelDecider, type RegisteredModelCommand } from './registered-model.decide';
-import type { RegistrationPolicy } from './registered-model';
+import type { RegisteredModelEvent, RegistrationPolicy } from './registered-model';
 import { RegistryProjection } from './registry.projection';
 
 export interface ExecuteOptions {
@@ -70,16 +70,23 @@ export class RegistryService implements OnModuleInit, OnModuleDestroy {
   async execute(command: RegisteredModelCommand, meta: CommandMetadata, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     const stream = streams.model(command.name);
     const maxRetries = options.expectedRevision === undefined ? (options.maxRetries ?? 5) : 0;
+    const version = codeVersion();
+    const envelopesOf = (decided: readonly RegisteredModelEvent[]) =>
+      decided.map((e, i) => toNewEvent(e, meta, { codeVersion: version, id: options.eventIds?.(i) ?? commandEventId(stream, command.type, meta, i) }));
     for (let attempt = 0; ; attempt++) {
       const history = await this.store.readStream(stream);
       const current = history.length === 0 ? -1 : history[history.length - 1].revision;
-      const recorded = recordedCommand(history, stream, command.type, meta);
-      if (recorded) return { events: recorded, revision: current };
+      const recorded = findRecordedCommand(history, stream, command.type, meta);
+      if (recorded) {
+        // Another request under this Idempotency-Key may be between the publishes of its batch (JetStream): complete it rather than answer with a prefix.
+        if (await completeRecordedCommand(this.store, stream, history, recorded, (before) => envelopesOf(registeredModelDecider.decide(command, aggregate(registeredModelDecider, before))))) continue;
+        await this.runner.waitFor(recorded.events.at(-1)!.position);
+        return { events: recorded.events, revision: current };
+      }
       if (options.expectedRevision !== undefined && options.expectedRevision !== current) throw conflict(command.name, options.expectedRevision, current);
       const decided = registeredModelDecider.decide(command, aggregate(registeredModelDecider, history));
       if (decided.length === 0) return { events: [], revision: current };
-      const version = codeVersion();
-      const envelopes = decided.map((e, i) => toNewEvent(e, meta, { codeVersion: version, id: options.eventIds?.(i) ?? commandEventId(stream, command.type, meta, i) }));
+      const envelopes = envelopesOf(decided);
       try {
         const result = await this.store.appendToStream(stream, envelopes, { expectedRevision: current === -1 ? 'no_stream' : current });
         await this.runner.waitFor(result.position);
