@@ -87,7 +87,9 @@ export async function benchBatch(
   const [bareRows, predictSeconds, preprocessSeconds, predictCpu] = [Number(out[1]), Number(out[2]), Number(out[3]), Number(out[4])];
   const barePeak = Number(/PEAK ([\d.]+)/.exec(bare.output())?.[1] ?? NaN);
 
-  const server = await serving.start();
+  // MLP_BENCH_BATCH_PROFILE=<dir>: the first job's serving process is started with `-r <dir>/cpuprof-hook.js` (a profiler hook of your own, not in the repo; MLP_PROF_OUT=<dir>).
+  const profile = process.env.MLP_BENCH_BATCH_PROFILE;
+  const server = await serving.start(profile ? { NODE_OPTIONS: `-r ${profile}/cpuprof-hook.js`, MLP_PROF_OUT: profile } : {});
   const { seconds, cpu, job } = await runJob(server, input, model);
   const servingPeak = await serving.stop(server);
   // V8 grows its heap lazily under this allocation rate: the same job again with the old space capped shows what it needs.

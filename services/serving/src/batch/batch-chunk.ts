@@ -1,5 +1,6 @@
 import { ValidationError, type FieldIssue } from '@mlp/contracts';
-import type { Frame } from '@mlp/ml';
+import { literal } from '@mlp/duckdb';
+import type { Category, Frame } from '@mlp/ml';
 import { checkColumn, type InputColumnValues } from '../inference/input-columns';
 import type { LoadedVersion } from '../models/loaded-version';
 import type { InputChunk, InputColumn, PassthroughColumn } from './batch-input';
@@ -45,10 +46,13 @@ export interface PartPlan {
   rejects: PartField[];
 }
 
-export function partPlan(layout: OutputLayout, passthroughTypes: readonly string[]): PartPlan {
+export function partPlan(layout: OutputLayout, passthroughTypes: readonly string[], classes: readonly Category[]): PartPlan {
   const kept = passthroughTypes.length;
   const predicted = layout.output.slice(1 + kept);
-  const types = ['BIGINT', ...passthroughTypes, ...predicted.map((p) => p.type), 'VARCHAR', 'VARCHAR'];
+  const labels = classes.map(String);
+  // Text labels are an ENUM of the classes in the chunk (codes, no string a row); the files hold them as VARCHAR.
+  const label = (type: string) => (type === 'VARCHAR' && labels.length > 0 && new Set(labels).size === labels.length ? `ENUM(${labels.map(literal).join(', ')})` : type);
+  const types = ['BIGINT', ...passthroughTypes, ...predicted.map((p, i) => (i === 0 ? label(p.type) : p.type)), 'VARCHAR', 'VARCHAR'];
   const inputAt = 1 + kept + predicted.length;
   return {
     types,
@@ -82,7 +86,7 @@ interface Predicted {
  * is flagged for the rejects part with every reason, never predicted, and
  * never dropped.
  */
-export function predictChunk(loaded: LoadedVersion, chunk: InputChunk, layout: OutputLayout): ChunkResult {
+export function predictChunk(loaded: LoadedVersion, chunk: InputChunk, plan: PartPlan): ChunkResult {
   const schema = loaded.inputSchema;
   const inputs = schema.inputs;
   const n = chunk.n;
@@ -123,7 +127,7 @@ export function predictChunk(loaded: LoadedVersion, chunk: InputChunk, layout: O
     reasons.push(JSON.stringify(issues!.get(r)));
   });
   const columns: PartColumn[] = [
-    ...outputColumns(loaded, chunk, layout, predicted),
+    ...outputColumns(loaded, chunk, plan, predicted),
     { type: 'VARCHAR', kind: 'text', codes, dictionary: inputJson },
     { type: 'VARCHAR', kind: 'text', codes, dictionary: reasons },
   ];
@@ -180,16 +184,17 @@ function predictRows(loaded: LoadedVersion, frame: Frame, n: number, valid: numb
 }
 
 /** `_row`, passthrough, prediction, probabilities: every chunk row (the rejected ones are left out when the part is written). */
-function outputColumns(loaded: LoadedVersion, chunk: InputChunk, layout: OutputLayout, predicted: Predicted): PartColumn[] {
+function outputColumns(loaded: LoadedVersion, chunk: InputChunk, plan: PartPlan, predicted: Predicted): PartColumn[] {
   const n = chunk.n;
   const rowIds = new Float64Array(n);
   for (let r = 0; r < n; r++) rowIds[r] = chunk.firstRow + r;
   const kept = chunk.passthrough.length;
-  const predictionType = layout.output[1 + kept].type;
+  const predictionType = plan.output[1 + kept].type;
+  const tableType = plan.types[1 + kept];
   const classes = loaded.classes;
   let prediction: PartColumn;
   if (loaded.task === 'regression') prediction = { type: 'DOUBLE', kind: 'double', values: predicted.prediction };
-  else if (predictionType === 'VARCHAR') prediction = { type: 'VARCHAR', kind: 'text', codes: Int32Array.from(predicted.prediction), dictionary: classes.map(String) };
+  else if (predictionType === 'VARCHAR') prediction = { type: tableType, kind: 'text', codes: Int32Array.from(predicted.prediction), dictionary: classes.map(String) };
   else if (predictionType === 'BOOLEAN') prediction = { type: 'BOOLEAN', kind: 'bool', values: Uint8Array.from(predicted.prediction, (c) => (classes[c] === true ? 1 : 0)) };
   else prediction = { type: 'DOUBLE', kind: 'double', values: Float64Array.from(predicted.prediction, (c) => classes[c] as number) };
   return [

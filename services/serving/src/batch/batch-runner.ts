@@ -39,6 +39,9 @@ export interface LocalInput {
   rows: number;
 }
 
+/** Chunks whose parts are being stored and checkpointed while the next one is predicted (each holds its encoded part). */
+const CHUNKS_IN_FLIGHT = 4;
+
 /** The job's run was stopped (shutdown): it stays Running in the log and resumes on the next start. */
 export class BatchStopped extends Error {}
 
@@ -123,15 +126,17 @@ export class BatchRunner {
     const fromChunk = state.parts.length;
     // Part files written by this run, by chunk: assembly reads them from disk instead of the store.
     const local = new Map<string, string>();
-    // Chunk k is written, stored and checkpointed while chunk k+1 is read and predicted; checkpoints stay in order.
+    // Chunks k-3..k are stored and checkpointed while chunk k+1 is read and predicted; checkpoints stay in order.
     let storing: Promise<void> = Promise.resolve();
+    const inFlight: Promise<void>[] = [];
+    let previousWrite: Promise<void> = Promise.resolve();
     try {
       const { info } = await resolveBatchModel(this.deps.store, `${started.model.name}:${started.model.version}`);
       loaded = await this.deps.load(info);
       input = await openInput(this.deps.artifacts, started.input.artifactKey, dir, started.input.sha256);
       const { layout } = planColumns(loaded, input.columns);
       const byName = new Map(input.columns.map((c) => [c.name, c]));
-      const plan = partPlan(layout, started.input.passthrough.map((p) => passthroughType(byName.get(p))));
+      const plan = partPlan(layout, started.input.passthrough.map((p) => passthroughType(byName.get(p))), loaded.classes);
       if (fromChunk > 0) {
         // Parts of an earlier release (its own row-group or CSV parts) cannot be assembled with these.
         if (!isParquet((await this.deps.artifacts.getBuffer(state.parts[0].part.artifactKey)).subarray(0, 4))) {
@@ -142,26 +147,37 @@ export class BatchRunner {
       writer = await PartWriter.open(join(dir, 'parts-duck'), plan.types);
       for await (const chunk of readChunks(input.duck, input.source, input.columns, loaded.inputSchema.inputs, started.input.passthrough, started.chunkRows, fromChunk)) {
         if (signal?.aborted) break;
-        const result = predictChunk(loaded, chunk, layout);
-        await storing;
+        const result = predictChunk(loaded, chunk, plan);
+        // Writes are serialized (one work table): the appender fills it on this thread, the COPY runs on DuckDB's.
+        const outPath = join(dir, `part-${chunk.index}.parquet`);
+        const rejectsPath = join(dir, `rejects-${chunk.index}.parquet`);
         const partWriter = writer;
-        storing = (async () => {
-          const outPath = join(dir, `part-${chunk.index}.parquet`);
-          const rejectsPath = join(dir, `rejects-${chunk.index}.parquet`);
-          await partWriter.write(result.columns, result.n, result.rejectedRows, [
+        const writing = previousWrite.then(() =>
+          partWriter.write(result.columns, result.n, result.rejectedRows, [
             { path: outPath, fields: plan.output, rejected: false },
             ...(result.rejected > 0 ? [{ path: rejectsPath, fields: plan.rejects, rejected: true }] : []),
-          ]);
+          ]),
+        );
+        writing.catch(() => undefined);
+        previousWrite = writing;
+        // Parts are stored concurrently (each store waits for its fsyncs), checkpoints appended in chunk order.
+        const previous = storing;
+        const task = (async () => {
+          await writing;
           const part = await this.storePart(outPath, result.predicted, local);
           const rejects = result.rejected > 0 ? await this.storePart(rejectsPath, result.rejected, local) : null;
+          await previous;
           await execute({
             type: 'RecordBatchChunk',
             data: { jobId, chunk: chunk.index, rows: chunk.n, predicted: result.predicted, rejected: result.rejected, part, rejects, instance: this.deps.instance },
           });
           this.deps.onChunk?.(jobId, chunk.index);
         })();
-        // Handled here so a failure waits for the await above (or below) instead of being an unhandled rejection.
-        storing.catch(() => undefined);
+        // Handled here so a failure waits for an await below instead of being an unhandled rejection.
+        task.catch(() => undefined);
+        storing = task;
+        inFlight.push(task);
+        if (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift();
       }
       await storing;
       if (signal?.aborted) throw new BatchStopped('stopped');
@@ -193,8 +209,8 @@ export class BatchRunner {
       });
       return state;
     } catch (err) {
-      // The checkpoint in flight lands (or fails) before the job is marked failed.
-      await storing.catch(() => undefined);
+      // The writes and checkpoints in flight land (or fail) before the job is marked failed.
+      await Promise.allSettled([previousWrite, ...inFlight, storing]);
       if (err instanceof BatchStopped) return state;
       if (err instanceof DomainError && (err.code === 'BATCH_CHUNK_OUT_OF_ORDER' || err.code === 'WRONG_EXPECTED_REVISION' || err.code === 'BATCH_JOB_NOT_RUNNING')) {
         // Another runner took the job over: it records the rest.
@@ -214,7 +230,7 @@ export class BatchRunner {
     }
   }
 
-  /** Stores a part file written by the PartWriter (content addressed) and remembers it as local. */
+  /** Stores a part file written by the PartWriter (content addressed); assembly reads it where it is. */
   private async storePart(path: string, rows: number, local: Map<string, string>): Promise<StoredFile> {
     const body = await readFile(path);
     const put: PutResult = await this.deps.artifacts.put(body, { contentType: 'application/vnd.apache.parquet' });

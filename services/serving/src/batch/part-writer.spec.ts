@@ -10,8 +10,8 @@ function rng(seed: number): () => number {
   return () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 }
 
-/** Chunks written by PartWriter (DuckDB), parts assembled by it, read back by a DuckDB of the test's own: every type, nulls, the rejected split. */
-describe('part writer', () => {
+/** Chunks written as Parquet parts by PartWriter (DuckDB), parts assembled by it, read back by a DuckDB of the test's own: every type, nulls, the rejected split. */
+describe('batch parts', () => {
   let dir: string;
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'mlp-part-writer-'))));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,7 +30,7 @@ describe('part writer', () => {
 
   it('writes every supported type, with nulls and a row selection, as DuckDB reads it back', async () => {
     const next = rng(5);
-    const n = 300;
+    const n = 4500; // three DuckDB vectors a chunk
     const fixed = (type: string, width: number, write: (view: DataView, r: number, x: number) => void, value: (view: DataView, r: number) => unknown) => {
       const bytes = new Uint8Array(n * width);
       const view = new DataView(bytes.buffer);
@@ -66,7 +66,7 @@ describe('part writer', () => {
       { name: '_row', column: { type: 'BIGINT', kind: 'int64', values: row } },
       ...specs.map((s) => ({ name: s.name, column: s.column })),
       { name: 'text', column: { type: 'VARCHAR', kind: 'text', codes, dictionary } },
-      { name: 'label', column: { type: 'VARCHAR', kind: 'text', codes: Int32Array.from({ length: n }, (_, r) => r % 2), dictionary: ['no', 'yes'] } },
+      { name: 'label', column: { type: "ENUM('no', 'yes')", kind: 'text', codes: Int32Array.from({ length: n }, (_, r) => r % 2), dictionary: ['no', 'yes'] }, fileType: 'VARCHAR' },
       { name: 'p', column: { type: 'DOUBLE', kind: 'double', values: probability } },
       { name: 'flag', column: { type: 'BOOLEAN', kind: 'bool', values: flags } },
       // Text read from a column of another type is cast back to it in the file.
@@ -84,14 +84,16 @@ describe('part writer', () => {
         { path: second, fields, rejected: false },
         { path: rejects, fields: [fields[0], fields[fields.length - 1]], rejected: true },
       ]);
-      // Each part is one row group.
+      // Each part is one row group, in the columns' DuckDB types.
       expect((await read(first)).rowGroups).toBe(1);
       const rejected = await read(rejects);
       expect(rejected.rows.map((r) => Number(r._row))).toEqual(row.filter((_, r) => r % 3 === 0));
       expect(rejected.types).toEqual({ _row: 'BIGINT', amount: 'DECIMAL(10,2)' });
 
+      // The parts streamed into one file: one row group per part (row groups of the chunk size).
       const out = file('parquet');
       expect(await writer.assemble([first, second], out, 'parquet', [], n)).toBe(n + (n - n / 3));
+      expect((await read(out)).rowGroups).toBe(2);
       const { rows, types } = await read(out);
       expect(types).toEqual({
         _row: 'BIGINT', boolean: 'BOOLEAN', tinyint: 'TINYINT', smallint: 'SMALLINT', integer: 'INTEGER', bigint: 'BIGINT', utinyint: 'UTINYINT', usmallint: 'USMALLINT', uinteger: 'UINTEGER',
@@ -99,22 +101,21 @@ describe('part writer', () => {
       });
       const selected = [...Array.from({ length: n }, (_, r) => r), ...Array.from({ length: n }, (_, r) => r).filter((r) => r % 3 !== 0)];
       expect(rows).toHaveLength(selected.length);
-      selected.forEach((r, i) => {
-        const got = rows[i];
-        expect(Number(got._row)).toBe(row[r]);
-        for (const s of specs) {
-          const want = s.expected[r];
-          const value = got[s.name];
-          if (s.column.type === 'FLOAT' && want !== null) expect(value as number).toBeCloseTo(want as number, 4);
-          else if (s.column.type === 'BIGINT' || s.column.type === 'TIMESTAMP' || s.column.type === 'DATE') expect(value === null ? null : String(value)).toBe(want);
-          else expect(value).toBe(want);
-        }
-        expect(got.text).toBe(codes[r] < 0 ? null : dictionary[codes[r]]);
-        expect(got.label).toBe(r % 2 ? 'yes' : 'no');
-        expect(got.p).toBe(probability[r]);
-        expect(got.flag).toBe(flags[r] === 1);
-        expect(got.amount === null ? null : Number(got.amount)).toBe(r % 7 === 0 ? null : Number(amounts[r % 3]));
-      });
+      // Column by column: what DuckDB read back against what was written.
+      const column = (name: string) => rows.map((got) => got[name]);
+      expect(column('_row').map(Number)).toEqual(selected.map((r) => row[r]));
+      for (const s of specs) {
+        const want = selected.map((r) => s.expected[r]);
+        const got = column(s.name);
+        if (s.column.type === 'FLOAT') got.forEach((v, i) => (want[i] === null ? expect(v).toBeNull() : expect(v as number).toBeCloseTo(want[i] as number, 4)));
+        else if (s.column.type === 'BIGINT' || s.column.type === 'TIMESTAMP' || s.column.type === 'DATE') expect(got.map((v) => (v === null ? null : String(v)))).toEqual(want);
+        else expect(got).toEqual(want);
+      }
+      expect(column('text')).toEqual(selected.map((r) => (codes[r] < 0 ? null : dictionary[codes[r]])));
+      expect(column('label')).toEqual(selected.map((r) => (r % 2 ? 'yes' : 'no')));
+      expect(column('p')).toEqual(selected.map((r) => probability[r]));
+      expect(column('flag')).toEqual(selected.map((r) => flags[r] === 1));
+      expect(column('amount').map((v) => (v === null ? null : Number(v)))).toEqual(selected.map((r) => (r % 7 === 0 ? null : Number(amounts[r % 3]))));
 
       // The same parts as CSV: the same rows in the same order.
       const csv = file('csv');
@@ -128,7 +129,7 @@ describe('part writer', () => {
   }, 60_000);
 
   it('writes a file without rows that still has its columns', async () => {
-    const writer = await PartWriter.open(join(dir, 'duck-empty'), ['BIGINT', 'VARCHAR']);
+    const writer = await PartWriter.open(join(dir, 'duck-empty'), ['BIGINT', "ENUM('no', 'yes')"]);
     try {
       const out = file('parquet');
       expect(await writer.assemble([], out, 'parquet', [{ name: '_row', type: 'BIGINT' }, { name: 'prediction', type: 'VARCHAR' }], 10)).toBe(0);

@@ -9,7 +9,8 @@ import { ident, literal } from '@mlp/duckdb';
  *   DuckDB `type` (as read from the input: copied as they are);
  * - `int64`: integers below 2^53 as numbers (BIGINT);
  * - `double`: Float64Array (DOUBLE);
- * - `text`: codes into a dictionary of strings, -1 for null (VARCHAR);
+ * - `text`: codes into a dictionary of strings, -1 for null (VARCHAR, or an
+ *   ENUM of the dictionary);
  * - `bool`: 0/1 bytes (BOOLEAN).
  * `nulls[r] = 1` marks a null row.
  */
@@ -40,7 +41,7 @@ export interface PartSpec {
 interface WritableVector {
   items?: ArrayBufferView;
   dataView?: DataView;
-  validity: { setItemValid(i: number, valid: boolean): void };
+  validity: { data: BigUint64Array | null; setItemValid(i: number, valid: boolean): void };
   setItem(i: number, value: unknown): void;
   flush(): void;
 }
@@ -52,9 +53,10 @@ const VECTOR_ROWS = 2048;
  * Parquet (and CSV) files written by DuckDB from typed columns, in a private
  * DuckDB of the job (one thread, spilling to `dir`). A chunk's rows go
  * into a work table through DuckDB's appender (values copied vector by
- * vector, no object per row), and each part file is a `COPY (SELECT …)`
- * of it: one row group per chunk, every column in its DuckDB type. The
- * final files are DuckDB streaming the parts back in order.
+ * vector into DuckDB's own vectors, no object per row), and each part file
+ * is a `COPY (SELECT …)` of it, run on DuckDB's thread: one row group per
+ * chunk, every column in its DuckDB type. The final files are DuckDB
+ * streaming the parts back in order (read_parquet → COPY).
  */
 export class PartWriter {
   private constructor(
@@ -103,7 +105,7 @@ export class PartWriter {
 
   /**
    * The parts (Parquet files, in order) as one file: DuckDB reads them one
-   * after another and writes Parquet (zstd, row groups of `rowGroupRows`) or
+   * after another and writes Parquet (snappy, row groups of `rowGroupRows`) or
    * CSV, streaming (rows keep their order, nothing is sorted or held). No
    * parts: an empty file that still has `columns`. Answers the row count.
    */
@@ -111,7 +113,7 @@ export class PartWriter {
     const source = parts.length
       ? `SELECT * FROM read_parquet([${parts.map(literal).join(', ')}])`
       : `SELECT ${columns.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} LIMIT 0`;
-    const options = format === 'parquet' ? `FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${Math.max(1, rowGroupRows)}` : `FORMAT csv, HEADER true`;
+    const options = format === 'parquet' ? `FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${Math.max(1, rowGroupRows)}` : `FORMAT csv, HEADER true`;
     const reader = await this.connection.runAndReadAll(`COPY (${source}) TO ${literal(out)} (${options})`);
     return Number(reader.getRowObjectsJson()[0].Count);
   }
@@ -168,16 +170,36 @@ function fill(vector: WritableVector, c: PartColumn, from: number, rows: number)
     }
     case 'text': {
       const { codes, dictionary } = c;
-      for (let i = 0; i < rows; i++) {
-        const code = codes[from + i];
-        vector.setItem(i, code < 0 ? null : dictionary[code]);
+      if (c.type.startsWith('ENUM')) {
+        // An ENUM of the dictionary: the codes are the values.
+        const items = vector.items as Uint8Array | Uint16Array | Uint32Array;
+        for (let i = 0; i < rows; i++) items[i] = codes[from + i];
+      } else {
+        for (let i = 0; i < rows; i++) {
+          const code = codes[from + i];
+          if (code >= 0) vector.setItem(i, dictionary[code]);
+        }
       }
+      markNulls(vector, rows, (i) => codes[from + i] < 0);
       break;
     }
   }
-  if (c.nulls) {
-    const nulls = c.nulls;
-    for (let i = 0; i < rows; i++) if (nulls[from + i] === 1) vector.validity.setItemValid(i, false);
-  }
+  const nulls = c.nulls;
+  if (nulls) markNulls(vector, rows, (i) => nulls[from + i] === 1);
   vector.flush();
+}
+
+/** Clears the validity bit of the null rows, byte-wise (node-api's setItemValid is a BigInt operation per call). */
+function markNulls(vector: WritableVector, rows: number, isNull: (i: number) => boolean): void {
+  let bits: Uint8Array | undefined;
+  for (let i = 0; i < rows; i++) {
+    if (!isNull(i)) continue;
+    if (bits === undefined) {
+      // The first null allocates the mask (all valid but this row).
+      vector.validity.setItemValid(i, false);
+      const data = vector.validity.data!;
+      bits = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    }
+    bits[i >> 3] &= ~(1 << (i & 7));
+  }
 }
