@@ -65,11 +65,12 @@ async function finished(run: Started): Promise<string> {
   });
 }
 
-/** The output with what legitimately differs between runs masked: timings, ports, MLP_HOME, ids, timestamps, the code version. */
+/** The output with what legitimately differs between runs masked: timings, ports, MLP_HOME, ids (the demo's API keys' too), timestamps, the code version. */
 function stable(output: string): string {
   return output
     .replace(/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}/g, '<uuid>')
     .replace(/\b[0-9a-f]{8}\b/g, '<id>')
+    .replace(/apikey:[0-9a-f]{12}\b/g, 'apikey:<key>')
     .replace(/\d+\.\d s$/gm, '<s>')
     .replace(/total \d+\.\d s/g, 'total <s>')
     .replace(/ready in \d+ ms/g, 'ready in <ms>')
@@ -158,12 +159,21 @@ describe('npm start: the demo through every stage', () => {
       expect(out()).toMatch(/sex=female: \d+ rows, accuracy [\d.]+/);
       const registered = (await events('ModelVersionRegistered')).filter((e) => e.data.name === 'penguins');
       expect(registered.map((e) => e.data.runId)[0]).toBe(firstRun);
+      // Approver and assigner: the two keys the demo made for the step (made, then revoked, in both modes), as recorded and as printed.
+      const created = await events('ApiKeyCreated');
+      const keyOf = (name: string) => `apikey:${created.find((e) => e.data.name === name)?.data.id as string}`;
+      const [reviewer, assigner] = [keyOf('demo-reviewer'), keyOf('demo')];
+      expect(reviewer).toMatch(/^apikey:[0-9a-f]{12}$/);
+      expect(assigner).toMatch(/^apikey:[0-9a-f]{12}$/);
+      expect((await events('ApiKeyRevoked')).map((e) => `apikey:${e.data.id as string}`).sort()).toEqual([reviewer, assigner].sort());
       const approved = (await events('ModelVersionApproved'))[0];
-      // With auth on (distributed) the approver is whoever the key belongs to, not the x-actor the demo names.
-      expect(approved.data).toMatchObject({ version: 1, alias: 'production', approvedBy: mode === 'embedded' ? 'reviewer' : 'apikey:env-admin' });
+      expect(approved.data).toMatchObject({ version: 1, alias: 'production', approvedBy: reviewer });
+      expect(approved.actor).toBe(reviewer);
       const first = (await events('ModelAliasAssigned')).find((e) => e.data.alias === 'production');
-      expect(first?.data).toMatchObject({ version: 1 });
-      expect(first?.actor).toBe(mode === 'embedded' ? 'demo' : 'apikey:env-admin');
+      expect(first?.data).toMatchObject({ version: 1, actor: assigner });
+      expect(first?.actor).toBe(assigner);
+      expect(out()).toContain(`approved version 1 for production by ${reviewer} (key 'demo-reviewer')`);
+      expect(out()).toContain(`production → version 1 by ${assigner} (key 'demo')`);
     });
 
     it('stage 6: the same predictions over REST, V2 REST and gRPC', () => {
@@ -176,6 +186,11 @@ describe('npm start: the demo through every stage', () => {
     it('stage 7: drift → alert and retraining → a new version → canary → promoted by the policy', async () => {
       const detected = await events('DriftDetected', 'monitor-penguins');
       expect(detected).toHaveLength(1);
+      // The policy sets the window (no MLP_MONITORING_WINDOW in either mode): a window opened before it (by stage 6) adopts its 200 rows.
+      const windows = (await events('DriftReportComputed', 'monitor-penguins')).map((e) => (e.data.window as { rows: number }).rows);
+      expect(windows.length).toBeGreaterThanOrEqual(2);
+      expect(windows.filter((rows) => rows !== 200)).toEqual([]);
+      for (const resized of await events('DriftWindowResized', 'monitor-penguins')) expect(resized.data).toMatchObject({ from: { size: 1000 }, to: { size: 200 }, closes: false });
       const trigger = (await events('RetrainingTriggered', 'monitor-penguins'))[0];
       expect(trigger.causationId).toBe(detected[0].id);
       expect((await events('AlertRaised')).some((e) => e.data.model === 'penguins' && e.data.condition === 'drift')).toBe(true);

@@ -152,10 +152,6 @@ export async function startDistributed(env: NodeJS.ProcessEnv = process.env, opt
       MLP_ADMIN_KEY: plan.adminKey,
       // Everything runs on loopback here, the demo's alert receiver too (distributed mode allows no webhook host by default).
       MLP_WEBHOOK_ALLOW: env.MLP_WEBHOOK_ALLOW || '127.0.0.0/8,::1',
-      // A drift window opened before a model's policy keeps the default size (1000 rows): here the demo's 9
-      // stage-6 predictions open it before its policy (200 rows) is applied. Embedded mode does not meet this
-      // (see /work/notes/distributed-up.md); 200 rows until monitoring resizes open windows on a new policy.
-      MLP_MONITORING_WINDOW: env.MLP_MONITORING_WINDOW || '200',
       ...natsEnv,
       ...artifactsEnv,
     };

@@ -80,9 +80,12 @@ async function fetchStatus(model: string, env: NodeJS.ProcessEnv): Promise<numbe
   }
 }
 
+/** Rows of the demo's drift window, set by its policy (not by monitoring's default, MLP_MONITORING_WINDOW). */
+export const DEMO_WINDOW = 200;
+
 /** The demo's monitoring policy: drift on a 200-row window → alert (to `webhook`) and retrain; the retrained version goes through a 20 % canary. */
 export const demoPolicy = (model: string, webhook: string) => `model: ${model}
-window: {size: 200}
+window: {size: ${DEMO_WINDOW}}
 performance: {metric: accuracy, minimum: 0.5, window: 20}
 actions:
   onDrift: [alert, retrain]
@@ -138,16 +141,17 @@ async function closedLoop(model: string, rows: readonly Row[], say: (line: strin
   const rng = new SeededRng(7);
   const predict = (instances: Row[]) => call('serving', 'POST', `/v1/models/${enc(model)}:predict`, { instances }, env);
   await callText('monitoring', 'POST', '/policies', demoPolicy(model, webhook.url), 'text/yaml', env);
-  say(`applied a monitoring policy (as mlp monitor apply does): window 200 rows, onDrift [alert, retrain], canary 20 % promoteAfter 30 rollbackIf errorRate > 0.2`);
+  say(`applied a monitoring policy (as mlp monitor apply does): window ${DEMO_WINDOW} rows, onDrift [alert, retrain], canary 20 % promoteAfter 30 rollbackIf errorRate > 0.2`);
   const monitorStream = streams.monitor(model);
   // Only what this demo causes counts: an MLP_HOME from an earlier `npm start` has its own loop in the log.
   const mark = await headPosition(env);
-  for (let i = 0; i < 4; i++) await predict(demoTraffic(rows, rng, 50));
+  // A window the serving step's predictions opened before the policy adopts its size (DriftWindowResized).
+  for (let i = 0; i < DEMO_WINDOW / 50; i++) await predict(demoTraffic(rows, rng, 50));
   const quiet = await awaitEvent<{ datasetDrift: boolean }>('DriftReportComputed', { stream: monitorStream, after: mark, timeoutMs: 60_000 }, env);
-  say(`200 requests like the training data → drift report: ${quiet.data.datasetDrift ? 'drift' : 'no drift'}`);
-  for (let i = 0; i < 4; i++) await predict(demoTraffic(rows, rng, 50, true));
+  say(`${DEMO_WINDOW} requests like the training data → drift report: ${quiet.data.datasetDrift ? 'drift' : 'no drift'}`);
+  for (let i = 0; i < DEMO_WINDOW / 50; i++) await predict(demoTraffic(rows, rng, 50, true));
   const detected = await awaitEvent<{ driftedFeatures: string[]; driftShare: number }>('DriftDetected', { stream: monitorStream, after: mark, timeoutMs: 60_000 }, env);
-  say(`200 drifted requests (island Biscoe, +8 mm bill, +15 mm flipper, +600 g) → DriftDetected: ${detected.data.driftedFeatures.join(', ')} (share ${formatNumber(detected.data.driftShare)})`);
+  say(`${DEMO_WINDOW} drifted requests (island Biscoe, +8 mm bill, +15 mm flipper, +600 g) → DriftDetected: ${detected.data.driftedFeatures.join(', ')} (share ${formatNumber(detected.data.driftShare)})`);
   const trigger = await awaitEvent<{ triggerId: string }>('RetrainingTriggered', { stream: monitorStream, after: mark, timeoutMs: 60_000 }, env);
   const alert = await awaitEvent('AlertRaised', { after: mark, where: (e) => (e.data as { model?: string }).model === model, timeoutMs: 30_000 }, env);
   say(`policy → AlertRaised (${(alert.data as { condition?: string }).condition ?? 'drift'}) and RetrainingTriggered (trigger ${shortId(trigger.data.triggerId)}, caused by the DriftDetected event)`);
