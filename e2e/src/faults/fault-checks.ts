@@ -1,6 +1,59 @@
-import type { RecordedEvent } from '@mlp/contracts';
-import type { EventStore } from '@mlp/eventstore';
-import type { DistributedPlatform } from '@mlp/testing';
+import type { RecordedEvent, ServiceName } from '@mlp/contracts';
+import { JetStreamEventStore, type EventStore } from '@mlp/eventstore';
+import { SeededRng } from '@mlp/ml';
+import { eventually, penguinRows, penguinsTraffic, startDistributedPlatform, type DistributedPlatform, type DistributedPlatformOptions } from '@mlp/testing';
+
+/**
+ * What the fault specs share: the distributed platform with its services
+ * started, a reader of its JetStream log, seeded penguin traffic for serving
+ * (with the `predict` key a spec makes), and figures printed once at the end.
+ */
+export class FaultRig {
+  platform!: DistributedPlatform;
+  events!: JetStreamEventStore;
+  /** A key with the predict scope, made by the spec once penguins is served. */
+  predictKey = '';
+  readonly figures: Record<string, unknown> = {};
+  private readonly rng: SeededRng;
+  private readonly rows = penguinRows();
+
+  constructor(
+    seed: number,
+    private readonly findTimeoutMs: number,
+  ) {
+    this.rng = new SeededRng(seed);
+  }
+
+  /** The platform, then `groups` of services one group after the other (a group's services at once), then the log reader. */
+  async start(options: DistributedPlatformOptions, groups: readonly (readonly ServiceName[])[]): Promise<void> {
+    this.platform = await startDistributedPlatform(options);
+    for (const group of groups) await this.startServices(group);
+    this.events = await JetStreamEventStore.connect({ servers: this.platform.nats.url });
+  }
+
+  /** Starts (or restarts, on the same ports) services at once; serving without its gRPC server. */
+  startServices(group: readonly ServiceName[]): Promise<unknown> {
+    return Promise.all(group.map((s) => this.platform.start(s, s, s === 'serving' ? { MLP_SERVING_GRPC_PORT: '-1' } : {})));
+  }
+
+  /** `n` penguins from the seeded traffic to serving's JSON API, with the predict key. */
+  predict(n: number) {
+    const instances = penguinsTraffic(this.rows, this.rng, n).map((r) => r.features);
+    return this.platform.call('serving', 'POST', '/v1/models/penguins:predict', { instances }, { key: this.predictKey });
+  }
+
+  /** Waits for the first event of `type` in `stream`. */
+  find(stream: string, type: string, timeoutMs = this.findTimeoutMs): Promise<RecordedEvent> {
+    return eventually(async () => (await this.events.readStream(stream)).find((e) => e.type === type), timeoutMs, `${type} in ${stream}`) as Promise<RecordedEvent>;
+  }
+
+  /** Prints the figures under `label`, then closes the reader and stops every process. */
+  async stop(label: string): Promise<void> {
+    console.log(`${label}: ${JSON.stringify(this.figures)}`);
+    await this.events?.close();
+    await this.platform?.stop();
+  }
+}
 
 /** The whole JetStream log, page by page, in position order. */
 export async function readLog(events: EventStore): Promise<RecordedEvent[]> {

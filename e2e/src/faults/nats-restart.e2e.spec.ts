@@ -1,10 +1,8 @@
-import { streams, subjects, telemetryStream, type RegisteredModelView, type RecordedEvent } from '@mlp/contracts';
-import { JetStreamEventStore } from '@mlp/eventstore';
+import { streams, subjects, telemetryStream, type RegisteredModelView } from '@mlp/contracts';
 import { MlpClient } from '@mlp/messaging';
-import { SeededRng } from '@mlp/ml';
-import { eventually, ingestPenguins, penguinRows, penguinsSpec, penguinsTraffic, startDistributedPlatform, type DistributedPlatform } from '@mlp/testing';
+import { eventually, ingestPenguins, penguinsSpec } from '@mlp/testing';
 import { connect } from 'nats';
-import { logProblems, NO_PROBLEMS, ofType, readLog, since } from './fault-checks';
+import { FaultRig, logProblems, NO_PROBLEMS, ofType, readLog, since } from './fault-checks';
 
 /** Longer than the NATS client's default reconnect budget (10 attempts, 2 s apart): a service must keep trying on its own. */
 const OUTAGE_MS = 25_000;
@@ -19,37 +17,23 @@ const OUTAGE_MS = 25_000;
  */
 describe('faults: nats-server restart under load', () => {
   jest.setTimeout(300_000);
-  let platform: DistributedPlatform;
-  let events: JetStreamEventStore;
-  let predictKey: string;
-  const rng = new SeededRng(23);
-  const rows = penguinRows();
-  const figures: Record<string, unknown> = {};
-  const predict = (n: number) =>
-    platform.call('serving', 'POST', '/v1/models/penguins:predict', { instances: penguinsTraffic(rows, rng, n).map((r) => r.features) }, { key: predictKey });
-  const find = (stream: string, type: string, timeoutMs = 180_000) =>
-    eventually(async () => (await events.readStream(stream)).find((e) => e.type === type), timeoutMs, `${type} in ${stream}`) as Promise<RecordedEvent>;
+  const rig = new FaultRig(23, 180_000);
 
   beforeAll(async () => {
-    platform = await startDistributedPlatform({ prefix: 'e2e-nats-restart', env: { MLP_TRAINING_WORKERS: '1', MLP_TRIAL_ACK_WAIT_MS: '3000' } });
     // One after the other: several Node processes starting at once on two busy cores can outlast the readiness timeout.
-    for (const s of ['ingestion', 'training', 'registry', 'serving', 'monitoring'] as const) await platform.start(s, s, s === 'serving' ? { MLP_SERVING_GRPC_PORT: '-1' } : {});
-    events = await JetStreamEventStore.connect({ servers: platform.nats.url });
+    const one = (['ingestion', 'training', 'registry', 'serving', 'monitoring'] as const).map((s) => [s]);
+    await rig.start({ prefix: 'e2e-nats-restart', env: { MLP_TRAINING_WORKERS: '1', MLP_TRIAL_ACK_WAIT_MS: '3000' } }, one);
   });
 
-  afterAll(async () => {
-    console.log(`nats restart figures: ${JSON.stringify(figures)}`);
-    await events?.close();
-    await platform?.stop();
-  });
+  afterAll(() => rig.stop('nats restart figures'));
 
   it('serves through the outage, reconnects on its own, keeps accepted commands, and the process managers catch up', async () => {
-    await ingestPenguins(platform.url('ingestion', ''), { headers: { 'x-api-key': platform.adminKey } });
-    const first = (await platform.call('training', 'POST', '/runs', penguinsSpec({ seed: 3 }), { contentType: 'text/yaml' })).body.runId as string;
-    expect((await find(streams.model('penguins'), 'ModelVersionRegistered')).data).toMatchObject({ version: 1, runId: first });
-    expect((await platform.call('registry', 'PUT', '/models/penguins/aliases/production', { version: 1, reason: 'faults' })).status).toBe(200);
-    predictKey = (await platform.call('registry', 'POST', '/auth/keys', { name: 'faults-predict', scopes: ['predict'] })).body.token;
-    await eventually(async () => (await platform.call('serving', 'GET', '/v2/models/penguins/ready', undefined, { key: predictKey })).status === 200, 60_000, 'penguins served');
+    await ingestPenguins(rig.platform.url('ingestion', ''), { headers: { 'x-api-key': rig.platform.adminKey } });
+    const first = (await rig.platform.call('training', 'POST', '/runs', penguinsSpec({ seed: 3 }), { contentType: 'text/yaml' })).body.runId as string;
+    expect((await rig.find(streams.model('penguins'), 'ModelVersionRegistered')).data).toMatchObject({ version: 1, runId: first });
+    expect((await rig.platform.call('registry', 'PUT', '/models/penguins/aliases/production', { version: 1, reason: 'faults' })).status).toBe(200);
+    rig.predictKey = (await rig.platform.call('registry', 'POST', '/auth/keys', { name: 'faults-predict', scopes: ['predict'] })).body.token;
+    await eventually(async () => (await rig.platform.call('serving', 'GET', '/v2/models/penguins/ready', undefined, { key: rig.predictKey })).status === 200, 60_000, 'penguins served');
 
     // Load: predictions and registry commands, each outcome kept.
     const predictions: { at: number; status: number | 'error' }[] = [];
@@ -58,13 +42,13 @@ describe('faults: nats-server restart under load', () => {
     let seq = 0;
     const predictLoop = async () => {
       while (!stop) {
-        predictions.push({ at: performance.now(), status: await predict(5).then((r) => r.status, () => 'error' as const) });
+        predictions.push({ at: performance.now(), status: await rig.predict(5).then((r) => r.status, () => 'error' as const) });
       }
     };
     const commandLoop = async () => {
       while (!stop) {
         const name = `load-${seq++}`;
-        const status = await platform.call('registry', 'POST', '/models', { name }).then((r) => r.status, () => 'error' as const);
+        const status = await rig.platform.call('registry', 'POST', '/models', { name }).then((r) => r.status, () => 'error' as const);
         commands.push({ name, at: performance.now(), status });
         if (status !== 201) await new Promise((r) => setTimeout(r, 200));
       }
@@ -72,13 +56,13 @@ describe('faults: nats-server restart under load', () => {
     const loops = [predictLoop(), predictLoop(), commandLoop()];
     await eventually(async () => commands.filter((c) => c.status === 201).length >= 10, 60_000, 'commands flowing');
     // A run requested just before the outage: it has to finish (and be registered) across it.
-    const requested = await platform.call('training', 'POST', '/runs', penguinsSpec({ seed: 4 }), { contentType: 'text/yaml' });
+    const requested = await rig.platform.call('training', 'POST', '/runs', penguinsSpec({ seed: 4 }), { contentType: 'text/yaml' });
     expect(requested.status).toBe(202);
     const runId = requested.body.runId as string;
 
     let down = 0;
     let up = 0;
-    await platform.nats.restart({
+    await rig.platform.nats.restart({
       whileDown: async () => {
         down = performance.now();
         await new Promise((r) => setTimeout(r, OUTAGE_MS));
@@ -86,12 +70,12 @@ describe('faults: nats-server restart under load', () => {
     });
     up = performance.now();
     // Reconnected with no operator action: a command is accepted again (HTTP → JetStream append), and a query crosses the Nest NATS transport.
-    const client = new MlpClient({ MLP_TRANSPORT: 'nats', NATS_URL: platform.nats.url });
+    const client = new MlpClient({ MLP_TRANSPORT: 'nats', NATS_URL: rig.platform.nats.url });
     try {
       await eventually(async () => commands.some((c) => c.at > up && c.status === 201), 120_000, 'a registry command accepted after the restart');
-      figures.commandAcceptedAfterRestartMs = Math.round(commands.find((c) => c.at > up && c.status === 201)!.at - up);
+      rig.figures.commandAcceptedAfterRestartMs = Math.round(commands.find((c) => c.at > up && c.status === 201)!.at - up);
       await eventually(async () => (await client.send<RegisteredModelView>(subjects.qry.registry.getModel, { name: 'penguins' })).name === 'penguins', 120_000, 'a registry query over NATS');
-      figures.natsQueryAnsweredAfterRestartMs = since(up);
+      rig.figures.natsQueryAnsweredAfterRestartMs = since(up);
     } finally {
       await client.close();
     }
@@ -104,33 +88,33 @@ describe('faults: nats-server restart under load', () => {
     const during = predictions.filter((p) => p.at > down && p.at < up);
     expect(during.length).toBeGreaterThan(10);
     expect(predictions.filter((p) => p.status !== 200)).toEqual([]);
-    figures.outage = { ms: Math.round(up - down), predictionsDuringOutage: during.length, commandsDuringOutage: commands.filter((c) => c.at > down && c.at < up).map((c) => c.status).join(',') };
+    rig.figures.outage = { ms: Math.round(up - down), predictionsDuringOutage: during.length, commandsDuringOutage: commands.filter((c) => c.at > down && c.at < up).map((c) => c.status).join(',') };
 
     // Every command answered 201 is in the log, once.
-    const all = await readLog(events);
+    const all = await readLog(rig.events);
     expect(logProblems(all)).toEqual(NO_PROBLEMS);
     const accepted = commands.filter((c) => c.status === 201);
-    figures.commands = { accepted: accepted.length, failed: commands.length - accepted.length };
+    rig.figures.commands = { accepted: accepted.length, failed: commands.length - accepted.length };
     expect(accepted.filter((c) => ofType(all, streams.model(c.name), 'RegisteredModelCreated').length !== 1)).toEqual([]);
 
     // The process managers catch up: the run requested before the outage ends and is registered; the monitors are made.
-    const ended = await eventually(async () => (await events.readStream(streams.run(runId))).find((e) => e.type === 'TrainingRunCompleted' || e.type === 'TrainingRunFailed'), 180_000, 'the run requested before the outage to end');
+    const ended = await eventually(async () => (await rig.events.readStream(streams.run(runId))).find((e) => e.type === 'TrainingRunCompleted' || e.type === 'TrainingRunFailed'), 180_000, 'the run requested before the outage to end');
     expect(ended.type).toBe('TrainingRunCompleted');
-    await eventually(async () => (await events.readStream(streams.model('penguins'))).find((e) => e.type === 'ModelVersionRegistered' && (e.data as { runId: string }).runId === runId), 120_000, 'version 2 registered');
-    figures.runRegisteredAfterRestartMs = since(up);
+    await eventually(async () => (await rig.events.readStream(streams.model('penguins'))).find((e) => e.type === 'ModelVersionRegistered' && (e.data as { runId: string }).runId === runId), 120_000, 'version 2 registered');
+    rig.figures.runRegisteredAfterRestartMs = since(up);
     const last = accepted.at(-1)!;
-    await find(streams.monitor(last.name), 'MonitorCreated', 120_000);
-    const monitors = (await readLog(events)).filter((e) => e.type === 'MonitorCreated').map((e) => e.stream);
+    await rig.find(streams.monitor(last.name), 'MonitorCreated', 120_000);
+    const monitors = (await readLog(rig.events)).filter((e) => e.type === 'MonitorCreated').map((e) => e.stream);
     expect(new Set(monitors).size).toBe(monitors.length);
     expect(accepted.filter((c) => !monitors.includes(streams.monitor(c.name)))).toEqual([]);
 
     // Telemetry: publishes that fail while the broker is down are dropped (counted in serving_telemetry_dropped_total), never retried.
-    const nc = await connect({ servers: platform.nats.url });
+    const nc = await connect({ servers: rig.platform.nats.url });
     const info = await (await nc.jetstreamManager()).streams.info(telemetryStream.stream, { subjects_filter: 'mlp.tel.predictions.penguins' });
     await nc.close();
-    const metrics = (await platform.call('serving', 'GET', '/metrics')).body as string;
+    const metrics = (await rig.platform.call('serving', 'GET', '/metrics')).body as string;
     const predictedRows = predictions.length * 5;
-    figures.telemetry = {
+    rig.figures.telemetry = {
       predictedRows,
       storedRows: info.state.subjects?.['mlp.tel.predictions.penguins'] ?? 0,
       droppedCounter: Number(/^serving_telemetry_dropped_total\S* (\d+)/m.exec(metrics)?.[1] ?? NaN),

@@ -8,3 +8,4 @@ export * from './v2-grpc-client';
 export * from './penguins.fixture';
 export * from './nats-cluster';
 export { distributedPids } from './mlp-up-output';
+export * from './feature-views.fixture';
