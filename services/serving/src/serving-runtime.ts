@@ -128,7 +128,7 @@ export class ServingRuntime implements OnModuleInit, OnApplicationShutdown {
     } catch {
       return;
     }
-    if (!checks.all.some((c) => c.name === 'models')) checks.set([...checks.all, modelsReadiness(this.models)]);
+    if (checks && !checks.all.some((c) => c.name === 'models')) checks.set([...checks.all, modelsReadiness(this.models)]);
   }
 
   private async startAll(): Promise<void> {

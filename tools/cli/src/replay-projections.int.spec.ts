@@ -60,6 +60,7 @@ describe('mlp replay projections', () => {
         'training.runs',
         'registry.models',
         'registry.lineage',
+        'serving.models',
         'serving.deployments',
         'monitoring.alerts',
         'monitoring.monitors',
@@ -106,5 +107,78 @@ describe('mlp replay projections', () => {
     // Restored, it equals its rebuild again (checked in process: one CLI start less).
     const after = await training.app.get(ProjectionCatalog).verify();
     expect(after.find((p) => p.name === 'training.runs')).toMatchObject({ equal: true });
+  });
+
+  /** A path as the diff names it: `a.b`, `a["x-y"]`, `a[0]`. */
+  const member = (path: string, key: string | number) =>
+    typeof key === 'number' ? `${path}[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+  const sortedKeys = <K extends string>(map: Map<K, unknown>) => [...map.keys()].sort((a, b) => a.localeCompare(b));
+
+  /**
+   * One entry of the read model set to `tampered` in place: how to find it in
+   * the live read model, its path in the diff, and how to put it back.
+   */
+  const tamperings: { service: 'serving' | 'feature-store'; name: string; what: string; tamper(projection: unknown): { path: string; was: unknown; restore(): void } }[] = [
+    {
+      service: 'serving',
+      name: 'serving.models',
+      what: 'the version an alias holds (what routes follow)',
+      tamper(projection) {
+        const models = (projection as { served: { models: Map<string, { aliases: Map<string, number> }> } }).served.models;
+        const name = sortedKeys(models).find((n) => models.get(n)!.aliases.size > 0)!;
+        const aliases = models.get(name)!.aliases;
+        const alias = sortedKeys(aliases)[0];
+        const was = aliases.get(alias)!;
+        aliases.set(alias, 9999);
+        return { path: member(member(member('models', name), 'aliases'), alias), was, restore: () => aliases.set(alias, was) };
+      },
+    },
+    {
+      service: 'serving',
+      name: 'serving.deployments',
+      what: "a model's rollout state",
+      tamper(projection) {
+        const states = (projection as { states: Map<string, { state: { status: string } }> }).states;
+        const model = sortedKeys(states)[0];
+        const entry = states.get(model)!;
+        const was = entry.state.status;
+        entry.state = { ...entry.state, status: 'tampered' };
+        return { path: member(member(member('deployments', model), 'state'), 'status'), was, restore: () => (entry.state = { ...entry.state, status: was }) };
+      },
+    },
+    {
+      service: 'feature-store',
+      name: 'feature-store.views',
+      what: "a materialization's row count (materializations are recorded on the view's stream and folded into this read model)",
+      tamper(projection) {
+        const views = (projection as { views: Map<string, { status: string; materializations?: { rows: number }[] }> }).views;
+        const name = sortedKeys(views).find((n) => (views.get(n)!.materializations?.length ?? 0) > 0)!;
+        const materialization = views.get(name)!.materializations![0];
+        const was = materialization.rows;
+        materialization.rows = -1;
+        return { path: member(member(member('views', name), 'materializations'), 0) + '.rows', was, restore: () => (materialization.rows = was) };
+      },
+    },
+  ];
+
+  it.each(tamperings.map((t) => [t.name, t] as const))('reports %s tampered in place (%#), with the differing path, and exits 3', async (_name, t) => {
+    const app = platform.services.find((s) => s.service === t.service)!.app;
+    const live = app.get(ProjectionCatalog).live(t.name)!;
+    expect(live).toBeDefined();
+    const { path, was, restore } = t.tamper(live.projection);
+    const tampered = path.endsWith('.rows') ? '-1' : path.endsWith('.status') ? '"tampered"' : '9999';
+    try {
+      const json = await runMlp(['replay', 'projections', '--service', t.service, '--json'], env);
+      expect(json.status).toBe(3);
+      const report = JSON.parse(json.stdout) as ReplayJson;
+      const checks = report.services[0].projections;
+      // Only the tampered read model differs, at exactly that path.
+      expect(checks.filter((p) => !p.equal).map((p) => p.name)).toEqual([t.name]);
+      expect(checks.find((p) => p.name === t.name)!.diff).toEqual([{ path, live: tampered, rebuilt: JSON.stringify(was) }]);
+      console.log(`${t.name}: ${t.what} tampered → reported at ${path} (live ${tampered}, rebuilt ${JSON.stringify(was)})`);
+    } finally {
+      restore();
+    }
+    expect((await app.get(ProjectionCatalog).verify()).find((p) => p.name === t.name)).toMatchObject({ equal: true });
   });
 });

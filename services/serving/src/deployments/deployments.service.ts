@@ -70,13 +70,15 @@ export class DeploymentsService implements OnModuleInit, OnApplicationShutdown {
   ) {
     const fresh = new DeploymentStatesProjection();
     const livePosition = () => this.position;
+    // `states` is the live map itself (tests reach the read model through the catalog).
+    const projection = { name: fresh.name, version: fresh.version, filter: fresh.filter, states: this.states, snapshot: () => deploymentStatesSnapshot(this.states) };
     catalog?.register(
       {
         store,
         get position() {
           return livePosition();
         },
-        projection: { name: fresh.name, version: fresh.version, filter: fresh.filter, snapshot: () => deploymentStatesSnapshot(this.states) },
+        projection,
       },
       () => new DeploymentStatesProjection(),
     );
