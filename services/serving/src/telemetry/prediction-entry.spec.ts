@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { predictionTelemetrySchema } from '@mlp/contracts';
+import { forEachPacked, packPredictions } from './packed-predictions';
+import { SqliteTelemetrySink } from './telemetry-sink';
 import { featuresJson, predictionMessages, predictionRecords, type PredictionEntry } from './prediction-entry';
 
 /** A request of three rows with every kind of cell: numbers (and a non-finite one), strings needing escapes, booleans, nulls. */
@@ -48,5 +53,29 @@ describe('telemetry encoding', () => {
 
   it('writes the features of a row without columns as an empty object', () => {
     expect(featuresJson(entry({ features: {}, n: 2 }))).toEqual(['{}', '{}']);
+  });
+
+  it('stores in SQLite, through the packed form the worker receives, the same records (requests with other columns, without probabilities or key)', async () => {
+    const entries = [
+      entry(),
+      entry({ requestId: 'b', features: { x: [1, 2] }, n: 2, predictions: [0.5, 7], probabilities: undefined, keyHash: undefined, arm: 'shadow' }),
+      entry({ requestId: 'c', n: 1, features: { tenure: [3], plan: ['team'], active: [false], monthly: [9] }, predictions: ['yes'], probabilities: [[0.3, 0.6, 0.1]] }),
+    ];
+    const packed = packPredictions(entries);
+    // What a worker gets: a structured clone.
+    const cloned = structuredClone(packed);
+    const seen: string[] = [];
+    forEachPacked(cloned, (q) => seen.push(`${q.requestId}/${q.n}/${q.columns.join(',')}`));
+    expect(seen).toEqual(['0190-abc/3/tenure,plan,active,monthly', 'b/2/x', 'c/1/tenure,plan,active,monthly']);
+    const dir = mkdtempSync(join(tmpdir(), 'mlp-telemetry-encoding-'));
+    const sink = new SqliteTelemetrySink(join(dir, 'telemetry.db'));
+    try {
+      sink.writePacked(cloned);
+      const expected = entries.flatMap(predictionRecords).map((r) => JSON.parse(JSON.stringify(r)) as unknown);
+      expect(sink.predictions()).toEqual(expected);
+    } finally {
+      await sink.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

