@@ -2,15 +2,15 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadToFile, type ArtifactStore, type PutResult } from '@mlp/artifacts';
-import { DomainError, IllegalStateError, streams, ValidationError, type CommandMetadata, type EventData } from '@mlp/contracts';
+import { DomainError, IllegalStateError, streams, toNewEvent, ValidationError, type CommandMetadata, type DomainEventInput, type EventData } from '@mlp/contracts';
 import { openDuck, type Duck } from '@mlp/duckdb';
-import { handleCommand, type EventStore } from '@mlp/eventstore';
+import { codeVersion, type EventStore } from '@mlp/eventstore';
 import type { Logger } from '@mlp/service-kit';
 import type { LoadedVersion } from '../models/loaded-version';
 import type { VersionInfo } from '../models/served-models';
 import { outputLayout, partPlan, predictChunk, type OutputLayout } from './batch-chunk';
 import { checkColumns, describeInput, inputSource, passthroughType, readChunks, type InputColumn } from './batch-input';
-import { batchJobDecider, foldBatchJob, type BatchJob, type BatchJobCommand } from './batch-job';
+import { batchJobDecider, foldBatchJob, type BatchJob, type BatchJobCommand, type BatchJobEvent } from './batch-job';
 import { resolveBatchModel } from './batch-model';
 import { PartWriter } from './part-writer';
 
@@ -114,9 +114,16 @@ export class BatchRunner {
     if (state.status !== 'Running') return state;
     const started = state.started;
     const meta: CommandMetadata = { now: '', correlationId: history[0].correlationId, causationId: history[0].id, actor: `serving:${this.deps.instance}` };
+    // The runner owns the job while it runs: each command is decided on the state it holds and appended at the
+    // revision it knows (a conflict means another runner took the job over), without reading the stream again per chunk.
+    let revision = history[history.length - 1].revision;
+    const version = codeVersion();
     const execute = async (command: BatchJobCommand) => {
-      const result = await handleCommand(this.deps.store, stream, batchJobDecider, command, { ...meta, now: new Date().toISOString() }, { maxRetries: 0 });
-      state = result.state;
+      const decided = batchJobDecider.decide(command, state);
+      const envelopes = decided.map((e) => toNewEvent(e as DomainEventInput<BatchJobEvent['type']>, { ...meta, now: new Date().toISOString() }, { codeVersion: version }));
+      const result = await this.deps.store.appendToStream(stream, envelopes, { expectedRevision: revision });
+      revision = result.nextExpectedRevision;
+      state = decided.reduce(batchJobDecider.evolve, state);
     };
     await mkdir(this.deps.tmpDir, { recursive: true });
     const dir = await mkdtemp(join(this.deps.tmpDir, `batch-${jobId}-`));
