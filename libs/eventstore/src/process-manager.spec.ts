@@ -80,18 +80,59 @@ describe('runProcessManager', () => {
     expect(calls.map((e) => (e.data as { name: string }).name)).toEqual(['a', 'b']);
   });
 
-  it('retries a failing handler, then stops without advancing the checkpoint', async () => {
+  it('with restarts off, retries a failing handler, then stops without advancing the checkpoint', async () => {
     const store = new MemoryEventStore({ pollIntervalMs: 10 });
     await store.appendToStream('model-a', [created('a')]);
     let attempts = 0;
     const pm = await runProcessManager(
       store,
       { ...monitorManager(), handle: async () => void (attempts++, (() => { throw new Error('down'); })()) },
-      { maxAttempts: 3, retryDelayMs: 1 },
+      { maxAttempts: 3, retryDelayMs: 1, restartAfterMs: false },
     );
     await expect(pm.done).rejects.toThrow('down');
     expect(attempts).toBe(3);
     expect(await store.checkpoints().load('monitors')).toBeUndefined();
+  });
+
+  it('when the attempts run out, starts again from its checkpoint after restartAfterMs and handles the event then', async () => {
+    const store = new MemoryEventStore({ pollIntervalMs: 10 });
+    await store.appendToStream('model-a', [created('a')]);
+    await store.appendToStream('model-b', [created('b')]);
+    const calls: RecordedEvent[] = [];
+    const restarts: unknown[] = [];
+    const flaky = monitorManager(calls);
+    let failures = 0;
+    const pm = await runProcessManager(
+      store,
+      // b fails 4 times: both attempts of the first run and of the second; the third run handles it.
+      { ...flaky, handle: async (e, ctx) => ((e.data as { name: string }).name === 'b' && failures++ < 4 ? Promise.reject(new Error('down')) : flaky.handle(e, ctx)) },
+      { maxAttempts: 2, retryDelayMs: 1, restartAfterMs: 20, onRestart: (err) => restarts.push(err) },
+    );
+    await waitFor(async () => store.streamExists('monitor-b'));
+    expect(restarts.map((e) => (e as Error).message)).toEqual(['down', 'down']);
+    expect(calls.map((e) => (e.data as { name: string }).name)).toEqual(['a', 'b']);
+    expect(await store.readStream('monitor-a')).toHaveLength(1);
+    expect(await store.checkpoints().load('monitors')).toBe(2);
+    await pm.stop();
+    await expect(pm.done).resolves.toBeUndefined();
+  });
+
+  it('stop() cancels a pending restart', async () => {
+    const store = new MemoryEventStore({ pollIntervalMs: 10 });
+    await store.appendToStream('model-a', [created('a')]);
+    let attempts = 0;
+    let restarted!: () => void;
+    const ended = new Promise<void>((r) => (restarted = r));
+    const pm = await runProcessManager(
+      store,
+      { ...monitorManager(), handle: async () => void (attempts++, (() => { throw new Error('down'); })()) },
+      { maxAttempts: 1, restartAfterMs: 100, onRestart: () => restarted() },
+    );
+    await ended;
+    await pm.stop();
+    await expect(pm.done).resolves.toBeUndefined();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(attempts).toBe(1);
   });
 
   it('numbers reactions across the appends of one event, so a second append is stored too, and once on a retry', async () => {

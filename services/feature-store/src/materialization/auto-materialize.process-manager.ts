@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { categories, type EventData, type RecordedEvent } from '@mlp/contracts';
-import { runProcessManager, type EventStore, type ProcessManager, type RunningProcessManager } from '@mlp/eventstore';
-import { EVENT_STORE, SERVICE_LOGGER, type Logger } from '@mlp/service-kit';
+import type { EventStore, ProcessManager, RunningProcessManager } from '@mlp/eventstore';
+import { EVENT_STORE, SERVICE_LOGGER, startProcessManager, type Logger } from '@mlp/service-kit';
 import { FEATURE_STORE_CONFIG, type FeatureStoreConfig } from '../feature-store-config';
 import { FeatureViewsService } from '../views/feature-views.service';
 import { MaterializationService } from './materialization.service';
@@ -44,10 +44,8 @@ export class AutoMaterializeProcessManager implements OnApplicationBootstrap, On
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.MLP_AUTO_MATERIALIZE === 'off') return;
-    this.running = await runProcessManager(this.store, this.manager, {
-      onError: (err, event, attempt) => this.logger.warn({ err, eventId: event.id, attempt }, 'auto-materialization failed'),
-    });
-    this.running.done.catch((err: unknown) => this.logger.error({ err }, 'auto-materialization stopped'));
+    // Starts again from its checkpoint when its subscription ends with an error (a broker restart): see runProcessManager.
+    this.running = await startProcessManager(this.store, this.manager, this.logger);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -4,8 +4,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { ArtifactStore } from '@mlp/artifacts';
 import { aliasName, getRegisteredModelSchema, IllegalStateError, registrationMode, ValidationError, toFieldIssues } from '@mlp/contracts';
-import { runProcessManager, type EventStore, type RunningProcessManager } from '@mlp/eventstore';
-import { ARTIFACT_STORE, EVENT_STORE, SERVICE_LOGGER, type Logger } from '@mlp/service-kit';
+import type { EventStore, RunningProcessManager } from '@mlp/eventstore';
+import { ARTIFACT_STORE, EVENT_STORE, SERVICE_LOGGER, startProcessManager, type Logger } from '@mlp/service-kit';
 import { RegistryService } from '../model/registry.service';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../registry-config';
 import { registrationProcessManager } from './registration.process-manager';
@@ -49,10 +49,7 @@ export class RegistrationService implements OnModuleInit, OnModuleDestroy {
     if (this.config.MLP_REGISTRY_POLICY_FILE) await this.applyPolicyFile(this.config.MLP_REGISTRY_POLICY_FILE);
     if (this.config.MLP_REGISTRY_AUTO_REGISTER === 'off') return;
     const pm = registrationProcessManager({ store: this.store, artifacts: this.artifacts, registry: this.registry, logger: this.logger });
-    this.manager = await runProcessManager(this.store, pm, {
-      onError: (err, event, attempt) => this.logger.error({ err, eventId: event.id, attempt }, `${pm.name} failed on ${event.type}`),
-    });
-    this.manager.done.catch((err: unknown) => this.logger.error({ err }, `${pm.name} stopped`));
+    this.manager = await startProcessManager(this.store, pm, this.logger);
   }
 
   async onModuleDestroy(): Promise<void> {
