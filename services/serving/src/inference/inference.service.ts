@@ -5,6 +5,7 @@ import type { Cell, Frame } from '@mlp/ml';
 import type { LoadedVersion, RowOutputs } from '../models/loaded-version';
 import type { Lease, ModelManager } from '../models/model-manager';
 import type { ServingMetrics } from '../metrics/serving-metrics';
+import type { PredictionEntry } from '../telemetry/prediction-entry';
 import type { TelemetryPublisher } from '../telemetry/telemetry-publisher';
 import { invalidInput } from './input-schema';
 import { newRequestId } from './request-id';
@@ -266,7 +267,7 @@ export class InferenceService {
   private publish(loaded: LoadedVersion, arm: string, requestId: string, frame: Frame, n: number, outputs: RowOutputs, latencyMs: number, keyId?: string): void {
     // An unsampled request leaves no trace (feedback about it must name its model).
     if (!this.telemetry.sampled()) return;
-    this.telemetry.publishPrediction({
+    const entry: PredictionEntry = {
       requestId,
       model: loaded.name,
       version: loaded.version,
@@ -275,11 +276,12 @@ export class InferenceService {
       features: frame,
       n,
       predictions: outputs.predictions,
-      ...(outputs.probabilities ? { probabilities: outputs.probabilities } : {}),
       latencyMs,
       at: Date.now(),
-      ...(keyId ? { keyHash: this.keyHash(keyId) } : {}),
-    });
+    };
+    if (outputs.probabilities) entry.probabilities = outputs.probabilities;
+    if (keyId) entry.keyHash = this.keyHash(keyId);
+    this.telemetry.publishPrediction(entry);
   }
 
   /** sha256 prefix of an API key id (remembered: a key calls many times). */

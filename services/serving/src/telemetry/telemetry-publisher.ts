@@ -27,6 +27,8 @@ const RECENT = 50_000;
 export class TelemetryPublisher {
   private predictions: PredictionEntry[] = [];
   private predictionRows = 0;
+  /** Rows handed to the sink and not yet written: a slow sink holds them, so they count against maxBuffer too. */
+  private writingRows = 0;
   private feedback: FeedbackTelemetry[] = [];
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
@@ -90,7 +92,7 @@ export class TelemetryPublisher {
     // Feedback finds the model of a request here, unless the sink can look it up (SQLite): then no per-request map entry.
     if (!this.current.findsRequests) this.remember(entry.requestId, entry.model);
     if (this.current.kind === 'off') return;
-    if (this.predictionRows + entry.n > this.maxBuffer) {
+    if (this.predictionRows + this.writingRows + entry.n > this.maxBuffer) {
       this.countDropped(entry.n);
       return;
     }
@@ -127,6 +129,7 @@ export class TelemetryPublisher {
     this.predictions = [];
     this.predictionRows = 0;
     this.feedback = [];
+    this.writingRows += rows;
     this.flushing = this.flushing.then(async () => {
       try {
         if (predictions.length) await this.sink.writePredictions(predictions);
@@ -134,6 +137,8 @@ export class TelemetryPublisher {
       } catch (err) {
         this.countDropped(rows + feedback.length);
         this.logger?.warn({ err, predictions: rows, feedback: feedback.length, sink: this.sink.kind }, 'telemetry batch dropped');
+      } finally {
+        this.writingRows -= rows;
       }
     });
     return this.flushing;
