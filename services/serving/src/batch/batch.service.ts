@@ -9,9 +9,12 @@ import { ARTIFACT_STORE, EVENT_STORE, resolveDatasetVersion } from '@mlp/service
 import { loadVersion } from '../models/loaded-version';
 import type { VersionInfo } from '../models/served-models';
 import { ServingRuntime } from '../serving-runtime';
-import { batchJobDecider, batchJobView, foldBatchJob } from './batch-job';
+import { batchJobDecider, batchJobView, type BatchJob, type BatchJobEvent } from './batch-job';
 import { resolveBatchModel } from './batch-model';
 import { BatchRunner, openInput, planColumns } from './batch-runner';
+
+/** How many jobs' folds {@link BatchService.view} keeps. */
+const FOLDS_KEPT = 256;
 
 /**
  * Batch inference jobs of this serving instance. A submitted job is checked
@@ -30,6 +33,8 @@ export class BatchService implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly queued = new Set<string>();
   private readonly abort = new AbortController();
   private readonly tmpDir: string;
+  /** Folds of recently viewed jobs, least recently updated first. */
+  private readonly folds = new Map<string, { state: BatchJob; revision: number; startedAt: string; updatedAt: string }>();
 
   constructor(
     private readonly runtime: ServingRuntime,
@@ -103,12 +108,26 @@ export class BatchService implements OnApplicationBootstrap, OnApplicationShutdo
     }
   }
 
+  /**
+   * A job as the API shows it, folded from its stream. The fold of the jobs
+   * asked about lately is kept (at most {@link FOLDS_KEPT}) with the revision
+   * it reached, and each request reads only the events after it: a client
+   * polling a running job does not read and fold its whole stream each time.
+   */
   async view(jobId: string): Promise<BatchJobView> {
     if (!/^[A-Za-z0-9_-]{1,100}$/.test(jobId)) throw new ValidationError(`invalid job id '${jobId}'`, [{ path: 'jobId', message: 'expected a job id' }]);
-    const events = await this.store.readStream(streams.batch(jobId));
-    const state = foldBatchJob(events);
-    if (state.status === 'Empty') throw new NotFoundError(`no batch job ${jobId}`, { code: 'BATCH_JOB_NOT_FOUND' });
-    return batchJobView(state, { startedAt: events[0].occurredAt, updatedAt: events[events.length - 1].occurredAt });
+    const cached = this.folds.get(jobId);
+    const events = await this.store.readStream(streams.batch(jobId), cached ? { from: cached.revision + 1 } : {});
+    let fold = cached;
+    if (events.length > 0) {
+      const state = events.reduce((s, e) => batchJobDecider.evolve(s, { type: e.type, data: e.data } as BatchJobEvent), cached?.state ?? batchJobDecider.initialState());
+      fold = { state, revision: events[events.length - 1].revision, startedAt: cached?.startedAt ?? events[0].occurredAt, updatedAt: events[events.length - 1].occurredAt };
+      this.folds.delete(jobId);
+      this.folds.set(jobId, fold);
+      if (this.folds.size > FOLDS_KEPT) this.folds.delete(this.folds.keys().next().value!);
+    }
+    if (!fold || fold.state.status === 'Empty') throw new NotFoundError(`no batch job ${jobId}`, { code: 'BATCH_JOB_NOT_FOUND' });
+    return batchJobView(fold.state, { startedAt: fold.startedAt, updatedAt: fold.updatedAt });
   }
 
   /** Waits until the jobs queued so far have run (tests). */
