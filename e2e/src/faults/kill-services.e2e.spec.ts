@@ -260,14 +260,17 @@ describe('faults: kill -9 of each service during its busiest work', () => {
 
   it('serving killed under load answers again from the log after a restart; no deployment event lost or doubled', async () => {
     /** `start`: when the request was sent; `at`: when its answer (or failure) came. */
-    const statuses: { start: number; at: number; status: number | 'error' }[] = [];
+    const statuses: { start: number; at: number; status: number | 'error'; code?: string; retryAfter?: string | null }[] = [];
     let stop = false;
     const load = async () => {
       while (!stop) {
         const start = performance.now();
-        const status = await rig.predict(5).then((r) => r.status, () => 'error' as const);
-        statuses.push({ start, at: performance.now(), status });
-        if (status !== 200) await new Promise((r) => setTimeout(r, 50));
+        const answer = await rig.predict(5).then(
+          (r) => ({ status: r.status, retryAfter: r.headers.get('retry-after'), code: (r.body as { code?: string } | undefined)?.code }),
+          () => ({ status: 'error' as const }),
+        );
+        statuses.push({ start, at: performance.now(), ...answer });
+        if (answer.status !== 200) await new Promise((r) => setTimeout(r, 50));
       }
     };
     const loops = Array.from({ length: 4 }, load);
@@ -285,10 +288,12 @@ describe('faults: kill -9 of each service during its busiest work', () => {
     await Promise.all(loops);
     // Once it answers again, it keeps answering: no failure for a request sent after the first success.
     expect(statuses.filter((s) => s.start > firstOkAt && s.status !== 200)).toEqual([]);
-    // Failures are refused connections while it is down, and 404 between ready and the model loaded from the log (known gap, see the note); never a 5xx.
-    expect(statuses.filter((s) => s.status !== 200 && s.status !== 'error' && s.status !== 404)).toEqual([]);
+    // Failures are refused connections while it is down, and 503 NOT_READY / MODEL_LOADING with Retry-After until the model is loaded from the log; never a 404 or another 5xx.
+    const notReady = statuses.filter((s) => s.status === 503);
+    expect(statuses.filter((s) => s.status !== 200 && s.status !== 'error' && s.status !== 503)).toEqual([]);
+    expect(notReady.filter((s) => !['NOT_READY', 'MODEL_LOADING'].includes(s.code ?? '') || !s.retryAfter)).toEqual([]);
     expect(statuses.filter((s) => s.status !== 200 && s.at < t0)).toEqual([]);
-    rig.figures.servingNotLoadedYet404 = statuses.filter((s) => s.status === 404).length;
+    rig.figures.servingNotReady503 = notReady.length;
     rig.figures.servingLoad = { requests: statuses.length, ok: statuses.filter((s) => s.status === 200).length, refusedWhileDown: statuses.filter((s) => s.status === 'error').length };
 
     const all = await log();
