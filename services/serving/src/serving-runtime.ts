@@ -1,6 +1,5 @@
 import { join, resolve } from 'node:path';
 import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import type { ArtifactStore } from '@mlp/artifacts';
 import { telemetryStream } from '@mlp/contracts';
 import type { EventStore } from '@mlp/eventstore';
@@ -86,8 +85,8 @@ export class ServingRuntime implements OnModuleInit, OnApplicationShutdown {
     @Inject(MLP_CLIENT) client: MlpClient,
     @Inject(SERVICE_LOGGER) readonly logger: Logger,
     httpMetrics: HttpMetrics,
-    private readonly moduleRef: ModuleRef,
     @Optional() @Inject(ProjectionCatalog) catalog?: ProjectionCatalog,
+    @Optional() @Inject(ReadinessChecks) private readonly readinessChecks?: ReadinessChecks,
   ) {
     this.config = loadServingConfig(process.env, base);
     const sink = createSink(this.config);
@@ -115,20 +114,10 @@ export class ServingRuntime implements OnModuleInit, OnApplicationShutdown {
     this.started = this.startAll();
   }
 
-  /**
-   * Adds `models` to the app's `/health/ready` checks (what probes ask). The
-   * service kit fills its checks before the modules initialise and does not
-   * export them, so they are looked up across modules; absent in an app
-   * built without the kit (then only /v2/health/ready reports).
-   */
+  /** Adds `models` to the app's `/health/ready` checks (what probes ask); absent in an app built without the kit (then only /v2/health/ready reports). */
   private addReadinessCheck(): void {
-    let checks: ReadinessChecks | undefined;
-    try {
-      checks = this.moduleRef.get(ReadinessChecks, { strict: false });
-    } catch {
-      return;
-    }
-    if (checks && !checks.all.some((c) => c.name === 'models')) checks.set([...checks.all, modelsReadiness(this.models)]);
+    const checks = this.readinessChecks;
+    if (checks && !checks.all.some((c) => c.name === 'models')) checks.add(modelsReadiness(this.models));
   }
 
   private async startAll(): Promise<void> {

@@ -59,7 +59,7 @@ export class ServiceKitModule {
         { provide: ProjectionCatalog, useValue: new ProjectionCatalog() },
         ...(options.keyManagement ? [{ provide: API_KEYS_SERVICE, useValue: options.keyManagement }] : []),
       ],
-      exports: [SERVICE_LOGGER, HttpMetrics, ApiKeyRing, ProjectionCatalog],
+      exports: [SERVICE_LOGGER, HttpMetrics, ApiKeyRing, ProjectionCatalog, ReadinessChecks],
     };
   }
 }

@@ -9,7 +9,7 @@ export interface ReadinessCheck {
   check(): Promise<void>;
 }
 
-/** The readiness checks of one app; filled by bootstrapService. */
+/** The readiness checks of one app; filled by bootstrapService, extended by service modules through `add`. */
 export class ReadinessChecks {
   private checks: readonly ReadinessCheck[] = [];
 
@@ -18,6 +18,11 @@ export class ReadinessChecks {
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate !== undefined) throw new Error(`duplicate readiness check name "${duplicate}"`);
     this.checks = [...checks];
+  }
+
+  /** Adds a check a service module owns (e.g. serving's `models`); a name already present is refused. */
+  add(check: ReadinessCheck): void {
+    this.set([...this.checks, check]);
   }
 
   get all(): readonly ReadinessCheck[] {
