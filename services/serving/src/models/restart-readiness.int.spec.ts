@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FsArtifactStore } from '@mlp/artifacts';
 import { streams, type EventData } from '@mlp/contracts';
 import { SqliteEventStore } from '@mlp/eventstore';
-import { freePort, spawnTs, v2GrpcCall, v2GrpcClient, waitForHttp, type SpawnedProcess, type V2GrpcClient } from '@mlp/testing';
+import { eagerReconnect, freePort, spawnTs, v2GrpcCall, v2GrpcClient, waitForHttp, type SpawnedProcess, type V2GrpcClient } from '@mlp/testing';
 import { assignAlias, churnRows, registerVersion, storeTinyModel, type StoredTinyModel } from '../testing/model.fixture';
 
 /** Models served besides churn: each is one more version to load before the instance may say it is ready. */
@@ -121,7 +121,8 @@ describe('serving restart: ready only once the served models are loaded', () => 
     proc = spawnTs('services/serving/src/main.ts', [], env);
     const exited = proc.exited;
     try {
-      client = v2GrpcClient(`127.0.0.1:${grpcPort}`);
+      // Started before the server: without eager reconnect the client sits in backoff (failing calls) after it listens.
+      client = v2GrpcClient(`127.0.0.1:${grpcPort}`, eagerReconnect);
       const grpcReady = async () => {
         const sent = performance.now();
         let status: Observation['status'];
