@@ -55,7 +55,8 @@ describe('distributed platform (six processes, NATS, JetStream, S3)', () => {
     for (const service of serviceNames) {
       expect((await open(url(service, '/health/live'))).status).toBe(200);
       const ready = (await (await open(url(service, '/health/ready'))).json()) as { info: Record<string, unknown> };
-      expect(Object.keys(ready.info).sort()).toEqual(['artifacts', 'eventstore', 'transport']);
+      // Serving also waits for the models its log serves.
+      expect(Object.keys(ready.info).sort()).toEqual(service === 'serving' ? ['artifacts', 'eventstore', 'models', 'transport'] : ['artifacts', 'eventstore', 'transport']);
       expect(await (await open(url(service, '/metrics'))).text()).toContain('process_cpu_user_seconds_total');
       expect((await open(url(service, '/docs-json'))).status).toBe(200);
     }

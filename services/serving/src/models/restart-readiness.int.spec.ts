@@ -184,10 +184,12 @@ describe('serving restart: ready only once the served models are loaded', () => 
     }
     expect(before.filter((o) => o.what === 'grpc ServerReady').every((o) => o.status === 'not-ready')).toBe(true);
     // Meanwhile predictions and the model's readiness said "not ready, retry" (never "not found") until
-    // churn's own version was loaded, then answered (while the other models were still loading).
+    // churn's own version was loaded, then answered (while the other models were still loading). Whether a
+    // request lands before churn loads depends on timing (churn may load first); the held-load spec
+    // (model-manager-readiness.int.spec.ts) shows the 503 NOT_READY answers deterministically.
     const early = before.filter((o) => o.what !== '/v2/health/ready' && o.what !== '/health/ready' && o.what !== 'grpc ServerReady');
+    expect(early.length).toBeGreaterThan(0);
     const notYet = early.filter((o) => o.status !== 200);
-    expect(notYet.length).toBeGreaterThan(0);
     for (const o of notYet) expect({ what: o.what, status: o.status, code: o.code, retryAfter: o.retryAfter }).toEqual({ what: o.what, status: 503, code: 'NOT_READY', retryAfter: '1' });
     // The model's readiness is consistent with its predictions: once it said ready, every prediction answered.
     const modelReadyAt = seen.find((o) => o.what === '/v2/models/churn@production/ready' && o.status === 200)!.answered;
