@@ -5,8 +5,9 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { FsArtifactStore } from '@mlp/artifacts';
 import type { BatchJobView, EventData } from '@mlp/contracts';
 import { SqliteEventStore } from '@mlp/eventstore';
-import { eventually, freePort, spawnTs, waitForHttp, type SpawnedProcess } from '@mlp/testing';
+import { eventually, spawnTs, waitForHttp, type SpawnedProcess } from '@mlp/testing';
 import { assignAlias, registerVersion, storeTinyModel } from '../testing/model.fixture';
+import { servingProcessEnv } from '../testing/serving-process.fixture';
 
 const ROWS = 1_000_000;
 /** Rows the SQL below makes invalid: a plan outside the signature's values, or a null monthly bill (not nullable). */
@@ -29,16 +30,7 @@ describe('batch inference at 1M rows, resumed after kill -9', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mlp-batch-'));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    env = {
-      MLP_HOME: dir,
-      LOG_LEVEL: 'warn',
-      MLP_SERVING_PORT: String(port),
-      MLP_SERVING_RPC_PORT: String(await freePort()),
-      MLP_SERVING_GRPC_PORT: '-1',
-      MLP_SERVING_TELEMETRY: 'off',
-    };
+    ({ env, url } = await servingProcessEnv(dir));
     const store = new SqliteEventStore(join(dir, 'events.db'));
     const artifacts = new FsArtifactStore({ root: join(dir, 'artifacts') });
     const stored = await storeTinyModel(artifacts);

@@ -6,6 +6,7 @@ import { streams, type EventData } from '@mlp/contracts';
 import { SqliteEventStore } from '@mlp/eventstore';
 import { eagerReconnect, freePort, spawnTs, v2GrpcCall, v2GrpcClient, waitForHttp, type SpawnedProcess, type V2GrpcClient } from '@mlp/testing';
 import { assignAlias, churnRows, registerVersion, storeTinyModel, type StoredTinyModel } from '../testing/model.fixture';
+import { servingProcessEnv } from '../testing/serving-process.fixture';
 
 /** Models served besides churn: each is one more version to load before the instance may say it is ready. */
 const OTHERS = ['fraud', 'upsell', 'retention', 'winback', 'credit', 'risk'];
@@ -46,18 +47,8 @@ describe('serving restart: ready only once the served models are loaded', () => 
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mlp-serving-restart-'));
-    const port = await freePort();
     grpcPort = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    env = {
-      MLP_HOME: dir,
-      LOG_LEVEL: 'warn',
-      MLP_SERVING_PORT: String(port),
-      MLP_SERVING_RPC_PORT: String(await freePort()),
-      MLP_SERVING_GRPC_PORT: String(grpcPort),
-      MLP_SERVING_TELEMETRY: 'off',
-      MLP_SERVING_MAX_LATENCY_MS: '1',
-    };
+    ({ env, url } = await servingProcessEnv(dir, { MLP_SERVING_GRPC_PORT: String(grpcPort), MLP_SERVING_MAX_LATENCY_MS: '1' }));
     const store = new SqliteEventStore(join(dir, 'events.db'));
     const artifacts = new FsArtifactStore({ root: join(dir, 'artifacts') });
     stored = await storeTinyModel(artifacts, { epochs: 5 });
