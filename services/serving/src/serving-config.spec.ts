@@ -29,3 +29,26 @@ describe('serving config: per-model batching (MLP_SERVING_MODEL_OPTIONS)', () =>
     expect(error('{fraud')).toContain('MLP_SERVING_MODEL_OPTIONS: a JSON object');
   });
 });
+
+describe('serving config: timed retries of failed loads (MLP_SERVING_LOAD_RETRY_MS, MLP_SERVING_LOAD_RETRY_MAX_MS)', () => {
+  it('defaults to 1 s doubling up to 60 s; 0 turns them off', () => {
+    expect(loadServingConfig({}, base).loadRetry).toEqual({ initialMs: 1000, maxMs: 60_000 });
+    expect(loadServingConfig({ MLP_SERVING_LOAD_RETRY_MS: '250', MLP_SERVING_LOAD_RETRY_MAX_MS: '5000' }, base).loadRetry).toEqual({ initialMs: 250, maxMs: 5000 });
+    expect(loadServingConfig({ MLP_SERVING_LOAD_RETRY_MS: '0' }, base).loadRetry).toBeNull();
+  });
+
+  it('a first delay above the cap, or a value that is no whole number of ms, is a configuration error', () => {
+    const error = (env: NodeJS.ProcessEnv) => {
+      try {
+        loadServingConfig(env, base);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ValidationError);
+        return (err as ValidationError).message;
+      }
+      throw new Error('expected a configuration error');
+    };
+    expect(error({ MLP_SERVING_LOAD_RETRY_MS: '5000', MLP_SERVING_LOAD_RETRY_MAX_MS: '1000' })).toContain('MLP_SERVING_LOAD_RETRY_MS (5000) exceeds MLP_SERVING_LOAD_RETRY_MAX_MS (1000)');
+    expect(error({ MLP_SERVING_LOAD_RETRY_MS: 'soon' })).toContain('MLP_SERVING_LOAD_RETRY_MS');
+    expect(error({ MLP_SERVING_LOAD_RETRY_MAX_MS: '0' })).toContain('MLP_SERVING_LOAD_RETRY_MAX_MS');
+  });
+});

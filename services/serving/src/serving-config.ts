@@ -80,6 +80,10 @@ const schema = z.object({
   MLP_SERVING_FAST_PATH: z.enum(['on', 'off']).default('on'),
   /** Rows of the warm-up predictions run before a version is swapped in. */
   MLP_SERVING_WARMUP_ROWS: z.coerce.number().int().min(0).max(10_000).default(8),
+  /** Delay before a load that failed for an infrastructure reason (artifact store unreachable) is tried again; doubles per failure. 0 turns timed retries off. */
+  MLP_SERVING_LOAD_RETRY_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
+  /** Longest delay between two retries of a failed load. */
+  MLP_SERVING_LOAD_RETRY_MAX_MS: z.coerce.number().int().min(1).max(3_600_000).default(60_000),
 });
 
 export type ServingEnv = z.output<typeof schema>;
@@ -97,6 +101,8 @@ export interface ServingConfig {
   telemetry: { sink: 'sqlite' | 'jetstream' | 'off'; sample: number };
   instance: string;
   warmupRows: number;
+  /** Timed retries of failed loads (exponential backoff from initialMs, capped at maxMs); null: retried only when an alias changes. */
+  loadRetry: { initialMs: number; maxMs: number } | null;
   fastPath: boolean;
   home: string;
   natsUrl: string;
@@ -114,6 +120,10 @@ export function loadServingConfig(env: NodeJS.ProcessEnv, base: Pick<BaseConfig,
     const message = 'MLP_SERVING_TELEMETRY=jetstream needs MLP_TRANSPORT=nats';
     throw new ValidationError(`invalid configuration:\n  ${message}`, [{ path: 'MLP_SERVING_TELEMETRY', message }], { code: 'INVALID_CONFIG' });
   }
+  if (c.MLP_SERVING_LOAD_RETRY_MS > c.MLP_SERVING_LOAD_RETRY_MAX_MS) {
+    const message = `MLP_SERVING_LOAD_RETRY_MS (${c.MLP_SERVING_LOAD_RETRY_MS}) exceeds MLP_SERVING_LOAD_RETRY_MAX_MS (${c.MLP_SERVING_LOAD_RETRY_MAX_MS})`;
+    throw new ValidationError(`invalid configuration:\n  ${message}`, [{ path: 'MLP_SERVING_LOAD_RETRY_MS', message }], { code: 'INVALID_CONFIG' });
+  }
   return {
     served: c.MLP_SERVING_MODELS,
     grpcPort: c.MLP_SERVING_GRPC_PORT === undefined ? base.MLP_SERVING_PORT + DEFAULT_GRPC_PORT_OFFSET : c.MLP_SERVING_GRPC_PORT < 0 ? null : c.MLP_SERVING_GRPC_PORT,
@@ -126,6 +136,7 @@ export function loadServingConfig(env: NodeJS.ProcessEnv, base: Pick<BaseConfig,
     telemetry: { sink: c.MLP_SERVING_TELEMETRY ?? (base.MLP_TRANSPORT === 'nats' ? 'jetstream' : 'sqlite'), sample: c.MLP_SERVING_TELEMETRY_SAMPLE },
     instance: c.MLP_SERVING_INSTANCE ?? `serving@${hostname()}:${base.MLP_SERVING_PORT}`,
     warmupRows: c.MLP_SERVING_WARMUP_ROWS,
+    loadRetry: c.MLP_SERVING_LOAD_RETRY_MS > 0 ? { initialMs: c.MLP_SERVING_LOAD_RETRY_MS, maxMs: c.MLP_SERVING_LOAD_RETRY_MAX_MS } : null,
     fastPath: c.MLP_SERVING_FAST_PATH === 'on',
     home: base.MLP_HOME,
     natsUrl: base.NATS_URL,

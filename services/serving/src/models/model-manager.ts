@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ArtifactStore } from '@mlp/artifacts';
-import { categories, DomainError, NotFoundError, streams, toNewEvent, type DomainEventInput, type ModelRef, type RecordedEvent } from '@mlp/contracts';
+import { categories, DomainError, InfrastructureError, NotFoundError, streams, toNewEvent, type DomainEventInput, type ModelRef, type RecordedEvent } from '@mlp/contracts';
 import { codeVersion, type EventStore, type LiveReadModel, type Subscription } from '@mlp/eventstore';
 import type { BackendName, Frame } from '@mlp/ml';
 import { Batcher } from '../inference/batcher';
@@ -75,11 +75,19 @@ export interface ReadinessReport {
  * leaves the old route in place. Every load, failure and unload is an event
  * on `serving-<model>`.
  *
+ * A load that failed for an infrastructure reason (InfrastructureError, e.g.
+ * the artifact store unreachable, or an error that is no DomainError) is
+ * tried again on a timer, `loadRetry.initialMs` doubling up to `maxMs`, until
+ * it loads or no served alias holds that version; ModelLoadFailed is recorded
+ * for the first failure of a streak and when the code changes, not per retry.
+ * Deterministic failures (invalid artifacts, unknown version) wait for the
+ * next alias change, like every failure does without `loadRetry`.
+ *
  * Readiness: not ready until the log was read to its end, every alias the
  * log says this instance serves (and every version an active rollout pins)
  * has a loaded, warmed version routed, or its load has failed (ModelLoadFailed
- * recorded: it does not hold readiness, the same artifacts would fail again;
- * that alias answers 503 MODEL_LOAD_FAILED until a later alias move loads),
+ * recorded: it does not hold readiness; that alias answers 503
+ * MODEL_LOAD_FAILED until a retry or a later alias move loads it),
  * and every readiness gate settled. Until then any model request answers
  * 503 NOT_READY with Retry-After, never 404. Once ready it stays ready (until
  * stop): a later alias move keeps the old version serving while the new one
@@ -94,6 +102,9 @@ export class ModelManager {
   private readonly failures = new Map<string, string>();
   /** Versions a rollout needs loaded (its stable and candidate), routed under `name@~v<version>`. */
   private pins: readonly { name: string; version: number }[] = [];
+  /** `name:version` whose last load failed: failures in a row, when the next timed retry is due (Infinity: none), the code last recorded. */
+  private readonly backoff = new Map<string, { failures: number; dueAt: number; recorded: string }>();
+  private retryTimer?: NodeJS.Timeout;
   private subscription?: Subscription;
   private reconciling: Promise<void> = Promise.resolve();
   private caughtUp = false;
@@ -110,7 +121,7 @@ export class ModelManager {
   constructor(
     private readonly store: EventStore,
     artifacts: ArtifactStore,
-    private readonly config: Pick<ServingConfig, 'served' | 'batching' | 'maxQueueRows' | 'instance' | 'warmupRows' | 'backend'>,
+    private readonly config: Pick<ServingConfig, 'served' | 'batching' | 'maxQueueRows' | 'instance' | 'warmupRows' | 'backend'> & Partial<Pick<ServingConfig, 'loadRetry'>>,
     private readonly hooks: ModelManagerHooks = {},
     load?: LoadFn,
   ) {
@@ -181,6 +192,7 @@ export class ModelManager {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.retryTimer);
     await this.subscription?.close();
     await this.reconciling.catch(() => undefined);
     for (const s of [...this.loadedByVersion.values()]) {
@@ -316,14 +328,25 @@ export class ModelManager {
     }
   }
 
-  /** Serialised: one reconcile at a time, each on the newest desired state. */
-  reconcile(): Promise<void> {
-    const next = this.reconciling.then(() => this.reconcileOnce());
+  /** Serialised: one reconcile at a time, each on the newest desired state. `dueOnly`: failed loads only once their retry is due (the retry timer). */
+  reconcile(dueOnly = false): Promise<void> {
+    const next = this.reconciling.then(() => this.reconcileOnce(dueOnly)).finally(() => this.scheduleRetry());
     this.reconciling = next.catch(() => undefined);
     return this.reconciling;
   }
 
-  private async reconcileOnce(): Promise<void> {
+  /** One timer, for the earliest retry due. */
+  private scheduleRetry(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (this.stopped) return;
+    const dueAt = Math.min(...[...this.backoff.values()].map((b) => b.dueAt));
+    if (!Number.isFinite(dueAt)) return;
+    this.retryTimer = setTimeout(() => void this.reconcile(true), Math.max(0, dueAt - Date.now()));
+    this.retryTimer.unref();
+  }
+
+  private async reconcileOnce(dueOnly: boolean): Promise<void> {
     if (this.stopped) return;
     const desired: Desired = this.desired();
     // Load what is missing, one version at a time (each swap happens as soon as its version is warm).
@@ -334,9 +357,11 @@ export class ModelManager {
       entry.aliases.push(d.alias);
       byVersion.set(key, entry);
     }
+    for (const key of [...this.backoff.keys()]) if (!byVersion.has(key)) this.backoff.delete(key);
     for (const [key, want] of byVersion) {
       let s = this.loadedByVersion.get(key);
       if (!s || s.retiring) {
+        if (dueOnly && (this.backoff.get(key)?.dueAt ?? Infinity) > Date.now()) continue;
         const loaded = await this.loadOne(want.name, want.version, want.aliases);
         if (!loaded) continue;
         s = loaded;
@@ -407,6 +432,7 @@ export class ModelManager {
         ),
       };
       this.loadedByVersion.set(`${name}:${version}`, s);
+      this.backoff.delete(`${name}:${version}`);
       await this.record(name, {
         type: 'ModelLoaded',
         data: {
@@ -427,10 +453,25 @@ export class ModelManager {
       const code = err instanceof DomainError ? err.code : 'LOAD_FAILED';
       const reason = `${err instanceof Error ? err.message : String(err)}`.slice(0, 4000);
       const kept = aliases.map((a) => this.routes.get(aliasKey(name, a))?.loaded.version).find((v) => v !== undefined) ?? null;
-      for (const a of aliases) if (!this.routes.has(aliasKey(name, a))) this.failures.set(aliasKey(name, a), `loading version ${version} failed (${code}): ${reason}`);
-      await this.record(name, { type: 'ModelLoadFailed', data: { name, version, aliases, instance: this.config.instance, code, reason, keptVersion: kept } }).catch(() => undefined);
+      const key = `${name}:${version}`;
+      const streak = this.backoff.get(key);
+      const failures = (streak?.failures ?? 0) + 1;
+      const retryMs = this.retryDelay(err, failures);
+      this.backoff.set(key, { failures, dueAt: retryMs === undefined ? Infinity : Date.now() + retryMs, recorded: code });
+      const retrying = retryMs === undefined ? '' : `; retrying in ${Math.ceil(retryMs / 1000)} s (failure ${failures})`;
+      for (const a of aliases) if (!this.routes.has(aliasKey(name, a))) this.failures.set(aliasKey(name, a), `loading version ${version} failed (${code}): ${reason}${retrying}`);
+      if (streak?.recorded !== code) {
+        await this.record(name, { type: 'ModelLoadFailed', data: { name, version, aliases, instance: this.config.instance, code, reason, keptVersion: kept } }).catch(() => undefined);
+      }
       return undefined;
     }
+  }
+
+  /** Delay before the next timed retry after `failures` failures in a row, or undefined when `err` is not worth a timed retry. */
+  private retryDelay(err: unknown, failures: number): number | undefined {
+    const retry = this.config.loadRetry;
+    if (!retry || (err instanceof DomainError && !(err instanceof InfrastructureError))) return undefined;
+    return Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(failures - 1, 30));
   }
 
   private async unload(s: ServedVersion, reason: string): Promise<void> {
