@@ -74,7 +74,10 @@ export class JetStreamTelemetrySource implements TelemetrySource {
     const info = await (await js.consumers.get(telemetryStream.stream, this.durable)).info();
     const floor = info.ack_floor.stream_seq;
     let replayed = 0;
-    for await (const key of await this.windows.keys()) {
+    // Every key first: the lister stops early when other JetStream work runs between its yields (only the first window was rebuilt).
+    const keys: string[] = [];
+    for await (const key of await this.windows.keys()) keys.push(key);
+    for (const key of keys) {
       const entry = await this.windows.get(key);
       const dot = key.lastIndexOf('.');
       const [model, version, first] = [key.slice(0, dot), Number(key.slice(dot + 1)), Number(entry?.string())];
