@@ -457,11 +457,16 @@ export class ModelManager {
       const streak = this.backoff.get(key);
       const failures = (streak?.failures ?? 0) + 1;
       const retryMs = this.retryDelay(err, failures);
-      this.backoff.set(key, { failures, dueAt: retryMs === undefined ? Infinity : Date.now() + retryMs, recorded: code });
+      const entry = { failures, dueAt: retryMs === undefined ? Infinity : Date.now() + retryMs, recorded: streak?.recorded ?? '' };
+      this.backoff.set(key, entry);
       const retrying = retryMs === undefined ? '' : `; retrying in ${Math.ceil(retryMs / 1000)} s (failure ${failures})`;
       for (const a of aliases) if (!this.routes.has(aliasKey(name, a))) this.failures.set(aliasKey(name, a), `loading version ${version} failed (${code}): ${reason}${retrying}`);
-      if (streak?.recorded !== code) {
-        await this.record(name, { type: 'ModelLoadFailed', data: { name, version, aliases, instance: this.config.instance, code, reason, keptVersion: kept } }).catch(() => undefined);
+      if (entry.recorded !== code) {
+        // Not recorded (the log unreachable too): the next failure tries again.
+        await this.record(name, { type: 'ModelLoadFailed', data: { name, version, aliases, instance: this.config.instance, code, reason, keptVersion: kept } }).then(
+          () => (entry.recorded = code),
+          () => undefined,
+        );
       }
       return undefined;
     }
