@@ -17,6 +17,8 @@ import { PerformanceWindow, scoreLabelled } from './performance-window';
 export class PerformanceMonitor {
   readonly join: FeedbackJoin;
   private readonly windows = new Map<string, PerformanceWindow>();
+  /** While true (a restart replays acked telemetry): joins and windows fill; nothing is scored, appended or learned. */
+  replaying = false;
 
   constructor(
     private readonly store: EventStore,
@@ -30,25 +32,28 @@ export class PerformanceMonitor {
   /**
    * After a restart that resumes the telemetry (JetStream): the count of
    * labels joined so far for this version and arm, from the stored events, so
-   * window ids go on instead of repeating. The window itself starts empty.
+   * window ids go on instead of repeating. A window the replay of acked
+   * telemetry rebuilt keeps its rows, and its own count unless the stored one
+   * is higher (records expired from the stream).
    */
   resume(model: string, version: number, arm: string, seq: number): void {
+    const key = `${model}:${version}:${arm}`;
     const conf = this.settings.get(model).performance;
-    const window = new PerformanceWindow(conf.window, conf.step);
-    window.seq = seq;
-    this.windows.set(`${model}:${version}:${arm}`, window);
+    const window = this.windows.get(key) ?? new PerformanceWindow(conf.window, conf.step);
+    window.seq = Math.max(window.seq, seq);
+    this.windows.set(key, window);
   }
 
   async addPrediction(p: PredictionTelemetry): Promise<void> {
     const joined = this.join.addPrediction(p);
     if (joined) await this.labelled(joined);
-    if (joined) await this.options.online?.add(joined);
+    if (joined && !this.replaying) await this.options.online?.add(joined);
   }
 
   async addFeedback(f: FeedbackTelemetry): Promise<void> {
     const joined = this.join.addLabel(f);
     if (joined) await this.labelled(joined);
-    if (joined) await this.options.online?.add(joined);
+    if (joined && !this.replaying) await this.options.online?.add(joined);
   }
 
   private async labelled(row: LabelledPrediction): Promise<void> {
@@ -56,7 +61,7 @@ export class PerformanceMonitor {
     const conf = this.settings.get(row.model).performance;
     let window = this.windows.get(key);
     if (!window) this.windows.set(key, (window = new PerformanceWindow(conf.window, conf.step)));
-    if (!window.add(row)) return;
+    if (!window.add(row) || this.replaying) return;
     const reference = await this.references.load(row.model, row.version);
     if (!reference?.task) return; // without the run's task and classes the labels cannot be scored
     const rows = window.contents();

@@ -100,6 +100,29 @@ export class JetStreamTelemetrySource implements TelemetrySource {
     return replayed;
   }
 
+  async replayAcked(feed: TelemetryHandler): Promise<number> {
+    const js = this.nc.jetstream();
+    const floor = (await (await js.consumers.get(telemetryStream.stream, this.durable)).info()).ack_floor.stream_seq;
+    if (floor === 0) return 0;
+    const ordered = await js.consumers.get(telemetryStream.stream, { filterSubjects: subjects.tel.all });
+    if ((await ordered.info()).num_pending === 0) return 0;
+    const messages = await ordered.consume({ max_messages: 512 });
+    let replayed = 0;
+    for await (const m of messages) {
+      if (m.seq > floor) break;
+      // Invalid records were counted when first consumed.
+      const item = m.subject.startsWith(predictionsPrefix) ? parsePrediction(m.json<unknown>()) : parseFeedback(m.json<unknown>());
+      if (item) {
+        item.seq = m.seq;
+        await feed(item);
+        replayed++;
+      }
+      if (m.info.pending === 0) break;
+    }
+    await messages.close();
+    return replayed;
+  }
+
   async start(handler: TelemetryHandler): Promise<void> {
     const consumer = await this.nc.jetstream().consumers.get(telemetryStream.stream, this.durable);
     this.messages = await consumer.consume({ max_messages: 512 });

@@ -73,7 +73,10 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
       telemetry === 'jetstream'
         ? await JetStreamTelemetrySource.connect(this.config.natsUrl, { durable: this.config.consumer, logger: this.logger, auth: this.config.natsAuth })
         : new SqliteTelemetrySource(this.config.sqliteFile, { logger: this.logger });
-    if (this.source.resumes) for (const s of this.history.performanceSequences()) this.performance.resume(s.model, s.version, s.arm, s.seq);
+    if (this.source.resumes) {
+      if (this.source.replayAcked) await this.rebuildPerformance(this.source.replayAcked.bind(this.source));
+      for (const s of this.history.performanceSequences()) this.performance.resume(s.model, s.version, s.arm, s.seq);
+    }
     if (this.source.restore) {
       this.drift.checkpoints = this.source.checkpoints;
       const replayed = await this.source.restore(
@@ -88,6 +91,17 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
       this.enqueue(() => this.drift.closeExpired(Date.now(), 5_000)).catch((err: unknown) => this.logger.error({ err }, 'closing expired drift windows failed'));
     }, 5_000);
     this.timer.unref();
+  }
+
+  /** The label join and performance windows of every version and arm, from the acked telemetry (appends nothing). */
+  private async rebuildPerformance(replayAcked: NonNullable<TelemetrySource['replayAcked']>): Promise<void> {
+    this.performance.replaying = true;
+    try {
+      const replayed = await replayAcked((item) => (item.kind === 'prediction' ? this.performance.addPrediction(item.record) : this.performance.addFeedback(item.record)));
+      if (replayed) this.logger.info({ replayed }, 'label join and performance windows rebuilt from the telemetry stream');
+    } finally {
+      this.performance.replaying = false;
+    }
   }
 
   /** One telemetry record, in stream order. */

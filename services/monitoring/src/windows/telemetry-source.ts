@@ -40,6 +40,12 @@ export interface TelemetrySource {
    * time, while `stillOpen` says that window has not closed.
    */
   restore?(feed: (record: PredictionTelemetry) => Promise<void>, stillOpen: (model: string, version: number) => boolean): Promise<number>;
+  /**
+   * Before start(), in sources that resume after their acks: feeds every
+   * record the stream still holds up to the last acknowledged one, in stream
+   * order, so the label join and performance windows are rebuilt.
+   */
+  replayAcked?(feed: TelemetryHandler): Promise<number>;
   close(): Promise<void>;
 }
 
