@@ -13,7 +13,7 @@ const HEAP_CAP_MIB = 160;
 
 interface ServerHandle {
   port: number;
-  proc?: { child: { pid?: number } };
+  proc?: { child: { pid?: number }; output?(): string };
 }
 
 /** CPU seconds (user + system, every thread) a process used so far, from /proc. */
@@ -37,6 +37,14 @@ async function writeInput(path: string, rows: number): Promise<void> {
 
 /** Uploads the input, runs one job, and times it from the request to the completed job (polled every 20 ms). */
 async function runJob(server: ServerHandle, input: string, model: string): Promise<{ seconds: number; cpu: number; job: BatchJobView }> {
+  try {
+    return await runJobOnce(server, input, model);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; serving printed:\n${server.proc?.output?.() ?? ''}`, { cause: err });
+  }
+}
+
+async function runJobOnce(server: ServerHandle, input: string, model: string): Promise<{ seconds: number; cpu: number; job: BatchJobView }> {
   const base = `http://127.0.0.1:${server.port}`;
   const upload = await fetch(`${base}/batch/inputs`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: readFileSync(input) });
   const { key } = (await upload.json()) as { key: string };
@@ -89,9 +97,11 @@ export async function benchBatch(
 
   // MLP_BENCH_BATCH_PROFILE=<dir>: the first job's serving process is started with `-r <dir>/cpuprof-hook.js` (a profiler hook of your own, not in the repo; MLP_PROF_OUT=<dir>).
   const profile = process.env.MLP_BENCH_BATCH_PROFILE;
-  const server = await serving.start(profile ? { NODE_OPTIONS: `-r ${profile}/cpuprof-hook.js`, MLP_PROF_OUT: profile } : {});
+  const server = await serving.start({ MLP_BATCH_STAGES: '1', ...(profile ? { NODE_OPTIONS: `-r ${profile}/cpuprof-hook.js`, MLP_PROF_OUT: profile } : {}) });
   const { seconds, cpu, job } = await runJob(server, input, model);
   const servingPeak = await serving.stop(server);
+  // Stage times of the first job (ms, MLP_BATCH_STAGES): the submit's checks, then the run's stages.
+  const stageLines = (server.proc?.output?.() ?? '').split('\n').filter((l) => l.startsWith('BATCH_STAGES '));
   // V8 grows its heap lazily under this allocation rate: the same job again with the old space capped shows what it needs.
   const capped = await serving.start({ NODE_OPTIONS: `--max-old-space-size=${HEAP_CAP_MIB}` });
   const cappedRun = await runJob(capped, input, model);
@@ -113,6 +123,7 @@ export async function benchBatch(
     { name: `peak RSS, same job, old space ≤ ${HEAP_CAP_MIB} MiB`, value: cappedPeak, unit: 'MiB', baseline: { name: 'bare', value: barePeak } },
     { name: `batch job with old space ≤ ${HEAP_CAP_MIB} MiB`, value: rows / cappedRun.seconds, unit: 'rows/s', baseline: predictOnly },
   ]);
+  for (const line of stageLines) console.log(`batch job stages (ms): ${line.slice('BATCH_STAGES '.length)}`);
 }
 
 /** A serving process of the bench (serving-worker.ts), up when it prints `READY <port>`. */

@@ -4,6 +4,7 @@ import type { Category, Frame } from '@mlp/ml';
 import { checkColumn, type InputColumnValues } from '../inference/input-columns';
 import type { LoadedVersion } from '../models/loaded-version';
 import type { InputChunk, InputColumn, PassthroughColumn } from './batch-input';
+import type { BatchStages } from './batch-stages';
 import type { PartColumn, PartField } from './part-writer';
 
 /** The columns of a job's output and rejects files, with the DuckDB types the assembled files get. */
@@ -86,7 +87,8 @@ interface Predicted {
  * is flagged for the rejects part with every reason, never predicted, and
  * never dropped.
  */
-export function predictChunk(loaded: LoadedVersion, chunk: InputChunk, plan: PartPlan): ChunkResult {
+export function predictChunk(loaded: LoadedVersion, chunk: InputChunk, plan: PartPlan, stages?: BatchStages): ChunkResult {
+  const t0 = performance.now();
   const schema = loaded.inputSchema;
   const inputs = schema.inputs;
   const n = chunk.n;
@@ -113,7 +115,9 @@ export function predictChunk(loaded: LoadedVersion, chunk: InputChunk, plan: Par
     }
   }
   const m = valid ? valid.length : n;
-  const predicted = m > 0 ? predictRows(loaded, frame, n, valid) : { prediction: new Float64Array(n), probabilities: loaded.task === 'regression' ? [] : loaded.classes.map(() => new Float64Array(n)) };
+  stages?.add('validate', performance.now() - t0);
+  const predicted = m > 0 ? predictRows(loaded, frame, n, valid, stages) : { prediction: new Float64Array(n), probabilities: loaded.task === 'regression' ? [] : loaded.classes.map(() => new Float64Array(n)) };
+  const t1 = performance.now();
   const rejectedRows = new Uint8Array(n);
   const codes = new Int32Array(n).fill(-1);
   const inputJson: string[] = [];
@@ -131,6 +135,7 @@ export function predictChunk(loaded: LoadedVersion, chunk: InputChunk, plan: Par
     { type: 'VARCHAR', kind: 'text', codes, dictionary: inputJson },
     { type: 'VARCHAR', kind: 'text', codes, dictionary: reasons },
   ];
+  stages?.add('output columns', performance.now() - t1);
   return { columns, n, rejectedRows, predicted: m, rejected: rejected.length };
 }
 
@@ -147,9 +152,13 @@ function cellOf(values: InputColumnValues, r: number): unknown {
  * class 1 when p >= 0.5, probabilities [1 - p, p]; multiclass: the first
  * largest), scattered back to chunk rows.
  */
-function predictRows(loaded: LoadedVersion, frame: Frame, n: number, valid: number[] | undefined): Predicted {
+function predictRows(loaded: LoadedVersion, frame: Frame, n: number, valid: number[] | undefined, stages?: BatchStages): Predicted {
+  let t = performance.now();
   const { x, n: m } = loaded.pipeline.transformToMatrix(frame, valid);
+  stages?.add('pipeline', performance.now() - t);
+  t = performance.now();
   const out = loaded.predictor.predict(x, m);
+  stages?.add('predict', performance.now() - t);
   const prediction = new Float64Array(n);
   const at = (i: number) => (valid ? valid[i] : i);
   if (loaded.task === 'regression') {

@@ -12,6 +12,7 @@ import { outputLayout, partPlan, predictChunk, type OutputLayout } from './batch
 import { checkColumns, describeInput, inputSource, passthroughType, readChunks, type InputColumn } from './batch-input';
 import { batchJobDecider, foldBatchJob, type BatchJob, type BatchJobCommand, type BatchJobEvent } from './batch-job';
 import { resolveBatchModel } from './batch-model';
+import { BatchStages } from './batch-stages';
 import { PartWriter } from './part-writer';
 
 type StoredFile = EventData<'BatchInferenceProgressed'>['part'];
@@ -39,8 +40,13 @@ export interface LocalInput {
   rows: number;
 }
 
-/** Chunks whose parts are being stored and checkpointed while the next one is predicted (each holds its encoded part). */
-const CHUNKS_IN_FLIGHT = 4;
+/**
+ * Chunks being written, stored and checkpointed while the next ones are
+ * predicted (each holds its columns, then its part). Each store takes many
+ * event-loop turns, and a turn waits for a chunk's predict: more chunks in
+ * flight keep the stores from holding the loop up.
+ */
+const CHUNKS_IN_FLIGHT = 16;
 
 /** The job's run was stopped (shutdown): it stays Running in the log and resumes on the next start. */
 export class BatchStopped extends Error {}
@@ -96,8 +102,7 @@ export function planColumns(loaded: Pick<LoadedVersion, 'task' | 'classes' | 'in
 
 /**
  * Runs one job from its last checkpoint. Each chunk is validated and
- * predicted (batch-chunk.ts) and written by DuckDB as a one-row-group
- * Parquet part (and a rejects part) with the columns' own types
+ * predicted (batch-chunk.ts) and written as a one-row-group Parquet part (and a rejects part) with the columns' own types
  * (part-writer.ts); the parts are stored (content addressed) and only then
  * is the BatchInferenceProgressed checkpoint appended, with the expected
  * revision: a second runner on the same job loses the race and stops. After
@@ -108,6 +113,16 @@ export class BatchRunner {
   constructor(private readonly deps: BatchRunnerDeps) {}
 
   async run(jobId: string, signal?: AbortSignal): Promise<BatchJob> {
+    const stages = new BatchStages();
+    try {
+      return await this.runStaged(jobId, stages, signal);
+    } finally {
+      stages.print(jobId);
+    }
+  }
+
+  private async runStaged(jobId: string, stages: BatchStages, signal?: AbortSignal): Promise<BatchJob> {
+    const t0 = performance.now();
     const stream = streams.batch(jobId);
     const history = await this.deps.store.readStream(stream);
     let state = foldBatchJob(history);
@@ -130,17 +145,17 @@ export class BatchRunner {
     let loaded: LoadedVersion | undefined;
     let input: LocalInput | undefined;
     let writer: PartWriter | undefined;
+    let previousWrite: Promise<void> = Promise.resolve();
     const fromChunk = state.parts.length;
     // Part files written by this run, by chunk: assembly reads them from disk instead of the store.
     const local = new Map<string, string>();
-    // Chunks k-3..k are stored and checkpointed while chunk k+1 is read and predicted; checkpoints stay in order.
+    // Up to CHUNKS_IN_FLIGHT chunks are written, stored and checkpointed while the next one is read and predicted; checkpoints stay in order.
     let storing: Promise<void> = Promise.resolve();
     const inFlight: Promise<void>[] = [];
-    let previousWrite: Promise<void> = Promise.resolve();
     try {
       const { info } = await resolveBatchModel(this.deps.store, `${started.model.name}:${started.model.version}`);
-      loaded = await this.deps.load(info);
-      input = await openInput(this.deps.artifacts, started.input.artifactKey, dir, started.input.sha256);
+      loaded = await stages.timeAsync('load model', () => this.deps.load(info));
+      input = await stages.timeAsync('open input', () => openInput(this.deps.artifacts, started.input.artifactKey, dir, started.input.sha256));
       const { layout } = planColumns(loaded, input.columns);
       const byName = new Map(input.columns.map((c) => [c.name, c]));
       const plan = partPlan(layout, started.input.passthrough.map((p) => passthroughType(byName.get(p))), loaded.classes);
@@ -152,18 +167,26 @@ export class BatchRunner {
         this.deps.logger?.info({ jobId, fromChunk, chunks: started.chunks }, 'batch job resumes from its last checkpoint');
       }
       writer = await PartWriter.open(join(dir, 'parts-duck'), plan.types);
-      for await (const chunk of readChunks(input.duck, input.source, input.columns, loaded.inputSchema.inputs, started.input.passthrough, started.chunkRows, fromChunk)) {
+      const partWriter = writer;
+      stages.add('setup', performance.now() - t0);
+      const chunks = readChunks(input.duck, input.source, input.columns, loaded.inputSchema.inputs, started.input.passthrough, started.chunkRows, fromChunk)[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await stages.timeAsync('read', () => chunks.next());
+        if (next.done) break;
+        const chunk = next.value;
         if (signal?.aborted) break;
-        const result = predictChunk(loaded, chunk, plan);
+        const result = predictChunk(loaded, chunk, plan, stages);
         // Writes are serialized (one work table): the appender fills it on this thread, the COPY runs on DuckDB's.
         const outPath = join(dir, `part-${chunk.index}.parquet`);
         const rejectsPath = join(dir, `rejects-${chunk.index}.parquet`);
-        const partWriter = writer;
         const writing = previousWrite.then(() =>
-          partWriter.write(result.columns, result.n, result.rejectedRows, [
-            { path: outPath, fields: plan.output, rejected: false },
-            ...(result.rejected > 0 ? [{ path: rejectsPath, fields: plan.rejects, rejected: true }] : []),
-          ]),
+          partWriter.write(
+            result.columns,
+            result.n,
+            result.rejectedRows,
+            [{ path: outPath, fields: plan.output, rejected: false }, ...(result.rejected > 0 ? [{ path: rejectsPath, fields: plan.rejects, rejected: true }] : [])],
+            stages,
+          ),
         );
         writing.catch(() => undefined);
         previousWrite = writing;
@@ -171,13 +194,13 @@ export class BatchRunner {
         const previous = storing;
         const task = (async () => {
           await writing;
-          const part = await this.storePart(outPath, result.predicted, local);
-          const rejects = result.rejected > 0 ? await this.storePart(rejectsPath, result.rejected, local) : null;
+          const part = await stages.timeAsync('store part', () => this.storePart(outPath, result.predicted, local));
+          const rejects = result.rejected > 0 ? await stages.timeAsync('store part', () => this.storePart(rejectsPath, result.rejected, local)) : null;
           await previous;
-          await execute({
+          await stages.timeAsync('checkpoint', () => execute({
             type: 'RecordBatchChunk',
             data: { jobId, chunk: chunk.index, rows: chunk.n, predicted: result.predicted, rejected: result.rejected, part, rejects, instance: this.deps.instance },
-          });
+          }));
           this.deps.onChunk?.(jobId, chunk.index);
         })();
         // Handled here so a failure waits for an await below instead of being an unhandled rejection.
@@ -186,20 +209,23 @@ export class BatchRunner {
         inFlight.push(task);
         if (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift();
       }
-      await storing;
+      await stages.timeAsync('drain', () => storing);
+      stages.add('chunks', performance.now() - t0);
       if (signal?.aborted) throw new BatchStopped('stopped');
       if (state.status !== 'Running') return state;
       const parts = state.parts;
       const assemble = (name: string, files: StoredFile[], columns: OutputLayout['output']) => this.assemble(writer!, dir, name, files, columns, started.output.format, started.chunkRows, local);
-      const output = await assemble('output', parts.map((p) => p.part), layout.output);
+      const output = await stages.timeAsync('assemble', () => assemble('output', parts.map((p) => p.part), layout.output));
       const rejectParts = parts.flatMap((p) => (p.rejects ? [p.rejects] : []));
-      const rejects = rejectParts.length ? await assemble('rejects', rejectParts, layout.rejects) : null;
+      const rejects = rejectParts.length ? await stages.timeAsync('assemble', () => assemble('rejects', rejectParts, layout.rejects)) : null;
+      const closing = performance.now();
       writer.close();
       writer = undefined;
       // The files are stored: the temp dir goes before the job is recorded as completed.
       input.duck.close();
       input = undefined;
       await rm(dir, { recursive: true, force: true });
+      stages.add('close', performance.now() - closing);
       await execute({
         type: 'CompleteBatchInference',
         data: {
@@ -214,6 +240,7 @@ export class BatchRunner {
           resumedFromChunk: fromChunk,
         },
       });
+      stages.add('total', performance.now() - t0);
       return state;
     } catch (err) {
       // The writes and checkpoints in flight land (or fail) before the job is marked failed.

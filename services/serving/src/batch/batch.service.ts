@@ -67,6 +67,7 @@ export class BatchService implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** Checks and records a new job, queues it, and returns its view (202). */
   async start(body: unknown, meta: CommandMetadata): Promise<BatchJobView> {
+    const t0 = performance.now();
     const dto = parseOrThrow(startBatchInferenceSchema, body, 'batch inference request');
     const { info, alias } = await resolveBatchModel(this.store, dto.model);
     let input: { kind: 'upload' | 'dataset'; artifactKey: string; sha256?: string; dataset?: { name: string; version: number } };
@@ -98,6 +99,7 @@ export class BatchService implements OnApplicationBootstrap, OnApplicationShutdo
           },
         }, meta);
         this.enqueue(jobId);
+        if (process.env.MLP_BATCH_STAGES === '1') console.log(`BATCH_STAGES submit {"check":${Math.round(performance.now() - t0)}}`);
         return this.view(jobId);
       } finally {
         local.duck.close();

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { isNativePart } from './parquet-part';
 import { PartWriter, type PartColumn, type PartField } from './part-writer';
 
 /** Random values (seeded) for one column type, with nulls where nullable. */
@@ -10,7 +11,10 @@ function rng(seed: number): () => number {
   return () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 }
 
-/** Chunks written as Parquet parts by PartWriter (DuckDB), parts assembled by it, read back by a DuckDB of the test's own: every type, nulls, the rejected split. */
+/**
+ * Chunks written as Parquet parts by PartWriter (encoded natively, or by DuckDB when a column is cast back from text), parts
+ * assembled by DuckDB, read back by a DuckDB of the test's own: every type, nulls, the rejected split.
+ */
 describe('batch parts', () => {
   let dir: string;
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'mlp-part-writer-'))));
@@ -28,7 +32,10 @@ describe('batch parts', () => {
     return { rows, types: Object.fromEntries(described.map((d) => [d.column_name, d.column_type])), rowGroups };
   }
 
-  it('writes every supported type, with nulls and a row selection, as DuckDB reads it back', async () => {
+  it.each([
+    ['natively encoded parts', true],
+    ['DuckDB-written parts (a column cast back from text)', false],
+  ])('writes every supported type, with nulls and a row selection, as DuckDB reads it back: %s', async (_, native) => {
     const next = rng(5);
     const n = 4500; // three DuckDB vectors a chunk
     const fixed = (type: string, width: number, write: (view: DataView, r: number, x: number) => void, value: (view: DataView, r: number) => unknown) => {
@@ -69,10 +76,11 @@ describe('batch parts', () => {
       { name: 'label', column: { type: "ENUM('no', 'yes')", kind: 'text', codes: Int32Array.from({ length: n }, (_, r) => r % 2), dictionary: ['no', 'yes'] }, fileType: 'VARCHAR' },
       { name: 'p', column: { type: 'DOUBLE', kind: 'double', values: probability } },
       { name: 'flag', column: { type: 'BOOLEAN', kind: 'bool', values: flags } },
-      // Text read from a column of another type is cast back to it in the file.
-      { name: 'amount', column: { type: 'VARCHAR', kind: 'text', codes: Int32Array.from({ length: n }, (_, r) => (r % 7 === 0 ? -1 : r % 3)), dictionary: amounts }, fileType: 'DECIMAL(10,2)' },
+      // Text read from a column of another type is cast back to it in the file (by DuckDB).
+      ...(native ? [] : [{ name: 'amount', column: { type: 'VARCHAR', kind: 'text', codes: Int32Array.from({ length: n }, (_, r) => (r % 7 === 0 ? -1 : r % 3)), dictionary: amounts }, fileType: 'DECIMAL(10,2)' } as const]),
     ];
     const fields: PartField[] = named.map((c, j) => ({ name: c.name, column: j, type: c.fileType ?? c.column.type }));
+    expect(isNativePart(fields, named.map((c) => c.column))).toBe(native);
     const writer = await PartWriter.open(join(dir, 'duck'), named.map((c) => c.column.type));
     try {
       // Two chunks of the same rows: the first with no row rejected, the second with every third row rejected.
@@ -88,7 +96,7 @@ describe('batch parts', () => {
       expect((await read(first)).rowGroups).toBe(1);
       const rejected = await read(rejects);
       expect(rejected.rows.map((r) => Number(r._row))).toEqual(row.filter((_, r) => r % 3 === 0));
-      expect(rejected.types).toEqual({ _row: 'BIGINT', amount: 'DECIMAL(10,2)' });
+      expect(rejected.types).toEqual(native ? { _row: 'BIGINT', flag: 'BOOLEAN' } : { _row: 'BIGINT', amount: 'DECIMAL(10,2)' });
 
       // The parts streamed into one file: one row group per part (row groups of the chunk size).
       const out = file('parquet');
@@ -97,7 +105,7 @@ describe('batch parts', () => {
       const { rows, types } = await read(out);
       expect(types).toEqual({
         _row: 'BIGINT', boolean: 'BOOLEAN', tinyint: 'TINYINT', smallint: 'SMALLINT', integer: 'INTEGER', bigint: 'BIGINT', utinyint: 'UTINYINT', usmallint: 'USMALLINT', uinteger: 'UINTEGER',
-        float: 'FLOAT', double: 'DOUBLE', date: 'DATE', timestamp: 'TIMESTAMP', text: 'VARCHAR', label: 'VARCHAR', p: 'DOUBLE', flag: 'BOOLEAN', amount: 'DECIMAL(10,2)',
+        float: 'FLOAT', double: 'DOUBLE', date: 'DATE', timestamp: 'TIMESTAMP', text: 'VARCHAR', label: 'VARCHAR', p: 'DOUBLE', flag: 'BOOLEAN', ...(native ? {} : { amount: 'DECIMAL(10,2)' }),
       });
       const selected = [...Array.from({ length: n }, (_, r) => r), ...Array.from({ length: n }, (_, r) => r).filter((r) => r % 3 !== 0)];
       expect(rows).toHaveLength(selected.length);
@@ -115,7 +123,7 @@ describe('batch parts', () => {
       expect(column('label')).toEqual(selected.map((r) => (r % 2 ? 'yes' : 'no')));
       expect(column('p')).toEqual(selected.map((r) => probability[r]));
       expect(column('flag')).toEqual(selected.map((r) => flags[r] === 1));
-      expect(column('amount').map((v) => (v === null ? null : Number(v)))).toEqual(selected.map((r) => (r % 7 === 0 ? null : Number(amounts[r % 3]))));
+      if (!native) expect(column('amount').map((v) => (v === null ? null : Number(v)))).toEqual(selected.map((r) => (r % 7 === 0 ? null : Number(amounts[r % 3]))));
 
       // The same parts as CSV: the same rows in the same order.
       const csv = file('csv');
@@ -127,6 +135,34 @@ describe('batch parts', () => {
       writer.close();
     }
   }, 60_000);
+
+  it('writes a native part without rows (every row rejected) that keeps its columns and assembles with the others', async () => {
+    const columns: PartColumn[] = [
+      { type: 'BIGINT', kind: 'int64', values: [0, 1, 2] },
+      { type: "ENUM('no', 'yes')", kind: 'text', codes: Int32Array.from([0, 1, 1]), dictionary: ['no', 'yes'] },
+      { type: 'DOUBLE', kind: 'double', values: Float64Array.from([0.25, 0.5, 0.75]) },
+    ];
+    const fields: PartField[] = [
+      { name: '_row', column: 0, type: 'BIGINT' },
+      { name: 'prediction', column: 1, type: 'VARCHAR' },
+      { name: 'p', column: 2, type: 'DOUBLE' },
+    ];
+    expect(isNativePart(fields, columns)).toBe(true);
+    const writer = await PartWriter.open(join(dir, 'duck-none'), columns.map((c) => c.type));
+    try {
+      const [empty, full, out] = [file('parquet'), file('parquet'), file('parquet')];
+      await writer.write(columns, 3, Uint8Array.from([1, 1, 1]), [{ path: empty, fields, rejected: false }]);
+      await writer.write(columns, 3, Uint8Array.from([0, 1, 0]), [{ path: full, fields, rejected: false }]);
+      expect(await read(empty)).toEqual({ rows: [], types: { _row: 'BIGINT', prediction: 'VARCHAR', p: 'DOUBLE' }, rowGroups: 0 });
+      expect(await writer.assemble([empty, full], out, 'parquet', [], 10)).toBe(2);
+      expect((await read(out)).rows).toEqual([
+        { _row: '0', prediction: 'no', p: 0.25 },
+        { _row: '2', prediction: 'yes', p: 0.75 },
+      ]);
+    } finally {
+      writer.close();
+    }
+  });
 
   it('writes a file without rows that still has its columns', async () => {
     const writer = await PartWriter.open(join(dir, 'duck-empty'), ['BIGINT', "ENUM('no', 'yes')"]);
