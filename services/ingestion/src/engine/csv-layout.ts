@@ -138,30 +138,3 @@ export async function normalizeLineEndings(src: string, dst: string): Promise<vo
   out.end();
   await once(out, 'finish');
 }
-
-/**
- * Whether some field of a CSV file may start or end with a space: a space next
- * to a delimiter, a quote, a line break or either end of the file. False means
- * no value has padding, so trimming can be skipped (a space inside quoted text
- * next to a delimiter only makes the answer a safe "true"). Native searches over
- * the bytes, chunk by chunk: memory stays at one chunk.
- */
-export async function mayHavePadding(path: string, options: { delimiter: string; quote: string }): Promise<boolean> {
-  if (Buffer.byteLength(options.delimiter) !== 1 || Buffer.byteLength(options.quote) > 1) return true;
-  const boundaries = ['\n', '\r', options.delimiter, ...(options.quote ? [options.quote] : [])];
-  const needles = boundaries.flatMap((b) => [Buffer.from(` ${b}`), Buffer.from(`${b} `)]);
-  let last = -1; // the previous chunk's last byte
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) {
-    const bytes = chunk as Buffer;
-    if (bytes.length === 0) continue;
-    if (last === -1) {
-      const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-      if (bytes[bom] === 0x20) return true;
-    } else if (needles.some((n) => n[0] === last && n[1] === bytes[0])) {
-      return true; // a pair split across two chunks
-    }
-    if (needles.some((n) => bytes.includes(n))) return true;
-    last = bytes[bytes.length - 1];
-  }
-  return last === 0x20;
-}

@@ -68,7 +68,7 @@ export async function processFile(file: SourceFile, options: ProcessOptions): Pr
       const inferred = inferSchema(options.dataset, await profileColumns(duck, staged.columns));
       ({ schema, observed, candidateKeys } = inferred);
     }
-    const plan = planValidation(schema, staged.columns, { trim: staged.padded });
+    const plan = planValidation(schema, staged.columns);
     const dupOnly = await checkRows(duck, plan, staged);
 
     const acceptedFile = join(options.workDir, 'accepted.parquet');

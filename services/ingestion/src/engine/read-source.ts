@@ -5,7 +5,7 @@ import { RecordBatchReader } from 'apache-arrow';
 import { ValidationError, InfrastructureError } from '@mlp/contracts';
 import type { Duck } from '@mlp/duckdb';
 import { ident, literal } from '@mlp/duckdb';
-import { columnNames, csvColumns, mayHavePadding, normalizeLineEndings, rowNumbersOfLines } from './csv-layout';
+import { columnNames, csvColumns, normalizeLineEndings, rowNumbersOfLines } from './csv-layout';
 import { join } from 'node:path';
 
 export type InputFormat = 'csv' | 'tsv' | 'ndjson' | 'json' | 'parquet' | 'arrow';
@@ -52,11 +52,6 @@ export interface StagedSource {
   relation: string;
   /** Text formats are read as VARCHAR and typed by the schema; typed formats keep their types. */
   text: boolean;
-  /**
-   * False when no text value can start or end with a space (a CSV without
-   * padding): values are then not trimmed, which saves a test per value.
-   */
-  padded: boolean;
   /**
    * True when reading the rows again costs a full parse (a lazy CSV): the typed
    * pass then keeps the source values of the rows it quarantines. Every column is VARCHAR.
@@ -107,7 +102,6 @@ export async function stageSource(duck: Duck, file: SourceFile, workDir: string,
           columns,
           relation: scan,
           text: false,
-          padded: true,
           keepRaw: false,
           read: (table, select) => runReading(duck, file, `CREATE TABLE ${table} AS ${select(scan)}`),
           rawRows: async () => `(SELECT file_row_number + 1 AS "__mlp_k", * EXCLUDE (file_row_number) FROM read_parquet(${literal(file.path)}, file_row_number = true))`,
@@ -137,12 +131,11 @@ async function runReading(duck: Duck, file: SourceFile, sql: string): Promise<vo
 }
 
 /** A source staged as the `src` table. */
-function tableSource(duck: Duck, columns: StagedColumn[], text: boolean, padded = true): StagedSource {
+function tableSource(duck: Duck, columns: StagedColumn[], text: boolean): StagedSource {
   return {
     columns,
     relation: 'src',
     text,
-    padded,
     keepRaw: false,
     read: (table, select) => duck.run(`CREATE TABLE ${table} AS ${select('src')}`),
     rawRows: async () => '(SELECT rowid + 1 AS "__mlp_k", * FROM src)',
@@ -161,7 +154,6 @@ async function stageCsv(duck: Duck, file: SourceFile, workDir: string, lazy: boo
   const quote = o.quote ?? '"';
   // Columns come from our own read of the first line: no sniffing, so one damaged row cannot fail the file.
   const names = await csvColumns(file.path, { delimiter, quote, header });
-  const padded = await mayHavePadding(file.path, { delimiter, quote });
   const options = (rejects: string) =>
     [
       'auto_detect = false',
@@ -204,9 +196,9 @@ async function stageCsv(duck: Duck, file: SourceFile, workDir: string, lazy: boo
     }
     return raw;
   };
-  if (lazy) return { columns, relation: reader(path), text: true, padded, keepRaw: true, read, rawRows };
+  if (lazy) return { columns, relation: reader(path), text: true, keepRaw: true, read, rawRows };
   await read('src', (relation) => `SELECT * FROM ${relation}`);
-  return tableSource(duck, await describe(duck, 'src'), true, padded);
+  return tableSource(duck, await describe(duck, 'src'), true);
 }
 
 /** The rows a CSV read rejected, into `rejects`, numbered by their position among all data rows. */

@@ -48,14 +48,12 @@ const integerSource = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALL
 
 /**
  * Text is trimmed of spaces and blank is missing. Most values carry no padding:
- * the LIKE guard (a prefix/suffix test, no allocation) keeps trim off them, and
- * with `trim: false` (the source is known to hold no padded value) there is no guard.
+ * the LIKE guard (a prefix/suffix test, no allocation) keeps trim off them.
  */
-export function rawExpr(col: StagedColumn | undefined, trim = true): string {
+export function rawExpr(col: StagedColumn | undefined): string {
   if (!col) return 'NULL';
   const c = ident(col.name);
-  if (col.type !== 'VARCHAR') return c;
-  return trim ? `CASE WHEN ${c} LIKE ' %' OR ${c} LIKE '% ' THEN NULLIF(trim(${c}), '') ELSE NULLIF(${c}, '') END` : `NULLIF(${c}, '')`;
+  return col.type === 'VARCHAR' ? `CASE WHEN ${c} LIKE ' %' OR ${c} LIKE '% ' THEN NULLIF(trim(${c}), '') ELSE NULLIF(${c}, '') END` : c;
 }
 
 /** `raw` is the alias of the raw value; the result never re-reads `src`. */
@@ -112,9 +110,8 @@ const show = (expr: string) => `coalesce(CAST(${expr} AS VARCHAR), 'null')`;
 /**
  * Compiles a schema into DuckDB SQL against the staged `src` table: the typed
  * projection of every declared column and the checks that quarantine a row.
- * `trim: false` when no text value of the source starts or ends with a space.
  */
-export function planValidation(schema: DatasetSchema, staged: StagedColumn[], options: { trim?: boolean } = {}): ValidationPlan {
+export function planValidation(schema: DatasetSchema, staged: StagedColumn[]): ValidationPlan {
   const byName = new Map(staged.map((c) => [c.name, c]));
   const columns: ColumnPlan[] = [];
   const checks: Check[] = [];
@@ -123,7 +120,7 @@ export function planValidation(schema: DatasetSchema, staged: StagedColumn[], op
     const raw = `"__r${i}"`;
     const typedSql = typedExpr(spec.type, col, raw);
     const typed = ident(name);
-    columns.push({ name, spec, sourceType: col?.type ?? null, rawSql: rawExpr(col, options.trim ?? true), raw, typedSql });
+    columns.push({ name, spec, sourceType: col?.type ?? null, rawSql: rawExpr(col), raw, typedSql });
     const mustHave = spec.required || spec.nullable === false;
     if (mustHave) checks.push({ code: 'missing_required', column: name, when: `${raw} IS NULL`, message: literal(`${name} is required`) });
     const convertible = spec.type !== 'string' && spec.type !== 'category';
