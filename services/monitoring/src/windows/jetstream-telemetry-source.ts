@@ -100,11 +100,11 @@ export class JetStreamTelemetrySource implements TelemetrySource {
     return replayed;
   }
 
-  async replayAcked(feed: TelemetryHandler): Promise<number> {
+  async replayAcked(feed: TelemetryHandler, maxRecords: number): Promise<number> {
     const js = this.nc.jetstream();
     const floor = (await (await js.consumers.get(telemetryStream.stream, this.durable)).info()).ack_floor.stream_seq;
-    if (floor === 0) return 0;
-    const ordered = await js.consumers.get(telemetryStream.stream, { filterSubjects: subjects.tel.all });
+    if (floor === 0 || maxRecords <= 0) return 0;
+    const ordered = await js.consumers.get(telemetryStream.stream, { filterSubjects: subjects.tel.all, opt_start_seq: Math.max(1, floor - maxRecords + 1) });
     if ((await ordered.info()).num_pending === 0) return 0;
     const messages = await ordered.consume({ max_messages: 512 });
     let replayed = 0;

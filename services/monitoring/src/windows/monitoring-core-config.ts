@@ -14,6 +14,8 @@ const schema = z.object({
   MLP_MONITORING_SAMPLE_CAP: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
   /** Labelled predictions per performance window (per version and arm). */
   MLP_MONITORING_PERFORMANCE_WINDOW: z.coerce.number().int().min(10).max(1_000_000).default(500),
+  /** JetStream: telemetry records (up to the last acked one) replayed at start to rebuild the label join and performance windows; 0 turns it off. */
+  MLP_MONITORING_REPLAY_RECORDS: z.coerce.number().int().min(0).max(100_000_000).default(200_000),
   /** The JetStream durable consumer's name. */
   MLP_MONITORING_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/).default('monitoring-telemetry'),
 });
@@ -28,6 +30,8 @@ export interface MonitoringCoreConfig {
   window: WindowSpec;
   sampleCap: number;
   performanceWindow: number;
+  /** Records replayed at a JetStream start for the label join and performance windows (0: none). */
+  replayRecords: number;
 }
 
 export function loadMonitoringCoreConfig(env: NodeJS.ProcessEnv, base: Pick<BaseConfig, 'MLP_TRANSPORT' | 'NATS_URL' | 'MLP_HOME'> & Partial<Pick<BaseConfig, NatsAuthVar>>): MonitoringCoreConfig {
@@ -41,5 +45,6 @@ export function loadMonitoringCoreConfig(env: NodeJS.ProcessEnv, base: Pick<Base
     window: parseWindowSpec(c.MLP_MONITORING_WINDOW, 'MLP_MONITORING_WINDOW'),
     sampleCap: c.MLP_MONITORING_SAMPLE_CAP,
     performanceWindow: c.MLP_MONITORING_PERFORMANCE_WINDOW,
+    replayRecords: c.MLP_MONITORING_REPLAY_RECORDS,
   };
 }

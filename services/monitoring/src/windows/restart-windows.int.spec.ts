@@ -3,6 +3,7 @@ import { SeededRng } from '@mlp/ml';
 import type { StartedService } from '@mlp/service-kit';
 import { eventually } from '@mlp/testing';
 import { churnTraffic, monitoringOnNats, seedChurnVersions, type MonitoringOnNats } from '../testing/monitored-versions.fixture';
+import { JetStreamTelemetrySource } from './jetstream-telemetry-source';
 import { TelemetryMonitorService } from './telemetry-monitor.service';
 
 const WINDOW = 50;
@@ -113,5 +114,20 @@ describe('monitoring restart with two versions mid-window (JetStream)', () => {
     expect([service.drift.isOpen('churn', 1), service.drift.isOpen('churn', 2)]).toEqual([false, false]);
     const all = await platform.store.readStream(streams.monitor('churn'));
     expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
+  });
+
+  it('replays at most the last MLP_MONITORING_REPLAY_RECORDS records, up to the last acked one', async () => {
+    await started?.close();
+    started = undefined;
+    const source = await JetStreamTelemetrySource.connect(platform.nats.url);
+    try {
+      const seqs: number[] = [];
+      expect(await source.replayAcked(async (item) => void seqs.push(item.seq!), 30)).toBe(30);
+      // 200 predictions and 200 labels were published and acked: the stream's last 30.
+      expect(seqs).toEqual(Array.from({ length: 30 }, (_, i) => 371 + i));
+      expect(await source.replayAcked(async () => undefined, 0)).toBe(0);
+    } finally {
+      await source.close();
+    }
   });
 });

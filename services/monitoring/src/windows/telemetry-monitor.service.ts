@@ -97,7 +97,8 @@ export class TelemetryMonitorService implements OnModuleInit, OnModuleDestroy {
   private async rebuildPerformance(replayAcked: NonNullable<TelemetrySource['replayAcked']>): Promise<void> {
     this.performance.replaying = true;
     try {
-      const replayed = await replayAcked((item) => (item.kind === 'prediction' ? this.performance.addPrediction(item.record) : this.performance.addFeedback(item.record)));
+      const feed = (item: TelemetryRecord) => (item.kind === 'prediction' ? this.performance.addPrediction(item.record) : this.performance.addFeedback(item.record));
+      const replayed = await replayAcked(feed, this.config.replayRecords);
       if (replayed) this.logger.info({ replayed }, 'label join and performance windows rebuilt from the telemetry stream');
     } finally {
       this.performance.replaying = false;

@@ -41,11 +41,11 @@ export interface TelemetrySource {
    */
   restore?(feed: (record: PredictionTelemetry) => Promise<void>, stillOpen: (model: string, version: number) => boolean): Promise<number>;
   /**
-   * Before start(), in sources that resume after their acks: feeds every
-   * record the stream still holds up to the last acknowledged one, in stream
-   * order, so the label join and performance windows are rebuilt.
+   * Before start(), in sources that resume after their acks: feeds the last
+   * `maxRecords` records up to the last acknowledged one, in stream order, so
+   * the label join and performance windows are rebuilt.
    */
-  replayAcked?(feed: TelemetryHandler): Promise<number>;
+  replayAcked?(feed: TelemetryHandler, maxRecords: number): Promise<number>;
   close(): Promise<void>;
 }
 
