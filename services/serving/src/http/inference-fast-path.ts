@@ -3,7 +3,9 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import { HttpAdapterHost } from '@nestjs/core';
 import { ForbiddenError, grantsScope, InfrastructureError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '@mlp/contracts';
 import { ApiKeyRing, authEnabled, DEFAULT_MAX_BODY_BYTES, HttpMetrics, KEY_HINT, presentedKey, SERVICE_CONFIG, type BaseConfig, type Principal } from '@mlp/service-kit';
+import type { Awaitable } from '../inference/inference.service';
 import { RateLimitedError } from '../inference/serving-errors';
+import { HistogramSeries } from '../metrics/fast-series';
 import { ServingRuntime } from '../serving-runtime';
 import { v1Predict, v2Infer, type CallMeta } from './inference-handlers';
 import { rateLimitTracker } from './rate-limit.guard';
@@ -13,6 +15,25 @@ const V1 = /^\/v1\/models\/([^/?]+)(?:\?.*)?$/;
 const V2 = /^\/v2\/models\/([^/?]+)(?:\/versions\/([^/?]+))?\/infer(?:\?.*)?$/;
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A V2 infer (`model`: `{m}`, `version`: `{v}`) or V1 predict (`model`: `{m}:predict`) call, and its route label. */
+interface InferenceCall {
+  v2: boolean;
+  model: string;
+  version?: string;
+  route: string;
+}
+
+function parseCall(url: string): InferenceCall | null {
+  const v2 = V2.exec(url);
+  if (v2) {
+    const version = v2[2] === undefined ? undefined : decodeURIComponent(v2[2]);
+    return { v2: true, model: decodeURIComponent(v2[1]), version, route: version === undefined ? '/v2/models/:m/infer' : '/v2/models/:m/versions/:v/infer' };
+  }
+  const v1 = V1.exec(url);
+  if (!v1 || !v1[1].endsWith(':predict')) return null;
+  return { v2: false, model: decodeURIComponent(v1[1]), route: '/v1/models/:target' };
+}
 
 /**
  * The data plane's hot path. `POST /v1/models/{m}:predict` and `POST
@@ -29,7 +50,8 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 export class InferenceFastPath implements OnApplicationBootstrap {
   private readonly auth: boolean;
   private readonly maxBodyBytes: number;
-  private readonly labelCache = new Map<string, { method: string; route: string; status: string }>();
+  private readonly durations = new Map<string, HistogramSeries>();
+  private readonly calls = new Map<string, InferenceCall | null>();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -55,22 +77,9 @@ export class InferenceFastPath implements OnApplicationBootstrap {
 
   /** True when the request is an inference call (answered here). */
   private handle(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = req.url ?? '';
-    let run: ((body: unknown, meta: CallMeta) => Promise<unknown>) | undefined;
-    let route: string;
-    const v2 = V2.exec(url);
-    if (v2) {
-      const m = decodeURIComponent(v2[1]);
-      const v = v2[2] === undefined ? undefined : decodeURIComponent(v2[2]);
-      route = v === undefined ? '/v2/models/:m/infer' : '/v2/models/:m/versions/:v/infer';
-      run = (body, meta) => v2Infer(this.runtime, m, v, body, meta);
-    } else {
-      const v1 = V1.exec(url);
-      if (!v1 || !v1[1].endsWith(':predict')) return false;
-      const target = decodeURIComponent(v1[1]);
-      route = '/v1/models/:target';
-      run = (body, meta) => v1Predict(this.runtime, target, body, meta);
-    }
+    const call = this.callOf(req.url ?? '');
+    if (!call) return false;
+    const route = call.route;
     const started = performance.now();
     const header = req.headers['x-request-id'];
     const fail = (err: unknown) => {
@@ -91,7 +100,7 @@ export class InferenceFastPath implements OnApplicationBootstrap {
       }
       this.reply(res, 200, payload, route, started);
     };
-    // Callbacks rather than a promise chain: without a key to check, the only promise is the prediction's.
+    // Callbacks rather than a promise chain: without a key to check, an unbatched request makes no promise.
     const go = (principal: Principal | undefined) => {
       try {
         this.limit(principal, req);
@@ -101,13 +110,15 @@ export class InferenceFastPath implements OnApplicationBootstrap {
       }
       readJson(req, this.maxBodyBytes, (err, body) => {
         if (err) return fail(err);
-        let result: Promise<unknown>;
+        let result: Awaitable<unknown>;
         try {
-          result = run!(body, { requestIdHeader: typeof header === 'string' ? header : undefined, keyId: principal?.keyId, headers: req.headers });
+          const meta: CallMeta = { requestIdHeader: typeof header === 'string' ? header : undefined, keyId: principal?.keyId, headers: req.headers };
+          result = call.v2 ? v2Infer(this.runtime, call.model, call.version, body, meta) : v1Predict(this.runtime, call.model, body, meta);
         } catch (e) {
           return fail(e);
         }
-        result.then(answer, fail);
+        if (result instanceof Promise) result.then(answer, fail);
+        else answer(result);
       });
     };
     if (!this.auth && !presentedKey(req.headers)) go(undefined);
@@ -115,18 +126,29 @@ export class InferenceFastPath implements OnApplicationBootstrap {
     return true;
   }
 
+  /** The inference call a URL names (null: none), parsed once per distinct URL. */
+  private callOf(url: string): InferenceCall | null {
+    let call = this.calls.get(url);
+    if (call === undefined) {
+      call = parseCall(url);
+      if (this.calls.size >= 1000) this.calls.clear();
+      this.calls.set(url, call);
+    }
+    return call;
+  }
+
   private reply(res: ServerResponse, status: number, payload: string, route: string, started: number): void {
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
     res.end(payload);
-    this.httpMetrics.httpRequestDuration.observe(this.durationLabels(route, status), (performance.now() - started) / 1000);
+    this.duration(route, status).observe((performance.now() - started) / 1000);
   }
 
-  /** The duration metric's labels of a route and status, built once. */
-  private durationLabels(route: string, status: number): { method: string; route: string; status: string } {
-    const key = `${status} ${route}`;
-    let labels = this.labelCache.get(key);
-    if (!labels) this.labelCache.set(key, (labels = { method: 'POST', route, status: String(status) }));
-    return labels;
+  /** The duration metric's series of a route and status. */
+  private duration(route: string, status: number): HistogramSeries {
+    const key = status === 200 ? route : `${status} ${route}`;
+    let series = this.durations.get(key);
+    if (!series) this.durations.set(key, (series = new HistogramSeries(this.httpMetrics.httpRequestDuration, { method: 'POST', route, status: String(status) })));
+    return series;
   }
 
   /** The key's principal, as the auth middleware and guard decide it (scope `predict`). */

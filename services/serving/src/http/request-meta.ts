@@ -12,10 +12,17 @@ export function keyIdOf(req: IncomingMessage): string | undefined {
   return requestAuth(req).principal?.keyId;
 }
 
+/** Parsed references of recent paths (a client names the same few models on every request). */
+const refs = new Map<string, Readonly<ModelRef>>();
+
 /** `{m}` of a path: `churn`, `churn@production` or `churn:3`. */
 export function modelRefOf(m: string): ModelRef {
-  const ref = parseModelRef(m);
-  if (!ref) throw new ValidationError(`'${m}' is not a model reference`, [{ path: 'model', message: 'use <name>, <name>@<alias> or <name>:<version>' }], { code: 'INVALID_MODEL_REF' });
+  let ref = refs.get(m);
+  if (ref) return ref;
+  const parsed = parseModelRef(m);
+  if (!parsed) throw new ValidationError(`'${m}' is not a model reference`, [{ path: 'model', message: 'use <name>, <name>@<alias> or <name>:<version>' }], { code: 'INVALID_MODEL_REF' });
+  if (refs.size >= 1000) refs.clear();
+  refs.set(m, (ref = Object.freeze(parsed)));
   return ref;
 }
 

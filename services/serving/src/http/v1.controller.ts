@@ -43,7 +43,7 @@ export class V1Controller {
   @ApiOperation({ summary: 'POST /v1/models/{m}:predict — named features (or entity keys) per instance; {m} is name, name@alias or name:version' })
   @ApiBody({ schema: { type: 'object', example: { instances: [{ bill_length_mm: 39.1, island: 'Torgersen' }, { customer_id: 42 }] } } })
   @ApiOkResponse({ schema: { example: { predictions: ['Adelie'], probabilities: [[0.97, 0.02, 0.01]], model: 'penguins', version: '3', request_id: '0b6c…' } } })
-  predict(@Param('target') target: string, @Body() body: unknown, @Req() req: IncomingMessage): Promise<PredictResponse> {
+  async predict(@Param('target') target: string, @Body() body: unknown, @Req() req: IncomingMessage): Promise<PredictResponse> {
     return v1Predict(this.runtime, target, body, { requestIdHeader: headerOf(req, 'x-request-id'), keyId: keyIdOf(req), headers: req.headers });
   }
 

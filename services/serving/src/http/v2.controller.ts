@@ -139,7 +139,7 @@ export class V2Controller {
     return { name: m, versions: [String(loaded.version)], platform: V2_PLATFORM, inputs: inputMetadata(loaded.inputSchema), outputs: outputMetadata(loaded) };
   }
 
-  private doInfer(m: string, v: string | undefined, body: unknown, req: IncomingMessage): Promise<V2InferResponse> {
+  private async doInfer(m: string, v: string | undefined, body: unknown, req: IncomingMessage): Promise<V2InferResponse> {
     return v2Infer(this.runtime, m, v, body, { requestIdHeader: headerOf(req, 'x-request-id'), keyId: keyIdOf(req), headers: req.headers });
   }
 

@@ -28,6 +28,31 @@ function doubler(): BatchModel<Float32Array> & { calls: number[] } {
 const rows = (...values: number[]) => new Float32Array(values);
 
 describe('Batcher', () => {
+  it('runNow answers a request that fills a batch by itself without a promise, and leaves one that would wait to submit', async () => {
+    const model = doubler();
+    const alone = new Batcher(model, { maxBatchSize: 2, maxLatencyMs: 0, maxQueueRows: 100 });
+    expect(Array.from(alone.runNow(rows(1, 2), 2)!)).toEqual([2, 4]);
+    expect(alone.runNow(rows(1), 1)).toBeUndefined();
+    const queued = alone.submit(rows(5), 1, 1000);
+    expect(alone.runNow(rows(3, 4), 2)).toBeUndefined();
+    expect(Array.from(await queued)).toEqual([10]);
+    expect(model.calls).toEqual([2, 1]);
+    alone.close();
+    expect(alone.runNow(rows(1, 2), 2)).toBeUndefined();
+    await expect(alone.submit(rows(1, 2), 2, 1000)).rejects.toBeInstanceOf(OverloadedError);
+  });
+
+  it('runNow throws what predict throws', () => {
+    const failing: BatchModel<Float32Array> = {
+      outputSize: 1,
+      predict: () => {
+        throw new Error('bad rows');
+      },
+    };
+    const b = new Batcher(failing, { maxBatchSize: 1, maxLatencyMs: 0, maxQueueRows: 100 });
+    expect(() => b.runNow(rows(1), 1)).toThrow('bad rows');
+  });
+
   it('coalesces concurrent requests into one predict call and gives each its own rows back', async () => {
     const model = doubler();
     const b = new Batcher(model, { maxBatchSize: 64, maxLatencyMs: 0, maxQueueRows: 100 });

@@ -76,11 +76,9 @@ export class Batcher<T> {
     if (this.queuedRows > 0 && this.queuedRows + n > this.options.maxQueueRows) {
       return Promise.reject(new OverloadedError(`the queue of this model version is full (${this.queuedRows} rows waiting, MLP_SERVING_MAX_QUEUE=${this.options.maxQueueRows}); retry later`));
     }
-    if (this.options.maxBatchSize <= n && this.queue.length === 0 && !this.immediate && !this.timer) {
+    if (this.runsAlone(n)) {
       try {
-        const out = this.model.predict([input], n);
-        this.options.onBatch?.(n, 1);
-        return Promise.resolve(out);
+        return Promise.resolve(this.runNow(input, n)!);
       } catch (err) {
         return Promise.reject(err);
       }
@@ -93,6 +91,22 @@ export class Batcher<T> {
       this.queuedRows += n;
       this.schedule();
     });
+  }
+
+  /**
+   * `submit` without a promise when the request runs at once (it fills a
+   * batch by itself and nothing is queued): its outputs, or what predict
+   * throws. Undefined when it would wait: then `submit` it.
+   */
+  runNow(input: T, n: number): Float32Array | undefined {
+    if (this.closed || !this.runsAlone(n)) return undefined;
+    const out = this.model.predict([input], n);
+    this.options.onBatch?.(n, 1);
+    return out;
+  }
+
+  private runsAlone(n: number): boolean {
+    return this.options.maxBatchSize <= n && this.queue.length === 0 && !this.immediate && !this.timer;
   }
 
   /** Refuses new requests; queued ones still run. */

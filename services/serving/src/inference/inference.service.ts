@@ -4,6 +4,7 @@ import type { MlpClient } from '@mlp/messaging';
 import type { Cell, Frame } from '@mlp/ml';
 import type { LoadedVersion, RowOutputs } from '../models/loaded-version';
 import type { Lease, ModelManager } from '../models/model-manager';
+import { CounterSeries, HistogramSeries } from '../metrics/fast-series';
 import type { ServingMetrics } from '../metrics/serving-metrics';
 import type { PredictionEntry } from '../telemetry/prediction-entry';
 import type { TelemetryPublisher } from '../telemetry/telemetry-publisher';
@@ -67,7 +68,10 @@ interface Framed {
 type FrameSource = (loaded: LoadedVersion) => Framed | Promise<Framed>;
 
 type Labels = { model: string; version: string; protocol: Protocol };
-type VersionLabels = { base: Labels; ok: Labels & { code: string } };
+/** A version's labels per protocol, and its series answered requests update (`ok`: code OK). */
+type VersionLabels = { base: Labels; ok?: CounterSeries; latency?: HistogramSeries };
+/** A value now (an unbatched prediction, or one that filled a batch) or later. */
+export type Awaitable<T> = T | Promise<T>;
 
 /**
  * One inference, whatever the protocol: resolve the model (a lease, so a swap
@@ -94,10 +98,20 @@ export class InferenceService {
 
   /** `instances`: named features (or entity keys) per row. */
   predictInstances(ref: ModelRef, version: number | undefined, instances: unknown, ctx: InferenceContext): Promise<InferenceResult> {
+    return settled(() => this.predictInstancesNow(ref, version, instances, ctx));
+  }
+
+  /** V2 tensors (one per feature, or one [N, F]). */
+  predictTensors(ref: ModelRef, version: number | undefined, tensors: readonly DecodedTensor[], ctx: InferenceContext): Promise<InferenceResult> {
+    return settled(() => this.predictTensorsNow(ref, version, tensors, ctx));
+  }
+
+  /** `predictInstances` for the hot path: the result itself when it is ready at once (unbatched), and errors thrown or rejected. */
+  predictInstancesNow(ref: ModelRef, version: number | undefined, instances: unknown, ctx: InferenceContext): Awaitable<InferenceResult> {
     if (!Array.isArray(instances) || instances.length === 0) {
-      return Promise.reject(invalidInput([{ path: 'instances', message: 'an array of at least one instance (an object of named features) is needed' }]));
+      throw invalidInput([{ path: 'instances', message: 'an array of at least one instance (an object of named features) is needed' }]);
     }
-    if (instances.length > MAX_ROWS) return Promise.reject(invalidInput([{ path: 'instances', message: `at most ${MAX_ROWS} instances per request, received ${instances.length}` }]));
+    if (instances.length > MAX_ROWS) throw invalidInput([{ path: 'instances', message: `at most ${MAX_ROWS} instances per request, received ${instances.length}` }]);
     const first = instances[0] as Record<string, unknown> | null;
     const key = routingKey(ctx, (name) => (first !== null && typeof first === 'object' ? first[name] : undefined));
     return this.run(ref, version, ctx, key, (loaded) => {
@@ -106,8 +120,8 @@ export class InferenceService {
     });
   }
 
-  /** V2 tensors (one per feature, or one [N, F]). */
-  predictTensors(ref: ModelRef, version: number | undefined, tensors: readonly DecodedTensor[], ctx: InferenceContext): Promise<InferenceResult> {
+  /** `predictTensors` for the hot path, as {@link predictInstancesNow}. */
+  predictTensorsNow(ref: ModelRef, version: number | undefined, tensors: readonly DecodedTensor[], ctx: InferenceContext): Awaitable<InferenceResult> {
     const key = routingKey(ctx, (name) => tensors.find((t) => t.name === name)?.data[0]);
     return this.run(ref, version, ctx, key, (loaded) => {
       const { frame, n } = frameFromTensors(loaded.inputSchema, tensors);
@@ -117,11 +131,12 @@ export class InferenceService {
   }
 
   /**
-   * Few promises on the way: a frame built synchronously goes straight to
-   * the batcher, and an unbatched request (or one that fills a batch) has
-   * its prediction before `submit` returns.
+   * No promise unless the request waits: a frame built synchronously goes
+   * straight to the batcher, and an unbatched request (or one that fills a
+   * batch) is answered before `run` returns. Errors are thrown, or rejected
+   * once the request has waited.
    */
-  private run(ref: ModelRef, version: number | undefined, ctx: InferenceContext, key: RoutingKey, toFrame: FrameSource): Promise<InferenceResult> {
+  private run(ref: ModelRef, version: number | undefined, ctx: InferenceContext, key: RoutingKey, toFrame: FrameSource): Awaitable<InferenceResult> {
     const started = performance.now();
     const requestId = ctx.requestId ?? newRequestId();
     let lease: Lease;
@@ -131,7 +146,7 @@ export class InferenceService {
       lease = routed ?? this.models.acquire(ref, version);
     } catch (err) {
       this.metrics?.requests.inc({ model: ref.name, version: '', protocol: ctx.protocol, code: codeOf(err) });
-      return Promise.reject(err);
+      throw err;
     }
     const loaded = lease.served.loaded;
     let released = false;
@@ -153,8 +168,8 @@ export class InferenceService {
         const outputs = loaded.decode(raw, n);
         const latencyMs = performance.now() - started;
         const labels = this.labelsOf(loaded, ctx.protocol);
-        this.metrics?.requests.inc(labels.ok);
-        this.metrics?.latency.observe(labels.base, latencyMs / 1000);
+        labels.ok?.inc();
+        labels.latency?.observe(latencyMs / 1000);
         this.publish(loaded, ctx.arm ?? lease.arm, requestId, frame, n, outputs, latencyMs, ctx.keyId);
         release();
         if (routed) {
@@ -166,16 +181,23 @@ export class InferenceService {
         return fail(err);
       }
     };
-    const submit = ({ frame, n }: Framed): Promise<InferenceResult> => {
-      if (n === 0) return Promise.reject(invalidInput([{ path: 'inputs', message: 'no rows' }])).catch(fail);
+    const submit = ({ frame, n }: Framed): Awaitable<InferenceResult> => {
+      if (n === 0) return fail(invalidInput([{ path: 'inputs', message: 'no rows' }]));
       const batcher = ctx.mirror ? lease.served.mirrorBatcher : lease.served.batcher;
+      let now: Float32Array | undefined;
+      try {
+        now = batcher.runNow(frame, n);
+      } catch (err) {
+        return fail(err);
+      }
+      if (now) return answer(frame, n, now);
       return batcher.submit(frame, n, ctx.timeoutMs ?? this.settings.timeoutMs).then((raw) => answer(frame, n, raw), fail);
     };
     let framed: Framed | Promise<Framed>;
     try {
       framed = toFrame(loaded);
     } catch (err) {
-      return Promise.reject(err).catch(fail);
+      return fail(err);
     }
     return framed instanceof Promise ? framed.then(submit, fail) : submit(framed);
   }
@@ -187,7 +209,11 @@ export class InferenceService {
     let labels = byProtocol.get(protocol);
     if (!labels) {
       const base = { model: loaded.name, version: String(loaded.version), protocol };
-      labels = { base, ok: { ...base, code: 'OK' } };
+      labels = { base };
+      if (this.metrics) {
+        labels.ok = new CounterSeries(this.metrics.requests, { ...base, code: 'OK' });
+        labels.latency = new HistogramSeries(this.metrics.latency, base);
+      }
       byProtocol.set(protocol, labels);
     }
     return labels;
@@ -208,7 +234,7 @@ export class InferenceService {
     }
     this.mirroring++;
     setImmediate(() => {
-      this.run({ name, version }, undefined, { ...ctx, arm: 'shadow', mirror: true }, noKey, toFrame)
+      settled(() => this.run({ name, version }, undefined, { ...ctx, arm: 'shadow', mirror: true }, noKey, toFrame))
         .then(
           () => this.router?.mirrored?.(name, version, 'OK'),
           (err: unknown) => this.router?.mirrored?.(name, version, codeOf(err)),
@@ -300,6 +326,16 @@ const scalar = (v: unknown): string | undefined => (typeof v === 'string' ? v : 
 /** Mirrored requests in flight at most (per instance). */
 const MAX_MIRRORING = 256;
 const noKey: RoutingKey = { header: () => undefined, field: () => undefined };
+
+/** `f`'s result or error as a promise. */
+function settled<T>(f: () => Awaitable<T>): Promise<T> {
+  try {
+    const v = f();
+    return v instanceof Promise ? v : Promise.resolve(v);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
 
 function routingKey(ctx: InferenceContext, field: (name: string) => unknown): RoutingKey {
   return { header: (name) => scalar(ctx.headers?.[name]), field: (name) => scalar(field(name)) };
