@@ -115,6 +115,21 @@ describe('processFile', () => {
       expect(result.accepted).toBe(2);
     }
   });
+  it('quarantines exactly the repeated keys of a large CSV, whose 32-bit key hashes also collide for distinct keys', async () => {
+    const keys = Array.from({ length: 300_000 }, (_, i) => `k${i}`);
+    const text = ['id,x', ...keys.map((k, i) => `${k},${i}`), 'k17,1', 'k299999,2', 'k17,3', ''].join('\n');
+    // The duplicate check sorts 32-bit hashes of the keys: distinct keys sharing one must not be taken for repeats.
+    const collisions = await rowsOf(`SELECT count(*) - count(DISTINCT (hash(k) >> 32)::UINTEGER) AS n FROM (SELECT 'k' || i AS k FROM range(300000) t(i))`);
+    expect(Number(collisions[0].n)).toBeGreaterThan(0);
+    const result = await ingest(text, 'dataset: d\nprimaryKey: [id]\ncolumns:\n  id: {type: string}\n  x: {type: int}\n');
+    const q = await rowsOf(`SELECT "row", list_transform(reasons, r -> r.code) AS c FROM '${result.quarantineFile}' ORDER BY "row"`);
+    expect(q.map((r) => [Number(r.row), r.c])).toEqual([
+      [300_001, ['duplicate_key']],
+      [300_002, ['duplicate_key']],
+      [300_003, ['duplicate_key']],
+    ]);
+    expect(result.accepted).toBe(300_000);
+  });
   it.each(['csv', 'parquet'] as const)('honours UTC offsets in datetime values and in the schema\'s datetime bounds (%s)', async (format) => {
     // Bounds [06:00Z, 09:00+02:00 = 07:00Z]. Values: 07:30Z is past max; 08:30+02:00 (06:30Z) and 10:00+05:00 (05:00Z → before min)
     // only look inside or outside when the offset is dropped; 2024-01-01 06:45 has no offset (UTC).
