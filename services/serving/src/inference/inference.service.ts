@@ -113,7 +113,7 @@ export class InferenceService {
     }
     if (instances.length > MAX_ROWS) throw invalidInput([{ path: 'instances', message: `at most ${MAX_ROWS} instances per request, received ${instances.length}` }]);
     const first = instances[0] as Record<string, unknown> | null;
-    const key = routingKey(ctx, (name) => (first !== null && typeof first === 'object' ? first[name] : undefined));
+    const key = this.router ? new InstancesKey(ctx.headers, first !== null && typeof first === 'object' ? first : undefined) : noKey;
     return this.run(ref, version, ctx, key, (loaded) => {
       if (loaded.onlineInputs.length === 0) return { frame: loaded.inputSchema.frameFromRows(instances as Record<string, unknown>[], 'instances'), n: instances.length };
       return this.withOnlineFeatures(loaded, instances as Record<string, unknown>[]).then((rows) => ({ frame: loaded.inputSchema.frameFromRows(rows, 'instances', () => true), n: rows.length }));
@@ -122,7 +122,7 @@ export class InferenceService {
 
   /** `predictTensors` for the hot path, as {@link predictInstancesNow}. */
   predictTensorsNow(ref: ModelRef, version: number | undefined, tensors: readonly DecodedTensor[], ctx: InferenceContext): Awaitable<InferenceResult> {
-    const key = routingKey(ctx, (name) => tensors.find((t) => t.name === name)?.data[0]);
+    const key = this.router ? new TensorsKey(ctx.headers, tensors) : noKey;
     return this.run(ref, version, ctx, key, (loaded) => {
       const { frame, n } = frameFromTensors(loaded.inputSchema, tensors);
       if (n > MAX_ROWS) throw invalidInput([{ path: 'inputs', message: `at most ${MAX_ROWS} rows per request, received ${n}` }]);
@@ -337,8 +337,32 @@ function settled<T>(f: () => Awaitable<T>): Promise<T> {
   }
 }
 
-function routingKey(ctx: InferenceContext, field: (name: string) => unknown): RoutingKey {
-  return { header: (name) => scalar(ctx.headers?.[name]), field: (name) => scalar(field(name)) };
+/** The routing key of named instances (read only when a sticky rollout asks): one object, no closures per request. */
+class InstancesKey implements RoutingKey {
+  constructor(
+    private readonly headers: Readonly<Record<string, unknown>> | undefined,
+    private readonly first: Record<string, unknown> | undefined,
+  ) {}
+  header(name: string): string | undefined {
+    return scalar(this.headers?.[name]);
+  }
+  field(name: string): string | undefined {
+    return scalar(this.first?.[name]);
+  }
+}
+
+/** The routing key of V2 tensors: a field is the first value of the tensor of that name. */
+class TensorsKey implements RoutingKey {
+  constructor(
+    private readonly headers: Readonly<Record<string, unknown>> | undefined,
+    private readonly tensors: readonly DecodedTensor[],
+  ) {}
+  header(name: string): string | undefined {
+    return scalar(this.headers?.[name]);
+  }
+  field(name: string): string | undefined {
+    return scalar(this.tensors.find((t) => t.name === name)?.data[0]);
+  }
 }
 
 function codeOf(err: unknown): string {

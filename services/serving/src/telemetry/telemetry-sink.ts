@@ -76,10 +76,15 @@ export class SqliteTelemetrySink implements TelemetrySink {
   /** The rows of a packed flush, in one transaction; per request the shared values once, per row its JSON, no record object. */
   writePacked(packed: PackedPredictions): void {
     const values: unknown[] = [];
+    // Requests of a flush share their millisecond and column list with their neighbours: each is encoded once per run of them.
+    let lastAt = NaN;
+    let at = '';
+    let lastColumns: readonly string[] | undefined;
+    let keys: string[] = [];
     this.db.transaction(() => {
       forEachPacked(packed, (q) => {
-        const at = new Date(q.at).toISOString();
-        const keys = encodedKeys(q.columns);
+        if (q.at !== lastAt) at = new Date((lastAt = q.at)).toISOString();
+        if (q.columns !== lastColumns) keys = encodedKeys((lastColumns = q.columns));
         for (let r = 0; r < q.n; r++) {
           let features = keys.length === 0 ? '{' : '';
           for (let c = 0; c < keys.length; c++) features += keys[c] + cellJson(q.cell(c, r) ?? null);
