@@ -42,6 +42,26 @@ export interface LocalInput {
 }
 
 /**
+ * What the submit's checks opened for a job (batch.service.ts), handed to
+ * its run when it starts at once: the run takes them over (and closes them)
+ * instead of loading the model and downloading the input again.
+ */
+export interface PreparedRun {
+  model: { name: string; version: number };
+  loaded: LoadedVersion;
+  input: LocalInput;
+  /** The job's temp dir (`batch-<jobId>-…`), holding the input and its DuckDB. */
+  dir: string;
+}
+
+/** Closes what a prepared run holds, when no run takes it over. */
+export async function disposePrepared(prepared: PreparedRun): Promise<void> {
+  prepared.loaded.dispose();
+  prepared.input.duck.close();
+  await rm(prepared.dir, { recursive: true, force: true });
+}
+
+/**
  * Chunks being written, stored and checkpointed while the next ones are
  * predicted (each holds its columns, then its part). Each store takes many
  * event-loop turns, and a turn waits for a chunk's predict: more chunks in
@@ -113,20 +133,29 @@ export function planColumns(loaded: Pick<LoadedVersion, 'task' | 'classes' | 'in
 export class BatchRunner {
   constructor(private readonly deps: BatchRunnerDeps) {}
 
-  async run(jobId: string, signal?: AbortSignal): Promise<BatchJob> {
+  /** Runs the job; `prepared` (its submit's model and input) is taken over in any case. */
+  async run(jobId: string, signal?: AbortSignal, prepared?: PreparedRun): Promise<BatchJob> {
     const stages = new BatchStages();
     try {
-      return await this.runStaged(jobId, stages, signal);
+      return await this.runStaged(jobId, stages, signal, prepared);
     } finally {
       stages.print(jobId);
     }
   }
 
-  private async runStaged(jobId: string, stages: BatchStages, signal?: AbortSignal): Promise<BatchJob> {
+  private async runStaged(jobId: string, stages: BatchStages, signal?: AbortSignal, prepared?: PreparedRun): Promise<BatchJob> {
     const t0 = performance.now();
     const stream = streams.batch(jobId);
-    const history = await this.deps.store.readStream(stream);
+    const history = await this.deps.store.readStream(stream).catch(async (err: unknown) => {
+      if (prepared) await disposePrepared(prepared);
+      throw err;
+    });
     let state = foldBatchJob(history);
+    // Taken over only for the job it was checked for, at its start: a resumed run downloads its input again.
+    const fresh = state.status === 'Running' && state.parts.length === 0 ? state.started : undefined;
+    const reuse = prepared !== undefined && fresh !== undefined && prepared.model.name === fresh.model.name && prepared.model.version === fresh.model.version && prepared.input.sha256 === fresh.input.sha256;
+    if (prepared && !reuse) await disposePrepared(prepared);
+    const taken = reuse ? prepared : undefined;
     if (state.status !== 'Running') return state;
     const started = state.started;
     const meta: CommandMetadata = { now: '', correlationId: history[0].correlationId, causationId: history[0].id, actor: `serving:${this.deps.instance}` };
@@ -142,9 +171,9 @@ export class BatchRunner {
       state = decided.reduce(batchJobDecider.evolve, state);
     };
     await mkdir(this.deps.tmpDir, { recursive: true });
-    const dir = await mkdtemp(join(this.deps.tmpDir, `batch-${jobId}-`));
-    let loaded: LoadedVersion | undefined;
-    let input: LocalInput | undefined;
+    const dir = taken ? taken.dir : await mkdtemp(join(this.deps.tmpDir, `batch-${jobId}-`));
+    let loaded: LoadedVersion | undefined = taken?.loaded;
+    let input: LocalInput | undefined = taken?.input;
     let writer: PartWriter | undefined;
     let previousWrite: Promise<unknown> = Promise.resolve();
     const fromChunk = state.parts.length;
@@ -157,8 +186,8 @@ export class BatchRunner {
     const inFlight: Promise<void>[] = [];
     try {
       const { info } = await resolveBatchModel(this.deps.store, `${started.model.name}:${started.model.version}`);
-      loaded = await stages.timeAsync('load model', () => this.deps.load(info));
-      input = await stages.timeAsync('open input', () => openInput(this.deps.artifacts, started.input.artifactKey, dir, started.input.sha256));
+      loaded ??= await stages.timeAsync('load model', () => this.deps.load(info));
+      input ??= await stages.timeAsync('open input', () => openInput(this.deps.artifacts, started.input.artifactKey, dir, started.input.sha256));
       const { layout } = planColumns(loaded, input.columns);
       const byName = new Map(input.columns.map((c) => [c.name, c]));
       const plan = partPlan(layout, started.input.passthrough.map((p) => passthroughType(byName.get(p))), loaded.classes);

@@ -11,7 +11,7 @@ import type { VersionInfo } from '../models/served-models';
 import { ServingRuntime } from '../serving-runtime';
 import { batchJobDecider, batchJobView, type BatchJob, type BatchJobEvent } from './batch-job';
 import { resolveBatchModel } from './batch-model';
-import { BatchRunner, openInput, planColumns } from './batch-runner';
+import { BatchRunner, disposePrepared, openInput, planColumns, type PreparedRun } from './batch-runner';
 
 /** How many jobs' folds {@link BatchService.view} keeps. */
 const FOLDS_KEPT = 256;
@@ -79,13 +79,15 @@ export class BatchService implements OnApplicationBootstrap, OnApplicationShutdo
       input = { kind: 'dataset', artifactKey: v.artifactKey, sha256: v.sha256, dataset: { name: dto.input.dataset, version: v.version } };
     }
     await mkdir(this.tmpDir, { recursive: true });
-    const dir = await mkdtemp(join(this.tmpDir, 'check-'));
+    const jobId = randomUUID();
+    // Named as the job's run dir: a process killed while the job runs from it has it removed on its next start.
+    const dir = await mkdtemp(join(this.tmpDir, `batch-${jobId}-`));
     const loaded = await loadVersion(this.store, this.artifacts, info, this.runtime.config.backend);
+    let handedOver = false;
     try {
       const local = await openInput(this.artifacts, input.artifactKey, dir, input.sha256);
       try {
         const { passthrough } = planColumns(loaded, local.columns);
-        const jobId = randomUUID();
         await handleCommand(this.store, streams.batch(jobId), batchJobDecider, {
           type: 'StartBatchInference',
           data: {
@@ -98,15 +100,19 @@ export class BatchService implements OnApplicationBootstrap, OnApplicationShutdo
             instance: this.runtime.config.instance,
           },
         }, meta);
-        this.enqueue(jobId);
+        // A job that runs at once takes over the model and input checked here; a queued one opens its own when it starts.
+        handedOver = this.queued.size === 0 && !this.abort.signal.aborted;
+        this.enqueue(jobId, handedOver ? { model: { name: info.name, version: info.version }, loaded, input: local, dir } : undefined);
         if (process.env.MLP_BATCH_STAGES === '1') console.log(`BATCH_STAGES submit {"check":${Math.round(performance.now() - t0)}}`);
         return this.view(jobId);
       } finally {
-        local.duck.close();
+        if (!handedOver) local.duck.close();
       }
     } finally {
-      loaded.dispose();
-      await rm(dir, { recursive: true, force: true });
+      if (!handedOver) {
+        loaded.dispose();
+        await rm(dir, { recursive: true, force: true });
+      }
     }
   }
 
@@ -137,12 +143,16 @@ export class BatchService implements OnApplicationBootstrap, OnApplicationShutdo
     return this.queue;
   }
 
-  private enqueue(jobId: string): void {
-    if (this.queued.has(jobId)) return;
+  private enqueue(jobId: string, prepared?: PreparedRun): void {
+    if (this.queued.has(jobId)) {
+      if (prepared) void disposePrepared(prepared);
+      return;
+    }
     this.queued.add(jobId);
     this.queue = this.queue
       .then(async () => {
-        if (!this.abort.signal.aborted) await this.runner.run(jobId, this.abort.signal);
+        if (!this.abort.signal.aborted) await this.runner.run(jobId, this.abort.signal, prepared);
+        else if (prepared) await disposePrepared(prepared);
       })
       .catch((err) => this.runtime.logger.error({ err, jobId }, 'batch job could not run'))
       .finally(() => this.queued.delete(jobId));
