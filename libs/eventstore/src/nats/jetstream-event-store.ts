@@ -2,6 +2,7 @@ import {
   AckPolicy,
   connect,
   DeliverPolicy,
+  ErrorCode,
   headers as natsHeaders,
   nanos,
   RetentionPolicy,
@@ -55,10 +56,17 @@ interface Tail {
 
 const REVISION_HEADER = 'Mlp-Revision';
 const FETCH_PAGE = 10_000;
+/** Tries of a read's consumer request that times out. */
+const READ_ATTEMPTS = 3;
 
 function isNotFound(err: unknown): boolean {
   const e = err as NatsError & { api_error?: { code?: number } };
   return e?.code === '404' || e?.api_error?.code === 404 || /no message found|not found/i.test(e?.message ?? '');
+}
+
+/** A JetStream API request that got no answer in time (a busy or just-restarted server); the request may or may not have been applied. */
+function isTimeout(err: unknown): boolean {
+  return (err as NatsError)?.code === ErrorCode.Timeout;
 }
 
 function isWrongLastSequence(err: unknown): boolean {
@@ -249,18 +257,22 @@ export class JetStreamEventStore extends BaseEventStore {
   /** Reads up to `max` messages of `filter` starting at `fromSeq`, via a short-lived ack-less consumer. */
   private async fetchRange(filter: string, fromSeq: number, max: number): Promise<RecordedEvent[]> {
     let info;
-    try {
-      info = await this.jsm.consumers.add(subjects.evt.stream, {
-        filter_subject: filter,
-        deliver_policy: DeliverPolicy.StartSequence,
-        opt_start_seq: fromSeq,
-        ack_policy: AckPolicy.None,
-        mem_storage: true,
-        num_replicas: 1,
-        inactive_threshold: nanos(30_000),
-      });
-    } catch (err) {
-      throw wrap(err);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        info = await this.jsm.consumers.add(subjects.evt.stream, {
+          filter_subject: filter,
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: fromSeq,
+          ack_policy: AckPolicy.None,
+          mem_storage: true,
+          num_replicas: 1,
+          inactive_threshold: nanos(30_000),
+        });
+        break;
+      } catch (err) {
+        // A read is safe to ask again; a consumer made by a request whose answer was lost expires by inactive_threshold.
+        if (!isTimeout(err) || attempt >= READ_ATTEMPTS) throw wrap(err);
+      }
     }
     const out: RecordedEvent[] = [];
     try {

@@ -22,6 +22,8 @@ export interface JetStreamSinkOptions {
 
 /** Messages kept at most while the broker is away (about 30 MB of typical rows). */
 const MAX_BACKLOG = 100_000;
+/** Publishes in flight at once (pipelined; the next slice goes once these are acknowledged or failed). */
+const PUBLISH_SLICE = 256;
 
 /**
  * Distributed: stream MLP_TELEMETRY (`mlp.tel.>`, file storage, 30 days),
@@ -118,26 +120,39 @@ export class JetStreamTelemetrySink implements TelemetrySink {
   }
 
   private async send(fresh: Outgoing[]): Promise<void> {
+    if (!this.connected || this.closed) {
+      if (fresh.length > 0) this.keep(fresh);
+      return;
+    }
     const msgs = this.backlog.length === 0 ? fresh : fresh.length === 0 ? this.backlog : this.backlog.concat(fresh);
     this.backlog = [];
     if (msgs.length === 0) return;
-    if (!this.connected || this.closed) {
-      this.keep(msgs);
-      return;
-    }
     const opts = { timeout: this.publishTimeoutMs };
-    const results = await Promise.allSettled(msgs.map((m) => this.js.publish(m.subject, m.data, m.msgID ? { ...opts, msgID: m.msgID } : opts)));
     const failed: Outgoing[] = [];
-    for (let i = 0; i < msgs.length; i++) if (results[i].status === 'rejected') failed.push(msgs[i]);
+    // A slice at a time: a backlog of tens of thousands published in one go holds the event loop
+    // for seconds (a promise, a timer and an encoding each), and serving's HTTP answers wait behind it.
+    for (let start = 0; start < msgs.length; start += PUBLISH_SLICE) {
+      const slice = msgs.slice(start, start + PUBLISH_SLICE);
+      if (!this.connected || this.closed) {
+        failed.push(...msgs.slice(start));
+        break;
+      }
+      const results = await Promise.allSettled(slice.map((m) => this.js.publish(m.subject, m.data, m.msgID ? { ...opts, msgID: m.msgID } : opts)));
+      for (let i = 0; i < slice.length; i++) if (results[i].status === 'rejected') failed.push(slice[i]);
+    }
     if (failed.length > 0) this.keep(failed);
   }
 
   /** Keeps unsent messages (after any already kept), the newest `maxBacklog` of them; arms a retry. */
   private keep(msgs: Outgoing[]): void {
-    const all = this.backlog.length === 0 ? msgs : this.backlog.concat(msgs);
-    const over = all.length - this.maxBacklog;
-    this.backlog = over > 0 ? all.slice(over) : all;
-    if (over > 0) this.drop(over);
+    // Appended in place: copying the backlog on every flush of an outage is quadratic.
+    if (this.backlog.length === 0) this.backlog = msgs;
+    else for (const m of msgs) this.backlog.push(m);
+    const over = this.backlog.length - this.maxBacklog;
+    if (over > 0) {
+      this.backlog.splice(0, over);
+      this.drop(over);
+    }
     this.retryIn(this.retryMs);
   }
 
