@@ -251,7 +251,7 @@ export class BatchRunner {
       const rejectParts = parts.flatMap((p) => (p.rejects ? [p.rejects] : []));
       const rejects = rejectParts.length ? await stages.timeAsync('assemble', () => assemble('rejects', rejectParts, layout.rejects)) : null;
       const closing = performance.now();
-      writer.close();
+      await writer.close();
       writer = undefined;
       // The files are stored: the temp dir goes before the job is recorded as completed.
       input.duck.close();
@@ -290,7 +290,7 @@ export class BatchRunner {
       return state;
     } finally {
       loaded?.dispose();
-      writer?.close();
+      await writer?.close();
       input?.duck.close();
       await rm(dir, { recursive: true, force: true });
     }
