@@ -49,15 +49,16 @@ export function v1Predict(runtime: ServingRuntime, target: string, body: unknown
     requestId: requestId(b.request_id, meta.requestIdHeader),
     keyId: meta.keyId,
     headers: meta.headers,
-    ...(typeof b.timeout_ms === 'number' && b.timeout_ms > 0 ? { timeoutMs: b.timeout_ms } : {}),
+    timeoutMs: typeof b.timeout_ms === 'number' && b.timeout_ms > 0 ? b.timeout_ms : undefined,
   });
   return result instanceof Promise ? result.then(v1Response) : v1Response(result);
 }
 
 function v1Response(result: InferenceResult): PredictResponse {
+  // An undefined `probabilities` (regression) is left out of the JSON.
   return {
     predictions: result.outputs.predictions,
-    ...(result.outputs.probabilities ? { probabilities: result.outputs.probabilities } : {}),
+    probabilities: result.outputs.probabilities,
     model: result.loaded.name,
     version: String(result.loaded.version),
     request_id: result.requestId,
