@@ -9,7 +9,7 @@ import type { Logger } from '@mlp/service-kit';
 import type { LoadedVersion } from '../models/loaded-version';
 import type { VersionInfo } from '../models/served-models';
 import { outputLayout, partPlan, predictChunk, type OutputLayout } from './batch-chunk';
-import { checkColumns, describeInput, inputSource, passthroughType, readChunks, type InputColumn } from './batch-input';
+import { checkColumns, describeInput, inputSource, passthroughType, readChunks, type InputChunk, type InputColumn } from './batch-input';
 import { batchJobDecider, foldBatchJob, type BatchJob, type BatchJobCommand, type BatchJobEvent } from './batch-job';
 import { resolveBatchModel } from './batch-model';
 import { BatchStages } from './batch-stages';
@@ -176,6 +176,8 @@ export class BatchRunner {
     let input: LocalInput | undefined = taken?.input;
     let writer: PartWriter | undefined;
     let previousWrite: Promise<unknown> = Promise.resolve();
+    // The read of the next chunk, in flight while a chunk is predicted: settled before the input's DuckDB closes.
+    let reading: Promise<IteratorResult<InputChunk>> | undefined;
     const fromChunk = state.parts.length;
     // Part files written by this run, by chunk: assembly reads them from disk instead of the store.
     const local = new Map<string, string>();
@@ -202,11 +204,15 @@ export class BatchRunner {
       const partWriter = writer;
       stages.add('setup', performance.now() - t0);
       const chunks = readChunks(input.duck, input.source, input.columns, loaded.inputSchema.inputs, started.input.passthrough, started.chunkRows, fromChunk)[Symbol.asyncIterator]();
+      reading = chunks.next();
       for (;;) {
-        const next = await stages.timeAsync('read', () => chunks.next());
+        const next = await stages.timeAsync('read', () => reading!);
         if (next.done) break;
         const chunk = next.value;
         if (signal?.aborted) break;
+        // Read ahead: the next chunk's DuckDB fetches run on their thread while this one is predicted.
+        reading = chunks.next();
+        reading.catch(() => undefined);
         const result = predictChunk(loaded, chunk, plan, stages);
         // Writes are serialized (one work table): the appender fills it on this thread, the COPY runs on DuckDB's.
         const outPath = join(dir, `part-${chunk.index}.parquet`);
@@ -291,6 +297,7 @@ export class BatchRunner {
     } finally {
       loaded?.dispose();
       await writer?.close();
+      await reading?.catch(() => undefined);
       input?.duck.close();
       await rm(dir, { recursive: true, force: true });
     }
