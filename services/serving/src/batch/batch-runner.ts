@@ -257,7 +257,7 @@ export class BatchRunner {
       const rejectParts = parts.flatMap((p) => (p.rejects ? [p.rejects] : []));
       const rejects = rejectParts.length ? await stages.timeAsync('assemble', () => assemble('rejects', rejectParts, layout.rejects)) : null;
       const closing = performance.now();
-      await writer.close();
+      writer.close();
       writer = undefined;
       // The files are stored: the temp dir goes before the job is recorded as completed.
       input.duck.close();
@@ -296,7 +296,7 @@ export class BatchRunner {
       return state;
     } finally {
       loaded?.dispose();
-      await writer?.close();
+      writer?.close();
       await reading?.catch(() => undefined);
       input?.duck.close();
       await rm(dir, { recursive: true, force: true });

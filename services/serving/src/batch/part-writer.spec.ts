@@ -133,7 +133,7 @@ describe('batch parts', () => {
       expect(text.rows.map((r) => Number(r._row))).toEqual(selected.map((r) => row[r]));
       expect(text.rows.map((r) => r.label)).toEqual(selected.map((r) => (r % 2 ? 'yes' : 'no')));
     } finally {
-      await writer.close();
+      writer.close();
     }
   }, 60_000);
 
@@ -163,7 +163,7 @@ describe('batch parts', () => {
         { _row: '2', prediction: 'yes', p: 0.75 },
       ]);
     } finally {
-      await writer.close();
+      writer.close();
     }
   });
 
@@ -176,7 +176,7 @@ describe('batch parts', () => {
       expect(rows).toEqual([]);
       expect(types).toEqual({ _row: 'BIGINT', prediction: 'VARCHAR' });
     } finally {
-      await writer.close();
+      writer.close();
     }
   });
 });

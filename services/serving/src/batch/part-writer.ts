@@ -69,34 +69,25 @@ const VECTOR_ROWS = 2048;
  * streaming the parts back in order (read_parquet → COPY).
  */
 export class PartWriter {
-  private duck?: Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }>;
-
   private constructor(
-    private readonly dir: string,
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
     private readonly types: readonly string[],
-    private readonly memoryLimit: string,
   ) {}
 
-  /** A writer whose work table has a column per type (`c0`, `c1`, …) and a `rejected` flag; its DuckDB opens when first needed. */
+  /** A writer whose work table has a column per type (`c0`, `c1`, …) and a `rejected` flag. */
   static async open(dir: string, types: readonly string[], memoryLimit = process.env.MLP_BATCH_DUCKDB_MEMORY ?? '256MB'): Promise<PartWriter> {
     mkdirSync(dir, { recursive: true });
-    return new PartWriter(dir, types, memoryLimit);
-  }
-
-  private async connection(): Promise<DuckDBConnection> {
-    this.duck ??= (async () => {
-      const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: this.memoryLimit, temp_directory: this.dir, preserve_insertion_order: 'true' });
-      try {
-        const connection = await instance.connect();
-        await connection.run(`SET TimeZone = 'UTC'`);
-        await connection.run(`CREATE TABLE chunk (${[...this.types.map((t, j) => `c${j} ${t}`), 'rejected BOOLEAN'].join(', ')})`);
-        return { instance, connection };
-      } catch (err) {
-        instance.closeSync();
-        throw err;
-      }
-    })();
-    return (await this.duck).connection;
+    const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: memoryLimit, temp_directory: dir, preserve_insertion_order: 'true' });
+    try {
+      const connection = await instance.connect();
+      await connection.run(`SET TimeZone = 'UTC'`);
+      await connection.run(`CREATE TABLE chunk (${[...types.map((t, j) => `c${j} ${t}`), 'rejected BOOLEAN'].join(', ')})`);
+      return new PartWriter(instance, connection, types);
+    } catch (err) {
+      instance.closeSync();
+      throw err;
+    }
   }
 
   /**
@@ -127,9 +118,8 @@ export class PartWriter {
   }
 
   private async writeViaDuck(columns: readonly PartColumn[], n: number, rejected: Uint8Array, parts: readonly PartSpec[], stages?: BatchStages): Promise<void> {
-    const connection = await this.connection();
     let t = performance.now();
-    const appender = await connection.createAppender('chunk');
+    const appender = await this.connection.createAppender('chunk');
     try {
       const types = Array.from({ length: appender.columnCount }, (_, j) => appender.columnType(j));
       for (let from = 0; from < n; from += VECTOR_ROWS) append(appender, types, columns, rejected, from, Math.min(n, from + VECTOR_ROWS));
@@ -144,12 +134,12 @@ export class PartWriter {
     try {
       for (const part of parts) {
         const select = part.fields.map((f) => `${castTo(f.type, this.types[f.column])(`c${f.column}`)} AS ${ident(f.name)}`).join(', ');
-        await connection.run(
+        await this.connection.run(
           `COPY (SELECT ${select} FROM chunk WHERE ${part.rejected ? '' : 'NOT '}rejected) TO ${literal(part.path)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${Math.max(n, 1)})`,
         );
       }
     } finally {
-      await connection.run('DELETE FROM chunk');
+      await this.connection.run('DELETE FROM chunk');
       stages?.add('copy parts', performance.now() - t);
     }
   }
@@ -178,15 +168,13 @@ export class PartWriter {
       ? `SELECT * FROM read_parquet([${parts.map(literal).join(', ')}])`
       : `SELECT ${columns.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} LIMIT 0`;
     const options = format === 'parquet' ? `FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${Math.max(1, rowGroupRows)}` : `FORMAT csv, HEADER true`;
-    const reader = await (await this.connection()).runAndReadAll(`COPY (${source}) TO ${literal(out)} (${options})`);
+    const reader = await this.connection.runAndReadAll(`COPY (${source}) TO ${literal(out)} (${options})`);
     return Number(reader.getRowObjectsJson()[0].Count);
   }
 
-  async close(): Promise<void> {
-    // A failed open has closed its instance.
-    const duck = await this.duck?.catch(() => undefined);
-    duck?.connection.closeSync();
-    duck?.instance.closeSync();
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
   }
 }
 
