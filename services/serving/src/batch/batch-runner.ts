@@ -13,8 +13,7 @@ import { checkColumns, describeInput, inputSource, passthroughType, readChunks, 
 import { batchJobDecider, foldBatchJob, type BatchJob, type BatchJobCommand, type BatchJobEvent } from './batch-job';
 import { resolveBatchModel } from './batch-model';
 import { BatchStages } from './batch-stages';
-import type { PartFooter } from './parquet-part';
-import { PartWriter, type EncodedPart } from './part-writer';
+import { PartWriter } from './part-writer';
 
 type StoredFile = EventData<'BatchInferenceProgressed'>['part'];
 
@@ -123,8 +122,8 @@ export function planColumns(loaded: Pick<LoadedVersion, 'task' | 'classes' | 'in
 
 /**
  * Runs one job from its last checkpoint. Each chunk is validated and
- * predicted (batch-chunk.ts) and written as a one-row-group Parquet part
- * (and a rejects part) with the columns' own types (part-writer.ts); the parts are stored (content addressed) and only then
+ * predicted (batch-chunk.ts) and written as a one-row-group Parquet part (and a rejects part) with the columns' own types
+ * (part-writer.ts); the parts are stored (content addressed) and only then
  * is the BatchInferenceProgressed checkpoint appended, with the expected
  * revision: a second runner on the same job loses the race and stops. After
  * the last chunk DuckDB streams the parts, in row order, into one output (and
@@ -181,8 +180,6 @@ export class BatchRunner {
     const fromChunk = state.parts.length;
     // Part files written by this run, by chunk: assembly reads them from disk instead of the store.
     const local = new Map<string, string>();
-    // Footers of the parts this run encoded itself, by artifact key: assembly concatenates their row groups.
-    const footers = new Map<string, PartFooter>();
     // Up to CHUNKS_IN_FLIGHT chunks are written, stored and checkpointed while the next one is read and predicted; checkpoints stay in order.
     let storing: Promise<void> = Promise.resolve();
     const inFlight: Promise<void>[] = [];
@@ -231,9 +228,9 @@ export class BatchRunner {
         // Parts are stored concurrently (each store waits for its fsyncs), checkpoints appended in chunk order.
         const previous = storing;
         const task = (async () => {
-          const [outPart, rejectsPart] = await writing;
-          const part = await stages.timeAsync('store part', () => this.storePart(outPath, result.predicted, local, footers, outPart));
-          const rejects = result.rejected > 0 ? await stages.timeAsync('store part', () => this.storePart(rejectsPath, result.rejected, local, footers, rejectsPart)) : null;
+          await writing;
+          const part = await stages.timeAsync('store part', () => this.storePart(outPath, result.predicted, local));
+          const rejects = result.rejected > 0 ? await stages.timeAsync('store part', () => this.storePart(rejectsPath, result.rejected, local)) : null;
           await previous;
           await stages.timeAsync('checkpoint', () => execute({
             type: 'RecordBatchChunk',
@@ -252,7 +249,7 @@ export class BatchRunner {
       if (signal?.aborted) throw new BatchStopped('stopped');
       if (state.status !== 'Running') return state;
       const parts = state.parts;
-      const assemble = (name: string, files: StoredFile[], columns: OutputLayout['output']) => this.assemble(writer!, dir, name, files, columns, started.output.format, started.chunkRows, local, footers);
+      const assemble = (name: string, files: StoredFile[], columns: OutputLayout['output']) => this.assemble(writer!, dir, name, files, columns, started.output.format, started.chunkRows, local);
       const output = await stages.timeAsync('assemble', () => assemble('output', parts.map((p) => p.part), layout.output));
       const rejectParts = parts.flatMap((p) => (p.rejects ? [p.rejects] : []));
       const rejects = rejectParts.length ? await stages.timeAsync('assemble', () => assemble('rejects', rejectParts, layout.rejects)) : null;
@@ -303,20 +300,18 @@ export class BatchRunner {
     }
   }
 
-  /** Stores a part file written by the PartWriter (content addressed; its bytes, when the writer has them, or the file); assembly reads the file where it is. */
-  private async storePart(path: string, rows: number, local: Map<string, string>, footers: Map<string, PartFooter>, encoded?: EncodedPart): Promise<StoredFile> {
-    const body = encoded?.bytes ?? (await readFile(path));
+  /** Stores a part file written by the PartWriter (content addressed); assembly reads it where it is. */
+  private async storePart(path: string, rows: number, local: Map<string, string>): Promise<StoredFile> {
+    const body = await readFile(path);
     const put: PutResult = await this.deps.artifacts.put(body, { contentType: 'application/vnd.apache.parquet' });
     local.set(put.key, path);
-    if (encoded) footers.set(put.key, encoded.footer);
     return { artifactKey: put.key, sha256: put.sha256, bytes: put.size, rows };
   }
 
   /**
-   * The parts as one file of the requested format, in chunk order: DuckDB
-   * streams them (rows come out by `_row`, nothing is
-   * sorted or held), or, when this run encoded every part itself, their row
-   * groups concatenated. Parts of this run are read where they were written;
+   * The parts as one file of the requested format, written by DuckDB from
+   * the parts in chunk order (streamed: rows come out by `_row`, nothing is
+   * sorted or held). Parts of this run are read where they were written;
    * parts of an earlier run are downloaded and checked against their sha256.
    */
   private async assemble(
@@ -328,7 +323,6 @@ export class BatchRunner {
     format: 'parquet' | 'csv',
     rowGroupRows: number,
     local: ReadonlyMap<string, string>,
-    footers: ReadonlyMap<string, PartFooter>,
   ): Promise<StoredFile> {
     const partsDir = join(dir, name);
     await mkdir(partsDir, { recursive: true });
@@ -342,7 +336,7 @@ export class BatchRunner {
       paths.push(path);
     }
     const out = join(dir, `${name}.${format}`);
-    const rows = await writer.assemble(paths, out, format, columns, rowGroupRows, parts.map((p) => footers.get(p.artifactKey)));
+    const rows = await writer.assemble(paths, out, format, columns, rowGroupRows);
     const { size } = await stat(out);
     const put = await this.deps.artifacts.put(createReadStream(out), { contentType: format === 'parquet' ? 'application/vnd.apache.parquet' : 'text/csv', size });
     return { artifactKey: put.key, sha256: put.sha256, bytes: put.size, rows };

@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import type { PartColumn, PartField } from './part-writer';
 
 /**
@@ -74,149 +73,111 @@ export function selectRows(rejected: Uint8Array, n: number, wantRejected: boolea
 
 const encoder = new TextEncoder();
 
-/** The rows of `rows` whose value is not null. */
-function validRows(c: PartColumn, rows: Int32Array): Int32Array {
-  const nulls = c.nulls;
-  const codes = c.kind === 'text' ? c.codes : undefined;
-  if (nulls === undefined && codes === undefined) return rows;
-  const valid = new Int32Array(rows.length);
-  let k = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i];
-    if ((nulls === undefined || nulls[r] !== 1) && (codes === undefined || codes[r] >= 0)) valid[k++] = r;
-  }
-  return k === rows.length ? rows : valid.subarray(0, k);
+/** Whether chunk row `r` of a column is null. */
+function isNull(c: PartColumn, r: number): boolean {
+  return (c.nulls !== undefined && c.nulls[r] === 1) || (c.kind === 'text' && c.codes[r] < 0);
 }
 
-/** A column's page body: definition levels (RLE/bit-packed hybrid, length-prefixed), then the non-null values, PLAIN. */
+/** A column's page body: definition levels (RLE/bit-packed, length-prefixed) then the non-null values, PLAIN. */
 function encodeColumn(c: PartColumn, type: NativeType, rows: Int32Array): Buffer {
   const m = rows.length;
-  const valid = validRows(c, rows);
+  let present = 0;
+  for (let k = 0; k < m; k++) if (!isNull(c, rows[k])) present++;
   // Levels: one RLE run of 1s when nothing is null, else one bit-packed run (8 levels a byte, LSB first).
-  let levels: Buffer;
-  if (valid.length === m) levels = Buffer.concat([varint(m * 2), Buffer.from([1])]);
-  else {
-    const header = varint(Math.ceil(m / 8) * 2 + 1);
-    levels = Buffer.alloc(header.length + Math.ceil(m / 8));
-    header.copy(levels);
-    for (let i = 0, k = 0; i < m && k < valid.length; i++) {
-      if (rows[i] !== valid[k]) continue;
-      levels[header.length + (i >> 3)] |= 1 << (i & 7);
-      k++;
-    }
-  }
-  const values = encodeValues(c, type, valid);
+  const groups = Math.ceil(m / 8);
+  const levels = present === m ? rleRun(m) : Buffer.concat([varint(groups * 2 + 1), bitmap(m, (k) => !isNull(c, rows[k]))]);
+  const values = encodeValues(c, type, rows, present);
   const out = Buffer.allocUnsafe(4 + levels.length + values.length);
   out.writeUInt32LE(levels.length, 0);
   levels.copy(out, 4);
-  out.set(values, 4 + levels.length);
+  values.copy(out, 4 + levels.length);
   return out;
 }
 
-function encodeValues(c: PartColumn, type: NativeType, valid: Int32Array): Uint8Array {
-  const count = valid.length;
+function rleRun(count: number): Buffer {
+  return Buffer.concat([varint(count * 2), Buffer.from([1])]);
+}
+
+function bitmap(count: number, bit: (k: number) => boolean): Buffer {
+  const bytes = Buffer.alloc(Math.ceil(count / 8));
+  for (let k = 0; k < count; k++) if (bit(k)) bytes[k >> 3] |= 1 << (k & 7);
+  return bytes;
+}
+
+function encodeValues(c: PartColumn, type: NativeType, rows: Int32Array, present: number): Buffer {
+  const m = rows.length;
+  const valid: number[] = [];
+  for (let k = 0; k < m; k++) if (!isNull(c, rows[k])) valid.push(rows[k]);
   if (c.kind === 'text') {
-    // Each dictionary entry once as its length (4 bytes LE) and its UTF-8 bytes, copied per row.
-    const entries = c.dictionary.map((text) => {
-      const bytes = encoder.encode(text);
-      const entry = new Uint8Array(4 + bytes.length);
-      new DataView(entry.buffer).setUint32(0, bytes.length, true);
-      entry.set(bytes, 4);
-      return entry;
-    });
+    const encoded = c.dictionary.map((s) => encoder.encode(s));
     let size = 0;
-    for (let k = 0; k < count; k++) size += entries[c.codes[valid[k]]].length;
-    const out = new Uint8Array(size);
-    for (let k = 0, at = 0; k < count; k++) {
-      const entry = entries[c.codes[valid[k]]];
-      if (entry.length <= 32) for (let b = 0; b < entry.length; b++) out[at + b] = entry[b];
-      else out.set(entry, at);
-      at += entry.length;
+    for (const r of valid) size += 4 + encoded[c.codes[r]].length;
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const r of valid) {
+      const bytes = encoded[c.codes[r]];
+      out.writeUInt32LE(bytes.length, at);
+      out.set(bytes, at + 4);
+      at += 4 + bytes.length;
     }
     return out;
   }
   if (type.physical === Physical.BOOLEAN) {
     const bytes = c.kind === 'bool' ? c.values : c.kind === 'fixed' ? c.bytes : undefined;
     if (!bytes) throw new Error(`a ${c.kind} column cannot be written as BOOLEAN`);
-    const out = new Uint8Array(Math.ceil(count / 8));
-    for (let k = 0; k < count; k++) if (bytes[valid[k]] !== 0) out[k >> 3] |= 1 << (k & 7);
-    return out;
+    return bitmap(present, (k) => bytes[valid[k]] !== 0);
   }
   if (c.kind === 'double') {
-    const out = new Float64Array(count);
-    for (let k = 0; k < count; k++) out[k] = c.values[valid[k]];
-    return new Uint8Array(out.buffer);
+    const out = new Float64Array(present);
+    for (let k = 0; k < present; k++) out[k] = c.values[valid[k]];
+    return Buffer.from(out.buffer);
   }
   if (c.kind === 'int64') {
-    // Low and high 32-bit words (little-endian); the high word of a negative value wraps to its two's complement.
-    const words = new Uint32Array(count * 2);
-    for (let k = 0; k < count; k++) {
+    const out = Buffer.allocUnsafe(present * 8);
+    for (let k = 0; k < present; k++) {
       const v = c.values[valid[k]];
-      words[2 * k] = v >>> 0;
-      words[2 * k + 1] = Math.floor(v / 2 ** 32);
+      out.writeUInt32LE(v >>> 0, k * 8);
+      out.writeInt32LE(Math.floor(v / 2 ** 32), k * 8 + 4);
     }
-    return new Uint8Array(words.buffer);
+    return out;
   }
   if (c.kind !== 'fixed') throw new Error(`a ${c.kind} column cannot be written as ${c.type}`);
   // DuckDB's own little-endian values: copied, or widened to INT32 (Parquet has no narrower integers).
   const { width, bytes } = c;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (type.physical === Physical.INT32 && width < 4) {
-    const out = new Int32Array(count);
-    const src = width === 1 ? (c.type === 'TINYINT' ? new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length) : bytes) : copyOf16(bytes, c.type === 'SMALLINT');
-    for (let k = 0; k < count; k++) out[k] = src[valid[k]];
-    return new Uint8Array(out.buffer);
+    const out = Buffer.allocUnsafe(present * 4);
+    const signed = c.type === 'TINYINT' || c.type === 'SMALLINT';
+    for (let k = 0; k < present; k++) {
+      const at = valid[k] * width;
+      const v = width === 1 ? (signed ? view.getInt8(at) : view.getUint8(at)) : signed ? view.getInt16(at, true) : view.getUint16(at, true);
+      out.writeInt32LE(v, k * 4);
+    }
+    return out;
   }
-  const out = new Uint8Array(count * width);
-  for (let k = 0; k < count; k++) {
-    const from = valid[k] * width;
-    for (let b = 0; b < width; b++) out[k * width + b] = bytes[from + b];
-  }
+  const out = Buffer.allocUnsafe(present * width);
+  for (let k = 0; k < present; k++) out.set(bytes.subarray(valid[k] * width, (valid[k] + 1) * width), k * width);
   return out;
-}
-
-/** 16-bit values (possibly unaligned in the chunk's bytes) as a typed array. */
-function copyOf16(bytes: Uint8Array, signed: boolean): Int16Array | Uint16Array {
-  const copy = new Uint8Array(bytes);
-  return signed ? new Int16Array(copy.buffer, 0, copy.length >> 1) : new Uint16Array(copy.buffer, 0, copy.length >> 1);
-}
-
-/** A column's Parquet name and type. */
-interface PartSchemaColumn {
-  name: string;
-  type: NativeType;
-}
-
-/** A row group: its rows, and each column chunk's offset in its file and size (one data page, header included). */
-interface PartRowGroup {
-  rows: number;
-  columns: { offset: number; size: number }[];
-}
-
-/** What the footer of a part encoded here says: enough to copy its row group into another file. */
-export interface PartFooter {
-  schema: PartSchemaColumn[];
-  /** Bytes from offset 4 (after `PAR1`) to the footer: the column chunks. */
-  dataBytes: number;
-  rowGroup: PartRowGroup | null;
 }
 
 /**
  * The part file of `fields` over chunk rows `rows`: `PAR1`, one data page
  * per column (one row group; none when there are no rows), the footer.
  */
-export function encodeParquetPart(fields: readonly PartField[], columns: readonly PartColumn[], rows: Int32Array): { bytes: Buffer; footer: PartFooter } {
-  const schema = fields.map((f): PartSchemaColumn => {
+export function encodeParquetPart(fields: readonly PartField[], columns: readonly PartColumn[], rows: Int32Array): Buffer {
+  const types = fields.map((f) => {
     const type = nativeType(f, columns[f.column]);
     if (!type) throw new Error(`column '${f.name}' (${f.type}) is not written natively`);
-    return { name: f.name, type };
+    return type;
   });
   const m = rows.length;
   const pieces: Buffer[] = [Buffer.from('PAR1')];
   let offset = 4;
-  const chunks: { offset: number; size: number }[] = [];
+  const chunks: Thrift[] = [];
+  let total = 0;
   if (m > 0) {
     fields.forEach((f, j) => {
-      const body = encodeColumn(columns[f.column], schema[j].type, rows);
+      const body = encodeColumn(columns[f.column], types[j], rows);
       // PageHeader: DATA_PAGE, sizes, DataPageHeader(num_values, PLAIN, RLE levels).
       const header = struct([
         [1, 'i32', 0],
@@ -224,93 +185,44 @@ export function encodeParquetPart(fields: readonly PartField[], columns: readonl
         [3, 'i32', body.length],
         [5, 'struct', [[1, 'i32', m], [2, 'i32', 0], [3, 'i32', 3], [4, 'i32', 3]]],
       ]);
-      chunks.push({ offset, size: header.length + body.length });
+      const size = header.length + body.length;
+      // ColumnChunk: file_offset, ColumnMetaData(type, encodings, path, UNCOMPRESSED, num_values, sizes, data_page_offset).
+      chunks.push([
+        [2, 'i64', offset],
+        [3, 'struct', [[1, 'i32', types[j].physical], [2, 'list-i32', [0, 3]], [3, 'list-string', [f.name]], [4, 'i32', 0], [5, 'i64', m], [6, 'i64', size], [7, 'i64', size], [9, 'i64', offset]]],
+      ]);
       pieces.push(header, body);
-      offset += header.length + body.length;
+      offset += size;
+      total += size;
     });
   }
-  const footer: PartFooter = { schema, dataBytes: offset - 4, rowGroup: m > 0 ? { rows: m, columns: chunks } : null };
-  pieces.push(fileTail(schema, footer.rowGroup ? [footer.rowGroup] : []));
-  return { bytes: Buffer.concat(pieces), footer };
-}
-
-/** FileMetaData (schema, row groups), its length and `PAR1`: the end of a Parquet file. */
-function fileTail(schema: readonly PartSchemaColumn[], rowGroups: readonly PartRowGroup[]): Buffer {
-  const elements: Thrift[] = [
-    [[4, 'string', 'duckdb_schema'], [5, 'i32', schema.length]],
-    ...schema.map(({ name, type }): Thrift => [
-      [1, 'i32', type.physical],
-      [3, 'i32', 1],
-      [4, 'string', name],
-      ...(type.converted !== undefined ? [[6, 'i32', type.converted] as Field] : []),
-      // LogicalType.TIMESTAMP(isAdjustedToUTC: false, unit: MICROS).
-      ...(type.timestamp ? [[10, 'struct', [[8, 'struct', [[1, 'bool', false], [2, 'struct', [[2, 'struct', []]]]]]]] as Field] : []),
-    ]),
+  const schema: Thrift[] = [
+    [[4, 'string', 'duckdb_schema'], [5, 'i32', fields.length]],
+    ...fields.map((f, j): Thrift => {
+      const t = types[j];
+      return [
+        [1, 'i32', t.physical],
+        [3, 'i32', 1],
+        [4, 'string', f.name],
+        ...(t.converted !== undefined ? [[6, 'i32', t.converted] as Field] : []),
+        // LogicalType.TIMESTAMP(isAdjustedToUTC: false, unit: MICROS).
+        ...(t.timestamp ? [[10, 'struct', [[8, 'struct', [[1, 'bool', false], [2, 'struct', [[2, 'struct', []]]]]]]] as Field] : []),
+      ];
+    }),
   ];
-  // ColumnChunk: file_offset, ColumnMetaData(type, encodings, path, UNCOMPRESSED, num_values, sizes, data_page_offset).
-  const groups = rowGroups.map((g): Thrift => [
-    [
-      1,
-      'list-struct',
-      g.columns.map(({ offset, size }, j): Thrift => [
-        [2, 'i64', offset],
-        [3, 'struct', [[1, 'i32', schema[j].type.physical], [2, 'list-i32', [0, 3]], [3, 'list-string', [schema[j].name]], [4, 'i32', 0], [5, 'i64', g.rows], [6, 'i64', size], [7, 'i64', size], [9, 'i64', offset]]],
-      ]),
-    ],
-    [2, 'i64', g.columns.reduce((n, c) => n + c.size, 0)],
-    [3, 'i64', g.rows],
-  ]);
+  const rowGroups: Thrift[] = m > 0 ? [[[1, 'list-struct', chunks], [2, 'i64', total], [3, 'i64', m]]] : [];
   const footer = struct([
     [1, 'i32', 1],
-    [2, 'list-struct', elements],
-    [3, 'i64', rowGroups.reduce((n, g) => n + g.rows, 0)],
-    [4, 'list-struct', groups],
+    [2, 'list-struct', schema],
+    [3, 'i64', m],
+    [4, 'list-struct', rowGroups],
     [6, 'string', 'mlp batch inference'],
   ]);
   const tail = Buffer.allocUnsafe(8);
   tail.writeUInt32LE(footer.length, 0);
   tail.write('PAR1', 4, 'latin1');
-  return Buffer.concat([footer, tail]);
-}
-
-/** Whether parts encoded here have the same columns (so their row groups make one file). */
-export function sameSchema(footers: readonly PartFooter[]): boolean {
-  const first = JSON.stringify(footers[0]?.schema);
-  return footers.every((f) => JSON.stringify(f.schema) === first);
-}
-
-/**
- * Parts encoded here (same columns) as one Parquet file: their column
- * chunks copied one after another, and one footer listing every part's row
- * group at its new offset. Nothing is decoded or encoded again. Answers the
- * row count.
- */
-export async function concatParquetParts(parts: readonly { path: string; footer: PartFooter }[], out: string): Promise<number> {
-  const handle = await open(out, 'w');
-  try {
-    await handle.write(Buffer.from('PAR1'));
-    let at = 4;
-    const groups: PartRowGroup[] = [];
-    for (const { path, footer } of parts) {
-      if (footer.rowGroup === null) continue;
-      const source = await open(path, 'r');
-      try {
-        const data = Buffer.allocUnsafe(footer.dataBytes);
-        const { bytesRead } = await source.read(data, 0, footer.dataBytes, 4);
-        if (bytesRead !== footer.dataBytes) throw new Error(`part ${path} is shorter than its footer says`);
-        await handle.write(data);
-      } finally {
-        await source.close();
-      }
-      const shift = at - 4;
-      groups.push({ rows: footer.rowGroup.rows, columns: footer.rowGroup.columns.map((c) => ({ offset: c.offset + shift, size: c.size })) });
-      at += footer.dataBytes;
-    }
-    await handle.write(fileTail(parts[0].footer.schema, groups));
-  } finally {
-    await handle.close();
-  }
-  return parts.reduce((n, p) => n + (p.footer.rowGroup?.rows ?? 0), 0);
+  pieces.push(footer, tail);
+  return Buffer.concat(pieces);
 }
 
 /** A Thrift struct as (field id, type, value) triples in increasing id order, for the compact protocol. */

@@ -87,8 +87,8 @@ describe('batch parts', () => {
       const none = new Uint8Array(n);
       const third = Uint8Array.from({ length: n }, (_, r) => (r % 3 === 0 ? 1 : 0));
       const [first, second, rejects] = [file('parquet'), file('parquet'), file('parquet')];
-      const [firstPart] = await writer.write(named.map((c) => c.column), n, none, [{ path: first, fields, rejected: false }]);
-      const [secondPart] = await writer.write(named.map((c) => c.column), n, third, [
+      await writer.write(named.map((c) => c.column), n, none, [{ path: first, fields, rejected: false }]);
+      await writer.write(named.map((c) => c.column), n, third, [
         { path: second, fields, rejected: false },
         { path: rejects, fields: [fields[0], fields[fields.length - 1]], rejected: true },
       ]);
@@ -98,10 +98,9 @@ describe('batch parts', () => {
       expect(rejected.rows.map((r) => Number(r._row))).toEqual(row.filter((_, r) => r % 3 === 0));
       expect(rejected.types).toEqual(native ? { _row: 'BIGINT', flag: 'BOOLEAN' } : { _row: 'BIGINT', amount: 'DECIMAL(10,2)' });
 
-      // The parts into one file, one row group per part: native parts concatenated (by their footers), others streamed by DuckDB.
-      expect(firstPart !== undefined && secondPart !== undefined).toBe(native);
+      // The parts streamed into one file: one row group per part (row groups of the chunk size).
       const out = file('parquet');
-      expect(await writer.assemble([first, second], out, 'parquet', [], n, [firstPart?.footer, secondPart?.footer])).toBe(n + (n - n / 3));
+      expect(await writer.assemble([first, second], out, 'parquet', [], n)).toBe(n + (n - n / 3));
       expect((await read(out)).rowGroups).toBe(2);
       const { rows, types } = await read(out);
       expect(types).toEqual({
@@ -152,12 +151,10 @@ describe('batch parts', () => {
     const writer = await PartWriter.open(join(dir, 'duck-none'), columns.map((c) => c.type));
     try {
       const [empty, full, out] = [file('parquet'), file('parquet'), file('parquet')];
-      const [emptyPart] = await writer.write(columns, 3, Uint8Array.from([1, 1, 1]), [{ path: empty, fields, rejected: false }]);
-      const [fullPart] = await writer.write(columns, 3, Uint8Array.from([0, 1, 0]), [{ path: full, fields, rejected: false }]);
+      await writer.write(columns, 3, Uint8Array.from([1, 1, 1]), [{ path: empty, fields, rejected: false }]);
+      await writer.write(columns, 3, Uint8Array.from([0, 1, 0]), [{ path: full, fields, rejected: false }]);
       expect(await read(empty)).toEqual({ rows: [], types: { _row: 'BIGINT', prediction: 'VARCHAR', p: 'DOUBLE' }, rowGroups: 0 });
-      // Concatenated: the empty part adds no row group.
-      expect(await writer.assemble([empty, full], out, 'parquet', [], 10, [emptyPart!.footer, fullPart!.footer])).toBe(2);
-      expect((await read(out)).rowGroups).toBe(1);
+      expect(await writer.assemble([empty, full], out, 'parquet', [], 10)).toBe(2);
       expect((await read(out)).rows).toEqual([
         { _row: '0', prediction: 'no', p: 0.25 },
         { _row: '2', prediction: 'yes', p: 0.75 },

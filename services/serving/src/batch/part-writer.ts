@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { DuckDBDataChunk, DuckDBInstance, type DuckDBAppender, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import { ident, literal } from '@mlp/duckdb';
 import type { BatchStages } from './batch-stages';
-import { concatParquetParts, encodeParquetPart, isNativePart, sameSchema, selectRows, type PartFooter } from './parquet-part';
+import { encodeParquetPart, isNativePart, selectRows } from './parquet-part';
 
 /**
  * One column of a chunk's rows, by chunk row (all `n` rows, rejected ones
@@ -24,12 +24,6 @@ export type PartColumn = { type: string; nulls?: Uint8Array } & (
   | { kind: 'text'; codes: Int32Array; dictionary: readonly string[] }
   | { kind: 'bool'; values: Uint8Array }
 );
-
-/** A part encoded in JS: the file's bytes, and its footer for assembly. */
-export interface EncodedPart {
-  bytes: Buffer;
-  footer: PartFooter;
-}
 
 /** A column of a part file: its name, the work-table column it comes from, and its DuckDB type in the file. */
 export interface PartField {
@@ -95,26 +89,21 @@ export class PartWriter {
    * or the others, per part), in chunk order. A part whose every column has
    * a Parquet type of its own (parquet-part.ts) is encoded here; the others
    * (columns cast back from text) go through the work table and DuckDB.
-   * Answers each part encoded here, its bytes and footer (undefined for the others).
    */
-  async write(columns: readonly PartColumn[], n: number, rejected: Uint8Array, parts: readonly PartSpec[], stages?: BatchStages): Promise<(EncodedPart | undefined)[]> {
+  async write(columns: readonly PartColumn[], n: number, rejected: Uint8Array, parts: readonly PartSpec[], stages?: BatchStages): Promise<void> {
     if (columns.length !== this.types.length) throw new Error(`expected ${this.types.length} columns, got ${columns.length}`);
     const viaDuck: PartSpec[] = [];
-    const encoded: (EncodedPart | undefined)[] = [];
     for (const part of parts) {
       if (!isNativePart(part.fields, columns)) {
         viaDuck.push(part);
-        encoded.push(undefined);
         continue;
       }
       const t = performance.now();
-      const part_ = encodeParquetPart(part.fields, columns, selectRows(rejected, n, part.rejected));
+      const bytes = encodeParquetPart(part.fields, columns, selectRows(rejected, n, part.rejected));
       stages?.add('encode part', performance.now() - t);
-      await writeFile(part.path, part_.bytes);
-      encoded.push(part_);
+      await writeFile(part.path, bytes);
     }
     if (viaDuck.length > 0) await this.writeViaDuck(columns, n, rejected, viaDuck, stages);
-    return encoded;
   }
 
   private async writeViaDuck(columns: readonly PartColumn[], n: number, rejected: Uint8Array, parts: readonly PartSpec[], stages?: BatchStages): Promise<void> {
@@ -145,25 +134,12 @@ export class PartWriter {
   }
 
   /**
-   * The parts (Parquet files, in order) as one file. Parquet parts that were
-   * all encoded here (`footers`, by part) are concatenated row group by row
-   * group (parquet-part.ts). Otherwise DuckDB reads them one after another
-   * and writes Parquet (snappy, row groups of `rowGroupRows`) or CSV,
-   * streaming (rows keep their order, nothing is sorted or held). No parts:
-   * an empty file that still has `columns`. Answers the row count.
+   * The parts (Parquet files, in order) as one file: DuckDB reads them one
+   * after another and writes Parquet (snappy, row groups of `rowGroupRows`) or
+   * CSV, streaming (rows keep their order, nothing is sorted or held). No
+   * parts: an empty file that still has `columns`. Answers the row count.
    */
-  async assemble(
-    parts: readonly string[],
-    out: string,
-    format: 'parquet' | 'csv',
-    columns: readonly { name: string; type: string }[],
-    rowGroupRows: number,
-    footers: readonly (PartFooter | undefined)[] = [],
-  ): Promise<number> {
-    const known = footers.filter((f): f is PartFooter => f !== undefined);
-    if (format === 'parquet' && parts.length > 0 && known.length === parts.length && sameSchema(known)) {
-      return concatParquetParts(parts.map((path, i) => ({ path, footer: known[i] })), out);
-    }
+  async assemble(parts: readonly string[], out: string, format: 'parquet' | 'csv', columns: readonly { name: string; type: string }[], rowGroupRows: number): Promise<number> {
     const source = parts.length
       ? `SELECT * FROM read_parquet([${parts.map(literal).join(', ')}])`
       : `SELECT ${columns.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} LIMIT 0`;
