@@ -72,7 +72,7 @@ async function runJobOnce(server: ServerHandle, input: string, model: string): P
  * over MLP_BENCH_BATCH_ROWS rows (default 1M) in a serving process of its
  * own (input download, columnar validation, saved pipeline, model, one
  * Parquet row group per chunk as a part file, checkpoints, assembly by
- * concatenation), against a bare loop of
+ * DuckDB), against a bare loop of
  * model.predict over the same rows in the same chunks, in another process,
  * with the rows already in memory and preprocessed. Peak RSS of both, and
  * of the job run again with V8's old space capped (memory it needs, not

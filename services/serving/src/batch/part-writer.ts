@@ -1,9 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { DuckDBDataChunk, DuckDBInstance, type DuckDBAppender, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import { ident, literal } from '@mlp/duckdb';
 import type { BatchStages } from './batch-stages';
-import { encodeParquetPart, isNativePart, selectRows } from './parquet-part';
 
 /**
  * One column of a chunk's rows, by chunk row (all `n` rows, rejected ones
@@ -53,9 +51,7 @@ interface WritableVector {
 const VECTOR_ROWS = 2048;
 
 /**
- * Parquet (and CSV) files from typed columns. A part whose columns all have
- * a Parquet type of their own is encoded in JS (parquet-part.ts, no copy
- * into DuckDB); otherwise, in a private DuckDB of the job (one thread,
+ * Parquet (and CSV) files from typed columns. In a private DuckDB of the job (one thread,
  * spilling to `dir`), a chunk's rows go into a work table through DuckDB's appender (values copied vector by
  * vector into DuckDB's own vectors, no object per row), and each part file
  * is a `COPY (SELECT …)` of it, run on DuckDB's thread: one row group per
@@ -84,29 +80,9 @@ export class PartWriter {
     }
   }
 
-  /**
-   * Writes the chunk's rows into the part files (the rows flagged `rejected`
-   * or the others, per part), in chunk order. A part whose every column has
-   * a Parquet type of its own (parquet-part.ts) is encoded here; the others
-   * (columns cast back from text) go through the work table and DuckDB.
-   */
+  /** Writes the chunk's rows into the part files (the rows flagged `rejected` or the others, per part), in chunk order. */
   async write(columns: readonly PartColumn[], n: number, rejected: Uint8Array, parts: readonly PartSpec[], stages?: BatchStages): Promise<void> {
     if (columns.length !== this.types.length) throw new Error(`expected ${this.types.length} columns, got ${columns.length}`);
-    const viaDuck: PartSpec[] = [];
-    for (const part of parts) {
-      if (!isNativePart(part.fields, columns)) {
-        viaDuck.push(part);
-        continue;
-      }
-      const t = performance.now();
-      const bytes = encodeParquetPart(part.fields, columns, selectRows(rejected, n, part.rejected));
-      stages?.add('encode part', performance.now() - t);
-      await writeFile(part.path, bytes);
-    }
-    if (viaDuck.length > 0) await this.writeViaDuck(columns, n, rejected, viaDuck, stages);
-  }
-
-  private async writeViaDuck(columns: readonly PartColumn[], n: number, rejected: Uint8Array, parts: readonly PartSpec[], stages?: BatchStages): Promise<void> {
     let t = performance.now();
     const appender = await this.connection.createAppender('chunk');
     try {
