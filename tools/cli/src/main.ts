@@ -1,23 +1,5 @@
 import { DomainError, ValidationError } from '@mlp/contracts';
 import { CliError, UsageError } from './api';
-import { datasets } from './commands/datasets';
-import { features } from './commands/features';
-import { ingest } from './commands/ingest';
-import { keys } from './commands/keys';
-import { lineage } from './commands/lineage';
-import { approve, models, promote, rollback } from './commands/models';
-import { replay, runs, train } from './commands/train';
-import { up } from './commands/up';
-import { drift } from './commands/drift';
-import { monitor } from './commands/monitor';
-import { alerts, monitorApply } from './commands/alerts';
-import { predict } from './commands/predict';
-import { batchPredict } from './commands/batch-predict';
-import { serving } from './commands/serving';
-import { deploy, deployments } from './commands/deploy';
-import { events } from './commands/events';
-import { replayProjections } from './commands/replay-projections';
-import { exportRun, importArchive } from './commands/archive';
 
 const USAGE = `mlp: the event-sourced ML platform
 
@@ -129,6 +111,7 @@ usage: mlp <command> [--json]
 The CLI talks to the embedded ports (7101-7106); MLP_<SERVICE>_URL points it elsewhere (another machine too:
 artifacts are downloaded over HTTP, with a progress bar on a terminal). MLP_API_KEY (else MLP_ADMIN_KEY) is sent as x-api-key; with auth off, MLP_ACTOR names who acts (x-actor).`;
 
+/** Each command's module is loaded when it runs: a CLI call compiles only what its command needs (the sources run through swc at start). */
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
   const args = argv.filter((a) => a !== '--json');
@@ -136,91 +119,91 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'up':
       process.env.LOG_LEVEL ??= 'warn'; // the table and demo lines, not Nest's start-up chatter
-      await up({ json, demo: !rest.includes('--no-demo'), distributed: rest.includes('--distributed') });
+      await (await import('./commands/up')).up({ json, demo: !rest.includes('--no-demo'), distributed: rest.includes('--distributed') });
       return;
     case 'models':
-      await models(rest, json);
+      await (await import('./commands/models')).models(rest, json);
       process.exit(0);
       return;
     case 'promote':
-      await promote(rest, json);
+      await (await import('./commands/models')).promote(rest, json);
       process.exit(0);
       return;
     case 'approve':
-      await approve(rest, json);
+      await (await import('./commands/models')).approve(rest, json);
       process.exit(0);
       return;
     case 'rollback':
-      await rollback(rest, json);
+      await (await import('./commands/models')).rollback(rest, json);
       process.exit(0);
       return;
     case 'lineage':
-      await lineage(rest, json);
+      await (await import('./commands/lineage')).lineage(rest, json);
       process.exit(0);
       return;
     case 'ingest':
-      process.exit(await ingest(rest, json));
+      process.exit(await (await import('./commands/ingest')).ingest(rest, json));
       return;
     case 'datasets':
-      await datasets(rest, json);
+      await (await import('./commands/datasets')).datasets(rest, json);
       process.exit(0);
       return;
     case 'features':
-      process.exit(await features(rest, json));
+      process.exit(await (await import('./commands/features')).features(rest, json));
       return;
     case 'train':
-      process.exit(await train(rest, json));
+      process.exit(await (await import('./commands/train')).train(rest, json));
       return;
     case 'runs':
-      process.exit(await runs(rest, json));
+      process.exit(await (await import('./commands/train')).runs(rest, json));
       return;
     case 'keys':
-      await keys(rest, json);
+      await (await import('./commands/keys')).keys(rest, json);
       process.exit(0);
       return;
     case 'predict':
-      await predict(rest, json);
+      await (await import('./commands/predict')).predict(rest, json);
       process.exit(0);
       return;
     case 'batch-predict':
-      process.exit(await batchPredict(rest, json));
+      process.exit(await (await import('./commands/batch-predict')).batchPredict(rest, json));
       return;
     case 'deploy':
-      await deploy(rest, json);
+      await (await import('./commands/deploy')).deploy(rest, json);
       process.exit(0);
       return;
     case 'deployments':
-      await deployments(rest, json);
+      await (await import('./commands/deploy')).deployments(rest, json);
       process.exit(0);
       return;
     case 'serving':
-      await serving(rest, json);
+      await (await import('./commands/serving')).serving(rest, json);
       process.exit(0);
       return;
     case 'drift':
-      process.exit(await drift(rest, json));
+      process.exit(await (await import('./commands/drift')).drift(rest, json));
       return;
     case 'monitor':
-      if (rest[0] === 'apply') await monitorApply(rest.slice(1), json);
-      else await monitor(rest, json);
+      if (rest[0] === 'apply') await (await import('./commands/alerts')).monitorApply(rest.slice(1), json);
+      else await (await import('./commands/monitor')).monitor(rest, json);
       process.exit(0);
       return;
     case 'alerts':
-      await alerts(rest, json);
+      await (await import('./commands/alerts')).alerts(rest, json);
       process.exit(0);
       return;
     case 'events':
-      await events(rest, json);
+      await (await import('./commands/events')).events(rest, json);
       process.exit(0);
       return;
     case 'replay':
-      process.exit(rest[0] === 'projections' ? await replayProjections(rest.slice(1), json) : await replay(rest, json));
+      process.exit(rest[0] === 'projections' ? await (await import('./commands/replay-projections')).replayProjections(rest.slice(1), json) : await (await import('./commands/train')).replay(rest, json));
       return;
     case 'export':
-      process.exit(await exportRun(rest, json));
+      process.exit(await (await import('./commands/archive')).exportRun(rest, json));
       return;
     case 'import':
-      process.exit(await importArchive(rest, json));
+      process.exit(await (await import('./commands/archive')).importArchive(rest, json));
       return;
     case undefined:
     case 'help':
