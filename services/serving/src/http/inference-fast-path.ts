@@ -14,6 +14,11 @@ import { renderError } from './serving-exception.filter';
 const V1 = /^\/v1\/models\/([^/?]+)(?:\?.*)?$/;
 const V2 = /^\/v2\/models\/([^/?]+)(?:\/versions\/([^/?]+))?\/infer(?:\?.*)?$/;
 
+/** Idle time a client is told it may keep an inference connection (the Keep-Alive header), in seconds. */
+const ADVERTISED_KEEP_ALIVE_S = 5;
+/** Idle time after which serving closes a connection. */
+const SERVER_KEEP_ALIVE_MS = 65_000;
+
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** A V2 infer (`model`: `{m}`, `version`: `{v}`) or V1 predict (`model`: `{m}:predict`) call, and its route label. */
@@ -70,6 +75,11 @@ export class InferenceFastPath implements OnApplicationBootstrap {
     if (!server) return;
     const downstream = server.listeners('request') as Listener[];
     server.removeAllListeners('request');
+    // Clients reuse an idle connection for the advertised time less a margin (undici: 1 s). Closing it at that
+    // same time (Node's default) lets a busy event loop close a connection a request was just sent on
+    // (ECONNRESET under overload): idle connections are closed well after the time advertised.
+    server.keepAliveTimeout = SERVER_KEEP_ALIVE_MS;
+    server.headersTimeout = SERVER_KEEP_ALIVE_MS + 1000;
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       if (req.method !== 'POST' || !this.handle(req, res)) for (const l of downstream) l.call(server, req, res);
     });
@@ -138,7 +148,12 @@ export class InferenceFastPath implements OnApplicationBootstrap {
   }
 
   private reply(res: ServerResponse, status: number, payload: string, route: string, started: number): void {
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+    const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) };
+    if (res.shouldKeepAlive && !res.hasHeader('connection')) {
+      headers.connection = 'keep-alive';
+      headers['keep-alive'] = `timeout=${ADVERTISED_KEEP_ALIVE_S}`;
+    }
+    res.writeHead(status, headers);
     res.end(payload);
     this.duration(route, status).observe((performance.now() - started) / 1000);
   }
