@@ -116,7 +116,7 @@ describe('faults: nats-server restart under load', () => {
     expect(accepted.filter((c) => !monitors.includes(streams.monitor(c.name)))).toEqual([]);
 
     // Telemetry: rows kept through the outage are published once the broker is back (deduplicated by msgID);
-    // past the backlog bound they are dropped and counted. Every predicted row ends up stored or counted, once.
+    // past the backlog bound the oldest are dropped and counted. Every predicted row ends up stored or counted.
     const predictedRows = predictions.length * 5;
     const nc = await connect({ servers: rig.platform.nats.url });
     try {
@@ -135,7 +135,9 @@ describe('faults: nats-server restart under load', () => {
         rig.figures.telemetry = t;
         return t.storedRows + t.droppedCounter >= predictedRows && t;
       }, 120_000, 'every predicted row stored or counted as dropped');
-      expect(await accounted()).toEqual({ predictedRows, storedRows: predictedRows - (rig.figures.telemetry as { droppedCounter: number }).droppedCounter, droppedCounter: (rig.figures.telemetry as { droppedCounter: number }).droppedCounter });
+      // Stored once at most (msgID dedup). A row dropped from the backlog may still have landed (its first
+      // publish stored, the ack lost), so stored + dropped can exceed the predicted rows, never fall short.
+      expect((await accounted()).storedRows).toBeLessThanOrEqual(predictedRows);
     } finally {
       await nc.close();
     }

@@ -284,6 +284,9 @@ export class JetStreamEventStore extends BaseEventStore {
         for await (const m of batch) out.push(toRecorded(m.subject, m.seq, m.json<StoredBody>()));
         if (out.length === before) break;
       }
+    } catch (err) {
+      // The broker went away mid-read: an infrastructure failure (503), like every other store error.
+      throw wrap(err);
     } finally {
       this.jsm.consumers.delete(subjects.evt.stream, info.name).catch(() => undefined);
     }
